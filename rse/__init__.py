@@ -1,0 +1,89 @@
+"""Maillage: the enterprise social network and document workspace of a hospital group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from rse.config import load_config
+from rse.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Pages anyone may open; every other page asks for a login first.
+PUBLIC_ENDPOINTS = {
+    "static", "accounts.login", "accounts.forgot_password", "accounts.reset_password",
+    "communities.accept_invitation", "manifest",
+}
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    config = load_config()
+    if overrides:
+        config.update(overrides)
+    app = Flask(__name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False,
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_extensions(app)
+    register_security(app)
+    register_packages(app)
+    register_shell(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from rse import i18n
+    from rse.dbtypes import render_alembic_item
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True,
+                    render_item=render_alembic_item)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, default_translation_directories=str(ROOT / "translations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+    i18n.init_app(app)
+
+
+def register_security(app: Flask) -> None:
+    from rse import errors, web
+
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+    errors.register_error_handlers(app)
+    web.init_app(app)
+
+    @app.before_request
+    def require_login():
+        if request.blueprint == "api" or request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+        return None
+
+
+def register_packages(app: Flask) -> None:
+    """Each package wires itself, in dependency order."""
+    from rse import accounts, api, audit, communities, mail
+
+    mail.init_app(app)
+    audit.init_app(app)
+    accounts.init_app(app)
+    communities.init_app(app)
+    api.init_app(app)
+
+
+def register_shell(app: Flask) -> None:
+    @app.shell_context_processor
+    def shell_context():
+        from rse.accounts.models import User
+        from rse.communities.models import Community, Membership
+
+        return {"db": db, "User": User, "Community": Community, "Membership": Membership}

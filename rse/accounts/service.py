@@ -1,0 +1,353 @@
+"""Accounts: creation, login, passwords, profiles, API tokens, administration."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import func, or_, select
+
+from rse import audit, permissions
+from rse.dbtypes import utcnow
+from rse.errors import Conflict, Gone, NotFound, TooManyRequests, Unauthorized, ValidationError
+from rse.extensions import db
+from rse.mail import queue_templated
+from rse.security import burn_verification_time, hash_password, needs_rehash, new_token, token_digest, verify_password
+from rse.urls import external_url
+from rse.validation import check_password, clean_text, normalize_email, one_of
+
+from .models import BACKGROUNDS, THEMES, ApiToken, PasswordReset, Role, User, UserPhoto
+
+PROFILE_FIELDS = {"name": 120, "job_title": 120, "organisation": 120, "site": 120, "phone": 40, "bio": 2000}
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_SIZE = 256
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def role_for_email(email: str) -> Role:
+    """Addresses of the group's internal domains are staff; all others partners."""
+    domain = email.rsplit("@", 1)[-1].lower()
+    internal = current_app.config["INTERNAL_DOMAINS"]
+    return Role.STAFF if any(domain == d or domain.endswith("." + d) for d in internal) else Role.PARTNER
+
+
+def create_user(*, email: str, name: str, password: str | None, role: str, actor: User | None = None,
+                expires_at: datetime | None = None) -> User:
+    email = normalize_email(email)
+    name = clean_text(name, "name", max_length=120, required=True)
+    one_of(role, [r.value for r in Role], "role")
+    if password is not None:
+        check_password(password, email=email)
+    if find_user_by_email(email) is not None:
+        raise Conflict(_("Un compte existe déjà avec cette adresse."), code="email_taken")
+    user = User(email=email, name=name, role=role, expires_at=expires_at,
+                password_hash=hash_password(password) if password else None)
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", actor=actor, target=user, details={"role": role})
+    return user
+
+
+# --- Login -----------------------------------------------------------------------------
+
+def _recent_failures(email: str) -> int:
+    window = timedelta(minutes=current_app.config["LOGIN_FAILURE_WINDOW_MINUTES"])
+    last_success = select(func.max(audit.AuditEntry.created_at)).where(
+        audit.AuditEntry.action == "login.success", audit.AuditEntry.actor_label == email
+    ).scalar_subquery()
+    return db.session.scalar(
+        select(func.count(audit.AuditEntry.id)).where(
+            audit.AuditEntry.action == "login.failure",
+            audit.AuditEntry.actor_label == email,
+            audit.AuditEntry.created_at > utcnow() - window,
+            or_(last_success.is_(None), audit.AuditEntry.created_at > last_success),
+        )
+    ) or 0
+
+
+def authenticate(email: str, password: str, *, via: str = "web") -> User:
+    """The user with these credentials, or Unauthorized / TooManyRequests (the failure is audited)."""
+    label = (email or "").strip().lower()[:254]
+    if not isinstance(password, str) or not label:
+        raise Unauthorized(_("Adresse ou mot de passe incorrect."), code="invalid_credentials")
+    if _recent_failures(label) >= current_app.config["LOGIN_MAX_FAILURES"]:
+        audit.record("login.failure", actor_label=label, details={"reason": "throttled", "via": via})
+        raise TooManyRequests()
+    user = find_user_by_email(label)
+    if user is None:
+        burn_verification_time(password)
+        audit.record("login.failure", actor_label=label, details={"reason": "unknown", "via": via})
+        raise Unauthorized(_("Adresse ou mot de passe incorrect."), code="invalid_credentials")
+    if not verify_password(user.password_hash, password):
+        audit.record("login.failure", actor=user, details={"reason": "password", "via": via})
+        raise Unauthorized(_("Adresse ou mot de passe incorrect."), code="invalid_credentials")
+    if not user.is_active:
+        reason = "expired" if user.is_expired else "deactivated"
+        audit.record("login.failure", actor=user, details={"reason": reason, "via": via})
+        message = (_("Votre accès a expiré. Contactez l'animateur de votre espace.") if user.is_expired
+                   else _("Ce compte est désactivé."))
+        raise Unauthorized(message, code=f"account_{reason}")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record("login.success", actor=user, details={"via": via})
+    return user
+
+
+def record_logout(user: User) -> None:
+    audit.record("logout", actor=user)
+
+
+# --- Passwords --------------------------------------------------------------------------
+
+def request_password_reset(email: str) -> None:
+    """Email a single-use link if the address has an active account; say nothing either way."""
+    try:
+        email = normalize_email(email)
+    except ValidationError:
+        return
+    user = find_user_by_email(email)
+    audit.record("password.reset_requested", actor=user, actor_label=email)
+    if user is None or not user.is_active:
+        return
+    token, digest = new_token("pwd")
+    ttl = current_app.config["PASSWORD_RESET_TTL_MINUTES"]
+    db.session.add(PasswordReset(user_id=user.id, token_hash=digest, expires_at=utcnow() + timedelta(minutes=ttl)))
+    with force_locale(user.locale or "fr"):
+        queue_templated("password_reset", user.email, _("Réinitialiser votre mot de passe Maillage"),
+                        "password_reset", user=user, minutes=ttl,
+                        link=external_url("accounts.reset_password", token=token))
+
+
+def find_password_reset(token: str) -> PasswordReset:
+    reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == token_digest(token or "")))
+    if reset is None:
+        raise NotFound(_("Ce lien de réinitialisation n'existe pas."))
+    if reset.used_at is not None:
+        raise Gone(_("Ce lien a déjà servi. Demandez-en un nouveau."), code="link_used")
+    if reset.expires_at <= utcnow():
+        raise Gone(_("Ce lien a expiré. Demandez-en un nouveau."), code="link_expired")
+    return reset
+
+
+def reset_password(token: str, password: str) -> User:
+    reset = find_password_reset(token)
+    user = get_user(reset.user_id)
+    if not user.is_active:
+        raise Gone(_("Ce compte est désactivé."), code="account_deactivated")
+    check_password(password, email=user.email)
+    now = utcnow()
+    # Every outstanding link of this user dies with this one.
+    for other in db.session.scalars(select(PasswordReset).where(
+            PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))):
+        other.used_at = now
+    _set_password(user, password)
+    audit.record("password.reset", actor=user, target=user)
+    return user
+
+
+def change_password(actor: User, current: str, new: str) -> None:
+    if not verify_password(actor.password_hash, current or ""):
+        raise ValidationError(fields={"current_password": _("Mot de passe actuel incorrect.")})
+    check_password(new, email=actor.email, field="new_password")
+    _set_password(actor, new)
+    audit.record("password.reset", actor=actor, target=actor, details={"via": "profile"})
+
+
+def _set_password(user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    user.rotate_session_stamp()  # other sessions end
+
+
+# --- Profile and preferences -------------------------------------------------------------
+
+def update_profile(actor: User, user: User, data: dict) -> User:
+    permissions.require(actor, "edit", user)
+    cleaned = {}
+    for field, max_length in PROFILE_FIELDS.items():
+        if field in data:
+            cleaned[field] = clean_text(data[field], field, max_length=max_length,
+                                        required=field == "name", multiline=field == "bio")
+    for field, value in cleaned.items():
+        setattr(user, field, value)
+    return user
+
+
+def set_preferences(actor: User, *, theme: str | None = None, background: str | None = None,
+                    locale: str | None = None) -> User:
+    if theme is not None:
+        actor.theme = one_of(theme, THEMES, "theme")
+    if background is not None:
+        actor.background = one_of(background, BACKGROUNDS, "background")
+    if locale is not None:
+        actor.locale = one_of(locale, current_app.config["LANGUAGES"], "locale")
+    return actor
+
+
+def set_photo(actor: User, user: User, data: bytes) -> None:
+    """Store a square JPEG re-encoded from the upload (which drops anything hidden in it)."""
+    permissions.require(actor, "edit", user)
+    if not data:
+        raise ValidationError(fields={"photo": _("Le fichier est vide.")})
+    if len(data) > PHOTO_MAX_BYTES:
+        raise ValidationError(fields={"photo": _("La photo dépasse 5 Mo.")})
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > 40_000_000:
+                raise ValidationError(fields={"photo": _("Image trop grande.")})
+            image = image.convert("RGB")
+            side = min(image.size)
+            left, top = (image.width - side) // 2, (image.height - side) // 2
+            image = image.crop((left, top, left + side, top + side)).resize((PHOTO_SIZE, PHOTO_SIZE))
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=85)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        raise ValidationError(fields={"photo": _("Ce fichier n'est pas une image reconnue (JPEG, PNG, GIF, WebP).")}) from None
+    photo = db.session.get(UserPhoto, user.id) or UserPhoto(user_id=user.id)
+    photo.content_type, photo.data, photo.updated_at = "image/jpeg", out.getvalue(), utcnow()
+    db.session.add(photo)
+    user.has_photo = True
+
+
+def get_photo(actor: User, user: User) -> UserPhoto:
+    permissions.require(actor, "read", user)
+    photo = db.session.get(UserPhoto, user.id)
+    if photo is None:
+        raise NotFound()
+    return photo
+
+
+def search_people(actor: User, query: str = "", *, limit: int = 50, offset: int = 0) -> tuple[list[User], int]:
+    """The directory: people the actor may see, matching name, organisation, site or job."""
+    permissions.require(actor, "directory.read")
+    query = clean_text(query, "q", max_length=100)
+    condition = permissions.readable(actor, User)
+    statement = select(User).where(condition)
+    if query:
+        pattern = f"%{query.lower()}%"
+        statement = statement.where(or_(*(func.lower(col).like(pattern) for col in
+                                          (User.name, User.organisation, User.site, User.job_title))))
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    people = list(db.session.scalars(statement.order_by(User.name, User.id).limit(limit).offset(offset)))
+    return people, total
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+def issue_token(user: User, *, kind: str, name: str, ttl: timedelta) -> tuple[str, ApiToken]:
+    token, digest = new_token("rse")
+    record = ApiToken(user_id=user.id, kind=kind, name=name, token_hash=digest, prefix=token[:10],
+                      expires_at=utcnow() + ttl)
+    db.session.add(record)
+    db.session.flush()
+    return token, record
+
+
+def login_token(email: str, password: str) -> tuple[str, ApiToken]:
+    user = authenticate(email, password, via="api")
+    ttl = timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
+    return issue_token(user, kind="login", name="API", ttl=ttl)
+
+
+def create_personal_token(actor: User, name: str, days: int) -> tuple[str, ApiToken]:
+    name = clean_text(name, "name", max_length=80, required=True)
+    if not isinstance(days, int) or not 1 <= days <= 365:
+        raise ValidationError(fields={"days": _("Entre 1 et 365 jours.")})
+    token, record = issue_token(actor, kind="personal", name=name, ttl=timedelta(days=days))
+    audit.record("token.created", actor=actor, details={"token_id": record.id, "name": name})
+    return token, record
+
+
+def list_tokens(actor: User) -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).where(
+        ApiToken.user_id == actor.id, ApiToken.kind == "personal", ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > utcnow()).order_by(ApiToken.created_at.desc())))
+
+
+def revoke_token(actor: User, token_id: int) -> None:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != actor.id:
+        raise NotFound()
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record("token.revoked", actor=actor, details={"token_id": token.id})
+
+
+def user_for_token(raw: str) -> User | None:
+    """The active user a bearer token stands for, or None."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(raw)))
+    if token is None or not token.is_valid:
+        return None
+    user = db.session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        token.last_used_at = now
+    return user
+
+
+# --- Administration -----------------------------------------------------------------------
+
+def deactivate_user(actor: User, user: User) -> None:
+    permissions.require(actor, "administer", user)
+    if user.deactivated_at is None:
+        user.deactivated_at = utcnow()
+        user.rotate_session_stamp()
+        audit.record("user.deactivated", actor=actor, target=user)
+
+
+def reactivate_user(actor: User, user: User) -> None:
+    permissions.require(actor, "administer", user)
+    if user.deactivated_at is not None:
+        user.deactivated_at = None
+        audit.record("user.reactivated", actor=actor, target=user)
+
+
+def set_account_expiry(actor: User, user: User, expires_at: datetime | None) -> None:
+    permissions.require(actor, "administer", user)
+    if user.expires_at != expires_at:
+        user.expires_at = expires_at
+        audit.record("user.expiry_changed", actor=actor, target=user,
+                     details={"expires_at": expires_at.isoformat() if expires_at else None})
+
+
+def set_role(actor: User, user: User, role: str) -> None:
+    permissions.require(actor, "administer", user)
+    one_of(role, [r.value for r in Role], "role")
+    if user.role != role:
+        audit.record("user.role_changed", actor=actor, target=user, details={"from": user.role, "to": role})
+        user.role = role
+
+
+def list_users(actor: User, *, query: str = "", status: str = "", limit: int = 50,
+               offset: int = 0) -> tuple[list[User], int]:
+    permissions.require(actor, "administer")
+    query = clean_text(query, "q", max_length=100)
+    statement = select(User)
+    if query:
+        pattern = f"%{query.lower()}%"
+        statement = statement.where(or_(func.lower(User.name).like(pattern), User.email.like(pattern)))
+    if status == "active":
+        statement = statement.where(User.deactivated_at.is_(None))
+    elif status == "deactivated":
+        statement = statement.where(User.deactivated_at.is_not(None))
+    elif status in {r.value for r in Role}:
+        statement = statement.where(User.role == status)
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    users = list(db.session.scalars(statement.order_by(User.name, User.id).limit(limit).offset(offset)))
+    return users, total

@@ -1,0 +1,259 @@
+"""Account pages: login, passwords, profiles, directory, tokens, user administration."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from rse import permissions
+from rse.errors import DomainError, ValidationError
+from rse.extensions import db, limiter
+from rse.forms import ActionForm, apply_errors, end_of_day
+
+from . import service
+from .forms import (ChangePasswordForm, ExpiryForm, ForgotPasswordForm, LoginForm, NewPasswordForm,
+                    PreferencesForm, ProfileForm, RoleForm, TokenForm)
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("communities.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(form.email.data, form.password.data)
+        except DomainError as exc:
+            db.session.commit()  # the failure stays in the audit trail
+            form.form_errors.append(exc.message)
+            status = exc.status
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(_safe_next(request.args.get("next")) or url_for("communities.home"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def logout():
+    form = ActionForm()
+    if form.validate_on_submit():
+        service.record_logout(current_user)
+        db.session.commit()
+        logout_user()
+        flash(_("Vous êtes déconnecté."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/mot-de-passe/oubli", methods=["GET", "POST"])
+@limiter.limit("5 per minute", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        service.request_password_reset(form.email.data)
+        db.session.commit()
+        return render_template("accounts/forgot_sent.html")
+    return render_template("accounts/forgot.html", form=form), 422 if request.method == "POST" else 200
+
+
+@bp.route("/mot-de-passe/reinitialiser/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def reset_password(token: str):
+    service.find_password_reset(token)  # a dead link answers at once, before the form
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        if form.password.data != form.confirm.data:
+            form.confirm.errors.append(_("Les deux mots de passe diffèrent."))
+        else:
+            try:
+                user = service.reset_password(token, form.password.data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                db.session.commit()
+                login_user(user)
+                flash(_("Votre mot de passe est changé."), "success")
+                return redirect(url_for("communities.home"))
+    return render_template("accounts/reset.html", form=form), 422 if request.method == "POST" else 200
+
+
+# --- Profiles and directory -------------------------------------------------------------
+
+@bp.route("/annuaire")
+def directory():
+    query = request.args.get("q", "")[:100]
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    people, total = service.search_people(current_user, query, limit=40, offset=(page - 1) * 40)
+    template = "accounts/_people.html" if request.headers.get("HX-Request") else "accounts/directory.html"
+    return render_template(template, people=people, total=total, query=query, page=page, pages=(total + 39) // 40)
+
+
+@bp.route("/personnes/<int:user_id>")
+def profile(user_id: int):
+    user = service.get_user(user_id)
+    permissions.require(current_user, "read", user)
+    return render_template("accounts/profile.html", person=user)
+
+
+@bp.route("/personnes/<int:user_id>/photo")
+def photo(user_id: int):
+    user = service.get_user(user_id)
+    found = service.get_photo(current_user, user)
+    response = make_response(found.data)
+    response.headers["Content-Type"] = found.content_type
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.route("/profil", methods=["GET", "POST"])
+def edit_profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            service.update_profile(current_user, current_user, {f: getattr(form, f).data for f in service.PROFILE_FIELDS})
+            upload = form.photo.data
+            if upload and getattr(upload, "filename", ""):
+                service.set_photo(current_user, current_user, upload.read(service.PHOTO_MAX_BYTES + 1))
+        except ValidationError as exc:
+            db.session.rollback()
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Profil enregistré."), "success")
+            return redirect(url_for("accounts.profile", user_id=current_user.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/edit_profile.html", form=form), status
+
+
+@bp.route("/profil/preferences", methods=["GET", "POST"])
+def preferences():
+    form = PreferencesForm(obj=current_user)
+    if request.method == "GET":
+        form.locale.data = current_user.locale or "fr"
+    if form.validate_on_submit():
+        service.set_preferences(current_user, theme=form.theme.data, background=form.background.data,
+                                locale=form.locale.data)
+        db.session.commit()
+        flash(_("Préférences enregistrées."), "success")
+        return redirect(url_for("accounts.preferences"))
+    return render_template("accounts/preferences.html", form=form), 422 if request.method == "POST" else 200
+
+
+@bp.route("/profil/mot-de-passe", methods=["GET", "POST"])
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if form.new_password.data != form.confirm.data:
+            form.confirm.errors.append(_("Les deux mots de passe diffèrent."))
+        else:
+            try:
+                service.change_password(current_user, form.current_password.data, form.new_password.data)
+            except ValidationError as exc:
+                apply_errors(form, exc)
+            else:
+                db.session.commit()
+                login_user(current_user)  # the session follows the new stamp
+                flash(_("Mot de passe changé. Vos autres sessions sont fermées."), "success")
+                return redirect(url_for("accounts.edit_profile"))
+    return render_template("accounts/change_password.html", form=form), 422 if request.method == "POST" else 200
+
+
+@bp.route("/profil/jetons", methods=["GET", "POST"])
+def tokens():
+    form = TokenForm()
+    created = None
+    if form.validate_on_submit():
+        try:
+            created, _record = service.create_personal_token(current_user, form.name.data, form.days.data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            db.session.commit()
+            form = TokenForm(formdata=None)
+    status = 422 if request.method == "POST" and created is None else 200
+    return render_template("accounts/tokens.html", form=form, tokens=service.list_tokens(current_user),
+                           created=created, action_form=ActionForm()), status
+
+
+@bp.route("/profil/jetons/<int:token_id>/revoquer", methods=["POST"])
+def revoke_token(token_id: int):
+    if ActionForm().validate_on_submit():
+        service.revoke_token(current_user, token_id)
+        db.session.commit()
+        flash(_("Jeton révoqué."), "success")
+    return redirect(url_for("accounts.tokens"))
+
+
+# --- Administration ---------------------------------------------------------------------------
+
+@bp.route("/admin/utilisateurs")
+def admin_users():
+    query = request.args.get("q", "")[:100]
+    status = request.args.get("statut", "")
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    users, total = service.list_users(current_user, query=query, status=status, limit=50, offset=(page - 1) * 50)
+    return render_template("accounts/admin_users.html", users=users, total=total, query=query, status=status,
+                           page=page, pages=(total + 49) // 50, action_form=ActionForm())
+
+
+@bp.route("/admin/utilisateurs/<int:user_id>")
+def admin_user(user_id: int):
+    permissions.require(current_user, "administer")
+    user = service.get_user(user_id)
+    expiry_form = ExpiryForm(prefix="expiry")
+    role_form = RoleForm(prefix="role", obj=user)
+    if user.expires_at:
+        expiry_form.expires_on.data = user.expires_at.date()
+    return render_template("accounts/admin_user.html", person=user, expiry_form=expiry_form,
+                           role_form=role_form, action_form=ActionForm())
+
+
+@bp.route("/admin/utilisateurs/<int:user_id>/<action>", methods=["POST"])
+def admin_user_action(user_id: int, action: str):
+    permissions.require(current_user, "administer")
+    user = service.get_user(user_id)
+    try:
+        if action == "desactiver" and ActionForm().validate_on_submit():
+            service.deactivate_user(current_user, user)
+            flash(_("Compte désactivé. Son contenu reste en place."), "success")
+        elif action == "reactiver" and ActionForm().validate_on_submit():
+            service.reactivate_user(current_user, user)
+            flash(_("Compte réactivé."), "success")
+        elif action == "expiration":
+            form = ExpiryForm(prefix="expiry")
+            if not form.validate_on_submit():
+                raise ValidationError(fields={"expires_on": _("Date invalide.")})
+            service.set_account_expiry(current_user, user, end_of_day(form.expires_on.data))
+            flash(_("Date d'expiration enregistrée."), "success")
+        elif action == "role":
+            form = RoleForm(prefix="role")
+            if not form.validate_on_submit():
+                raise ValidationError(fields={"role": _("Rôle invalide.")})
+            service.set_role(current_user, user, form.role.data)
+            flash(_("Rôle modifié."), "success")
+        else:
+            return redirect(url_for("accounts.admin_user", user_id=user.id))
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(" ".join(str(m) for m in exc.fields.values()) or exc.message, "error")
+    else:
+        db.session.commit()
+    return redirect(url_for("accounts.admin_user", user_id=user.id))

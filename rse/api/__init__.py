@@ -1,0 +1,87 @@
+"""REST API v1: bearer tokens, JSON in and out, the same services as the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, g, jsonify, request
+
+from rse.errors import BadRequest, Unauthorized, ValidationError
+from rse.extensions import csrf, db
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Endpoints that answer without a token.
+OPEN_ENDPOINTS = {"api.create_token", "api.accept_invitation", "api.openapi"}
+
+
+@bp.before_request
+def authenticate():
+    from rse.accounts.service import user_for_token
+
+    g.api_user = None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        g.api_user = user_for_token(token.strip())
+        if g.api_user is None:
+            raise Unauthorized("Jeton invalide, expiré ou révoqué.", code="invalid_token")
+        db.session.commit()  # last_used_at
+    elif request.endpoint not in OPEN_ENDPOINTS:
+        raise Unauthorized("Un jeton d'accès est requis (en-tête Authorization: Bearer …).")
+
+
+@bp.after_request
+def no_store(response):
+    response.headers.setdefault("Cache-Control", "no-store")
+    if response.status_code == 401:
+        response.headers.setdefault("WWW-Authenticate", 'Bearer realm="maillage"')
+    return response
+
+
+def actor():
+    return g.api_user
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400 that says why."""
+    data = request.get_json(silent=True, force=True)
+    if not isinstance(data, dict):
+        raise BadRequest("Le corps de la requête doit être un objet JSON.", code="malformed_json")
+    return data
+
+
+def field(data: dict, name: str, kind: type | tuple, *, required: bool = True, default: Any = None) -> Any:
+    """A field of the JSON body checked for its type (bool is not taken for int)."""
+    if name not in data or data[name] is None:
+        if required:
+            raise ValidationError(fields={name: "Ce champ est obligatoire."})
+        return default
+    value = data[name]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+        names = " ou ".join({str: "texte", int: "entier", bool: "booléen"}.get(k, k.__name__) for k in kinds)
+        raise ValidationError(fields={name: f"Doit être de type {names}."})
+    return value
+
+
+def page_args(default_limit: int = 50, max_limit: int = 200) -> tuple[int, int]:
+    try:
+        limit = int(request.args.get("limit", default_limit))
+        offset = int(request.args.get("offset", 0))
+    except ValueError:
+        raise BadRequest("limit et offset doivent être des entiers.", code="bad_pagination") from None
+    if not 1 <= limit <= max_limit or offset < 0:
+        raise BadRequest(f"limit entre 1 et {max_limit}, offset positif.", code="bad_pagination")
+    return limit, offset
+
+
+def created(payload: dict, status: int = 201):
+    return jsonify(payload), status
+
+
+def init_app(app: Flask) -> None:
+    from . import accounts, communities, openapi  # noqa: F401  (routes)
+
+    csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a forged request to ride on
+    app.register_blueprint(bp)

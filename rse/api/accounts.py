@@ -1,0 +1,58 @@
+"""API: tokens, me, people."""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+
+from rse import permissions
+from rse.accounts import service
+from rse.accounts.models import ApiToken
+from rse.dbtypes import utcnow
+from rse.extensions import db, limiter
+from rse.security import token_digest
+
+from . import actor, bp, created, field, json_body, page_args
+from .serializers import iso, user_json
+
+
+@bp.post("/tokens")
+@limiter.limit("10 per minute")
+def create_token():
+    data = json_body()
+    email = field(data, "email", str)
+    password = field(data, "password", str)
+    try:
+        token, record = service.login_token(email, password)
+    except Exception:
+        db.session.commit()  # the failed attempt stays in the audit trail
+        raise
+    db.session.commit()
+    return created({"token": token, "token_type": "Bearer", "expires_at": iso(record.expires_at)})
+
+
+@bp.delete("/tokens/current")
+def revoke_current_token():
+    raw = request.headers["Authorization"].partition(" ")[2].strip()
+    token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == token_digest(raw)))
+    token.revoked_at = utcnow()
+    db.session.commit()
+    return "", 204
+
+
+@bp.get("/me")
+def me():
+    return jsonify(user_json(actor(), private=True))
+
+
+@bp.get("/users")
+def list_users():
+    limit, offset = page_args()
+    people, total = service.search_people(actor(), request.args.get("q", ""), limit=limit, offset=offset)
+    return jsonify({"items": [user_json(p) for p in people], "total": total, "limit": limit, "offset": offset})
+
+
+@bp.get("/users/<int:user_id>")
+def get_user(user_id: int):
+    user = service.get_user(user_id)
+    permissions.require(actor(), "read", user)
+    return jsonify(user_json(user, private=user.id == g.api_user.id or g.api_user.is_admin))

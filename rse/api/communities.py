@@ -1,0 +1,152 @@
+"""API: communities, members, invitations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app, jsonify, request
+
+from rse import permissions
+
+from rse.accounts import service as accounts
+from rse.accounts.service import issue_token
+from rse.communities import invitations, service
+from rse.communities.models import Invitation
+from rse.errors import Conflict, ValidationError
+from rse.extensions import db, limiter
+
+from . import actor, bp, created, field, json_body
+from .serializers import community_json, invitation_json, membership_json, user_json
+
+
+def _community_payload(data: dict) -> dict:
+    payload = {}
+    for name, kind in (("name", str), ("description", str), ("visibility", str), ("sensitive", bool)):
+        if name in data:
+            payload[name] = field(data, name, kind)
+    unknown = set(data) - {"name", "description", "visibility", "sensitive"}
+    if unknown:
+        raise ValidationError(fields={name: "Champ inconnu." for name in sorted(unknown)})
+    return payload
+
+
+@bp.get("/communities")
+def list_communities():
+    mine = request.args.get("mine") in {"1", "true"}
+    rows = service.list_communities(actor(), mine=mine, query=request.args.get("q", ""))
+    return jsonify({"items": [community_json(c, my_role=role, member_count=count) for c, role, count in rows],
+                    "total": len(rows)})
+
+
+@bp.post("/communities")
+def create_community():
+    community = service.create_community(actor(), _community_payload(json_body()))
+    db.session.commit()
+    return created(community_json(community, my_role="animator", member_count=1))
+
+
+@bp.get("/communities/<int:community_id>")
+def get_community(community_id: int):
+    community = service.get_community(actor(), community_id, "view")
+    return jsonify(community_json(community, my_role=service.membership_role(actor().id, community.id),
+                                  member_count=service.member_count(community)))
+
+
+@bp.patch("/communities/<int:community_id>")
+def update_community(community_id: int):
+    community = service.get_community(actor(), community_id, "view")
+    data = _community_payload(json_body())
+    service.update_community(actor(), community, data)
+    db.session.commit()
+    return jsonify(community_json(community, my_role=service.membership_role(actor().id, community.id),
+                                  member_count=service.member_count(community)))
+
+
+@bp.get("/communities/<int:community_id>/members")
+def list_members(community_id: int):
+    community = service.get_community(actor(), community_id, "view")
+    members = service.list_members(actor(), community)
+    return jsonify({"items": [membership_json(m) for m in members], "total": len(members)})
+
+
+@bp.post("/communities/<int:community_id>/members")
+def add_member(community_id: int):
+    community = service.get_community(actor(), community_id, "view")
+    data = json_body()
+    user_id = field(data, "user_id", int)
+    role = field(data, "role", str, required=False, default="member")
+    if user_id == actor().id and "role" not in data:
+        membership = service.join(actor(), community)
+    else:
+        service.get_community(actor(), community_id, "manage")
+        user = accounts.get_user(user_id)
+        permissions.require(actor(), "read", user)
+        membership = service.add_member_by_animator(actor(), community, user, role)
+    db.session.commit()
+    return created(membership_json(membership))
+
+
+@bp.patch("/communities/<int:community_id>/members/<int:user_id>")
+def change_member(community_id: int, user_id: int):
+    community = service.get_community(actor(), community_id, "view")
+    role = field(json_body(), "role", str)
+    membership = service.change_role(actor(), community, user_id, role)
+    db.session.commit()
+    return jsonify(membership_json(membership))
+
+
+@bp.delete("/communities/<int:community_id>/members/<int:user_id>")
+def remove_member(community_id: int, user_id: int):
+    community = service.get_community(actor(), community_id, "view")
+    if user_id == actor().id:
+        service.leave(actor(), community)
+    else:
+        service.remove_member(actor(), community, user_id)
+    db.session.commit()
+    return "", 204
+
+
+def _parse_datetime(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(fields={name: "Date ISO 8601 attendue (2026-12-31T23:59:59+01:00)."}) from None
+    if parsed.tzinfo is None:
+        raise ValidationError(fields={name: "Précisez le fuseau horaire (par exemple +01:00 ou Z)."})
+    return parsed
+
+
+@bp.post("/invitations")
+@limiter.limit("60 per hour")
+def create_invitation():
+    data = json_body()
+    email = field(data, "email", str)
+    community_id = field(data, "community_id", int)
+    role = field(data, "role", str, required=False, default="member")
+    expires = _parse_datetime(field(data, "account_expires_at", str, required=False), "account_expires_at")
+    community = service.get_community(actor(), community_id, "view")
+    result = invitations.invite(actor(), community, email, role, expires)
+    db.session.commit()
+    if isinstance(result, Invitation):
+        return created({"status": "invited", "invitation": invitation_json(result)})
+    return created({"status": "added", "membership": membership_json(result)})
+
+
+@bp.post("/invitations/<token>/accept")
+@limiter.limit("10 per minute")
+def accept_invitation(token: str):
+    data = json_body()
+    name = field(data, "name", str)
+    password = field(data, "password", str)
+    invitation = invitations.find_invitation(token)
+    if accounts.find_user_by_email(invitation.email) is not None:
+        raise Conflict("Un compte existe déjà pour cette adresse : connectez-vous puis rouvrez le lien.",
+                       code="account_exists")
+    user, community, _created = invitations.accept_invitation(token, name, password)
+    token_value, record = issue_token(user, kind="login", name="API",
+                                      ttl=timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"]))
+    db.session.commit()
+    return created({"user": user_json(user, private=True), "community_id": community.id,
+                    "token": token_value, "token_type": "Bearer"})

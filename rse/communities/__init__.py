@@ -1,0 +1,14 @@
+"""Communities: visibility, memberships and roles, invitations, join requests, quick links."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from rse.accounts.cli import rse_cli
+
+    from . import access  # noqa: F401  (registers the rules for communities and people)
+    from .cli import demo_command
+    from .views import bp
+
+    app.register_blueprint(bp)
+    rse_cli.add_command(demo_command)

@@ -1,0 +1,119 @@
+"""The rules for communities and for seeing people, and the SQL filters that list them.
+
+A partner sees only the communities they belong to and the people who share one
+with them; a secret community is invisible to everyone but its members.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy.orm import aliased
+
+from rse.accounts.models import User
+from rse.extensions import db
+from rse.permissions import Decision, policy, readable_filter
+
+from .models import Community, MemberRole, Membership, Visibility
+
+_MEMBER_ACTIONS = {
+    "view": {MemberRole.ANIMATOR, MemberRole.MEMBER, MemberRole.READER},
+    "read": {MemberRole.ANIMATOR, MemberRole.MEMBER, MemberRole.READER},
+    "comment": {MemberRole.ANIMATOR, MemberRole.MEMBER, MemberRole.READER},
+    "leave": {MemberRole.ANIMATOR, MemberRole.MEMBER, MemberRole.READER},
+    "contribute": {MemberRole.ANIMATOR, MemberRole.MEMBER},
+    "manage": {MemberRole.ANIMATOR},
+    "invite": {MemberRole.ANIMATOR},
+}
+
+
+def membership_role(user_id: int, community_id: int) -> str | None:
+    return db.session.scalar(
+        select(Membership.role).where(Membership.user_id == user_id, Membership.community_id == community_id)
+    )
+
+
+def member_community_ids(user_id: int):
+    return select(Membership.community_id).where(Membership.user_id == user_id)
+
+
+def readable_community_ids(actor):
+    """A SELECT of the ids of the communities whose content the actor may read."""
+    if actor is None:
+        return select(Community.id).where(false())
+    if actor.is_admin:
+        return select(Community.id)
+    if actor.is_partner:
+        return member_community_ids(actor.id)
+    return select(Community.id).where(
+        or_(Community.visibility == Visibility.PUBLIC, Community.id.in_(member_community_ids(actor.id)))
+    )
+
+
+@policy(Community)
+def community_policy(actor, action: str, community: Community) -> Decision:
+    if actor is None:
+        return Decision.HIDDEN
+    if actor.is_admin:
+        return Decision.ALLOW
+    role = membership_role(actor.id, community.id)
+    if role is not None:
+        return Decision.ALLOW if role in _MEMBER_ACTIONS.get(action, ()) else Decision.DENY
+    if actor.is_partner or community.visibility == Visibility.SECRET:
+        return Decision.HIDDEN
+    if action == "view":
+        return Decision.ALLOW
+    if community.visibility == Visibility.PUBLIC and action in {"read", "join"}:
+        return Decision.ALLOW
+    if community.visibility == Visibility.PRIVATE and action == "request_join":
+        return Decision.ALLOW
+    return Decision.DENY
+
+
+@readable_filter(Community)
+def visible_communities(actor):
+    """Communities the actor may know exist (listed): not the same as readable content."""
+    if actor is None:
+        return false()
+    if actor.is_admin:
+        return true()
+    members = member_community_ids(actor.id)
+    if actor.is_partner:
+        return Community.id.in_(members)
+    return or_(Community.visibility != Visibility.SECRET, Community.id.in_(members))
+
+
+def _shares_a_community(actor_id: int):
+    mine, theirs = aliased(Membership), aliased(Membership)
+    return (
+        select(theirs.user_id)
+        .join(mine, mine.community_id == theirs.community_id)
+        .where(mine.user_id == actor_id)
+    )
+
+
+@readable_filter(User)
+def visible_people(actor):
+    if actor is None:
+        return false()
+    if actor.is_admin:
+        return true()
+    active = User.deactivated_at.is_(None)
+    if actor.is_partner:
+        return or_(User.id == actor.id, and_(active, User.id.in_(_shares_a_community(actor.id))))
+    return or_(User.id == actor.id, active)
+
+
+@policy(User)
+def user_policy(actor, action: str, user: User) -> Decision:
+    if actor is None:
+        return Decision.HIDDEN
+    if actor.is_admin:
+        if action == "administer" and user.id == actor.id:
+            return Decision.DENY  # an administrator does not deactivate or demote themselves
+        return Decision.ALLOW
+    if user.id == actor.id:
+        return Decision.ALLOW if action in {"read", "edit"} else Decision.DENY
+    visible = db.session.scalar(select(User.id).where(User.id == user.id, visible_people(actor)))
+    if visible is None:
+        return Decision.HIDDEN
+    return Decision.ALLOW if action == "read" else Decision.DENY

@@ -1,0 +1,289 @@
+"""Community pages: home, list, page, members, invitations, settings, quick links."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
+
+from rse import permissions
+from rse.accounts import service as accounts
+from rse.errors import DomainError, ValidationError
+from rse.extensions import db, limiter
+from rse.forms import ActionForm, apply_errors, end_of_day
+
+from . import invitations, service
+from .forms import ROLE_LABELS, AcceptInvitationForm, CommunityForm, InviteForm, JoinRequestForm, LinkForm, RoleForm
+
+bp = Blueprint("communities", __name__)
+
+
+@bp.app_context_processor
+def labels():
+    return {"ROLE_LABELS": ROLE_LABELS}
+
+
+@bp.route("/")
+def home():
+    return render_template("communities/home.html",
+                           communities=service.list_communities(current_user, mine=True),
+                           links=service.list_links(user=current_user),
+                           link_form=LinkForm(), action_form=ActionForm())
+
+
+@bp.route("/liens", methods=["POST"])
+def add_personal_link():
+    form = LinkForm()
+    if form.validate_on_submit():
+        try:
+            service.add_link(current_user, form.title.data, form.url.data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(" ".join(str(m) for m in exc.fields.values()) or exc.message, "error")
+        else:
+            db.session.commit()
+    else:
+        flash(_("Indiquez un titre et une adresse."), "error")
+    return redirect(url_for("communities.home"))
+
+
+@bp.route("/liens/<int:link_id>/<any(supprimer, monter, descendre):action>", methods=["POST"])
+def change_link(link_id: int, action: str):
+    if not ActionForm().validate_on_submit():
+        return redirect(request.referrer or url_for("communities.home"))
+    if action == "supprimer":
+        service.remove_link(current_user, link_id)
+    else:
+        service.move_link(current_user, link_id, -1 if action == "monter" else 1)
+    db.session.commit()
+    return redirect(_back_to_links())
+
+
+def _back_to_links() -> str:
+    target = request.form.get("next", "")
+    return target if target.startswith("/") and not target.startswith("//") else url_for("communities.home")
+
+
+@bp.route("/espaces")
+def index():
+    query = request.args.get("q", "")[:100]
+    scope = request.args.get("vue", "tous")
+    rows = service.list_communities(current_user, mine=scope == "miens", query=query)
+    template = "communities/_list.html" if request.headers.get("HX-Request") else "communities/index.html"
+    return render_template(template, rows=rows, query=query, scope=scope,
+                           can_create=permissions.can(current_user, "community.create"))
+
+
+@bp.route("/espaces/nouveau", methods=["GET", "POST"])
+def create():
+    permissions.require(current_user, "community.create")
+    form = CommunityForm()
+    if form.validate_on_submit():
+        try:
+            community = service.create_community(current_user, _community_data(form))
+        except DomainError as exc:
+            db.session.rollback()
+            _form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Espace créé. Invitez maintenant ses membres."), "success")
+            return redirect(url_for("communities.members", community_id=community.id))
+    return render_template("communities/form.html", form=form, community=None), 422 if request.method == "POST" else 200
+
+
+def _community_data(form: CommunityForm) -> dict:
+    return {"name": form.name.data, "description": form.description.data,
+            "visibility": form.visibility.data, "sensitive": bool(form.sensitive.data)}
+
+
+def _form_error(form, exc: DomainError) -> None:
+    if isinstance(exc, ValidationError):
+        apply_errors(form, exc)
+    else:
+        form.form_errors.append(exc.message)
+
+
+@bp.route("/espaces/<int:community_id>")
+def show(community_id: int):
+    community = service.get_community(current_user, community_id, "view")
+    can_read = permissions.can(current_user, "read", community)
+    return render_template(
+        "communities/show.html", community=community, can_read=can_read,
+        role=service.membership_role(current_user.id, community.id),
+        can=lambda action: permissions.can(current_user, action, community),
+        pending=service.pending_request(current_user, community),
+        links=service.list_links(community=community) if can_read else [],
+        member_count=service.member_count(community),
+        action_form=ActionForm(), link_form=LinkForm(), request_form=JoinRequestForm())
+
+
+@bp.route("/espaces/<int:community_id>/<any(rejoindre, quitter, demander):action>", methods=["POST"])
+def membership_action(community_id: int, action: str):
+    community = service.get_community(current_user, community_id, "view")
+    form = JoinRequestForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("communities.show", community_id=community.id))
+    try:
+        if action == "rejoindre":
+            service.join(current_user, community)
+            message = _("Bienvenue dans l'espace « %(name)s ».", name=community.name)
+        elif action == "quitter":
+            service.leave(current_user, community)
+            message = _("Vous avez quitté l'espace « %(name)s ».", name=community.name)
+        else:
+            service.request_to_join(current_user, community, form.message.data or "")
+            message = _("Votre demande est envoyée aux animateurs.")
+    except DomainError as exc:
+        if exc.status in (401, 404):
+            raise
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    if action == "quitter" and not permissions.can(current_user, "view", community):
+        return redirect(url_for("communities.index"))
+    return redirect(url_for("communities.show", community_id=community.id))
+
+
+@bp.route("/espaces/<int:community_id>/membres", methods=["GET", "POST"])
+def members(community_id: int):
+    community = service.get_community(current_user, community_id, "read")
+    manage = permissions.can(current_user, "manage", community)
+    invite_form = InviteForm()
+    status = 200
+    if request.method == "POST":
+        permissions.require(current_user, "invite", community)
+        if invite_form.validate_on_submit():
+            try:
+                result = invitations.invite(current_user, community, invite_form.email.data, invite_form.role.data,
+                                            end_of_day(invite_form.account_expires_on.data))
+            except DomainError as exc:
+                db.session.rollback()
+                _form_error(invite_form, exc)
+                status = exc.status
+            else:
+                db.session.commit()
+                if isinstance(result, invitations.Invitation):
+                    flash(_("Invitation envoyée à %(email)s.", email=result.email), "success")
+                else:
+                    flash(_("%(name)s a rejoint l'espace et en est prévenu.", name=result.user.name), "success")
+                return redirect(url_for("communities.members", community_id=community.id))
+        else:
+            status = 422
+    return render_template(
+        "communities/members.html", community=community, manage=manage,
+        members=service.list_members(current_user, community),
+        pending=invitations.list_pending_invitations(current_user, community) if manage else [],
+        requests=service.list_join_requests(current_user, community) if manage else [],
+        invite_form=invite_form, role_form=RoleForm(), action_form=ActionForm()), status
+
+
+@bp.route("/espaces/<int:community_id>/membres/<int:user_id>/<any(role, retirer):action>", methods=["POST"])
+def member_action(community_id: int, user_id: int, action: str):
+    community = service.get_community(current_user, community_id, "read")
+    permissions.require(current_user, "manage", community)
+    form = RoleForm() if action == "role" else ActionForm()
+    if form.validate_on_submit():
+        try:
+            if action == "role":
+                service.change_role(current_user, community, user_id, form.role.data)
+            else:
+                service.remove_member(current_user, community, user_id)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Modification enregistrée."), "success")
+    return redirect(url_for("communities.members", community_id=community.id))
+
+
+@bp.route("/espaces/<int:community_id>/invitations/<int:invitation_id>/annuler", methods=["POST"])
+def revoke_invitation(community_id: int, invitation_id: int):
+    community = service.get_community(current_user, community_id, "read")
+    if ActionForm().validate_on_submit():
+        invitations.revoke_invitation(current_user, community, invitation_id)
+        db.session.commit()
+        flash(_("Invitation annulée."), "success")
+    return redirect(url_for("communities.members", community_id=community.id))
+
+
+@bp.route("/espaces/<int:community_id>/demandes/<int:request_id>/<any(accepter, refuser):action>", methods=["POST"])
+def decide_request(community_id: int, request_id: int, action: str):
+    community = service.get_community(current_user, community_id, "read")
+    if ActionForm().validate_on_submit():
+        service.decide_join_request(current_user, community, request_id, approve=action == "accepter")
+        db.session.commit()
+        flash(_("Demande acceptée.") if action == "accepter" else _("Demande refusée."), "success")
+    return redirect(url_for("communities.members", community_id=community.id))
+
+
+@bp.route("/espaces/<int:community_id>/parametres", methods=["GET", "POST"])
+def settings(community_id: int):
+    community = service.get_community(current_user, community_id, "read")
+    permissions.require(current_user, "manage", community)
+    form = CommunityForm(obj=community)
+    if form.validate_on_submit():
+        try:
+            service.update_community(current_user, community, _community_data(form))
+        except DomainError as exc:
+            db.session.rollback()
+            _form_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Paramètres enregistrés."), "success")
+            return redirect(url_for("communities.show", community_id=community.id))
+    return render_template("communities/form.html", form=form, community=community), \
+        422 if request.method == "POST" else 200
+
+
+@bp.route("/espaces/<int:community_id>/liens", methods=["POST"])
+def add_community_link(community_id: int):
+    community = service.get_community(current_user, community_id, "read")
+    permissions.require(current_user, "manage", community)
+    form = LinkForm()
+    if form.validate_on_submit():
+        try:
+            service.add_link(current_user, form.title.data, form.url.data, community=community)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(" ".join(str(m) for m in exc.fields.values()) or exc.message, "error")
+        else:
+            db.session.commit()
+    else:
+        flash(_("Indiquez un titre et une adresse."), "error")
+    return redirect(url_for("communities.show", community_id=community.id))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def accept_invitation(token: str):
+    invitation = invitations.find_invitation(token)
+    if current_user.is_authenticated and current_user.email != invitation.email:
+        flash(_("Cette invitation est destinée à %(email)s : déconnectez-vous pour l'accepter.",
+                email=invitation.email), "error")
+    existing = accounts.find_user_by_email(invitation.email)
+    form = AcceptInvitationForm()
+    if existing is not None and request.method == "POST" and ActionForm().validate_on_submit():
+        _user, community, _created = invitations.accept_invitation(token, existing.name, "")
+        db.session.commit()
+        flash(_("Vous avez rejoint l'espace « %(name)s ». Connectez-vous.", name=community.name), "success")
+        return redirect(url_for("accounts.login", next=url_for("communities.show", community_id=community.id)))
+    if existing is None and form.validate_on_submit():
+        if form.password.data != form.confirm.data:
+            form.confirm.errors.append(_("Les deux mots de passe diffèrent."))
+        else:
+            try:
+                user, community, _created = invitations.accept_invitation(token, form.name.data, form.password.data)
+            except ValidationError as exc:
+                db.session.rollback()
+                apply_errors(form, exc)
+            else:
+                db.session.commit()
+                login_user(user)
+                flash(_("Bienvenue sur Maillage, %(name)s.", name=user.name), "success")
+                return redirect(url_for("communities.show", community_id=community.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("communities/accept_invitation.html", invitation=invitation, form=form,
+                           existing=existing, action_form=ActionForm()), status

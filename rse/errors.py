@@ -1,0 +1,136 @@
+"""Domain exceptions and their mapping to HTTP: HTML pages and the JSON error shape."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A refusal a user can understand; `code` is stable, `message` is shown."""
+
+    status = 400
+    code = "bad_request"
+    default_message = _l("La demande est invalide.")
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, fields=None):
+        self.message = str(message) if message is not None else str(self.default_message)
+        if code:
+            self.code = code
+        self.fields = fields or {}
+        super().__init__(self.message)
+
+
+class BadRequest(DomainError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(DomainError):
+    status, code = 401, "unauthorized"
+    default_message = _l("Authentification requise.")
+
+
+class PermissionDenied(DomainError):
+    """Refused. `hidden` means the actor may not even know the target exists: 404."""
+
+    status, code = 403, "forbidden"
+    default_message = _l("Vous n'avez pas les droits pour cette action.")
+
+    def __init__(self, message=None, *, hidden: bool = False, code=None):
+        if hidden:
+            message = message or str(NotFound.default_message)
+        super().__init__(message, code=code)
+        self.hidden = hidden
+        if hidden:
+            self.status, self.code = 404, "not_found"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+    default_message = _l("Introuvable.")
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class Gone(DomainError):
+    status, code = 410, "gone"
+
+
+class PayloadTooLarge(DomainError):
+    status, code = 413, "payload_too_large"
+
+
+class ValidationError(DomainError):
+    status, code = 422, "validation_error"
+    default_message = _l("Certaines valeurs sont invalides.")
+
+
+class TooManyRequests(DomainError):
+    status, code = 429, "too_many_requests"
+    default_message = _l("Trop de tentatives. Réessayez dans quelques minutes.")
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, fields=None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = {k: str(v) for k, v in fields.items()}
+    return jsonify(body), status
+
+
+_HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        if wants_json():
+            return json_error(exc.status, exc.code, exc.message, exc.fields)
+        return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = str(_l("Le formulaire a expiré ou n'est pas valide. Rechargez la page et réessayez."))
+        if wants_json():
+            return json_error(400, "csrf_failed", message)
+        return render_template("errors/error.html", status=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        status = exc.code or 500
+        if status == 429:
+            message = str(TooManyRequests.default_message)
+        elif status == 404:
+            message = str(NotFound.default_message)
+        elif status == 413:
+            message = str(_l("La requête est trop volumineuse."))
+        else:
+            message = exc.description or exc.name
+        if wants_json():
+            response = json_error(status, _HTTP_CODES.get(status, "error"), message)
+        else:
+            response = render_template("errors/error.html", status=status, message=message), status
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        message = str(_l("Une erreur inattendue est survenue. L'équipe technique a été prévenue."))
+        if wants_json():
+            return json_error(500, "internal_error", message)
+        return render_template("errors/error.html", status=500, message=message), 500

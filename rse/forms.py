@@ -1,0 +1,35 @@
+"""Helpers shared by the forms of every package."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_wtf import FlaskForm
+
+from rse.errors import ValidationError
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+def apply_errors(form: FlaskForm, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form's fields (or at the top)."""
+    for field, message in (error.fields or {}).items():
+        target = getattr(form, field, None)
+        if target is not None and hasattr(target, "errors"):
+            target.errors = list(target.errors) + [message]
+        else:
+            form.form_errors.append(message)
+    if not error.fields:
+        form.form_errors.append(error.message)
+
+
+def end_of_day(day: date | None) -> datetime | None:
+    """A date picked in a form means the end of that day, local time, as UTC."""
+    if day is None:
+        return None
+    local = datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    return local.astimezone(timezone.utc)

@@ -1,0 +1,165 @@
+"""Outgoing email: queued in the outbox inside the transaction, delivered after commit."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import urlsplit
+
+import click
+from flask import Flask, current_app, render_template
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from rse.dbtypes import utcnow
+from rse.extensions import db
+
+from .backends import PermanentMailError, backend_from_url
+from .models import OutboundEmail
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)
+_PENDING_KEY = "rse_pending_mail"
+
+
+def queue_email(*, kind: str, to: str, subject: str, text: str, html: str | None = None,
+                headers: dict | None = None) -> OutboundEmail:
+    """Write an email to the outbox; it leaves only if the transaction commits."""
+    row = OutboundEmail(kind=kind, recipient=to, subject=subject, text_body=text,
+                        html_body=html, headers=headers or {})
+    db.session.add(row)
+    db.session.flush()
+    db.session.info.setdefault(_PENDING_KEY, []).append(row.id)
+    return row
+
+
+def queue_templated(kind: str, to: str, subject: str, template: str, **context) -> OutboundEmail:
+    """Queue an email rendered from templates/mail/<template>.txt and .html."""
+    context.setdefault("subject", subject)
+    text = render_template(f"mail/{template}.txt", **context)
+    html = render_template(f"mail/{template}.html", **context)
+    return queue_email(kind=kind, to=to, subject=subject, text=text, html=html)
+
+
+def build_message(row: OutboundEmail, mail_from: str, domain: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = row.recipient
+    message["Subject"] = row.subject
+    message["Date"] = format_datetime(row.created_at)
+    message["Message-ID"] = make_msgid(idstring=f"rse{row.id}", domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    for name, value in (row.headers or {}).items():
+        message[name] = value
+    message.set_content(row.text_body)
+    if row.html_body:
+        message.add_alternative(row.html_body, subtype="html")
+    return message
+
+
+def deliver_pending(ids: list[int] | None = None, *, limit: int = 200) -> dict[str, int]:
+    """Send due emails from the outbox over one connection; returns counts by outcome."""
+    app = current_app._get_current_object()
+    counts = {"sent": 0, "failed": 0, "retry": 0}
+    with Session(db.engine) as session:
+        now = utcnow()
+        query = select(OutboundEmail.id).where(
+            OutboundEmail.sent_at.is_(None), OutboundEmail.failed_at.is_(None),
+            OutboundEmail.next_attempt_at <= now,
+        ).order_by(OutboundEmail.id).limit(limit)
+        if ids is not None:
+            query = query.where(OutboundEmail.id.in_(ids))
+        candidates = list(session.scalars(query))
+        if not candidates:
+            return counts
+        claimed = []
+        for mail_id in candidates:
+            # A lease: another worker draining the outbox at the same time skips this row.
+            result = session.execute(
+                update(OutboundEmail)
+                .where(OutboundEmail.id == mail_id, OutboundEmail.sent_at.is_(None),
+                       OutboundEmail.next_attempt_at <= now)
+                .values(next_attempt_at=now + LEASE)
+            )
+            if result.rowcount == 1:
+                claimed.append(mail_id)
+        session.commit()
+        rows = list(session.scalars(select(OutboundEmail).where(OutboundEmail.id.in_(claimed))))
+        domain = urlsplit(app.config["BASE_URL"]).hostname or "maillage.localhost"
+        backend = backend_from_url(app.config["MAIL_URL"])
+        try:
+            with backend.connection() as connection:
+                for row in rows:
+                    row.attempts += 1
+                    try:
+                        connection.send(build_message(row, app.config["MAIL_FROM"], domain))
+                    except PermanentMailError as exc:
+                        row.failed_at, row.last_error = utcnow(), str(exc)[:500]
+                        counts["failed"] += 1
+                        log.warning("email %s to %s refused: %s", row.id, row.recipient, exc)
+                    else:
+                        row.sent_at = utcnow()
+                        counts["sent"] += 1
+                    session.commit()
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("mail server unavailable, %d email(s) kept for later: %s",
+                        sum(1 for r in rows if r.sent_at is None and r.failed_at is None), exc)
+            for row in rows:
+                if row.sent_at is None and row.failed_at is None:
+                    _schedule_retry(row, str(exc))
+                    counts["retry"] += 1
+            session.commit()
+    return counts
+
+
+def _schedule_retry(row: OutboundEmail, error: str) -> None:
+    row.last_error = error[:500]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.failed_at = utcnow()
+        return
+    row.attempts = max(row.attempts, 1)
+    row.next_attempt_at = utcnow() + timedelta(minutes=2 ** row.attempts)
+
+
+def _after_commit(session) -> None:
+    ids = session.info.pop(_PENDING_KEY, None)
+    if not ids:
+        return
+    try:
+        deliver_pending(ids)
+    except Exception:  # never let delivery break the request that already committed
+        log.exception("delivery of emails %s failed; they stay in the outbox", ids)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+@click.group("mail", help="Outgoing email.")
+def mail_cli() -> None:
+    pass
+
+
+@mail_cli.command("send", help="Send the emails waiting in the outbox (retries included).")
+def send_command() -> None:
+    total = {"sent": 0, "failed": 0, "retry": 0}
+    while True:
+        counts = deliver_pending()
+        for key, value in counts.items():
+            total[key] += value
+        if not any(counts.values()) or counts["retry"]:
+            break
+    click.echo(f"sent {total['sent']}, refused {total['failed']}, to retry {total['retry']}")
+
+
+def init_app(app: Flask) -> None:
+    session_class = db.session.session_factory.class_
+    if not event.contains(session_class, "after_commit", _after_commit):
+        event.listen(session_class, "after_commit", _after_commit)
+        event.listen(session_class, "after_rollback", _after_rollback)
+    app.cli.add_command(mail_cli)

@@ -1,0 +1,17 @@
+"""Domain events. Listeners live in the package that reacts, so lower packages never import higher ones."""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+membership_added = _signals.signal("membership-added", doc="""
+Someone joined a community. Sender: the Community. Arguments: `user`, `role`, `actor` (None for the system).
+""")
+
+membership_removed = _signals.signal("membership-removed", doc="""
+Someone left or was removed from a community. Sender: the Community. Arguments: `user`, `actor`.
+""")
+
+invitation_accepted = _signals.signal("invitation-accepted", doc="""
+An invitation was accepted. Sender: the Invitation. Arguments: `user` (new or existing account).
+""")

@@ -1,0 +1,73 @@
+"""Checks shared by services: text fields, email addresses, passwords, URLs."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+from urllib.parse import urlsplit
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+
+from rse.errors import ValidationError
+
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 256
+
+
+def clean_text(value: Any, field: str, *, max_length: int, required: bool = False,
+               multiline: bool = False) -> str:
+    """A trimmed string without control characters, or a ValidationError naming the field."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(fields={field: _("Doit être un texte.")})
+    value = value.strip()
+    allowed = {"\n", "\r", "\t"} if multiline else set()
+    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value):
+        raise ValidationError(fields={field: _("Contient des caractères non autorisés.")})
+    if required and not value:
+        raise ValidationError(fields={field: _("Ce champ est obligatoire.")})
+    if len(value) > max_length:
+        raise ValidationError(fields={field: _("%(max)d caractères au maximum.", max=max_length)})
+    return value
+
+
+def normalize_email(value: Any, field: str = "email") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(fields={field: _("Indiquez une adresse électronique.")})
+    if len(value) > 254:
+        raise ValidationError(fields={field: _("Adresse électronique trop longue.")})
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationError(fields={field: _("Adresse électronique invalide.")}) from None
+    return result.normalized.lower()
+
+
+def check_password(password: Any, *, email: str = "", field: str = "password") -> str:
+    if not isinstance(password, str):
+        raise ValidationError(fields={field: _("Doit être un texte.")})
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise ValidationError(fields={field: _("Au moins %(min)d caractères.", min=PASSWORD_MIN_LENGTH)})
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise ValidationError(fields={field: _("%(max)d caractères au maximum.", max=PASSWORD_MAX_LENGTH)})
+    if len(set(password)) < 5 or (email and password.lower() == email.lower()):
+        raise ValidationError(fields={field: _("Ce mot de passe est trop facile à deviner.")})
+    return password
+
+
+def clean_url(value: Any, field: str = "url") -> str:
+    url = clean_text(value, field, max_length=2000, required=True)
+    parts = urlsplit(url)
+    if url.startswith("/") and not url.startswith("//"):
+        return url  # a link inside the platform
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValidationError(fields={field: _("Indiquez une adresse web commençant par https:// ou http://.")})
+    return url
+
+
+def one_of(value: Any, choices, field: str) -> str:
+    if value not in tuple(choices):
+        raise ValidationError(fields={field: _("Valeur non reconnue.")})
+    return value

@@ -1,0 +1,49 @@
+"""What every page shares: security headers, the web app manifest, template globals."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, url_for
+from flask_babel import gettext as _
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "frame-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+])
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if current_app.config["BASE_URL"].startswith("https://"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    @app.route("/manifest.webmanifest")
+    def manifest():
+        response = jsonify({
+            "name": "Maillage",
+            "short_name": "Maillage",
+            "description": _("Réseau social et espace documentaire du groupement hospitalier"),
+            "lang": "fr",
+            "start_url": url_for("communities.home"),
+            "display": "standalone",
+            "background_color": "#ffffff",
+            "theme_color": "#0b5cad",
+            "icons": [{"src": url_for("static", filename="img/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+        })
+        response.mimetype = "application/manifest+json"
+        return response
