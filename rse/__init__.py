@@ -8,6 +8,7 @@ from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from rse import security
 from rse.config import load_config
 from rse.extensions import babel, csrf, db, limiter, login_manager, migrate
 
@@ -20,14 +21,16 @@ PUBLIC_ENDPOINTS = {
 }
 
 
-def create_app(overrides: dict | None = None) -> Flask:
-    config = load_config()
+def create_app(overrides: dict | None = None, *, env: dict | None = None) -> Flask:
+    """Build the app from RSE_* variables (`env`, else the process environment) and `overrides`."""
+    config = load_config(env)
     if overrides:
         config.update(overrides)
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False,
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    security.configure_hasher(app.config.get("ARGON2_PARAMS"))
     register_extensions(app)
     register_security(app)
     register_packages(app)

@@ -11,6 +11,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 
 
+def configure_hasher(params: dict | None) -> None:
+    """Argon2 cost parameters; production keeps the library's defaults (tests lower them)."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(**params) if params else PasswordHasher()
+    _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 

@@ -137,6 +137,8 @@ def add_member_by_animator(actor: User, community: Community, user: User, role: 
 
 
 def join(actor: User, community: Community) -> Membership:
+    if actor is not None and membership_role(actor.id, community.id) is not None:
+        raise Conflict(_("Vous êtes déjà membre de cet espace."), code="already_member")
     permissions.require(actor, "join", community)
     return add_member(community, actor, MemberRole.MEMBER, actor=actor)
 

@@ -1,0 +1,272 @@
+"""Fixtures: the app on each database backend, clients, factories for users and communities."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+from datetime import timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+# The tests never read the developer's own RSE_* settings.
+for _key in list(os.environ):
+    if _key.startswith("RSE_") and _key != "RSE_REQUIRE_SERVICES" and not _key.startswith("RSE_TEST_"):
+        del os.environ[_key]
+os.environ["RSE_SECRET_KEY"] = "test-secret-key"
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from rse import create_app  # noqa: E402
+from rse.accounts import service as accounts  # noqa: E402
+from rse.accounts.service import issue_token  # noqa: E402
+from rse.communities import service as communities  # noqa: E402
+from rse.dbtypes import utcnow  # noqa: E402
+from rse.extensions import db as _db  # noqa: E402
+from rse.extensions import limiter  # noqa: E402
+
+from .services import start_postgres, start_smtp, unavailable  # noqa: E402
+
+PASSWORD = "correct-horse-battery-staple"
+BACKENDS = ("sqlite", "postgresql")
+FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+# --- Services -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    if os.environ.get("RSE_TEST_DATABASE_URL"):
+        yield None  # an external server given by the developer
+        return
+    cluster = start_postgres()
+    if isinstance(cluster, str):
+        unavailable(cluster)
+    yield cluster
+    cluster.stop()
+
+
+def postgres_url(request, name: str) -> str:
+    external = os.environ.get("RSE_TEST_DATABASE_URL")
+    if external:
+        return external
+    cluster = request.getfixturevalue("postgres_cluster")
+    return cluster.create_database(name)
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    try:
+        controller, sink = start_smtp()
+    except (ImportError, OSError) as exc:
+        unavailable(f"SMTP server (aiosmtpd) did not start: {exc}")
+    yield sink
+    controller.stop()
+
+
+# --- The app on each backend ------------------------------------------------------------------
+
+def build_app(backend: str, instance: Path, database_url: str, **overrides):
+    env = {
+        "RSE_INSTANCE_PATH": str(instance),
+        "RSE_SECRET_KEY": "test-secret-key",
+        "RSE_DATABASE_URL": database_url,
+        "RSE_BASE_URL": "http://maillage.test",
+        "RSE_INTERNAL_DOMAINS": "ght-exemple.fr",
+    }
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "ARGON2_PARAMS": FAST_ARGON2, **overrides},
+                     env=env)
+    with app.app_context():
+        upgrade()  # the schema comes from the migrations, as in production
+        _db.engine.dispose()
+    return app
+
+
+class _BackendState:
+    def __init__(self, app, backend: str, instance: Path):
+        self.app, self.backend, self.instance = app, backend, instance
+        self.template = instance / "template.db"
+        if backend == "sqlite":
+            shutil.copy(instance / "rse.db", self.template)
+
+    def reset(self) -> None:
+        """Bring the database, outbox and rate limits back to an empty state."""
+        with self.app.app_context():
+            _db.session.remove()
+            if self.backend == "postgresql":
+                tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
+                with _db.engine.begin() as conn:
+                    conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            else:
+                # The audit log refuses DELETE (by design): start again from a fresh copy.
+                _db.engine.dispose()
+                database = self.instance / "rse.db"
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{database}{suffix}").unlink(missing_ok=True)
+                shutil.copy(self.template, database)
+            limiter.reset()
+        shutil.rmtree(self.instance / "outbox", ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def _backends(request, tmp_path_factory):
+    states: dict[str, _BackendState] = {}
+
+    def get(backend: str) -> _BackendState:
+        if backend not in states:
+            instance = tmp_path_factory.mktemp(f"instance-{backend}")
+            if backend == "sqlite":
+                url = f"sqlite:///{instance / 'rse.db'}"
+            else:
+                url = postgres_url(request, "rse_test")
+            states[backend] = _BackendState(build_app(backend, instance, url), backend, instance)
+        return states[backend]
+
+    yield get
+    for state in states.values():
+        with state.app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def app(request, _backends):
+    state = _backends(request.param)
+    saved = dict(state.app.config)
+    state.reset()
+    with state.app.app_context():
+        yield state.app
+        _db.session.remove()
+    state.app.config.clear()
+    state.app.config.update(saved)
+
+
+@pytest.fixture
+def backend(app) -> str:
+    return _db.engine.dialect.name
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- Factories ------------------------------------------------------------------------------------
+
+@pytest.fixture
+def create_user(app):
+    counter = itertools.count(1)
+
+    def make(role: str = "staff", *, email: str | None = None, name: str | None = None,
+             password: str = PASSWORD, deactivated: bool = False, expired: bool = False, **profile):
+        n = next(counter)
+        domain = "ars-exemple.fr" if role == "partner" else "ght-exemple.fr"
+        user = accounts.create_user(email=email or f"{role}{n}@{domain}", name=name or f"{role.title()} {n}",
+                                    password=password, role=role)
+        for key, value in profile.items():
+            setattr(user, key, value)
+        if deactivated:
+            user.deactivated_at = utcnow()
+        if expired:
+            user.expires_at = utcnow() - timedelta(days=1)
+        _db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def create_community(app, create_user):
+    counter = itertools.count(1)
+
+    def make(owner=None, *, visibility: str = "private", name: str | None = None, members=(), **fields):
+        owner = owner or create_user("staff")
+        community = communities.create_community(
+            owner, {"name": name or f"Espace {next(counter)}", "visibility": visibility, **fields})
+        for user, role in members:
+            communities.add_member(community, user, role, actor=owner)
+        _db.session.commit()
+        return community
+
+    return make
+
+
+@pytest.fixture
+def login(app):
+    """A new test client logged in as `user` through the real login form."""
+
+    def make(user, password: str = PASSWORD):
+        client = app.test_client()
+        response = client.post("/connexion", data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(app):
+    """A test client carrying a bearer token for `user` (None: no token)."""
+
+    def make(user=None):
+        client = app.test_client()
+        if user is not None:
+            token, _record = issue_token(user, kind="login", name="test", ttl=timedelta(hours=1))
+            _db.session.commit()
+            client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return client
+
+    return make
+
+
+@pytest.fixture
+def outbox(app):
+    """The emails written by the file mail backend, oldest first, parsed."""
+
+    def read():
+        folder = Path(app.config["MAIL_URL"].removeprefix("file://"))
+        files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns) if folder.exists() else []
+        return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in files]
+
+    return read
+
+
+@pytest.fixture
+def world(create_user, create_community):
+    """Every kind of actor of the permission matrix around three communities.
+
+    The staff member, the partner member, the deactivated and the expired accounts are
+    members of all three communities; the non-members of none.
+    """
+    admin = create_user("admin", name="Admin")
+    animator = create_user("staff", name="Animatrice")
+    member = create_user("staff", name="Membre")
+    outsider = create_user("staff", name="Agent extérieur")
+    partner = create_user("partner", name="Partenaire membre")
+    stranger = create_user("partner", name="Partenaire étranger")
+    deactivated = create_user("staff", name="Désactivé")
+    expired = create_user("partner", name="Expiré")
+    spaces = {}
+    for visibility in ("public", "private", "secret"):
+        spaces[visibility] = create_community(
+            animator, visibility=visibility, name=f"Espace {visibility}",
+            members=[(member, "member"), (partner, "member"), (deactivated, "member"), (expired, "member")])
+    deactivated.deactivated_at = utcnow()
+    expired.expires_at = utcnow() - timedelta(days=1)
+    _db.session.commit()
+    return SimpleNamespace(admin=admin, animator=animator, member=member, outsider=outsider, partner=partner,
+                           stranger=stranger, deactivated=deactivated, expired=expired, spaces=spaces)
