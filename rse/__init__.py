@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Pages anyone may open; every other page asks for a login first.
 PUBLIC_ENDPOINTS = {
     "static", "accounts.login", "accounts.forgot_password", "accounts.reset_password",
-    "communities.accept_invitation", "manifest",
+    "communities.accept_invitation", "manifest", "healthz",
 }
 
 

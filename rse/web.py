@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, url_for
 from flask_babel import gettext as _
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from rse.extensions import db
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -31,6 +35,16 @@ def init_app(app: Flask) -> None:
         if current_app.config["BASE_URL"].startswith("https://"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
+
+    @app.route("/healthz")
+    def healthz():
+        """For load balancers and the container healthcheck: the database answers."""
+        try:
+            db.session.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            current_app.logger.exception("health check: database unreachable")
+            return jsonify({"status": "unavailable", "database": "down"}), 503
+        return jsonify({"status": "ok"})
 
     @app.route("/manifest.webmanifest")
     def manifest():

@@ -4,7 +4,7 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 
 say() { printf '==> %s\n' "$*"; }
 warn() { printf '!!! %s\n' "$*" >&2; }
@@ -38,15 +38,23 @@ can_install_debian_packages() {
 }
 
 APT_UPDATED=0
+# apt_install PACKAGE...: quiet when it works, apt's own words when it does not.
 apt_install() {
+    local log status=0
+    log="$(mktemp)"
     if [[ $APT_UPDATED -eq 0 ]]; then
         say "apt-get update"
-        "${SUDO[@]}" apt-get update -qq || return 1
-        APT_UPDATED=1
+        "${SUDO[@]}" apt-get update >"$log" 2>&1 || status=$?
+        ((status)) || APT_UPDATED=1
     fi
-    say "apt-get install $*"
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends "$@" >/dev/null || return 1
+    if ((status == 0)); then
+        say "apt-get install $*"
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y --no-install-recommends "$@" >"$log" 2>&1 || status=$?
+    fi
+    ((status == 0)) || tail -n 15 "$log" >&2
+    rm -f "$log"
+    return "$status"
 }
 
 # Creates .venv with Python 3.11+ unless a usable one is there, and puts it first on PATH.

@@ -36,6 +36,22 @@ BACKENDS = ("sqlite", "postgresql")
 FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile the .po catalogues (as the run and test scripts do) so that a bare pytest works."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent / "translations"
+    for po_path in root.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+            with po_path.open("rb") as handle:
+                catalog = read_po(handle)
+            with mo_path.open("wb") as handle:
+                write_mo(handle, catalog)
+
+
 # --- Services -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")

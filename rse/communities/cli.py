@@ -109,4 +109,4 @@ def _print_credentials() -> None:
     if path.exists():
         email, password = path.read_text().split("\n")[:2]
         click.echo(f"administrator: {email}  password: {password}")
-        click.echo(f"every demo account (e.g. marc.rousseau@ars-exemple.fr, a partner) uses the same password")
+        click.echo("every demo account (e.g. marc.rousseau@ars-exemple.fr, a partner) uses the same password")

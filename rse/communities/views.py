@@ -147,6 +147,7 @@ def membership_action(community_id: int, action: str):
 
 
 @bp.route("/espaces/<int:community_id>/membres", methods=["GET", "POST"])
+@limiter.limit("60 per hour", methods=["POST"])
 def members(community_id: int):
     community = service.get_community(current_user, community_id, "read")
     manage = permissions.can(current_user, "manage", community)

@@ -8,6 +8,7 @@ import ssl
 import tempfile
 from contextlib import contextmanager
 from email.message import EmailMessage
+from email.policy import SMTP
 from pathlib import Path
 from typing import Iterator, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -39,7 +40,7 @@ class FileBackend:
     def send(self, message: EmailMessage) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
         with os.fdopen(fd, "wb") as handle:
-            handle.write(message.as_bytes())
+            handle.write(message.as_bytes(policy=SMTP))  # CRLF, as on the wire
         msg_id = (message["Message-ID"] or "").strip("<>").replace("/", "_") or Path(tmp).stem
         os.replace(tmp, self.folder / f"{msg_id}.eml")
 

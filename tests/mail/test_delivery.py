@@ -1,0 +1,138 @@
+"""Mail: the same contract over each backend (.eml files, a real SMTP server on loopback),
+and the outbox that keeps every email until it has left."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from rse.dbtypes import utcnow
+from rse.mail import deliver_pending, queue_email
+from rse.mail.backends import FileBackend, SmtpBackend, backend_from_url
+from rse.mail.models import OutboundEmail
+from tests.services import free_port
+
+
+@pytest.fixture(params=["file", "smtp"])
+def mail_backend(request, app, tmp_path):
+    """Point the app at one backend; return a function reading what it delivered."""
+    if request.param == "file":
+        folder = tmp_path / "outbox"
+        app.config["MAIL_URL"] = f"file://{folder}"
+
+        def delivered():
+            files = sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns) if folder.exists() else []
+            return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in files]
+    else:
+        sink = request.getfixturevalue("smtp_server")
+        sink.clear()
+        app.config["MAIL_URL"] = sink.url
+
+        def delivered():
+            return sink.wait_for(1, timeout=2)
+    return delivered
+
+
+def test_email_leaves_after_commit_with_both_parts(mail_backend, db):
+    queue_email(kind="test", to="claire.martin@ght-exemple.fr", subject="Réunion CPOM – ordre du jour",
+                text="Bonjour,\nLe lien : http://maillage.test/espaces/1\n", html="<p>Bonjour</p>",
+                headers={"List-Id": "<test.maillage>"})
+    assert mail_backend() == []  # nothing leaves before the commit
+    db.session.commit()
+    [message] = mail_backend()
+    assert message["To"] == "claire.martin@ght-exemple.fr"
+    assert message["Subject"] == "Réunion CPOM – ordre du jour"
+    assert message["From"].addresses[0].domain == "maillage.localhost"
+    assert message["Message-ID"] and message["Date"] and message["List-Id"] == "<test.maillage>"
+    assert message.get_body(("plain",)).get_content().replace("\r\n", "\n").startswith("Bonjour,\nLe lien")
+    assert message.get_body(("html",)).get_content().strip() == "<p>Bonjour</p>"
+    row = db.session.scalars(select(OutboundEmail)).one()
+    assert row.sent_at is not None and row.attempts == 1
+
+
+def test_rollback_sends_nothing(mail_backend, db):
+    queue_email(kind="test", to="a@ght-exemple.fr", subject="Jamais", text="x")
+    db.session.rollback()
+    assert mail_backend() == []
+    assert db.session.scalar(select(OutboundEmail.id)) is None
+
+
+def test_smtp_down_keeps_the_email_and_a_later_run_sends_it(app, db, smtp_server):
+    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{free_port()}"  # nobody listens there
+    queue_email(kind="test", to="a@ght-exemple.fr", subject="Gardé", text="x")
+    db.session.commit()  # the request itself succeeds
+    row = db.session.scalars(select(OutboundEmail)).one()
+    db.session.refresh(row)
+    assert row.sent_at is None and row.failed_at is None and row.attempts == 1
+    assert row.next_attempt_at > utcnow() and row.last_error
+
+    smtp_server.clear()
+    app.config["MAIL_URL"] = smtp_server.url
+    row.next_attempt_at = utcnow() - timedelta(seconds=1)  # the retry is due
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["mail", "send"])
+    assert result.exit_code == 0 and "sent 1" in result.output
+    [message] = smtp_server.wait_for(1)
+    assert message["Subject"] == "Gardé"
+    db.session.refresh(row)
+    assert row.sent_at is not None
+
+
+def test_refused_address_is_recorded_not_retried(app, db, smtp_server):
+    smtp_server.clear()
+    smtp_server.refuse.add("inconnu@ars-exemple.fr")
+    app.config["MAIL_URL"] = smtp_server.url
+    queue_email(kind="test", to="inconnu@ars-exemple.fr", subject="Refusé", text="x")
+    db.session.commit()
+    row = db.session.scalars(select(OutboundEmail)).one()
+    db.session.refresh(row)
+    assert row.failed_at is not None and row.sent_at is None
+    assert "inconnu@ars-exemple.fr" in row.last_error and "550" in row.last_error
+    assert deliver_pending() == {"sent": 0, "failed": 0, "retry": 0}
+
+
+def test_a_batch_goes_over_one_smtp_connection(app, db, smtp_server):
+    smtp_server.clear()
+    app.config["MAIL_URL"] = smtp_server.url
+    for n in range(5):
+        queue_email(kind="test", to=f"p{n}@ght-exemple.fr", subject=f"n{n}", text="x")
+    db.session.commit()
+    messages = smtp_server.wait_for(5)
+    assert sorted(m["Subject"] for m in messages) == [f"n{n}" for n in range(5)]
+
+
+def test_an_email_is_sent_once_even_if_drained_twice(app, db, smtp_server):
+    smtp_server.clear()
+    app.config["MAIL_URL"] = smtp_server.url
+    queue_email(kind="test", to="once@ght-exemple.fr", subject="Une fois", text="x")
+    db.session.commit()
+    deliver_pending()
+    deliver_pending()
+    assert len(smtp_server.wait_for(2, timeout=0.5)) == 1
+
+
+def test_backend_urls():
+    assert isinstance(backend_from_url("file:///tmp/outbox"), FileBackend)
+    smtp = backend_from_url("smtp://user:p%40ss@relay.ght-exemple.fr:587?starttls=1")
+    assert isinstance(smtp, SmtpBackend)
+    assert (smtp.host, smtp.port, smtp.username, smtp.password, smtp.starttls) == \
+        ("relay.ght-exemple.fr", 587, "user", "p@ss", True)
+    assert backend_from_url("smtps://relay:465").implicit_tls is True
+    with pytest.raises(ValueError):
+        backend_from_url("http://example")
+
+
+def test_file_backend_writes_whole_files_only(tmp_path):
+    backend = FileBackend(tmp_path)
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["Message-ID"] = "<abc/def@x>"
+    message.set_content("x")
+    with backend.connection() as connection:
+        connection.send(message)
+    assert [p.name for p in Path(tmp_path).iterdir()] == ["abc_def@x.eml"]
