@@ -1,7 +1,7 @@
 """Locale choice and French formatting helpers for templates."""
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
 
@@ -13,5 +13,6 @@ def select_locale() -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""

@@ -61,8 +61,15 @@ def effective_actor(actor: Any) -> Any:
     return actor
 
 
+def _unwrap(obj: Any) -> Any:
+    """The object behind a proxy such as Flask-Login's current_user."""
+    getter = getattr(obj, "_get_current_object", None)
+    return getter() if getter is not None else obj
+
+
 def decide(actor: Any, action: str, target: Any) -> Decision:
-    actor = effective_actor(actor)
+    actor = effective_actor(_unwrap(actor))
+    target = _unwrap(target)
     for klass in type(target).__mro__:
         rule = _policies.get(klass)
         if rule is not None:

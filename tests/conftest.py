@@ -18,6 +18,7 @@ for _key in list(os.environ):
         del os.environ[_key]
 os.environ["RSE_SECRET_KEY"] = "test-secret-key"
 
+from flask.testing import FlaskClient  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
@@ -86,6 +87,20 @@ def smtp_server():
 
 # --- The app on each backend ------------------------------------------------------------------
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production: its own `g`, its own session.
+
+    Without this the test's app context would be reused, and Flask-Login's cached user and
+    the SQLAlchemy session would leak from one request (and one user) to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        _db.session.rollback()  # the test's own session sees what the request committed
+        return response
+
+
 def build_app(backend: str, instance: Path, database_url: str, **overrides):
     env = {
         "RSE_INSTANCE_PATH": str(instance),
@@ -96,6 +111,7 @@ def build_app(backend: str, instance: Path, database_url: str, **overrides):
     }
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "ARGON2_PARAMS": FAST_ARGON2, **overrides},
                      env=env)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         upgrade()  # the schema comes from the migrations, as in production
         _db.engine.dispose()

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, DateField, EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -46,9 +47,9 @@ BACKGROUND_LABELS = {"uni": _l("Uni"), "vagues": _l("Vagues"), "points": _l("Poi
 
 
 class PreferencesForm(FlaskForm):
-    theme = SelectField(_l("Couleurs"), choices=[(t, THEME_LABELS[t]) for t in THEMES])
-    background = SelectField(_l("Fond de page"), choices=[(b, BACKGROUND_LABELS[b]) for b in BACKGROUNDS])
-    locale = SelectField(_l("Langue"), choices=[("fr", "Français"), ("en", "English")])
+    theme = SelectField(_l("Couleurs"), choices=[SelectChoice(t, THEME_LABELS[t]) for t in THEMES])
+    background = SelectField(_l("Fond de page"), choices=[SelectChoice(b, BACKGROUND_LABELS[b]) for b in BACKGROUNDS])
+    locale = SelectField(_l("Langue"), choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")])
 
 
 class TokenForm(FlaskForm):
@@ -61,5 +62,5 @@ class ExpiryForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Rôle"), choices=[("admin", _l("Administrateur")), ("staff", _l("Agent")),
-                                             ("partner", _l("Partenaire"))])
+    role = SelectField(_l("Rôle"), choices=[SelectChoice("admin", _l("Administrateur")), SelectChoice("staff", _l("Agent")),
+                                             SelectChoice("partner", _l("Partenaire"))])

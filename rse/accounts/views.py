@@ -119,8 +119,10 @@ def photo(user_id: int):
     found = service.get_photo(current_user, user)
     response = make_response(found.data)
     response.headers["Content-Type"] = found.content_type
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
+    # Revalidated each time (cheap with the ETag): a new photo shows at once.
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.set_etag(f"{user.id}-{found.updated_at.timestamp():.0f}")
+    return response.make_conditional(request)
 
 
 @bp.route("/profil", methods=["GET", "POST"])
@@ -170,7 +172,7 @@ def change_password():
                 apply_errors(form, exc)
             else:
                 db.session.commit()
-                login_user(current_user)  # the session follows the new stamp
+                login_user(current_user._get_current_object())  # the session follows the new stamp
                 flash(_("Mot de passe changé. Vos autres sessions sont fermées."), "success")
                 return redirect(url_for("accounts.edit_profile"))
     return render_template("accounts/change_password.html", form=form), 422 if request.method == "POST" else 200

@@ -6,7 +6,9 @@ import csv
 import io
 from datetime import date, datetime, time, timezone
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, Response, render_template, request, stream_with_context
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -48,10 +50,12 @@ def filtered_entries(args) -> tuple:
                                     AuditEntry.target_label.contains(filters["target"]))
     if filters["ip"]:
         statement = statement.where(AuditEntry.ip == filters["ip"])
+    # Days are those of the people reading the log (Europe/Paris by default), not UTC days.
+    local = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     if filters["from"]:
-        statement = statement.where(AuditEntry.created_at >= datetime.combine(filters["from"], time.min, timezone.utc))
+        statement = statement.where(AuditEntry.created_at >= datetime.combine(filters["from"], time.min, local))
     if filters["to"]:
-        statement = statement.where(AuditEntry.created_at <= datetime.combine(filters["to"], time.max, timezone.utc))
+        statement = statement.where(AuditEntry.created_at <= datetime.combine(filters["to"], time.max, local))
     return statement, filters
 
 

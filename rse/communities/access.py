@@ -10,6 +10,7 @@ from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from rse.accounts.models import User
+from rse.dbtypes import utcnow
 from rse.extensions import db
 from rse.permissions import Decision, policy, readable_filter
 
@@ -97,7 +98,7 @@ def visible_people(actor):
         return false()
     if actor.is_admin:
         return true()
-    active = User.deactivated_at.is_(None)
+    active = and_(User.deactivated_at.is_(None), or_(User.expires_at.is_(None), User.expires_at > utcnow()))
     if actor.is_partner:
         return or_(User.id == actor.id, and_(active, User.id.in_(_shares_a_community(actor.id))))
     return or_(User.id == actor.id, active)

@@ -2,16 +2,18 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
 VISIBILITY_CHOICES = [
-    ("public", _l("Public : tous les agents lisent et peuvent rejoindre")),
-    ("private", _l("Privé : visible des agents, sur demande ou invitation")),
-    ("secret", _l("Secret : invisible hors des membres")),
+    SelectChoice("public", _l("Public : tous les agents lisent et peuvent rejoindre")),
+    SelectChoice("private", _l("Privé : visible des agents, sur demande ou invitation")),
+    SelectChoice("secret", _l("Secret : invisible hors des membres")),
 ]
-ROLE_CHOICES = [("member", _l("Membre")), ("reader", _l("Lecteur")), ("animator", _l("Animateur"))]
-ROLE_LABELS = dict(ROLE_CHOICES)
+ROLE_CHOICES = [SelectChoice("member", _l("Membre")), SelectChoice("reader", _l("Lecteur")),
+                SelectChoice("animator", _l("Animateur"))]
+ROLE_LABELS = {choice.value: choice.label for choice in ROLE_CHOICES}
 
 
 class CommunityForm(FlaskForm):

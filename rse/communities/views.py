@@ -78,17 +78,19 @@ def index():
 def create():
     permissions.require(current_user, "community.create")
     form = CommunityForm()
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
             community = service.create_community(current_user, _community_data(form))
         except DomainError as exc:
             db.session.rollback()
             _form_error(form, exc)
+            status = exc.status
         else:
             db.session.commit()
             flash(_("Espace créé. Invitez maintenant ses membres."), "success")
             return redirect(url_for("communities.members", community_id=community.id))
-    return render_template("communities/form.html", form=form, community=None), 422 if request.method == "POST" else 200
+    return render_template("communities/form.html", form=form, community=None), status
 
 
 def _community_data(form: CommunityForm) -> dict:
@@ -96,8 +98,13 @@ def _community_data(form: CommunityForm) -> dict:
             "visibility": form.visibility.data, "sensitive": bool(form.sensitive.data)}
 
 
+# Service field names that a form calls otherwise.
+_FORM_FIELDS = {"account_expires_at": "account_expires_on"}
+
+
 def _form_error(form, exc: DomainError) -> None:
     if isinstance(exc, ValidationError):
+        exc.fields = {_FORM_FIELDS.get(k, k): v for k, v in exc.fields.items()}
         apply_errors(form, exc)
     else:
         form.form_errors.append(exc.message)
@@ -225,18 +232,19 @@ def settings(community_id: int):
     community = service.get_community(current_user, community_id, "read")
     permissions.require(current_user, "manage", community)
     form = CommunityForm(obj=community)
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         try:
             service.update_community(current_user, community, _community_data(form))
         except DomainError as exc:
             db.session.rollback()
             _form_error(form, exc)
+            status = exc.status
         else:
             db.session.commit()
             flash(_("Paramètres enregistrés."), "success")
             return redirect(url_for("communities.show", community_id=community.id))
-    return render_template("communities/form.html", form=form, community=community), \
-        422 if request.method == "POST" else 200
+    return render_template("communities/form.html", form=form, community=community), status
 
 
 @bp.route("/espaces/<int:community_id>/liens", methods=["POST"])

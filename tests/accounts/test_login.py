@@ -10,6 +10,7 @@ def test_login_lands_on_home_and_is_audited(client, create_user, db):
     user = create_user("staff")
     response = client.post("/connexion", data={"email": user.email, "password": PASSWORD},
                            environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    # the audit keeps the address the login came from
     assert response.status_code == 302 and response.headers["Location"] == "/"
     assert client.get("/").status_code == 200
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "login.success")).one()
