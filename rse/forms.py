@@ -8,11 +8,16 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_wtf import FlaskForm
 
-from rse.errors import ValidationError
+from rse.errors import DomainError, ValidationError
 
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+def error_text(error: DomainError) -> str:
+    """One line for a flash message: the field messages, else the error's own."""
+    return " ".join(str(m) for m in (error.fields or {}).values()) or error.message
 
 
 def apply_errors(form: FlaskForm, error: ValidationError) -> None:

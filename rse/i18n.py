@@ -4,12 +4,20 @@ from flask import Flask, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
+DEFAULT_LOCALE = "fr"
+
 
 def select_locale() -> str:
-    user = current_user if request else None
-    if user is not None and getattr(user, "is_authenticated", False) and user.locale:
-        return user.locale
-    return request.accept_languages.best_match(["fr", "en"], default="fr") if request else "fr"
+    """A signed-in user's chosen language, French unless they chose otherwise.
+
+    Only anonymous pages (login, invitation, password reset) follow the browser, so that a
+    colleague whose browser happens to be set to English still sees the French product.
+    """
+    if not request:
+        return DEFAULT_LOCALE
+    if getattr(current_user, "is_authenticated", False):
+        return current_user.locale or DEFAULT_LOCALE
+    return request.accept_languages.best_match(["fr", "en"], default=DEFAULT_LOCALE)
 
 
 def init_app(app: Flask) -> None:

@@ -11,7 +11,7 @@ from flask_login import current_user, login_user, logout_user
 from rse import permissions
 from rse.errors import DomainError, ValidationError
 from rse.extensions import db, limiter
-from rse.forms import ActionForm, apply_errors, end_of_day
+from rse.forms import ActionForm, apply_errors, end_of_day, error_text
 
 from . import service
 from .forms import (ChangePasswordForm, ExpiryForm, ForgotPasswordForm, LoginForm, NewPasswordForm,
@@ -255,7 +255,7 @@ def admin_user_action(user_id: int, action: str):
             return redirect(url_for("accounts.admin_user", user_id=user.id))
     except ValidationError as exc:
         db.session.rollback()
-        flash(" ".join(str(m) for m in exc.fields.values()) or exc.message, "error")
+        flash(error_text(exc), "error")
     else:
         db.session.commit()
     return redirect(url_for("accounts.admin_user", user_id=user.id))

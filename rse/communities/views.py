@@ -10,7 +10,7 @@ from rse import permissions
 from rse.accounts import service as accounts
 from rse.errors import DomainError, ValidationError
 from rse.extensions import db, limiter
-from rse.forms import ActionForm, apply_errors, end_of_day
+from rse.forms import ActionForm, apply_errors, end_of_day, error_text
 
 from . import invitations, service
 from .forms import ROLE_LABELS, AcceptInvitationForm, CommunityForm, InviteForm, JoinRequestForm, LinkForm, RoleForm
@@ -39,7 +39,7 @@ def add_personal_link():
             service.add_link(current_user, form.title.data, form.url.data)
         except DomainError as exc:
             db.session.rollback()
-            flash(" ".join(str(m) for m in exc.fields.values()) or exc.message, "error")
+            flash(error_text(exc), "error")
         else:
             db.session.commit()
     else:
@@ -257,7 +257,7 @@ def add_community_link(community_id: int):
             service.add_link(current_user, form.title.data, form.url.data, community=community)
         except DomainError as exc:
             db.session.rollback()
-            flash(" ".join(str(m) for m in exc.fields.values()) or exc.message, "error")
+            flash(error_text(exc), "error")
         else:
             db.session.commit()
     else:

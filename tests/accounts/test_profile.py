@@ -160,3 +160,10 @@ def test_user_model_rejects_mixed_case_email_in_the_database(db, create_user):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_signed_in_pages_are_french_whatever_the_browser_says(login, create_user, db):
+    user = create_user("staff")
+    client = login(user)
+    page = client.get("/annuaire", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="fr"' in page and "Annuaire" in page

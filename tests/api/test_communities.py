@@ -306,3 +306,27 @@ def test_directory_search_by_name_and_organisation(api, create_user):
     assert [p["name"] for p in client.get("/api/v1/users?q=roanne").json["items"]] == ["Sophie Durand"]
     assert client.get("/api/v1/users?limit=0").status_code == 400
     assert client.get("/api/v1/users?q=" + "x" * 101).status_code == 422
+
+
+def test_accepting_through_the_api_when_the_account_exists_is_409(api, create_user, create_community, outbox, db):
+    animator = create_user("staff")
+    community = create_community(animator)
+    api(animator).post("/api/v1/invitations", json={"email": "late@ars-exemple.fr", "community_id": community.id})
+    token = _invitation_token(outbox()[0])
+    create_user("partner", email="late@ars-exemple.fr")  # made meanwhile, e.g. by another invitation
+    response = api().post(f"/api/v1/invitations/{token}/accept", json={"name": "X", "password": PASSWORD})
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "account_exists"
+    assert count(db, User) == 2
+
+
+def test_duplicate_email_is_refused_by_the_service(create_user, db):
+    import pytest
+
+    from rse.accounts.service import create_user as service_create_user
+    from rse.errors import Conflict
+
+    create_user("staff", email="claire.martin@ght-exemple.fr")
+    with pytest.raises(Conflict) as error:
+        service_create_user(email="Claire.Martin@GHT-exemple.fr", name="Autre", password=PASSWORD, role="staff")
+    assert error.value.code == "email_taken"
