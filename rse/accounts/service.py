@@ -257,10 +257,21 @@ def issue_token(user: User, *, kind: str, name: str, ttl: timedelta) -> tuple[st
     return token, record
 
 
-def login_token(email: str, password: str) -> tuple[str, ApiToken]:
-    user = authenticate(email, password, via="api")
+def issue_login_token(user: User) -> tuple[str, ApiToken]:
+    """A short-lived token (RSE_API_TOKEN_TTL_HOURS) for a user who just proved who they are."""
     ttl = timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
     return issue_token(user, kind="login", name="API", ttl=ttl)
+
+
+def login_token(email: str, password: str) -> tuple[str, ApiToken]:
+    return issue_login_token(authenticate(email, password, via="api"))
+
+
+def revoke_token_value(raw: str) -> None:
+    """Revoke the token itself (an API client logging out)."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(raw)))
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = utcnow()
 
 
 def create_personal_token(actor: User, name: str, days: int) -> tuple[str, ApiToken]:

@@ -6,10 +6,7 @@ from flask import g, jsonify, request
 
 from rse import permissions
 from rse.accounts import service
-from rse.accounts.models import ApiToken
-from rse.dbtypes import utcnow
 from rse.extensions import db, limiter
-from rse.security import token_digest
 
 from . import actor, bp, created, field, json_body, page_args
 from .serializers import iso, user_json
@@ -32,9 +29,7 @@ def create_token():
 
 @bp.delete("/tokens/current")
 def revoke_current_token():
-    raw = request.headers["Authorization"].partition(" ")[2].strip()
-    token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == token_digest(raw)))
-    token.revoked_at = utcnow()
+    service.revoke_token_value(request.headers["Authorization"].partition(" ")[2].strip())
     db.session.commit()
     return "", 204
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
 from rse import permissions
 
 from rse.accounts import service as accounts
-from rse.accounts.service import issue_token
+from rse.accounts.service import issue_login_token
 from rse.communities import invitations, service
 from rse.communities.models import Invitation
 from rse.errors import Conflict, ValidationError
@@ -145,8 +145,7 @@ def accept_invitation(token: str):
         raise Conflict("Un compte existe déjà pour cette adresse : connectez-vous puis rouvrez le lien.",
                        code="account_exists")
     user, community, _created = invitations.accept_invitation(token, name, password)
-    token_value, record = issue_token(user, kind="login", name="API",
-                                      ttl=timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"]))
+    token_value, _record = issue_login_token(user)
     db.session.commit()
     return created({"user": user_json(user, private=True), "community_id": community.id,
                     "token": token_value, "token_type": "Bearer"})
