@@ -119,8 +119,13 @@ def register_error_handlers(app: Flask) -> None:
             message = str(NotFound.default_message)
         elif status == 413:
             message = str(_l("La requête est trop volumineuse."))
+        elif status == 405:
+            message = str(_l("Cette méthode n'est pas permise ici."))
+        elif status == 401:
+            message = str(Unauthorized.default_message)
         else:
-            message = exc.description or exc.name
+            message = str(_l("La demande est invalide.")) if status < 500 else \
+                str(_l("Une erreur inattendue est survenue."))
         if wants_json():
             response = json_error(status, _HTTP_CODES.get(status, "error"), message)
         else:

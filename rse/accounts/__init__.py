@@ -9,7 +9,7 @@ from rse.extensions import db, login_manager
 def load_user(session_id: str):
     from .models import User
 
-    user_id, _, stamp = (session_id or "").partition(":")
+    user_id, _sep, stamp = (session_id or "").partition(":")
     if not user_id.isdigit():
         return None
     user = db.session.get(User, int(user_id))

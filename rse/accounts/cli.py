@@ -12,7 +12,7 @@ from . import service
 from .models import Role
 
 
-@click.group("rse", help="Administration de Maillage.")
+@click.group("rse", help="Maillage administration.")
 def rse_cli() -> None:
     pass
 

@@ -6,6 +6,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, g, jsonify, request
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from rse.errors import BadRequest, Unauthorized, ValidationError
 from rse.extensions import csrf, db
 
@@ -21,14 +24,14 @@ def authenticate():
 
     g.api_user = None
     header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _sep, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         g.api_user = user_for_token(token.strip())
         if g.api_user is None:
-            raise Unauthorized("Jeton invalide, expiré ou révoqué.", code="invalid_token")
+            raise Unauthorized(_("Jeton invalide, expiré ou révoqué."), code="invalid_token")
         db.session.commit()  # last_used_at
     elif request.endpoint not in OPEN_ENDPOINTS:
-        raise Unauthorized("Un jeton d'accès est requis (en-tête Authorization: Bearer …).")
+        raise Unauthorized(_("Un jeton d'accès est requis (en-tête Authorization: Bearer …)."))
 
 
 @bp.after_request
@@ -47,21 +50,27 @@ def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400 that says why."""
     data = request.get_json(silent=True, force=True)
     if not isinstance(data, dict):
-        raise BadRequest("Le corps de la requête doit être un objet JSON.", code="malformed_json")
+        raise BadRequest(_("Le corps de la requête doit être un objet JSON."), code="malformed_json")
     return data
+
+
+_TYPE_MESSAGES = {
+    str: _l("Doit être un texte."),
+    int: _l("Doit être un nombre entier."),
+    bool: _l("Doit valoir true ou false."),
+}
 
 
 def field(data: dict, name: str, kind: type | tuple, *, required: bool = True, default: Any = None) -> Any:
     """A field of the JSON body checked for its type (bool is not taken for int)."""
     if name not in data or data[name] is None:
         if required:
-            raise ValidationError(fields={name: "Ce champ est obligatoire."})
+            raise ValidationError(fields={name: _("Ce champ est obligatoire.")})
         return default
     value = data[name]
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-        names = " ou ".join({str: "texte", int: "entier", bool: "booléen"}.get(k, k.__name__) for k in kinds)
-        raise ValidationError(fields={name: f"Doit être de type {names}."})
+        raise ValidationError(fields={name: _TYPE_MESSAGES.get(kinds[0], _("Type de valeur invalide."))})
     return value
 
 
@@ -70,9 +79,9 @@ def page_args(default_limit: int = 50, max_limit: int = 200) -> tuple[int, int]:
         limit = int(request.args.get("limit", default_limit))
         offset = int(request.args.get("offset", 0))
     except ValueError:
-        raise BadRequest("limit et offset doivent être des entiers.", code="bad_pagination") from None
+        raise BadRequest(_("limit et offset doivent être des entiers."), code="bad_pagination") from None
     if not 1 <= limit <= max_limit or offset < 0:
-        raise BadRequest(f"limit entre 1 et {max_limit}, offset positif.", code="bad_pagination")
+        raise BadRequest(_("limit entre 1 et %(max)d, offset positif ou nul.", max=max_limit), code="bad_pagination")
     return limit, offset
 
 

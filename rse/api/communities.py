@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import jsonify, request
+from flask_babel import gettext as _
 
 from rse import permissions
 
@@ -26,7 +27,7 @@ def _community_payload(data: dict) -> dict:
             payload[name] = field(data, name, kind)
     unknown = set(data) - {"name", "description", "visibility", "sensitive"}
     if unknown:
-        raise ValidationError(fields={name: "Champ inconnu." for name in sorted(unknown)})
+        raise ValidationError(fields={name: _("Champ inconnu.") for name in sorted(unknown)})
     return payload
 
 
@@ -112,9 +113,9 @@ def _parse_datetime(value: str | None, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationError(fields={name: "Date ISO 8601 attendue (2026-12-31T23:59:59+01:00)."}) from None
+        raise ValidationError(fields={name: _("Date ISO 8601 attendue (2026-12-31T23:59:59+01:00).")}) from None
     if parsed.tzinfo is None:
-        raise ValidationError(fields={name: "Précisez le fuseau horaire (par exemple +01:00 ou Z)."})
+        raise ValidationError(fields={name: _("Précisez le fuseau horaire (par exemple +01:00 ou Z).")})
     return parsed
 
 
@@ -142,7 +143,7 @@ def accept_invitation(token: str):
     password = field(data, "password", str)
     invitation = invitations.find_invitation(token)
     if accounts.find_user_by_email(invitation.email) is not None:
-        raise Conflict("Un compte existe déjà pour cette adresse : connectez-vous puis rouvrez le lien.",
+        raise Conflict(_("Un compte existe déjà pour cette adresse : connectez-vous puis rouvrez le lien."),
                        code="account_exists")
     user, community, _created = invitations.accept_invitation(token, name, password)
     token_value, _record = issue_login_token(user)

@@ -64,11 +64,12 @@ def invite(actor: User, community: Community, email: str, role: str,
     db.session.flush()
     audit.record("invitation.sent", actor=actor, target=community,
                  details={"email": email, "role": role, "invitation_id": invitation.id})
-    queue_templated("invitation", email,
-                    _("%(name)s vous invite dans l'espace « %(community)s » sur Maillage",
-                      name=actor.name, community=community.name),
-                    "invitation", invitation=invitation, community=community, inviter=actor,
-                    days=ttl.days, link=external_url("communities.accept_invitation", token=token))
+    with force_locale("fr"):  # the invitee has no language of their own yet: the product's
+        queue_templated("invitation", email,
+                        _("%(name)s vous invite dans l'espace « %(community)s » sur Maillage",
+                          name=actor.name, community=community.name),
+                        "invitation", invitation=invitation, community=community, inviter=actor,
+                        days=ttl.days, link=external_url("communities.accept_invitation", token=token))
     return invitation
 
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app, render_template
+from flask_babel import get_locale
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,7 @@ def queue_email(*, kind: str, to: str, subject: str, text: str, html: str | None
 def queue_templated(kind: str, to: str, subject: str, template: str, **context) -> OutboundEmail:
     """Queue an email rendered from templates/mail/<template>.txt and .html."""
     context.setdefault("subject", subject)
+    context.setdefault("mail_lang", str(get_locale() or "fr"))
     text = render_template(f"mail/{template}.txt", **context)
     html = render_template(f"mail/{template}.html", **context)
     return queue_email(kind=kind, to=to, subject=subject, text=text, html=html)
