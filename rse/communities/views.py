@@ -8,7 +8,7 @@ from flask_login import current_user, login_user
 
 from rse import permissions
 from rse.accounts import service as accounts
-from rse.errors import DomainError, ValidationError
+from rse.errors import Conflict, DomainError, ValidationError
 from rse.extensions import db, limiter
 from rse.forms import ActionForm, apply_errors, end_of_day, error_text
 
@@ -270,8 +270,9 @@ def add_community_link(community_id: int):
 def accept_invitation(token: str):
     invitation = invitations.find_invitation(token)
     if current_user.is_authenticated and current_user.email != invitation.email:
-        flash(_("Cette invitation est destinée à %(email)s : déconnectez-vous pour l'accepter.",
-                email=invitation.email), "error")
+        # Accepting here would create or join another account from this person's session.
+        raise Conflict(_("Cette invitation est destinée à %(email)s : déconnectez-vous pour l'accepter.",
+                         email=invitation.email), code="invitation_other_account")
     existing = accounts.find_user_by_email(invitation.email)
     form = AcceptInvitationForm()
     if existing is not None and request.method == "POST" and ActionForm().validate_on_submit():

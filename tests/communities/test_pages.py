@@ -170,3 +170,15 @@ def test_community_list_search_partial(login, create_user, create_community):
     response = login(user).get("/espaces?q=ach", headers={"HX-Request": "true"})
     html = response.get_data(as_text=True)
     assert "Achats" in html and "Qualité" not in html and "<html" not in html
+
+
+def test_invitation_link_opened_by_someone_else_signed_in_is_refused(login, create_user, create_community, outbox, db):
+    animator, colleague = create_user("staff"), create_user("staff")
+    community = create_community(animator)
+    login(animator).post(f"/espaces/{community.id}/membres", data={"email": "new@ars-exemple.fr", "role": "member"})
+    path = re.search(r"http://maillage\.test(/invitations/\S+)", outbox()[0].get_body(("plain",)).get_content()).group(1)
+    client = login(colleague)
+    assert client.get(path).status_code == 409
+    refused = client.post(path, data={"name": "Intrus", "password": PASSWORD, "confirm": PASSWORD})
+    assert refused.status_code == 409 and "new@ars-exemple.fr" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(User.id).where(User.email == "new@ars-exemple.fr")) is None

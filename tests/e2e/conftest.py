@@ -111,13 +111,21 @@ def open_page(browser, live_server):
                                       viewport={"width": 1280, "height": 900})
         context.set_default_timeout(TIMEOUT_MS)
         context.set_default_navigation_timeout(TIMEOUT_MS)
+        # A CSP refusal is a console error in Chromium already; this names the directive too.
+        context.add_init_script("document.addEventListener('securitypolicyviolation', function (e) {"
+                                " console.error('CSP violation: ' + e.violatedDirective + ' blocked '"
+                                " + (e.blockedURI || 'inline') + ' in ' + e.sourceFile + ':' + e.lineNumber); });")
         page = context.new_page()
         watched = WatchedPage(label, context, page)
         problems = watched.problems
         page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text} ({msg.location.get('url')})")
-                if msg.type in ("error", "warning") else None)
+                if msg.type == "error" else None)
         page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-        page.on("requestfailed", lambda req: problems.append(f"request failed: {req.method} {req.url}: {req.failure}"))
+        # ERR_ABORTED: a subresource still loading when the page navigates on (a click, a redirect)
+        # is cancelled by the browser; that says nothing about the app. A refusal (CSP included) is
+        # another error, and a console error besides.
+        page.on("requestfailed", lambda req: problems.append(f"request failed: {req.method} {req.url}: {req.failure}")
+                if req.failure != "net::ERR_ABORTED" else None)
         page.on("response", lambda res: problems.append(f"HTTP {res.status}: {res.request.method} {res.url}")
                 if res.status >= 400 else None)
         opened.append(watched)
@@ -150,7 +158,7 @@ def save_artifacts(request, watched: WatchedPage, stage: str) -> str:
 
 
 @pytest.fixture
-def step(request):
+def step(request, browser):
     """with step(watched, "stage"): … — a failure inside saves the page and names the files."""
     from playwright.sync_api import Error as PlaywrightError
 
