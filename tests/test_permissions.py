@@ -62,6 +62,35 @@ PAGES = [
 
 _names = itertools.count()
 
+# Form posts (CSRF is off in these tests; its own test is in test_security.py). A refusal the
+# user may know about is shown as a flash on a redirect only where the page says so (joining);
+# elsewhere the status is the refusal's own. The two last rows change accounts: keep them last.
+POSTS = [
+    ("/espaces/{private}/parametres", lambda ids: {"name": "Espace private", "visibility": "private"},
+     expect(403, LOGIN, admin=302, stranger=404)),
+    ("/espaces/{secret}/parametres", lambda ids: {"name": "Espace secret", "visibility": "secret"},
+     expect(403, LOGIN, admin=302, stranger=404, outsider=404)),
+    ("/espaces/{private}/membres", lambda ids: {"email": f"p{next(_names)}@ars-exemple.fr", "role": "member"},
+     expect(403, LOGIN, admin=302, stranger=404)),
+    ("/espaces/{secret}/membres", lambda ids: {"email": f"p{next(_names)}@ars-exemple.fr", "role": "member"},
+     expect(403, LOGIN, admin=302, stranger=404, outsider=404)),
+    ("/espaces/{private}/membres/{member}/role", lambda ids: {"role": "member"},
+     expect(403, LOGIN, admin=302, stranger=404)),
+    ("/espaces/{private}/liens", lambda ids: {"title": "Lien", "url": "https://www.ght-exemple.fr/"},
+     expect(403, LOGIN, admin=302, stranger=404)),
+    ("/espaces/{private}/invitations/999999/annuler", None, expect(403, LOGIN, admin=404, stranger=404)),
+    ("/espaces/{private}/demandes/999999/accepter", None, expect(403, LOGIN, admin=404, stranger=404)),
+    ("/espaces/{secret}/rejoindre", None, expect(302, LOGIN, stranger=404, outsider=404)),
+    ("/espaces/{private}/demander", lambda ids: {"message": "Bonjour"}, expect(302, LOGIN, stranger=404)),
+    ("/espaces/nouveau", lambda ids: {"name": f"Espace {next(_names)}", "visibility": "public"},
+     expect(302, LOGIN, partner=403, stranger=403)),
+    ("/liens", lambda ids: {"title": "Agenda", "url": "https://agenda.ght-exemple.fr"}, expect(302, LOGIN)),
+    ("/profil/jetons", lambda ids: {"name": "Tableur", "days": 30}, expect(200, LOGIN)),
+    ("/profil/preferences", lambda ids: {"theme": "ocean", "background": "uni", "locale": "fr"}, expect(302, LOGIN)),
+    ("/admin/utilisateurs/{deactivated_user}/reactiver", None, expect(403, LOGIN, admin=302)),
+    ("/admin/utilisateurs/{deactivated_user}/desactiver", None, expect(403, LOGIN, admin=302)),
+]
+
 # (method, path, json body or a function of the actor giving it, expected status per actor)
 API = [
     ("GET", "/api/v1/me", None, expect(200, 401)),
@@ -139,6 +168,18 @@ def test_pages(actor_name, world, login, app, db):
             wrong.append(f"GET {path}: {response.status_code}, expected {statuses[actor_name]}")
         if response.status_code == 302 and statuses[actor_name] == LOGIN and path != "/connexion":
             assert "/connexion" in response.headers["Location"], path
+    assert wrong == []
+
+
+@pytest.mark.parametrize("actor_name", ACTORS)
+def test_form_posts(actor_name, world, login, app, db):
+    client = _web_client(world, actor_name, login, db) or app.test_client()
+    ids = _ids(world, actor_name)
+    wrong = []
+    for path, body, statuses in POSTS:
+        response = client.post(path.format(**ids), data=body(ids) if callable(body) else None)
+        if response.status_code != statuses[actor_name]:
+            wrong.append(f"POST {path}: {response.status_code}, expected {statuses[actor_name]}")
     assert wrong == []
 
 
