@@ -7,7 +7,10 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
+
+from rse.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +134,17 @@ def register_error_handlers(app: Flask) -> None:
         else:
             response = render_template("errors/error.html", status=status, message=message), status
         return response
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(exc: IntegrityError):
+        # Services check for duplicates first; reaching the database's own constraint means a
+        # concurrent request won the race (two submits of one form): nothing was written.
+        db.session.rollback()
+        log.warning("constraint refused a write on %s %s: %s", request.method, request.path, exc.orig)
+        message = str(_l("Cette action a été faite en même temps par une autre requête. Rechargez la page."))
+        if wants_json():
+            return json_error(409, "concurrent_change", message)
+        return render_template("errors/error.html", status=409, message=message), 409
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -18,6 +18,7 @@ for _key in list(os.environ):
         del os.environ[_key]
 os.environ["RSE_SECRET_KEY"] = "test-secret-key"
 
+from flask import has_app_context  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import text  # noqa: E402
@@ -97,7 +98,8 @@ class IsolatedClient(FlaskClient):
     def open(self, *args, **kwargs):
         with self.application.app_context():
             response = super().open(*args, **kwargs)
-        _db.session.rollback()  # the test's own session sees what the request committed
+        if has_app_context():  # not in a thread of the test's own making
+            _db.session.rollback()  # the test's own session sees what the request committed
         return response
 
 
