@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -37,4 +37,4 @@ def end_of_day(day: date | None) -> datetime | None:
     if day is None:
         return None
     local = datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)

@@ -9,8 +9,9 @@ there is still one entry point: `can`, `require` and `readable`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 from rse.errors import PermissionDenied, Unauthorized
 

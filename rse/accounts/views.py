@@ -14,8 +14,17 @@ from rse.extensions import db, limiter
 from rse.forms import ActionForm, apply_errors, end_of_day, error_text
 
 from . import service
-from .forms import (ChangePasswordForm, ExpiryForm, ForgotPasswordForm, LoginForm, NewPasswordForm,
-                    PreferencesForm, ProfileForm, RoleForm, TokenForm)
+from .forms import (
+    ChangePasswordForm,
+    ExpiryForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+    PreferencesForm,
+    ProfileForm,
+    RoleForm,
+    TokenForm,
+)
 
 bp = Blueprint("accounts", __name__)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, g, jsonify, request
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 

@@ -8,7 +8,6 @@ from flask import jsonify, request
 from flask_babel import gettext as _
 
 from rse import permissions
-
 from rse.accounts import service as accounts
 from rse.accounts.service import issue_login_token
 from rse.communities import invitations, service

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timezone
-
+from datetime import UTC, date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -92,7 +91,7 @@ def export():
                              _neutralise(entry.target_label), entry.ip, _neutralise(str(entry.details or {}))])
             yield buffer.getvalue()
 
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     return Response(stream_with_context(rows()), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="journal-maillage-{stamp}.csv"'})
 

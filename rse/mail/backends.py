@@ -6,11 +6,12 @@ import os
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
@@ -19,7 +20,7 @@ class PermanentMailError(Exception):
 
 
 class MailBackend(Protocol):
-    def connection(self) -> "contextmanager[MailConnection]": ...
+    def connection(self) -> contextmanager[MailConnection]: ...
 
 
 class MailConnection(Protocol):
@@ -33,7 +34,7 @@ class FileBackend:
         self.folder = Path(folder)
 
     @contextmanager
-    def connection(self) -> Iterator["FileBackend"]:
+    def connection(self) -> Iterator[FileBackend]:
         self.folder.mkdir(parents=True, exist_ok=True)
         yield self
 
@@ -55,7 +56,7 @@ class SmtpBackend:
         self.implicit_tls, self.starttls, self.timeout = implicit_tls, starttls, timeout
 
     @contextmanager
-    def connection(self) -> Iterator["_SmtpConnection"]:
+    def connection(self) -> Iterator[_SmtpConnection]:
         if self.implicit_tls:
             client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
                                       context=ssl.create_default_context())
