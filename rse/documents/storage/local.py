@@ -1,0 +1,113 @@
+"""Local-folder storage (the embedded default): one file per key, written atomically."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import unquote, urlsplit
+
+from . import CHUNK_SIZE, BlobInfo, BlobNotFound, StorageUnavailable
+
+
+class LocalStorage:
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    @classmethod
+    def from_url(cls, url: str) -> "LocalStorage":
+        return cls(unquote(urlsplit(url).path))
+
+    def _path(self, key: str) -> Path:
+        if not key or key.startswith("/") or ".." in key.split("/") or "\\" in key or "\x00" in key:
+            raise ValueError(f"invalid storage key {key!r}")
+        return self.root / key
+
+    def _ensure_root(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageUnavailable(f"storage folder {self.root} unusable: {exc}") from exc
+
+    def _write_atomically(self, key: str, fill) -> None:
+        self._ensure_root()
+        target = self._path(key)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    fill(handle)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot write {key}: {exc}") from exc
+
+    def put_file(self, key: str, path: str, size: int, content_type: str) -> None:
+        def fill(handle):
+            with open(path, "rb") as source:
+                shutil.copyfileobj(source, handle, CHUNK_SIZE)
+
+        self._write_atomically(key, fill)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        self._write_atomically(key, lambda handle: handle.write(data))
+
+    def open(self, key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+        try:
+            handle = open(self._path(key), "rb")
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot read {key}: {exc}") from exc
+        return self._chunks(handle, start, length)
+
+    @staticmethod
+    def _chunks(handle, start: int, length: int | None) -> Iterator[bytes]:
+        with handle:
+            handle.seek(start)
+            remaining = length
+            while remaining is None or remaining > 0:
+                chunk = handle.read(CHUNK_SIZE if remaining is None else min(CHUNK_SIZE, remaining))
+                if not chunk:
+                    return
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+
+    def stat(self, key: str) -> BlobInfo | None:
+        try:
+            result = self._path(key).stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot stat {key}: {exc}") from exc
+        return BlobInfo(key, result.st_size, datetime.fromtimestamp(result.st_mtime, UTC))
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot delete {key}: {exc}") from exc
+
+    def iter_keys(self, prefix: str) -> Iterator[BlobInfo]:
+        if not self.root.exists():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith(".incoming-"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    result = path.stat()
+                    yield BlobInfo(key, result.st_size, datetime.fromtimestamp(result.st_mtime, UTC))
+
+    def check(self) -> None:
+        self._ensure_root()
+        if not os.access(self.root, os.W_OK):
+            raise StorageUnavailable(f"storage folder {self.root} is not writable")
