@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from rse import security
 from rse.config import load_config
+from rse.uploads import UploadRequest
 from rse.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +30,7 @@ def create_app(overrides: dict | None = None, *, env: dict | None = None) -> Fla
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False,
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(config)
+    app.request_class = UploadRequest  # uploads stream to disk, hashed on the way
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     security.configure_hasher(app.config.get("ARGON2_PARAMS"))
     register_extensions(app)
@@ -76,12 +78,13 @@ def register_security(app: Flask) -> None:
 
 def register_packages(app: Flask) -> None:
     """Each package wires itself, in dependency order."""
-    from rse import accounts, api, audit, communities, mail
+    from rse import accounts, api, audit, communities, documents, mail
 
     mail.init_app(app)
     audit.init_app(app)
     accounts.init_app(app)
     communities.init_app(app)
+    documents.init_app(app)
     api.init_app(app)
 
 

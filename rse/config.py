@@ -74,6 +74,12 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "RATELIMIT_ENABLED": _bool(env.get("RSE_RATELIMIT_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": _int(env, "RSE_MAX_REQUEST_BYTES", 16 * 1024 * 1024),
+        "MAX_UPLOAD_BYTES": _int(env, "RSE_MAX_UPLOAD_BYTES", 1024 * 1024 * 1024),
+        "UPLOAD_TMP": env.get("RSE_UPLOAD_TMP") or str(instance_path / "tmp"),
+        "TRASH_RETENTION_DAYS": _int(env, "RSE_TRASH_RETENTION_DAYS", 90),
+        # Text extraction and thumbnails right after the upload commits; off where the
+        # scheduler runs `flask documents process` (compose.yaml).
+        "PROCESS_INLINE": _bool(env.get("RSE_PROCESS_INLINE"), True),
         "SESSION_COOKIE_NAME": "maillage_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

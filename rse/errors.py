@@ -71,6 +71,13 @@ class PayloadTooLarge(DomainError):
     status, code = 413, "payload_too_large"
 
 
+class ServiceUnavailable(DomainError):
+    """A backing service (storage, search, mail) is down: nothing was changed; try again later."""
+
+    status, code = 503, "service_unavailable"
+    default_message = _l("Le service est momentanément indisponible. Réessayez dans quelques minutes.")
+
+
 class ValidationError(DomainError):
     status, code = 422, "validation_error"
     default_message = _l("Certaines valeurs sont invalides.")
@@ -95,7 +102,8 @@ def json_error(status: int, code: str, message: str, fields=None):
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "validation_error", 429: "too_many_requests",
+    415: "unsupported_media_type", 416: "range_not_satisfiable", 422: "validation_error",
+    429: "too_many_requests", 503: "service_unavailable",
 }
 
 

@@ -1,6 +1,9 @@
 """Locale choice and French formatting helpers for templates."""
 
-from flask import Flask, request
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -20,7 +23,13 @@ def select_locale() -> str:
     return request.accept_languages.best_match(["fr", "en"], default=DEFAULT_LOCALE)
 
 
+def local_today() -> date:
+    """Today where the users are (RSE_TIMEZONE), not where the server's clock is."""
+    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["local_today"] = local_today
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""

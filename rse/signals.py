@@ -15,3 +15,8 @@ Someone left or was removed from a community. Sender: the Community. Arguments: 
 invitation_accepted = _signals.signal("invitation-accepted", doc="""
 An invitation was accepted. Sender: the Invitation. Arguments: `user` (new or existing account).
 """)
+
+document_version_added = _signals.signal("document-version-added", doc="""
+A document got a new version (version 1 at upload). Sender: the Document. Arguments: `version`
+(the DocumentVersion), `actor` (the User).
+""")

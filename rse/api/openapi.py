@@ -13,9 +13,10 @@ ERROR_STATUSES = {
     "404": "Not found, or not visible to this user",
     "409": "Conflict with the current state",
     "410": "Link expired or revoked",
-    "413": "Request too large",
+    "413": "Request or file too large",
     "422": "Invalid field values",
     "429": "Too many requests",
+    "503": "A backing service (document storage) is unavailable; nothing was changed",
 }
 
 
@@ -31,11 +32,13 @@ def _errors(*codes: str) -> dict:
     return {code: {"$ref": f"#/components/responses/E{code}"} for code in codes}
 
 
-def _op(summary: str, responses: dict, *, body: dict | None = None, params: list | None = None,
-        public: bool = False, tag: str = "") -> dict:
+def _op(summary: str, responses: dict, *, body: dict | None = None, multipart: dict | None = None,
+        params: list | None = None, public: bool = False, tag: str = "") -> dict:
     operation: dict = {"summary": summary, "responses": responses, "tags": [tag] if tag else []}
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if multipart is not None:
+        operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": multipart}}}
     if params:
         operation["parameters"] = params
     if public:
@@ -51,6 +54,10 @@ def _query(name: str, kind: str = "string", description: str = "") -> dict:
     return {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": description}
 
 
+def _multipart(required: list[str], **props) -> dict:
+    return {"type": "object", "required": required, "properties": props}
+
+
 def _obj(required: list[str], **props) -> dict:
     return {"type": "object", "required": required, "properties": props, "additionalProperties": False}
 
@@ -59,6 +66,8 @@ S, I, B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
 ROLE = {"type": "string", "enum": ["animator", "member", "reader"]}
 COMMUNITY_ID = _path_param("community_id")
 USER_ID = _path_param("user_id")
+DOCUMENT_ID = _path_param("document_id")
+VERSION_NUMBER = _path_param("number")
 
 
 def build_document() -> dict:
@@ -127,6 +136,55 @@ def build_document() -> dict:
                 **_errors("400", "404", "409", "410", "422", "429")},
             body=_obj(["name", "password"], name=S, password={**S, "minLength": 12}),
             params=[_path_param("token", "string")], public=True, tag="invitations")},
+        "/communities/{community_id}/documents": {
+            "get": _op("Documents of a community (trash=1: its trash, for those who may restore)", {
+                "200": _json({"type": "object", "properties": {
+                    "items": {"type": "array", "items": _ref("Document")}, "total": I}}),
+                **_errors("401", "403", "404")}, params=[COMMUNITY_ID, _query("trash", "boolean")], tag="documents"),
+            "post": _op("Upload a document (multipart: file, title, description, tags, folder_id, review_by)", {
+                "201": _json(_ref("Document"), "Created with version 1"),
+                **_errors("400", "401", "403", "404", "413", "422", "503")},
+                multipart=_multipart(["file"], file={"type": "string", "format": "binary"}, title=S, description=S,
+                                     tags={**S, "description": "Comma-separated"}, folder_id=I,
+                                     review_by={**S, "format": "date"}, note=S),
+                params=[COMMUNITY_ID], tag="documents"),
+        },
+        "/documents/{document_id}": {
+            "get": _op("A document with all its versions", {"200": _json(_ref("Document")), **_errors("401", "404")},
+                       params=[DOCUMENT_ID], tag="documents"),
+            "patch": _op("Change title, description, tags, review date or folder", {
+                "200": _json(_ref("Document")), **_errors("400", "401", "403", "404", "422")},
+                body=_obj([], title=S, description=S, tags={"type": "array", "items": S},
+                          review_by={"type": "string", "format": "date", "nullable": True},
+                          folder_id={"type": "integer", "nullable": True}),
+                params=[DOCUMENT_ID], tag="documents"),
+            "delete": _op("Move to the trash (author or animators)", {
+                "204": {"description": "In the trash"}, **_errors("401", "403", "404")},
+                params=[DOCUMENT_ID], tag="documents"),
+        },
+        "/documents/{document_id}/restore": {"post": _op("Take a document out of the trash", {
+            "200": _json(_ref("Document")), **_errors("401", "403", "404", "409")},
+            params=[DOCUMENT_ID], tag="documents")},
+        "/documents/{document_id}/versions": {"post": _op("Upload a new version (multipart: file, note)", {
+            "201": _json(_ref("Version"), "Created"), **_errors("400", "401", "403", "404", "409", "413", "422", "503")},
+            multipart=_multipart(["file"], file={"type": "string", "format": "binary"}, note=S),
+            params=[DOCUMENT_ID], tag="documents")},
+        "/documents/{document_id}/versions/{number}/content": {"get": _op(
+            "The version's bytes as uploaded (Range requests, ETag = sha256; inline=1 for PDF and images)", {
+                "200": {"description": "The bytes", "content": {"application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary"}}}},
+                "206": {"description": "Part of the bytes (Range)"}, "304": {"description": "Not modified"},
+                "416": {"description": "Range not satisfiable"}, **_errors("401", "404", "503")},
+            params=[DOCUMENT_ID, VERSION_NUMBER, _query("inline", "boolean")], tag="documents")},
+        "/documents/{document_id}/versions/{number}/thumbnail": {"get": _op(
+            "A preview image of the first page (PDF) or of the image", {
+                "200": {"description": "WebP image", "content": {"image/webp": {
+                    "schema": {"type": "string", "format": "binary"}}}}, **_errors("401", "404", "503")},
+            params=[DOCUMENT_ID, VERSION_NUMBER], tag="documents")},
+        "/documents/{document_id}/versions/{number}/restore": {"post": _op(
+            "Make an old version current by adding it again as a new version", {
+                "201": _json(_ref("Version"), "Added"), **_errors("401", "403", "404", "409", "503")},
+            params=[DOCUMENT_ID, VERSION_NUMBER], tag="documents")},
         "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})}, public=True, tag="meta")},
     }
     user_props = {"id": I, "name": S, "role": S, "job_title": S, "organisation": S, "site": S, "phone": S,
@@ -156,6 +214,16 @@ def build_document() -> dict:
                     "id": I, "name": S, "description": S, "visibility": S, "sensitive": B, "created_at": S,
                     "my_role": {"type": "string", "nullable": True}, "member_count": I, "url": S}},
                 "Membership": {"type": "object", "properties": {"user": _ref("User"), "role": S, "since": S}},
+                "Version": {"type": "object", "properties": {
+                    "number": I, "filename": S, "content_type": S, "kind": S, "size": I, "sha256": S,
+                    "author": {"type": "object", "nullable": True}, "note": S, "created_at": S,
+                    "restored_from": {"type": "integer", "nullable": True}, "text_extraction": S, "content_url": S}},
+                "Document": {"type": "object", "properties": {
+                    "id": I, "community_id": I, "folder_id": {"type": "integer", "nullable": True}, "title": S,
+                    "description": S, "tags": {"type": "array", "items": S},
+                    "review_by": {"type": "string", "nullable": True}, "current_version": I, "created_at": S,
+                    "updated_at": S, "in_trash": B, "url": S, "current": _ref("Version"),
+                    "versions": {"type": "array", "items": _ref("Version")}}},
                 "Invitation": {"type": "object", "properties": {
                     "id": I, "email": S, "community_id": I, "role": S, "expires_at": S,
                     "account_expires_at": {"type": "string", "nullable": True}, "created_at": S}},

@@ -1,0 +1,14 @@
+"""Documents: folders, versioned documents, content-addressed blobs in storage, previews."""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from . import access  # noqa: F401  (registers the rules for documents and folders)
+    from .blobs import init_storage
+    from .cli import documents_cli
+    from .views import bp
+
+    init_storage(app)
+    app.register_blueprint(bp)
+    app.cli.add_command(documents_cli)

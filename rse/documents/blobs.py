@@ -1,0 +1,207 @@
+"""Blobs in storage: content-addressed writes, derived data, garbage collection and purge.
+
+The order of writes keeps every row pointing at bytes that exist: a blob is written (and its
+sha256 known from the upload) before the row that names it commits; a purge deletes rows,
+commits, then deletes bytes. A crash in between leaves at most an orphan blob in storage,
+which `collect_garbage` (flask documents gc) removes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import delete, event, exists, select
+from sqlalchemy.orm import Session
+
+from rse.dbtypes import utcnow
+from rse.errors import ServiceUnavailable
+from rse.extensions import db
+
+from .models import Blob, Document, DocumentVersion
+from .storage import BlobNotFound, Storage, StorageUnavailable, storage_from_url
+
+log = logging.getLogger(__name__)
+
+BLOB_PREFIX = "blobs/"
+THUMBNAIL_PREFIX = "thumbnails/"
+_PENDING_KEY = "rse_pending_versions"
+
+
+def storage() -> Storage:
+    return current_app.extensions["rse_storage"]
+
+
+def blob_key(sha256: str) -> str:
+    return f"{BLOB_PREFIX}{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def unavailable(exc: Exception) -> ServiceUnavailable:
+    log.warning("document storage unavailable: %s", exc)
+    return ServiceUnavailable(_("Le stockage des documents est momentanément indisponible : rien n'a été "
+                                "enregistré. Réessayez dans quelques minutes."), code="storage_unavailable")
+
+
+def store_blob(path: str, sha256: str, size: int, content_type: str) -> Blob:
+    """Write the bytes (unless stored already) and return their Blob row, flushed not committed."""
+    existing = db.session.get(Blob, sha256)
+    key = blob_key(sha256)
+    try:
+        info = storage().stat(key)
+        if info is None or info.size != size:
+            storage().put_file(key, path, size, content_type)
+    except StorageUnavailable as exc:
+        raise unavailable(exc) from exc
+    if existing is not None:
+        return existing
+    blob = Blob(sha256=sha256, size=size, storage_key=key)
+    db.session.add(blob)
+    db.session.flush()
+    return blob
+
+
+def open_blob(blob: Blob, start: int = 0, length: int | None = None):
+    try:
+        return storage().open(blob.storage_key, start, length)
+    except StorageUnavailable as exc:
+        raise unavailable(exc) from exc
+
+
+# --- Derived data: text and thumbnail, after the upload commits ------------------------------
+
+def schedule_processing(version: DocumentVersion) -> None:
+    """Extract text and make a thumbnail once the transaction has committed."""
+    db.session.info.setdefault(_PENDING_KEY, []).append(version.id)
+
+
+def process_versions(ids: list[int] | None = None, *, limit: int = 50) -> dict[str, int]:
+    """Extraction and thumbnails for pending versions; a failure is logged, never raised."""
+    from .extraction import ExtractionError, extract_text
+    from .filetypes import FileType
+    from .previews import THUMBNAIL_CONTENT_TYPE, PreviewError, make_thumbnail
+
+    counts = {"done": 0, "failed": 0}
+    with Session(db.engine) as session:
+        query = select(DocumentVersion).where(DocumentVersion.extraction == "pending").order_by(
+            DocumentVersion.id).limit(limit)
+        if ids is not None:
+            query = query.where(DocumentVersion.id.in_(ids))
+        for version in session.scalars(query).all():
+            blob = session.get(Blob, version.blob_sha256)
+            file_type = FileType(content_type=version.content_type, kind=version.kind, inline=False,
+                                 extension=os.path.splitext(version.filename)[1].lstrip(".").lower())
+            try:
+                with _local_copy(blob) as path:
+                    try:
+                        version.extracted_text = extract_text(path, file_type)
+                        version.extraction = "done"
+                    except ExtractionError as exc:
+                        log.warning("text extraction failed for version %s (%s): %s",
+                                    version.id, version.filename, exc)
+                        version.extraction = "failed"
+                    if blob.thumbnail_key is None:
+                        try:
+                            image = make_thumbnail(path, file_type)
+                        except PreviewError as exc:
+                            log.warning("thumbnail failed for version %s: %s", version.id, exc)
+                            image = None
+                        if image is not None:
+                            key = f"{THUMBNAIL_PREFIX}{blob.sha256}"
+                            storage().put_bytes(key, image, THUMBNAIL_CONTENT_TYPE)
+                            blob.thumbnail_key = key
+            except (StorageUnavailable, BlobNotFound) as exc:
+                log.warning("processing of version %s postponed: %s", version.id, exc)
+                continue  # stays pending: the next run retries
+            session.commit()
+            counts["done" if version.extraction == "done" else "failed"] += 1
+    return counts
+
+
+class _local_copy:
+    """A temporary local file holding the blob's bytes (extraction libraries want a path)."""
+
+    def __init__(self, blob: Blob):
+        self.blob = blob
+
+    def __enter__(self) -> str:
+        directory = current_app.config["UPLOAD_TMP"]
+        os.makedirs(directory, exist_ok=True)
+        fd, self.path = tempfile.mkstemp(dir=directory, prefix="process-")
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in storage().open(self.blob.storage_key):
+                handle.write(chunk)
+        return self.path
+
+    def __exit__(self, *exc_info) -> None:
+        os.unlink(self.path)
+
+
+def _after_commit(session) -> None:
+    ids = session.info.pop(_PENDING_KEY, None)
+    if not ids or not current_app.config["PROCESS_INLINE"]:
+        return
+    try:
+        process_versions(ids)
+    except Exception:  # the upload has committed: never fail the request for derived data
+        log.exception("processing of versions %s failed; `flask documents process` will retry", ids)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def install_session_hooks() -> None:
+    session_class = db.session.session_factory.class_
+    if not event.contains(session_class, "after_commit", _after_commit):
+        event.listen(session_class, "after_commit", _after_commit)
+        event.listen(session_class, "after_rollback", _after_rollback)
+
+
+# --- Clean-up ---------------------------------------------------------------------------------
+
+def purge_trash(retention_days: int) -> dict[str, int]:
+    """Delete documents trashed more than `retention_days` ago, then the bytes nobody uses."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    documents = db.session.scalars(select(Document.id).where(Document.deleted_at <= cutoff)).all()
+    if documents:
+        db.session.execute(delete(DocumentVersion).where(DocumentVersion.document_id.in_(documents)))
+        db.session.execute(delete(Document).where(Document.id.in_(documents)))
+    unused = db.session.scalars(select(Blob).where(
+        ~exists().where(DocumentVersion.blob_sha256 == Blob.sha256))).all()
+    keys = [key for blob in unused for key in (blob.storage_key, blob.thumbnail_key) if key]
+    for blob in unused:
+        db.session.delete(blob)
+    db.session.commit()  # rows first: a crash now leaves orphan bytes, never a dangling row
+    for key in keys:
+        storage().delete(key)
+    return {"documents": len(documents), "blobs": len(unused)}
+
+
+def collect_garbage(grace: timedelta = timedelta(hours=1)) -> dict[str, int]:
+    """Remove stored objects no row names (left by a crash between write and commit).
+
+    Objects younger than `grace` are left alone: their upload may still be committing.
+    """
+    known = set(db.session.scalars(select(Blob.storage_key)))
+    known |= set(db.session.scalars(select(Blob.thumbnail_key).where(Blob.thumbnail_key.is_not(None))))
+    cutoff = utcnow() - grace
+    removed = kept = 0
+    for prefix in (BLOB_PREFIX, THUMBNAIL_PREFIX):
+        for info in storage().iter_keys(prefix):
+            if info.key in known:
+                continue
+            if info.modified_at > cutoff:
+                kept += 1
+                continue
+            storage().delete(info.key)
+            removed += 1
+    return {"removed": removed, "recent_kept": kept}
+
+
+def init_storage(app) -> None:
+    app.extensions["rse_storage"] = storage_from_url(app.config["STORAGE_URL"])
+    install_session_hooks()

@@ -1,0 +1,41 @@
+"""`flask documents …`: processing, garbage collection and purge of the trash."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from . import blobs
+
+
+@click.group("documents", help="Documents: derived data and clean-up.")
+def documents_cli() -> None:
+    pass
+
+
+@documents_cli.command("process", help="Extract text and make thumbnails of pending versions.")
+@click.option("--limit", default=500, show_default=True)
+@with_appcontext
+def process_command(limit: int) -> None:
+    counts = blobs.process_versions(limit=limit)
+    click.echo(f"processed {counts['done']}, failed {counts['failed']}")
+
+
+@documents_cli.command("gc", help="Remove stored objects that no database row names (crash leftovers).")
+@click.option("--grace-minutes", default=60, show_default=True, help="Leave younger objects alone.")
+@with_appcontext
+def gc_command(grace_minutes: int) -> None:
+    counts = blobs.collect_garbage(timedelta(minutes=grace_minutes))
+    click.echo(f"removed {counts['removed']} orphan object(s), kept {counts['recent_kept']} recent one(s)")
+
+
+@documents_cli.command("purge", help="Delete documents trashed longer than the retention period, and their bytes.")
+@click.option("--days", type=int, default=None, help="Retention in days (default: RSE_TRASH_RETENTION_DAYS).")
+@with_appcontext
+def purge_command(days: int | None) -> None:
+    days = current_app.config["TRASH_RETENTION_DAYS"] if days is None else days
+    counts = blobs.purge_trash(days)
+    click.echo(f"purged {counts['documents']} document(s) and {counts['blobs']} unused blob(s)")

@@ -1,0 +1,93 @@
+"""The HTTP answer for a version's bytes: streamed, resumable (Range), cacheable (ETag), safe.
+
+Only PDFs and raster images are ever shown inline; everything else (HTML, SVG, office files,
+anything that could run in the browser) is an attachment, and `nosniff` keeps the browser from
+guessing otherwise.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response, request
+from werkzeug.http import parse_range_header
+
+from . import blobs
+from .models import DocumentVersion
+
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+def content_disposition(filename: str, inline: bool) -> str:
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"{'inline' if inline else 'attachment'}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def version_response(version: DocumentVersion, *, inline: bool = False) -> Response:
+    blob = version.blob
+    etag = blob.sha256
+    inline = inline and version.content_type in INLINE_TYPES
+    headers = {
+        "ETag": f'"{etag}"',
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": content_disposition(version.filename, inline),
+        "Cache-Control": "private, max-age=0, must-revalidate",
+        "X-Content-Type-Options": "nosniff",
+        # Bytes served from here never run as a page of this site.
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    }
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers=headers)
+    start, length, status = 0, blob.size, 200
+    range_header = request.headers.get("Range")
+    if range_header and (not request.if_range.etag or request.if_range.etag == etag):
+        ranges = parse_range_header(range_header)
+        bounds = ranges.range_for_length(blob.size) if ranges and len(ranges.ranges) == 1 else None
+        if bounds is None:
+            return Response(status=416, headers={**headers, "Content-Range": f"bytes */{blob.size}"})
+        start, stop = bounds
+        length, status = stop - start, 206
+        headers["Content-Range"] = f"bytes {start}-{stop - 1}/{blob.size}"
+    chunks = blobs.open_blob(blob, start, length) if length else iter(())
+    headers["Content-Length"] = str(length)
+    # The storage stream is open already: the generator needs no app or request context.
+    return Response(_closing(chunks), status=status, headers=headers,
+                    content_type=_served_type(version), direct_passthrough=True)
+
+
+def _served_type(version: DocumentVersion) -> str:
+    """Active types (HTML, SVG, XML…) go out as plain bytes: they are downloads, never pages."""
+    if version.kind in {"html", "svg"} or version.content_type.endswith("+xml") or "xml" in version.content_type:
+        return "application/octet-stream"
+    return version.content_type
+
+
+def _closing(chunks):
+    try:
+        yield from chunks
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def thumbnail_response(version: DocumentVersion) -> Response:
+    """The first-page (or image) preview of a version, or 404 when there is none."""
+    from rse.errors import NotFound
+
+    from .previews import THUMBNAIL_CONTENT_TYPE
+
+    key = version.blob.thumbnail_key
+    if not key:
+        raise NotFound()
+    etag = f"t-{version.blob_sha256}"
+    headers = {"ETag": f'"{etag}"', "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers=headers)
+    try:
+        data = b"".join(blobs.storage().open(key))
+    except blobs.BlobNotFound:
+        raise NotFound() from None
+    except blobs.StorageUnavailable as exc:
+        raise blobs.unavailable(exc) from exc
+    return Response(data, headers=headers, content_type=THUMBNAIL_CONTENT_TYPE)

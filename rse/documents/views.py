@@ -1,0 +1,279 @@
+"""Document pages: a community's documents and folders, a document with its versions, downloads."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from rse import permissions
+from rse.communities import service as communities
+from rse.errors import DomainError, ValidationError
+from rse.extensions import db
+from rse.forms import ActionForm, apply_errors, error_text
+from rse.transactions import commit_with_retry
+from rse.uploads import allow_large_body
+
+from . import service
+from .downloads import INLINE_TYPES, thumbnail_response, version_response
+from .forms import DocumentForm, FolderForm, UploadForm, VersionForm
+
+bp = Blueprint("documents", __name__)
+
+
+def _folder_choices(community, folders) -> list[SelectChoice]:
+    by_id = {f.id: f for f in folders}
+
+    def label(folder):
+        parts = [folder.name]
+        while folder.parent_id and folder.parent_id in by_id:
+            folder = by_id[folder.parent_id]
+            parts.append(folder.name)
+        return " / ".join(reversed(parts))
+
+    return [SelectChoice("", _("(racine de l'espace)"))] + sorted(
+        (SelectChoice(str(f.id), label(f)) for f in folders), key=lambda c: c.label.lower())
+
+
+def _upload_from(form_field) -> service.Upload | None:
+    part = request.files.get(form_field)
+    if part is None or not part.filename:
+        return None
+    return service.Upload(spool=part.stream, filename=part.filename, declared_type=part.mimetype)
+
+
+@bp.route("/espaces/<int:community_id>/documents", methods=["GET", "POST"])
+def index(community_id: int):
+    if request.method == "POST":
+        allow_large_body()
+    community = communities.get_community(current_user, community_id, "read")
+    folders = service.list_folders(current_user, community)
+    folder_id = request.args.get("dossier", type=int)
+    folder = service.get_folder(current_user, folder_id) if folder_id else None
+    if folder is not None and folder.community_id != community.id:
+        folder = None
+    form = UploadForm()
+    form.folder_id.choices = _folder_choices(community, folders)
+    if request.method == "GET":
+        form.folder_id.data = str(folder.id) if folder else ""
+    status = 200
+    if request.method == "POST":
+        permissions.require(current_user, "contribute", community)
+        if form.validate_on_submit():
+            upload = _upload_from("file")
+            data = {"title": form.title.data or (upload.filename.rsplit(".", 1)[0][:200] if upload else ""),
+                    "description": form.description.data, "tags": form.tags.data,
+                    "folder_id": form.folder_id.data or None, "review_by": form.review_by.data}
+            try:
+                document = commit_with_retry(lambda: service.create_document(current_user, community, upload, data))
+            except DomainError as exc:
+                db.session.rollback()
+                _show_error(form, exc)
+                status = exc.status
+            else:
+                flash(_("Document « %(title)s » déposé.", title=document.title), "success")
+                return redirect(url_for("documents.show", document_id=document.id))
+        else:
+            status = 422
+    subfolders = [f for f in folders if f.parent_id == (folder.id if folder else None)]
+    return render_template(
+        "documents/index.html", community=community, folder=folder, subfolders=subfolders,
+        path=service.folder_path(folder),
+        documents=service.list_documents(current_user, community, folder_id=folder.id if folder else None),
+        due=service.due_for_review(current_user, community),
+        can_contribute=permissions.can(current_user, "contribute", community),
+        form=form, folder_form=FolderForm(), max_upload_mb=_max_upload_mb()), status
+
+
+def _max_upload_mb() -> int:
+    from flask import current_app
+
+    return current_app.config["MAX_UPLOAD_BYTES"] // 2**20
+
+
+def _show_error(form, exc: DomainError) -> None:
+    if isinstance(exc, ValidationError):
+        apply_errors(form, exc)
+    else:
+        form.form_errors.append(exc.message)
+
+
+@bp.route("/espaces/<int:community_id>/dossiers", methods=["POST"])
+def create_folder(community_id: int):
+    community = communities.get_community(current_user, community_id, "read")
+    form = FolderForm()
+    parent = request.form.get("parent_id") or None
+    if form.validate_on_submit():
+        try:
+            folder = service.create_folder(current_user, community, form.name.data, parent)
+        except DomainError as exc:
+            if exc.status in (401, 404):
+                raise
+            db.session.rollback()
+            flash(error_text(exc), "error")
+        else:
+            db.session.commit()
+            return redirect(url_for("documents.index", community_id=community.id, dossier=folder.id))
+    else:
+        flash(_("Indiquez un nom de dossier."), "error")
+    target = {"dossier": parent} if parent else {}
+    return redirect(url_for("documents.index", community_id=community.id, **target))
+
+
+@bp.route("/dossiers/<int:folder_id>/renommer", methods=["POST"])
+def rename_folder(folder_id: int):
+    folder = service.get_folder(current_user, folder_id)
+    form = FolderForm()
+    if form.validate_on_submit():
+        try:
+            service.rename_folder(current_user, folder, form.name.data)
+        except DomainError as exc:
+            if exc.status in (401, 404):
+                raise
+            db.session.rollback()
+            flash(error_text(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Dossier renommé."), "success")
+    return redirect(url_for("documents.index", community_id=folder.community_id, dossier=folder.id))
+
+
+@bp.route("/espaces/<int:community_id>/corbeille")
+def trash(community_id: int):
+    community = communities.get_community(current_user, community_id, "read")
+    return render_template("documents/trash.html", community=community, action_form=ActionForm(),
+                           documents=service.list_documents(current_user, community, trash=True))
+
+
+@bp.route("/documents/<int:document_id>", methods=["GET", "POST"])
+def show(document_id: int):
+    """The document, its current version in the page, its history; POST adds a version."""
+    if request.method == "POST":
+        allow_large_body()
+    document = service.get_document(current_user, document_id)
+    version_form = VersionForm()
+    status = 200
+    if request.method == "POST":
+        permissions.require(current_user, "add_version", document)
+        if version_form.validate_on_submit():
+            upload = _upload_from("file")
+            try:
+                version = commit_with_retry(
+                    lambda: service.add_version(current_user, document, upload, version_form.note.data or ""))
+            except DomainError as exc:
+                db.session.rollback()
+                _show_error(version_form, exc)
+                status = exc.status
+            else:
+                flash(_("Version %(number)d déposée.", number=version.number), "success")
+                return redirect(url_for("documents.show", document_id=document.id))
+        else:
+            status = 422
+    community = document.community
+    folders = service.list_folders(current_user, community)
+    edit_form = DocumentForm(obj=document, formdata=None)
+    edit_form.folder_id.choices = _folder_choices(community, folders)
+    edit_form.folder_id.data = str(document.folder_id or "")
+    edit_form.tags.data = ", ".join(document.tags or [])
+    current = service.current_version(document)
+    return render_template(
+        "documents/show.html", document=document, community=community, current=current,
+        versions=service.list_versions(current_user, document),
+        path=service.folder_path(db.session.get(service.Folder, document.folder_id) if document.folder_id else None),
+        viewable=current is not None and current.content_type in INLINE_TYPES,
+        can=lambda action: permissions.can(current_user, action, document),
+        version_form=version_form, edit_form=edit_form, action_form=ActionForm(),
+        max_upload_mb=_max_upload_mb()), status
+
+
+@bp.route("/documents/<int:document_id>/modifier", methods=["POST"])
+def edit(document_id: int):
+    document = service.get_document(current_user, document_id)
+    form = DocumentForm()
+    form.folder_id.choices = _folder_choices(document.community, service.list_folders(current_user, document.community))
+    if form.validate_on_submit():
+        try:
+            service.update_document(current_user, document, {
+                "title": form.title.data, "description": form.description.data, "tags": form.tags.data,
+                "review_by": form.review_by.data, "folder_id": form.folder_id.data or None})
+        except DomainError as exc:
+            if exc.status in (401, 404):
+                raise
+            db.session.rollback()
+            flash(error_text(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("Document mis à jour."), "success")
+    else:
+        flash(_("Indiquez au moins un titre."), "error")
+    return redirect(url_for("documents.show", document_id=document.id))
+
+
+@bp.route("/documents/<int:document_id>/versions/<int:number>/restaurer", methods=["POST"])
+def restore_version(document_id: int, number: int):
+    document = service.get_document(current_user, document_id)
+    if ActionForm().validate_on_submit():
+        try:
+            version = commit_with_retry(lambda: service.restore_version(current_user, document, number))
+        except DomainError as exc:
+            if exc.status in (401, 404):
+                raise
+            db.session.rollback()
+            flash(error_text(exc), "error")
+        else:
+            flash(_("La version %(old)d est redevenue la version en cours (version %(new)d).",
+                    old=number, new=version.number), "success")
+    return redirect(url_for("documents.show", document_id=document.id))
+
+
+@bp.route("/documents/<int:document_id>/<any(corbeille, restaurer):action>", methods=["POST"])
+def trash_action(document_id: int, action: str):
+    document = service.get_document(current_user, document_id, "read")
+    if ActionForm().validate_on_submit():
+        if action == "corbeille":
+            service.trash_document(current_user, document)
+            message = _("Document mis à la corbeille. Il peut être restauré depuis la corbeille de l'espace.")
+        else:
+            service.restore_document(current_user, document)
+            message = _("Document restauré.")
+        db.session.commit()
+        flash(message, "success")
+    if action == "corbeille":
+        return redirect(url_for("documents.index", community_id=document.community_id))
+    return redirect(url_for("documents.show", document_id=document.id))
+
+
+@bp.route("/documents/<int:document_id>/versions/<int:number>/contenu")
+def download(document_id: int, number: int):
+    document = service.get_document(current_user, document_id, "download")
+    version = service.get_version(current_user, document, number)
+    response = version_response(version, inline=request.args.get("inline") == "1")
+    if response.status_code in (200, 206) and request.headers.get("Range", "bytes=0-").startswith("bytes=0-"):
+        service.record_download(current_user, document, version, inline=request.args.get("inline") == "1")
+        db.session.commit()
+    return response
+
+
+@bp.route("/documents/<int:document_id>/versions/<int:number>/apercu")
+def thumbnail(document_id: int, number: int):
+    document = service.get_document(current_user, document_id)
+    return thumbnail_response(service.get_version(current_user, document, number))
+
+
+@bp.route("/documents/<int:document_id>/lecteur")
+def viewer(document_id: int):
+    """A page that shows the current PDF with pdf.js (desktop and phone alike)."""
+    document = service.get_document(current_user, document_id)
+    current = service.current_version(document)
+    number = request.args.get("version", type=int) or current.number
+    version = service.get_version(current_user, document, number)
+    return render_template("documents/viewer.html", document=document, version=version)
+
+
+@bp.route("/espaces/<int:community_id>/documents/a-reviser")
+def due_partial(community_id: int):
+    """Documents due or overdue for review: loaded by the community page (htmx)."""
+    community = communities.get_community(current_user, community_id, "read")
+    return render_template("documents/_due.html", community=community,
+                           due=service.due_for_review(current_user, community))

@@ -1,0 +1,42 @@
+"""Committing a unit of work that may clash with a concurrent one, retrying it a few times."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Callable, TypeVar
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from rse.extensions import db
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# SQLite: another writer committed since this transaction's snapshot; PostgreSQL: serialization
+# failure or deadlock. Unique clashes (two uploads numbering the same version) are retried too.
+_RETRYABLE_STATES = {"40001", "40P01"}
+
+
+def _retryable(exc: Exception) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    orig = getattr(exc, "orig", None)
+    return "database is locked" in str(orig) or getattr(orig, "sqlstate", None) in _RETRYABLE_STATES
+
+
+def commit_with_retry(work: Callable[[], T], attempts: int = 6) -> T:
+    """Run `work` (service calls that flush) and commit; on a clash roll back and run it again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except (IntegrityError, OperationalError) as exc:
+            db.session.rollback()
+            if attempt == attempts or not _retryable(exc):
+                raise
+            log.info("concurrent change, retrying (%d/%d): %s", attempt, attempts, exc.orig)
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
+    raise AssertionError("unreachable")

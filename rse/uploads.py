@@ -1,0 +1,66 @@
+"""Uploaded files are spooled to disk while being hashed and measured, in one streaming pass.
+
+Werkzeug's multipart parser asks the request for a file object to write each uploaded file
+into; ours is a temporary file that computes the sha256 and enforces the size limit as the
+bytes arrive, so the body is never held in memory and never read twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+from typing import IO
+
+from flask import Request, current_app
+from flask_babel import gettext as _
+
+from rse.errors import PayloadTooLarge
+
+
+class HashingSpool:
+    """A temporary file that knows the sha256 and size of what was written to it."""
+
+    def __init__(self, directory: str | Path, limit: int):
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        self._file = tempfile.NamedTemporaryFile(dir=directory, prefix="upload-", delete=True)
+        self._hash = hashlib.sha256()
+        self.limit = limit
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise PayloadTooLarge(_("Le fichier dépasse la taille maximale (%(mb)d Mo).", mb=self.limit // 2**20),
+                                  code="file_too_large")
+        self._hash.update(data)
+        return self._file.write(data)
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    @property
+    def path(self) -> str:
+        return self._file.name
+
+    def __getattr__(self, name: str):
+        return getattr(self._file, name)
+
+    def __iter__(self):
+        return iter(self._file)
+
+
+class UploadRequest(Request):
+    """The app's request class: file parts go to a HashingSpool (see the module docstring)."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None) -> IO[bytes]:
+        config = current_app.config
+        return HashingSpool(config["UPLOAD_TMP"], config["MAX_UPLOAD_BYTES"])  # type: ignore[return-value]
+
+
+def allow_large_body() -> None:
+    """Let this request's body reach the upload limit (the default limit is small)."""
+    from flask import request
+
+    request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"] + 1024 * 1024
