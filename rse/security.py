@@ -13,9 +13,9 @@ _hasher = PasswordHasher()
 
 def configure_hasher(params: dict | None) -> None:
     """Argon2 cost parameters; production keeps the library's defaults (tests lower them)."""
-    global _hasher, _DUMMY_HASH
+    global _hasher, _dummy_hash
     _hasher = PasswordHasher(**params) if params else PasswordHasher()
-    _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+    _dummy_hash = None
 
 
 def hash_password(password: str) -> str:
@@ -36,12 +36,16 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 # Checked against a real hash when the account does not exist, so that a failed login
-# takes the same time whether or not the address is known.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+# takes the same time whether or not the address is known. Made on first need: hashing costs
+# argon2's working memory (64 MiB), which a worker that never sees a failed login never pays.
+_dummy_hash: str | None = None
 
 
 def burn_verification_time(password: str) -> None:
-    verify_password(_DUMMY_HASH, password)
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(secrets.token_hex(16))
+    verify_password(_dummy_hash, password)
 
 
 def new_token(prefix: str) -> tuple[str, str]:

@@ -13,9 +13,14 @@ from pathlib import Path
 from typing import IO
 
 from flask import Request, current_app
+from werkzeug.formparser import FormDataParser, MultiPartParser
 from flask_babel import gettext as _
 
 from rse.errors import PayloadTooLarge
+
+# Larger reads mean fewer Python loops per megabyte. Werkzeug's decoder refuses any single chunk
+# larger than max_form_memory_size, which upload requests raise accordingly (allow_large_body).
+PARSE_BUFFER = 1024 * 1024
 
 
 class HashingSpool:
@@ -51,8 +56,23 @@ class HashingSpool:
         return iter(self._file)
 
 
+class _FormDataParser(FormDataParser):
+    """Werkzeug's parser reading the body PARSE_BUFFER bytes at a time instead of 64 KiB."""
+
+    def _parse_multipart(self, stream, mimetype, content_length, options):
+        parser = MultiPartParser(stream_factory=self.stream_factory, max_form_memory_size=self.max_form_memory_size,
+                                 max_form_parts=self.max_form_parts, cls=self.cls, buffer_size=PARSE_BUFFER)
+        boundary = options.get("boundary", "").encode("ascii")
+        if not boundary:
+            raise ValueError("Missing boundary")
+        form, files = parser.parse(stream, boundary, content_length)
+        return stream, form, files
+
+
 class UploadRequest(Request):
     """The app's request class: file parts go to a HashingSpool (see the module docstring)."""
+
+    form_data_parser_class = _FormDataParser
 
     def _get_file_stream(self, total_content_length, content_type, filename=None, content_length=None) -> IO[bytes]:
         config = current_app.config
@@ -64,3 +84,4 @@ def allow_large_body() -> None:
     from flask import request
 
     request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"] + 1024 * 1024
+    request.max_form_memory_size = 2 * PARSE_BUFFER

@@ -306,9 +306,12 @@ class SeaweedFS:
         status, body = self._get(self.ports["master"], "/dir/status")
         if status != 200:
             return False
-        topology = json.loads(body)["Topology"]
-        known = sum(node["Volumes"] for center in topology.get("DataCenters") or ()
-                    for rack in center.get("Racks") or () for node in rack.get("DataNodes") or ())
+        try:
+            topology = json.loads(body)["Topology"]
+            known = sum(node["Volumes"] for center in topology.get("DataCenters") or ()
+                        for rack in center.get("Racks") or () for node in rack.get("DataNodes") or ())
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return False
         return known >= on_disk
 
     def _log_tail(self) -> str:
@@ -318,7 +321,7 @@ class SeaweedFS:
             return "(no log)"
 
     def stop(self, timeout: float = 5.0) -> None:
-        """SIGTERM, wait (about 2 s), SIGKILL after `timeout`; the data dir stays for a later start()."""
+        """SIGTERM, wait (about 1 s), SIGKILL after `timeout`; the data dir stays for a later start()."""
         if self.process is None:
             return
         if self.process.poll() is None:

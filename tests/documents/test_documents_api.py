@@ -244,3 +244,18 @@ def test_review_dates_and_metadata_update(api, space):
     updated = api(member).patch(f"/api/v1/documents/{document_id}", json={"title": "Protocole BHRe", "tags": ["BHRe"]})
     assert updated.status_code == 200 and updated.json["title"] == "Protocole BHRe"
     assert updated.json["review_by"] == "2020-01-01"
+
+
+def test_a_file_of_several_megabytes_goes_through_whole(api, space):
+    community, _animator, member, _reader = space
+    content = pdf_bytes("gros fichier") + b"%" + bytes(range(256)) * (6 * 4096)  # ~6 MiB, many parser reads
+    boundary = "maillage-test-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"gros.pdf\"\r\n"
+            "Content-Type: application/pdf\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    # A body built here (the test client would spool a large one to a file it never closes).
+    response = api(member).post(f"/api/v1/communities/{community.id}/documents", input_stream=io.BytesIO(body),
+                                content_type=f"multipart/form-data; boundary={boundary}",
+                                headers={"Content-Length": str(len(body))})
+    assert response.status_code == 201, response.json
+    assert response.json["current"]["sha256"] == hashlib.sha256(content).hexdigest()
+    assert api(member).get(f"/api/v1/documents/{response.json['id']}/versions/1/content").data == content

@@ -34,6 +34,14 @@ class BlobInfo:
     modified_at: datetime  # aware UTC
 
 
+def check_key(key: str) -> None:
+    """One rule for every backend, so that a key valid on one is valid on the other."""
+    segments = key.split("/") if key else []
+    if (not key or key.startswith("/") or "\\" in key or "\x00" in key
+            or any(segment in {"", ".", ".."} for segment in segments)):
+        raise ValueError(f"invalid storage key {key!r}")
+
+
 class Storage(Protocol):
     def put_file(self, key: str, path: str, size: int, content_type: str) -> None:
         """Store the file at `path` (a finished local file of `size` bytes) under `key`.
@@ -80,4 +88,4 @@ def storage_from_url(url: str) -> Storage:
 
 
 __all__ = ["BinaryIO", "BlobInfo", "BlobNotFound", "CHUNK_SIZE", "Storage", "StorageError",
-           "StorageUnavailable", "storage_from_url"]
+           "StorageUnavailable", "check_key", "storage_from_url"]

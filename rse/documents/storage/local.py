@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
-from . import CHUNK_SIZE, BlobInfo, BlobNotFound, StorageUnavailable
+from . import CHUNK_SIZE, BlobInfo, BlobNotFound, StorageUnavailable, check_key
 
 
 class LocalStorage:
@@ -22,8 +22,7 @@ class LocalStorage:
         return cls(unquote(urlsplit(url).path))
 
     def _path(self, key: str) -> Path:
-        if not key or key.startswith("/") or ".." in key.split("/") or "\\" in key or "\x00" in key:
-            raise ValueError(f"invalid storage key {key!r}")
+        check_key(key)
         return self.root / key
 
     def _ensure_root(self) -> None:
@@ -51,6 +50,9 @@ class LocalStorage:
             raise StorageUnavailable(f"cannot write {key}: {exc}") from exc
 
     def put_file(self, key: str, path: str, size: int, content_type: str) -> None:
+        if os.path.getsize(path) != size:
+            raise ValueError(f"{path} is not {size} bytes long")
+
         def fill(handle):
             with open(path, "rb") as source:
                 shutil.copyfileobj(source, handle, CHUNK_SIZE)
@@ -61,16 +63,23 @@ class LocalStorage:
         self._write_atomically(key, lambda handle: handle.write(data))
 
     def open(self, key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+        path = self._path(key)
         try:
-            handle = open(self._path(key), "rb")
+            if not path.is_file():
+                raise BlobNotFound(key)
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot read {key}: {exc}") from exc
+        # The file is opened by the generator itself: an iterator closed unread holds nothing.
+        return self._chunks(path, key, start, length)
+
+    @staticmethod
+    def _chunks(path: Path, key: str, start: int, length: int | None) -> Iterator[bytes]:
+        try:
+            handle = open(path, "rb")
         except FileNotFoundError:
             raise BlobNotFound(key) from None
         except OSError as exc:
             raise StorageUnavailable(f"cannot read {key}: {exc}") from exc
-        return self._chunks(handle, start, length)
-
-    @staticmethod
-    def _chunks(handle, start: int, length: int | None) -> Iterator[bytes]:
         with handle:
             handle.seek(start)
             remaining = length

@@ -14,15 +14,13 @@ from minio import Minio
 from minio.error import InvalidResponseError, S3Error, ServerError
 from minio.helpers import check_bucket_name
 
-from . import CHUNK_SIZE, BlobInfo, BlobNotFound, StorageUnavailable
+from . import CHUNK_SIZE, BlobInfo, BlobNotFound, StorageUnavailable, check_key
 
-# Parts of 16 MiB keep the per-request round trip small next to the transfer. The SDK reads each
-# part into memory (it signs the payload) and holds PARALLEL_PARTS + 2 of them (one being read,
-# one waiting for a thread, one per thread), briefly + 3 (a thread still references the part it
-# has sent): 64 to 80 MiB per upload in flight. Two parts in parallel already reach the client's
-# signing bound (sha256 of every byte on plain HTTP): 84 MB/s on loopback, as with three, where
-# one part at a time gets 66 MB/s.
-PART_SIZE = 16 * 1024 * 1024
+# The SDK reads each part into memory (it signs the payload) and holds up to PARALLEL_PARTS + 3
+# of them at once. 8 MiB parts, 2 in parallel: about 40 MiB per upload in flight, and the same
+# throughput as 16 MiB × 3 on loopback (client-side signing is the bound): see docs/BENCHMARKS.md,
+# where the web worker must stay under 150 MB while a 1 GiB file goes through.
+PART_SIZE = 8 * 1024 * 1024
 PARALLEL_PARTS = 2
 
 # A dead server must fail within seconds (connection refused is immediate, an unroutable host
@@ -46,19 +44,14 @@ def _http_client() -> urllib3.PoolManager:
     )
 
 
-def _check_key(key: str) -> None:
-    # The same rules as LocalStorage, so that a key valid on one backend is valid on the other.
-    if not key or key.startswith("/") or ".." in key.split("/") or "\\" in key or "\x00" in key:
-        raise ValueError(f"invalid storage key {key!r}")
-
-
 class S3Storage:
     def __init__(self, endpoint: str, bucket: str, access_key: str | None = None,
                  secret_key: str | None = None, *, secure: bool = True, region: str | None = None):
         check_bucket_name(bucket, strict=True)  # a bad name fails at startup, not at the first upload
         self.endpoint, self.bucket, self.secure, self.region = endpoint, bucket, secure, region
+        self.http = _http_client()
         self.client = Minio(endpoint, access_key=access_key or None, secret_key=secret_key,
-                            secure=secure, region=region, http_client=_http_client())
+                            secure=secure, region=region, http_client=self.http)
         self._bucket_ready = False
         self._bucket_lock = threading.Lock()
 
@@ -127,7 +120,7 @@ class S3Storage:
     # --- the Storage interface ------------------------------------------------------------------
 
     def put_file(self, key: str, path: str, size: int, content_type: str) -> None:
-        _check_key(key)
+        check_key(key)
         with open(path, "rb") as source:
             actual = os.fstat(source.fileno()).st_size
             if actual != size:
@@ -140,14 +133,14 @@ class S3Storage:
                                        part_size=PART_SIZE, num_parallel_uploads=PARALLEL_PARTS)
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        _check_key(key)
+        check_key(key)
         self._ensure_bucket()
         with self._translated("upload", key):
             self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type,
                                    part_size=PART_SIZE)
 
     def open(self, key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
-        _check_key(key)
+        check_key(key)
         if start < 0 or (length is not None and length < 0):
             raise ValueError("start and length must not be negative")
         self._ensure_bucket()
@@ -178,7 +171,7 @@ class S3Storage:
             response.release_conn()
 
     def stat(self, key: str) -> BlobInfo | None:
-        _check_key(key)
+        check_key(key)
         self._ensure_bucket()
         try:
             with self._translated("stat", key):
@@ -188,7 +181,7 @@ class S3Storage:
         return BlobInfo(key, result.size, result.last_modified)
 
     def delete(self, key: str) -> None:
-        _check_key(key)
+        check_key(key)
         self._ensure_bucket()
         with self._translated("delete", key):
             self.client.remove_object(self.bucket, key)  # S3 answers 204 for a missing key too
