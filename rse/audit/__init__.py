@@ -23,6 +23,8 @@ ACTIONS = (
     "community.created", "community.updated",
     "user.created", "user.deactivated", "user.reactivated", "user.expiry_changed", "user.role_changed",
     "token.created", "token.revoked",
+    "document.uploaded", "document.version_added", "document.downloaded", "document.updated",
+    "document.trashed", "document.restored",
 )
 
 
