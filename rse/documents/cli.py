@@ -24,6 +24,20 @@ def process_command(limit: int) -> None:
     click.echo(f"processed {counts['done']}, failed {counts['failed']}")
 
 
+@documents_cli.command("verify", help="Re-read stored blobs and check their sha256 and size.")
+@click.option("--limit", type=int, default=None, help="Check only the N oldest blobs.")
+@with_appcontext
+def verify_command(limit: int | None) -> None:
+    result = blobs.verify_blobs(limit)
+    click.echo(f"checked {result['checked']}, corrupt {len(result['corrupt'])}, missing {len(result['missing'])}")
+    for sha in result["corrupt"]:
+        click.echo(f"corrupt: {sha}")
+    for sha in result["missing"]:
+        click.echo(f"missing: {sha}")
+    if result["corrupt"] or result["missing"]:
+        raise SystemExit(1)
+
+
 @documents_cli.command("gc", help="Remove stored objects that no database row names (crash leftovers).")
 @click.option("--grace-minutes", default=60, show_default=True, help="Leave younger objects alone.")
 @with_appcontext

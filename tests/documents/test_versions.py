@@ -106,3 +106,20 @@ def test_purge_removes_old_trash_and_unshared_bytes_only(app, create_user, creat
     assert len(_stored_blobs(app)) == 2
     for version in db.session.scalars(select(DocumentVersion)):
         assert any(p.name == version.blob_sha256 for p in _stored_blobs(app))
+
+
+def test_verify_finds_corrupt_and_missing_bytes(app, create_document, runner):
+    from rse.documents import blobs
+
+    first = create_document(content=pdf_bytes("intact"))
+    second = create_document(content=pdf_bytes("abîmé"))
+    third = create_document(content=pdf_bytes("perdu"))
+    assert runner.invoke(args=["documents", "verify"]).output.startswith("checked 3, corrupt 0, missing 0")
+    sha_second = service.current_version(second).blob_sha256
+    sha_third = service.current_version(third).blob_sha256
+    blobs.storage().put_bytes(blobs.blob_key(sha_second), b"%PDF-1.4 altered", "application/pdf")
+    blobs.storage().delete(blobs.blob_key(sha_third))
+    result = runner.invoke(args=["documents", "verify"])
+    assert result.exit_code == 1
+    assert "corrupt: " + sha_second in result.output and "missing: " + sha_third in result.output
+    assert service.current_version(first).blob_sha256 not in result.output
