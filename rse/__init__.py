@@ -10,8 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from rse import security
 from rse.config import load_config
-from rse.uploads import UploadRequest
 from rse.extensions import babel, csrf, db, limiter, login_manager, migrate
+from rse.uploads import UploadRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 

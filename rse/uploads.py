@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import IO
 
 from flask import Request, current_app
-from werkzeug.formparser import FormDataParser, MultiPartParser
 from flask_babel import gettext as _
+from werkzeug.formparser import FormDataParser, MultiPartParser
 
 from rse.errors import PayloadTooLarge
 

@@ -183,18 +183,23 @@ def test_form_posts(actor_name, world, login, app, db):
     assert wrong == []
 
 
+def _api_client(world, actor_name, api, db):
+    user = getattr(world, actor_name, None)
+    if actor_name not in {"deactivated", "expired"}:
+        return api(user)
+    # A token issued while the account was active; the account changes afterwards.
+    saved = user.deactivated_at, user.expires_at
+    user.deactivated_at, user.expires_at = None, None
+    db.session.commit()
+    client = api(user)
+    user.deactivated_at, user.expires_at = saved
+    db.session.commit()
+    return client
+
+
 @pytest.mark.parametrize("actor_name", ACTORS)
 def test_api(actor_name, world, api, db):
-    user = getattr(world, actor_name, None)
-    if actor_name in {"deactivated", "expired"}:
-        saved = user.deactivated_at, user.expires_at
-        user.deactivated_at, user.expires_at = None, None
-        db.session.commit()
-        client = api(user)  # a token issued while the account was active
-        user.deactivated_at, user.expires_at = saved
-        db.session.commit()
-    else:
-        client = api(user)
+    client = _api_client(world, actor_name, api, db)
     ids = _ids(world, actor_name)
     wrong = []
     for method, path, body, statuses in API:

@@ -13,8 +13,8 @@ import re
 import unicodedata
 import warnings
 import zipfile
+from collections.abc import Iterator
 from contextlib import closing
-from typing import Iterator
 
 from .filetypes import FileType
 

@@ -17,8 +17,8 @@ import os
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 SNIFF_BYTES = 64 * 1024
 PDF_HEADER_WITHIN = 1024  # PDF readers accept a header preceded by a little junk

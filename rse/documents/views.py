@@ -65,13 +65,8 @@ def index(community_id: int):
             data = {"title": form.title.data or (upload.filename.rsplit(".", 1)[0][:200] if upload else ""),
                     "description": form.description.data, "tags": form.tags.data,
                     "folder_id": form.folder_id.data or None, "review_by": form.review_by.data}
-            try:
-                document = commit_with_retry(lambda: service.create_document(current_user, community, upload, data))
-            except DomainError as exc:
-                db.session.rollback()
-                _show_error(form, exc)
-                status = exc.status
-            else:
+            document, status = _submit(form, lambda: service.create_document(current_user, community, upload, data))
+            if document is not None:
                 flash(_("Document « %(title)s » déposé.", title=document.title), "success")
                 return redirect(url_for("documents.show", document_id=document.id))
         else:
@@ -90,6 +85,16 @@ def _max_upload_mb() -> int:
     from flask import current_app
 
     return current_app.config["MAX_UPLOAD_BYTES"] // 2**20
+
+
+def _submit(form, work):
+    """Run an upload's unit of work; on refusal show it on the form. Returns (result, status)."""
+    try:
+        return commit_with_retry(work), 200
+    except DomainError as exc:
+        db.session.rollback()
+        _show_error(form, exc)
+        return None, exc.status
 
 
 def _show_error(form, exc: DomainError) -> None:
@@ -158,14 +163,9 @@ def show(document_id: int):
         permissions.require(current_user, "add_version", document)
         if version_form.validate_on_submit():
             upload = _upload_from("file")
-            try:
-                version = commit_with_retry(
-                    lambda: service.add_version(current_user, document, upload, version_form.note.data or ""))
-            except DomainError as exc:
-                db.session.rollback()
-                _show_error(version_form, exc)
-                status = exc.status
-            else:
+            version, status = _submit(version_form, lambda: service.add_version(
+                current_user, document, upload, version_form.note.data or ""))
+            if version is not None:
                 flash(_("Version %(number)d déposée.", number=version.number), "success")
                 return redirect(url_for("documents.show", document_id=document.id))
         else:

@@ -100,14 +100,14 @@ def test_quick_links_for_a_community_and_a_person(create_user, create_community,
     db.session.commit()
     service.move_link(animator, second.id, -1)
     db.session.commit()
-    assert [l.title for l in service.list_links(community=community)] == ["Intranet", "Calendrier"]
+    assert [link.title for link in service.list_links(community=community)] == ["Intranet", "Calendrier"]
     with pytest.raises(PermissionDenied):
         service.add_link(member, "X", "https://x.fr", community=community)
     with pytest.raises(PermissionDenied):
         service.remove_link(member, first.id)
     mine = service.add_link(member, "Mon agenda", "https://agenda.ght-exemple.fr")
     db.session.commit()
-    assert [l.title for l in service.list_links(user=member)] == ["Mon agenda"]
+    assert [link.title for link in service.list_links(user=member)] == ["Mon agenda"]
     with pytest.raises(PermissionDenied) as foreign:
         service.remove_link(animator, mine.id)
     assert foreign.value.status == 404

@@ -10,7 +10,7 @@ import io
 
 import pytest
 
-from tests.test_permissions import ACTORS, LOGIN, _ids, _web_client, expect
+from tests.test_permissions import ACTORS, LOGIN, _api_client, _ids, _web_client, expect
 
 from .samples import pdf_bytes
 
@@ -83,16 +83,7 @@ def test_document_pages(actor_name, world, docs, login, app, db):
 
 @pytest.mark.parametrize("actor_name", ACTORS)
 def test_document_api(actor_name, world, docs, api, db):
-    user = getattr(world, actor_name, None)
-    if actor_name in {"deactivated", "expired"}:
-        saved = user.deactivated_at, user.expires_at
-        user.deactivated_at, user.expires_at = None, None
-        db.session.commit()
-        client = api(user)
-        user.deactivated_at, user.expires_at = saved
-        db.session.commit()
-    else:
-        client = api(user)
+    client = _api_client(world, actor_name, api, db)
     ids = _paths(world, docs)
     wrong = []
     for method, path, statuses in API:

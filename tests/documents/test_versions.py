@@ -37,7 +37,7 @@ def test_simultaneous_new_versions_are_all_kept_in_order(app, api, create_user, 
                                data={"file": (io.BytesIO(content), "protocole.pdf")}, content_type="multipart/form-data")
         results.append((response.status_code, response.json.get("number"), response.json.get("sha256")))
 
-    threads = [threading.Thread(target=push, args=pair) for pair in zip(clients, contents)]
+    threads = [threading.Thread(target=push, args=pair) for pair in zip(clients, contents, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:

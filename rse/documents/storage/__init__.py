@@ -7,9 +7,10 @@ whole or by range, streaming both ways: nothing is ever read whole into memory.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO, Iterator, Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import urlsplit
 
 CHUNK_SIZE = 1024 * 1024

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
 from . import CHUNK_SIZE, BlobInfo, BlobNotFound, StorageUnavailable, check_key
@@ -18,7 +18,7 @@ class LocalStorage:
         self.root = Path(root)
 
     @classmethod
-    def from_url(cls, url: str) -> "LocalStorage":
+    def from_url(cls, url: str) -> LocalStorage:
         return cls(unquote(urlsplit(url).path))
 
     def _path(self, key: str) -> Path:
