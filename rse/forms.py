@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import current_app, flash
 from flask_wtf import FlaskForm
 
 from rse.errors import DomainError, ValidationError
+from rse.extensions import db
 
 
 class ActionForm(FlaskForm):
@@ -18,6 +19,28 @@ class ActionForm(FlaskForm):
 def error_text(error: DomainError) -> str:
     """One line for a flash message: the field messages, else the error's own."""
     return " ".join(str(m) for m in (error.fields or {}).values()) or error.message
+
+
+def run_and_flash(work, *, success: str | None = None):
+    """Run the state change of a button or small form: commit it, or roll back and flash why not.
+
+    A refusal the user may see (403, 409, 422, 503…) becomes a flash message and None is
+    returned; one that must keep the target hidden (401, 404) propagates. Retries a unit of work
+    that clashes with a concurrent one.
+    """
+    from rse.transactions import commit_with_retry
+
+    try:
+        result = commit_with_retry(work)
+    except DomainError as exc:
+        if exc.status in (401, 404):
+            raise
+        db.session.rollback()
+        flash(error_text(exc), "error")
+        return None
+    if success:
+        flash(success, "success")
+    return result
 
 
 def apply_errors(form: FlaskForm, error: ValidationError) -> None:

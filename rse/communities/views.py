@@ -10,7 +10,7 @@ from rse import permissions
 from rse.accounts import service as accounts
 from rse.errors import Conflict, DomainError, ValidationError
 from rse.extensions import db, limiter
-from rse.forms import ActionForm, apply_errors, end_of_day, error_text
+from rse.forms import ActionForm, apply_errors, end_of_day, run_and_flash
 
 from . import invitations, service
 from .forms import ROLE_LABELS, AcceptInvitationForm, CommunityForm, InviteForm, JoinRequestForm, LinkForm, RoleForm
@@ -35,13 +35,7 @@ def home():
 def add_personal_link():
     form = LinkForm()
     if form.validate_on_submit():
-        try:
-            service.add_link(current_user, form.title.data, form.url.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(error_text(exc), "error")
-        else:
-            db.session.commit()
+        run_and_flash(lambda: service.add_link(current_user, form.title.data, form.url.data))
     else:
         flash(_("Indiquez un titre et une adresse."), "error")
     return redirect(url_for("communities.home"))
@@ -193,17 +187,11 @@ def member_action(community_id: int, user_id: int, action: str):
     permissions.require(current_user, "manage", community)
     form = RoleForm() if action == "role" else ActionForm()
     if form.validate_on_submit():
-        try:
-            if action == "role":
-                service.change_role(current_user, community, user_id, form.role.data)
-            else:
-                service.remove_member(current_user, community, user_id)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
+        if action == "role":
+            work = lambda: service.change_role(current_user, community, user_id, form.role.data)  # noqa: E731
         else:
-            db.session.commit()
-            flash(_("Modification enregistrée."), "success")
+            work = lambda: service.remove_member(current_user, community, user_id)  # noqa: E731
+        run_and_flash(work, success=_("Modification enregistrée."))
     return redirect(url_for("communities.members", community_id=community.id))
 
 
@@ -253,13 +241,7 @@ def add_community_link(community_id: int):
     permissions.require(current_user, "manage", community)
     form = LinkForm()
     if form.validate_on_submit():
-        try:
-            service.add_link(current_user, form.title.data, form.url.data, community=community)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(error_text(exc), "error")
-        else:
-            db.session.commit()
+        run_and_flash(lambda: service.add_link(current_user, form.title.data, form.url.data, community=community))
     else:
         flash(_("Indiquez un titre et une adresse."), "error")
     return redirect(url_for("communities.show", community_id=community.id))

@@ -11,7 +11,7 @@ from rse import permissions
 from rse.communities import service as communities
 from rse.errors import DomainError, ValidationError
 from rse.extensions import db
-from rse.forms import ActionForm, apply_errors, error_text
+from rse.forms import ActionForm, apply_errors, run_and_flash
 from rse.transactions import commit_with_retry
 from rse.uploads import allow_large_body
 
@@ -110,15 +110,8 @@ def create_folder(community_id: int):
     form = FolderForm()
     parent = request.form.get("parent_id") or None
     if form.validate_on_submit():
-        try:
-            folder = service.create_folder(current_user, community, form.name.data, parent)
-        except DomainError as exc:
-            if exc.status in (401, 404):
-                raise
-            db.session.rollback()
-            flash(error_text(exc), "error")
-        else:
-            db.session.commit()
+        folder = run_and_flash(lambda: service.create_folder(current_user, community, form.name.data, parent))
+        if folder is not None:
             return redirect(url_for("documents.index", community_id=community.id, dossier=folder.id))
     else:
         flash(_("Indiquez un nom de dossier."), "error")
@@ -131,16 +124,8 @@ def rename_folder(folder_id: int):
     folder = service.get_folder(current_user, folder_id)
     form = FolderForm()
     if form.validate_on_submit():
-        try:
-            service.rename_folder(current_user, folder, form.name.data)
-        except DomainError as exc:
-            if exc.status in (401, 404):
-                raise
-            db.session.rollback()
-            flash(error_text(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("Dossier renommé."), "success")
+        run_and_flash(lambda: service.rename_folder(current_user, folder, form.name.data),
+                      success=_("Dossier renommé."))
     return redirect(url_for("documents.index", community_id=folder.community_id, dossier=folder.id))
 
 
@@ -193,18 +178,10 @@ def edit(document_id: int):
     form = DocumentForm()
     form.folder_id.choices = _folder_choices(document.community, service.list_folders(current_user, document.community))
     if form.validate_on_submit():
-        try:
-            service.update_document(current_user, document, {
-                "title": form.title.data, "description": form.description.data, "tags": form.tags.data,
-                "review_by": form.review_by.data, "folder_id": form.folder_id.data or None})
-        except DomainError as exc:
-            if exc.status in (401, 404):
-                raise
-            db.session.rollback()
-            flash(error_text(exc), "error")
-        else:
-            db.session.commit()
-            flash(_("Document mis à jour."), "success")
+        data = {"title": form.title.data, "description": form.description.data, "tags": form.tags.data,
+                "review_by": form.review_by.data, "folder_id": form.folder_id.data or None}
+        run_and_flash(lambda: service.update_document(current_user, document, data),
+                      success=_("Document mis à jour."))
     else:
         flash(_("Indiquez au moins un titre."), "error")
     return redirect(url_for("documents.show", document_id=document.id))
@@ -214,14 +191,8 @@ def edit(document_id: int):
 def restore_version(document_id: int, number: int):
     document = service.get_document(current_user, document_id)
     if ActionForm().validate_on_submit():
-        try:
-            version = commit_with_retry(lambda: service.restore_version(current_user, document, number))
-        except DomainError as exc:
-            if exc.status in (401, 404):
-                raise
-            db.session.rollback()
-            flash(error_text(exc), "error")
-        else:
+        version = run_and_flash(lambda: service.restore_version(current_user, document, number))
+        if version is not None:
             flash(_("La version %(old)d est redevenue la version en cours (version %(new)d).",
                     old=number, new=version.number), "success")
     return redirect(url_for("documents.show", document_id=document.id))
