@@ -78,13 +78,15 @@ def register_security(app: Flask) -> None:
 
 def register_packages(app: Flask) -> None:
     """Each package wires itself, in dependency order."""
-    from rse import accounts, api, audit, communities, documents, mail
+    from rse import accounts, api, audit, communities, documents, feeds, mail, slots
 
+    slots.init_app(app)
     mail.init_app(app)
     audit.init_app(app)
     accounts.init_app(app)
     communities.init_app(app)
     documents.init_app(app)
+    feeds.init_app(app)
     api.init_app(app)
 
 

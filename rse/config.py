@@ -64,6 +64,9 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             for d in (env.get("RSE_INTERNAL_DOMAINS") or "ght-exemple.fr").split(",")
             if d.strip()
         ),
+        # Emails (notifications, digest) show a short excerpt of the content, or titles and links
+        # only; a sensitive community's content never leaves but as titles.
+        "MAIL_EXCERPTS": _bool(env.get("RSE_MAIL_EXCERPTS"), False),
         "INVITATION_TTL_DAYS": _int(env, "RSE_INVITATION_TTL_DAYS", 7),
         "PASSWORD_RESET_TTL_MINUTES": _int(env, "RSE_PASSWORD_RESET_TTL_MINUTES", 60),
         "API_TOKEN_TTL_HOURS": _int(env, "RSE_API_TOKEN_TTL_HOURS", 24),

@@ -20,3 +20,8 @@ document_version_added = _signals.signal("document-version-added", doc="""
 A document got a new version (version 1 at upload). Sender: the Document. Arguments: `version`
 (the DocumentVersion), `actor` (the User).
 """)
+
+document_changed = _signals.signal("document-changed", doc="""
+A document's details changed, or it went to or came back from the trash. Sender: the Document.
+Arguments: `actor` (the User).
+""")

@@ -233,6 +233,7 @@ def update_document(actor: User, document: Document, data: dict) -> Document:
         document.updated_at = utcnow()
         audit.record("document.updated", actor=actor, target=document, details={"fields": sorted(cleaned)})
     db.session.flush()
+    signals.document_changed.send(document, actor=actor)
     return document
 
 
@@ -240,6 +241,7 @@ def trash_document(actor: User, document: Document) -> None:
     permissions.require(actor, "trash", document)
     document.deleted_at, document.deleted_by_id = utcnow(), actor.id
     audit.record("document.trashed", actor=actor, target=document, details={"community_id": document.community_id})
+    signals.document_changed.send(document, actor=actor)
 
 
 def restore_document(actor: User, document: Document) -> None:
@@ -248,6 +250,7 @@ def restore_document(actor: User, document: Document) -> None:
         raise Conflict(_("Ce document n'est pas dans la corbeille."), code="not_in_trash")
     document.deleted_at = document.deleted_by_id = None
     audit.record("document.restored", actor=actor, target=document, details={"community_id": document.community_id})
+    signals.document_changed.send(document, actor=actor)
 
 
 # --- Folders ------------------------------------------------------------------------------------

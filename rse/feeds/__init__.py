@@ -1,0 +1,30 @@
+"""Feeds: publications, wiki pages, comments, likes, questions and their good answers, pins,
+suggestions, follows, notifications, and the streams that show them."""
+
+from flask import Flask
+
+from rse import signals
+
+
+def _on_version_added(document, *, version, actor, **_extra) -> None:
+    from .service import document_version_added
+
+    document_version_added(document, version, actor)
+
+
+def _on_document_changed(document, **_extra) -> None:
+    from .service import document_changed
+
+    document_changed(document)
+
+
+def init_app(app: Flask) -> None:
+    from . import access  # noqa: F401  (registers the rules for publications and comments)
+    from .cli import register_cli
+    from .views import bp, register_slots
+
+    signals.document_version_added.connect(_on_version_added)
+    signals.document_changed.connect(_on_document_changed)
+    app.register_blueprint(bp)
+    register_slots(app)
+    register_cli(app)

@@ -1,0 +1,264 @@
+"""Notifications: written for the people concerned who may read the item, listed with an
+unread count, and emailed at once to those whose preference for that kind says so.
+
+Emails carry titles and links (a short excerpt only if RSE_MAIL_EXCERPTS is on and the
+community is not sensitive), never more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, false, func, or_, select, update
+
+from rse.accounts.models import Role, User
+from rse.communities.access import readable_community_ids
+from rse.communities.models import Community, Membership, Visibility
+from rse.dbtypes import utcnow
+from rse.documents.models import Document
+from rse.errors import ValidationError
+from rse.extensions import db
+from rse.mail import queue_templated
+from rse.urls import external_url, internal_path
+
+from . import markdown
+from .models import (
+    DEFAULT_EMAIL_MODES, Comment, EmailMode, Follow, FollowTarget, Notification, NotificationKind,
+    NotificationPreference, Publication, SameQuestion, Suggestion,
+)
+
+
+# --- Who may read -------------------------------------------------------------------------------
+
+def readers_condition(community: Community):
+    """SQL on User: active, and may read the content of `community`."""
+    members = select(Membership.user_id).where(Membership.community_id == community.id)
+    staff = and_(User.role == Role.STAFF) if community.visibility == Visibility.PUBLIC else false()
+    active = and_(User.deactivated_at.is_(None), or_(User.expires_at.is_(None), User.expires_at > utcnow()))
+    return and_(active, or_(User.role == Role.ADMIN, User.id.in_(members), staff))
+
+
+def _item_fields(item) -> dict:
+    if isinstance(item, Document):
+        return {"document_id": item.id, "community_id": item.community_id}
+    return {"publication_id": item.id, "community_id": item.community_id}
+
+
+# --- Writing ------------------------------------------------------------------------------------
+
+def notify(kind: str, actor: User | None, item, user_ids: Iterable[int], *, comment: Comment | None = None,
+           suggestion: Suggestion | None = None) -> list[Notification]:
+    """Notify these people of `item`, those of them who may read it (never the actor)."""
+    ids = {uid for uid in user_ids if uid is not None and uid != getattr(actor, "id", None)}
+    if not ids:
+        return []
+    recipients = list(db.session.scalars(select(User).where(User.id.in_(ids), readers_condition(item.community))))
+    if not recipients:
+        return []
+    modes = email_modes([u.id for u in recipients], kind)
+    rows = []
+    for user in recipients:
+        row = Notification(user_id=user.id, kind=kind, actor_id=getattr(actor, "id", None),
+                           comment_id=getattr(comment, "id", None), suggestion_id=getattr(suggestion, "id", None),
+                           **_item_fields(item))
+        db.session.add(row)
+        rows.append((row, user))
+    db.session.flush()
+    for row, user in rows:
+        if modes[user.id] == EmailMode.IMMEDIATE:
+            _email(row, user, actor, item, comment=comment, suggestion=suggestion)
+            row.emailed_at = utcnow()
+    return [row for row, _user in rows]
+
+
+def mentioned(actor, item, user_ids, *, comment: Comment | None = None) -> None:
+    notify(NotificationKind.MENTION, actor, item, user_ids, comment=comment)
+
+
+def commented(actor, target, comment: Comment) -> None:
+    """The author of the item, and for a question those who share it, hear of a new comment."""
+    concerned = {getattr(target, "author_id", None) or getattr(target, "created_by_id", None)}
+    if isinstance(target, Publication) and target.kind == "question":
+        concerned.update(db.session.scalars(select(SameQuestion.user_id).where(
+            SameQuestion.publication_id == target.id)))
+    mentions = set((comment.mentions or {}).values())
+    mentioned(actor, target, mentions, comment=comment)
+    notify(NotificationKind.COMMENT, actor, target, concerned - mentions, comment=comment)
+
+
+def answered(actor, question: Publication, comment: Comment) -> None:
+    concerned = {question.author_id, comment.author_id}
+    concerned.update(db.session.scalars(select(SameQuestion.user_id).where(
+        SameQuestion.publication_id == question.id)))
+    notify(NotificationKind.ANSWER, actor, question, concerned, comment=comment)
+
+
+def suggested(actor, item, suggestion: Suggestion, recipients: Iterable[User]) -> None:
+    notify(NotificationKind.SUGGESTION, actor, item, [u.id for u in recipients], suggestion=suggestion)
+
+
+def followers_of_new_item(actor, *, activity, publication: Publication | None = None,
+                          document: Document | None = None) -> None:
+    """Those who follow the author or one of the item's tags."""
+    from rse.tags import fold
+
+    item = publication or document
+    keys = [fold(t)[:50] for t in (item.tags or [])]
+    conditions = [and_(Follow.target == FollowTarget.PERSON, Follow.key == str(getattr(actor, "id", "")))]
+    if keys:
+        conditions.append(and_(Follow.target == FollowTarget.TAG, Follow.key.in_(keys)))
+    followers = set(db.session.scalars(select(Follow.user_id).where(or_(*conditions))))
+    already = set((getattr(publication, "mentions", None) or {}).values())
+    notify(NotificationKind.FOLLOWED, actor, item, followers - already)
+
+
+def new_version(actor, document: Document, version) -> None:
+    followers = db.session.scalars(select(Follow.user_id).where(
+        Follow.target == FollowTarget.DOCUMENT, Follow.key == str(document.id)))
+    notify(NotificationKind.VERSION, actor, document, followers)
+
+
+# --- Email --------------------------------------------------------------------------------------
+
+SUBJECTS = {
+    NotificationKind.MENTION: lambda a, t: _("%(actor)s vous a mentionné : %(title)s", actor=a, title=t),
+    NotificationKind.SUGGESTION: lambda a, t: _("%(actor)s vous propose : %(title)s", actor=a, title=t),
+    NotificationKind.COMMENT: lambda a, t: _("Nouveau commentaire de %(actor)s : %(title)s", actor=a, title=t),
+    NotificationKind.ANSWER: lambda a, t: _("Une bonne réponse à la question : %(title)s", actor=a, title=t),
+    NotificationKind.FOLLOWED: lambda a, t: _("Nouveau chez %(actor)s : %(title)s", actor=a, title=t),
+    NotificationKind.VERSION: lambda a, t: _("Nouvelle version : %(title)s", actor=a, title=t),
+}
+
+
+def item_title(item) -> str:
+    if isinstance(item, Document):
+        return item.title
+    return item.title or markdown.plain_excerpt(item.body, 80) or _("Publication")
+
+
+def item_url(item, *, comment: Comment | None = None, external: bool = True) -> str:
+    build = external_url if external else internal_path
+    if isinstance(item, Document):
+        url = build("documents.show", document_id=item.id)
+    else:
+        url = build("feeds.show", publication_id=item.id)
+    return f"{url}#commentaire-{comment.id}" if comment is not None else url
+
+
+def _email(row: Notification, user: User, actor, item, *, comment=None, suggestion=None) -> None:
+    community = item.community
+    excerpt = ""
+    if current_app.config.get("MAIL_EXCERPTS") and not community.sensitive:
+        source = comment.body if comment is not None else getattr(item, "body", "") or getattr(item, "description", "")
+        excerpt = markdown.plain_excerpt(source, 200)
+    message = suggestion.message if suggestion is not None and not community.sensitive else ""
+    with force_locale(user.locale or "fr"):
+        actor_name = actor.name if actor is not None else "Maillage"
+        title = item_title(item)
+        subject = SUBJECTS[row.kind](actor_name, title)[:200]
+        queue_templated(f"notification.{row.kind}", user.email, subject, "notification", user=user,
+                        kind=row.kind, actor_name=actor_name, title=title, community=community,
+                        link=item_url(item, comment=comment), excerpt=excerpt, message=message,
+                        preferences=external_url("feeds.preferences"))
+
+
+# --- Reading ------------------------------------------------------------------------------------
+
+def _visible(actor):
+    """SQL on Notification: its item is still there and the actor may read it now."""
+    publication_ok = or_(Notification.publication_id.is_(None), Notification.publication_id.in_(
+        select(Publication.id).where(Publication.deleted_at.is_(None))))
+    document_ok = or_(Notification.document_id.is_(None), Notification.document_id.in_(
+        select(Document.id).where(Document.deleted_at.is_(None))))
+    comment_ok = or_(Notification.comment_id.is_(None), Notification.comment_id.in_(
+        select(Comment.id).where(Comment.deleted_at.is_(None))))
+    return and_(Notification.user_id == actor.id, Notification.community_id.in_(readable_community_ids(actor)),
+                publication_ok, document_ok, comment_ok)
+
+
+def unread_count(actor) -> int:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return 0
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        _visible(actor), Notification.read_at.is_(None))) or 0
+
+
+def list_notifications(actor, *, before: int | None = None, limit: int = 30, unread_only: bool = False):
+    query = select(Notification).where(_visible(actor))
+    if before is not None:
+        query = query.where(Notification.id < before)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    rows = list(db.session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+def targets(rows: list[Notification]) -> dict[tuple[str, int], object]:
+    """The publications, documents and comments the notifications point at, loaded at once."""
+    found: dict[tuple[str, int], object] = {}
+    for model, attr in ((Publication, "publication_id"), (Document, "document_id"), (Comment, "comment_id"),
+                        (Suggestion, "suggestion_id")):
+        ids = {getattr(r, attr) for r in rows if getattr(r, attr)}
+        if ids:
+            for obj in db.session.scalars(select(model).where(model.id.in_(ids))):
+                found[(attr, obj.id)] = obj
+    return found
+
+
+def get_notification(actor, notification_id: int) -> Notification:
+    from rse.errors import NotFound
+
+    row = db.session.scalar(select(Notification).where(Notification.id == notification_id, _visible(actor)))
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def mark_read(actor, notification_ids: list[int] | None = None) -> int:
+    query = update(Notification).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+    if notification_ids is not None:
+        query = query.where(Notification.id.in_(notification_ids) if notification_ids else false())
+    return db.session.execute(query.values(read_at=utcnow())).rowcount or 0
+
+
+# --- Preferences --------------------------------------------------------------------------------
+
+def email_modes(user_ids: list[int], kind: str) -> dict[int, str]:
+    modes = {uid: DEFAULT_EMAIL_MODES[NotificationKind(kind)].value for uid in user_ids}
+    for uid, mode in db.session.execute(select(NotificationPreference.user_id, NotificationPreference.mode).where(
+            NotificationPreference.user_id.in_(user_ids), NotificationPreference.kind == kind)):
+        modes[uid] = mode
+    return modes
+
+
+def preferences(actor) -> dict[str, str]:
+    modes = {k.value: v.value for k, v in DEFAULT_EMAIL_MODES.items()}
+    for kind, mode in db.session.execute(select(NotificationPreference.kind, NotificationPreference.mode).where(
+            NotificationPreference.user_id == actor.id)):
+        modes[kind] = mode
+    return modes
+
+
+def set_preferences(actor, changes: dict) -> dict[str, str]:
+    kinds = {k.value for k in NotificationKind}
+    modes = {m.value for m in EmailMode}
+    errors = {}
+    for kind, mode in changes.items():
+        if kind not in kinds:
+            errors[kind] = _("Type de notification inconnu.")
+        elif mode not in modes:
+            errors[kind] = _("Choisissez immediate, digest ou never.")
+    if errors:
+        raise ValidationError(fields=errors)
+    for kind, mode in changes.items():
+        row = db.session.get(NotificationPreference, (actor.id, kind))
+        if row is None:
+            db.session.add(NotificationPreference(user_id=actor.id, kind=kind, mode=mode))
+        else:
+            row.mode = mode
+    db.session.flush()
+    return preferences(actor)
+

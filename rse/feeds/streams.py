@@ -1,0 +1,314 @@
+"""Streams: home, community, person and tag, newest first, by keyset (cursor) pagination.
+
+Every stream is a merge of index range scans on `activities`: one per community of the
+home (`community_id, id`), one over the person's deliveries and one over what was
+suggested to everyone. Each scan reads at most a page of rows below the cursor, so the
+cost of a page grows with the logarithm of the table, not with its size or the page's
+depth. What a stream shows then goes through the permission layer once more.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import false, or_, select, true, union_all
+
+from rse import permissions
+from rse.accounts.models import User
+from rse.communities.access import member_community_ids, readable_community_ids
+from rse.communities.models import Community
+from rse.dbtypes import utcnow
+from rse.documents.models import Document
+from rse.errors import BadRequest, ValidationError
+from rse.extensions import db
+from rse.tags import fold
+
+from . import service
+from .models import STREAM_KINDS, Activity, Delivery, Pin, Publication, Suggestion, Tagging, Verb
+
+PAGE_SIZE = 20
+MAX_PAGE_SIZE = 50
+# SQLite caps a compound SELECT at 500 terms: the scans of a large home go by chunks.
+_CHUNK = 100
+_MAX_ROUNDS = 5
+
+
+@dataclass
+class StreamItem:
+    activity: Activity
+    actor: User | None
+    community: Community | None
+    publication: Publication | None = None
+    document: Document | None = None
+    suggestion: Suggestion | None = None
+    liked: bool = False
+    same_question: bool = False
+    pinned: bool = False
+
+    @property
+    def item(self):
+        return self.publication if self.publication is not None else self.document
+
+
+@dataclass
+class Page:
+    items: list[StreamItem]
+    next_cursor: str | None
+    pins: list[StreamItem] = field(default_factory=list)
+
+
+# --- Cursors ------------------------------------------------------------------------------------
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="feeds.cursor")
+
+
+def encode_cursor(activity_id: int) -> str:
+    return _serializer().dumps({"b": activity_id})
+
+
+def decode_cursor(value: str | None) -> int | None:
+    """The activity id a cursor points below; a forged or damaged cursor is a 400."""
+    if not value:
+        return None
+    try:
+        data = _serializer().loads(value)
+        before = data["b"]
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise BadRequest(_("Curseur de pagination invalide : repartez de la première page."),
+                         code="invalid_cursor") from None
+    if not isinstance(before, int) or isinstance(before, bool) or before < 1:
+        raise BadRequest(_("Curseur de pagination invalide : repartez de la première page."), code="invalid_cursor")
+    return before
+
+
+def clean_kind(value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in STREAM_KINDS:
+        raise ValidationError(fields={"kind": _("Type inconnu : %(kinds)s.", kinds=", ".join(STREAM_KINDS))},
+                              code="unknown_kind")
+    return value
+
+
+def clean_limit(value: Any) -> int:
+    if value in (None, ""):
+        return PAGE_SIZE
+    try:
+        limit = int(value)
+    except (TypeError, ValueError):
+        limit = 0
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise BadRequest(_("limit entre 1 et %(max)d.", max=MAX_PAGE_SIZE), code="bad_pagination")
+    return limit
+
+
+# --- Scans --------------------------------------------------------------------------------------
+
+def _scan(condition, before: int | None, kind: str | None, n: int):
+    query = select(Activity.id).where(condition, Activity.hidden == false())
+    if before is not None:
+        query = query.where(Activity.id < before)
+    if kind is not None:
+        query = query.where(Activity.kind == kind)
+    return query.order_by(Activity.id.desc()).limit(n)
+
+
+def _merge(scans: list, n: int) -> list[int]:
+    """The n highest ids over all the scans (each already newest first and limited)."""
+    if not scans:
+        return []
+    found: list[int] = []
+    for start in range(0, len(scans), _CHUNK):
+        chunk = [scan.subquery() for scan in scans[start:start + _CHUNK]]
+        if len(chunk) == 1:
+            query = select(chunk[0].c.id)
+        else:
+            query = union_all(*(select(sub.c.id) for sub in chunk)).subquery()
+            query = select(query.c.id).order_by(query.c.id.desc()).limit(n)
+        found.extend(db.session.scalars(query))
+    return heapq.nlargest(n, set(found))
+
+
+def _home_scans(actor: User, before, kind, n) -> list:
+    scans = [_scan(Activity.community_id == cid, before, kind, n)
+             for cid in db.session.scalars(member_community_ids(actor.id))]
+    delivered = select(Delivery.activity_id).where(Delivery.user_id == actor.id)
+    if before is not None:
+        delivered = delivered.where(Delivery.activity_id < before)
+    delivered = delivered.order_by(Delivery.activity_id.desc()).limit(n * 2)
+    scans.append(_scan(Activity.id.in_(delivered), before, kind, n))
+    scans.append(_scan(Activity.everyone == true(), before, kind, n))
+    return scans
+
+
+def _page(actor: User, scans_for, before: int | None, kind: str | None, limit: int,
+          *, check_communities: bool) -> tuple[list[StreamItem], str | None]:
+    """Items below `before`, newest first, as many as `limit`, and the next cursor."""
+    visible: list[StreamItem] = []
+    readable: set[int] | None = None
+    exhausted = False
+    for _round in range(_MAX_ROUNDS):
+        n = limit + 1 - len(visible)
+        ids = _merge(scans_for(before, kind, n), n)
+        for item in hydrate(actor, ids):
+            if check_communities or item.activity.verb == Verb.SUGGESTED:
+                if readable is None:
+                    readable = set(db.session.scalars(readable_community_ids(actor)))
+                if _item_community_id(item) not in readable:
+                    continue
+            if item.item is None or _gone(item):
+                continue
+            visible.append(item)
+        if ids:
+            before = ids[-1]
+        if len(ids) < n:
+            exhausted = True
+            break
+        if len(visible) > limit:
+            break
+    if len(visible) > limit:
+        visible = visible[:limit]
+        return visible, encode_cursor(visible[-1].activity.id)
+    # Out of rounds on a long run of hidden rows: let the reader go on past them.
+    return visible, None if exhausted or before is None else encode_cursor(before)
+
+
+def _item_community_id(item: StreamItem) -> int | None:
+    target = item.item
+    return getattr(target, "community_id", None)
+
+
+def _gone(item: StreamItem) -> bool:
+    if item.publication is not None:
+        return item.publication.deleted_at is not None
+    return item.document is not None and item.document.deleted_at is not None
+
+
+# --- Hydration ----------------------------------------------------------------------------------
+
+def hydrate(actor: User, activity_ids: list[int]) -> list[StreamItem]:
+    """The stream items of these activities, in this order, loaded with a handful of queries."""
+    if not activity_ids:
+        return []
+    activities = {a.id: a for a in db.session.scalars(select(Activity).where(Activity.id.in_(activity_ids)))}
+    rows = [activities[i] for i in activity_ids if i in activities]
+
+    def load(model, ids):
+        ids = {i for i in ids if i is not None}
+        if not ids:
+            return {}
+        return {obj.id: obj for obj in db.session.scalars(select(model).where(model.id.in_(ids)))}
+
+    publications = load(Publication, (a.publication_id for a in rows))
+    documents = load(Document, (a.document_id for a in rows))
+    suggestions = load(Suggestion, (a.suggestion_id for a in rows))
+    people = load(User, (a.actor_id for a in rows))
+    communities = load(Community, [a.community_id for a in rows]
+                       + [p.community_id for p in publications.values()]
+                       + [d.community_id for d in documents.values()])
+    liked, same = service.user_state(actor, list(publications))
+    pinned = service.pins_of(list(publications))
+    items = []
+    for activity in rows:
+        publication = publications.get(activity.publication_id)
+        document = documents.get(activity.document_id)
+        target = publication or document
+        community_id = target.community_id if target is not None else activity.community_id
+        items.append(StreamItem(
+            activity=activity, actor=people.get(activity.actor_id), community=communities.get(community_id),
+            publication=publication, document=document, suggestion=suggestions.get(activity.suggestion_id),
+            liked=activity.publication_id in liked, same_question=activity.publication_id in same,
+            pinned=bool(pinned.get(activity.publication_id))))
+    return items
+
+
+def _pinned_items(actor: User, query) -> list[StreamItem]:
+    now = utcnow()
+    pins = list(db.session.scalars(query.where(or_(Pin.until.is_(None), Pin.until > now)).order_by(Pin.position, Pin.id)))
+    if not pins:
+        return []
+    publications = {p.id: p for p in db.session.scalars(select(Publication).where(
+        Publication.id.in_([pin.publication_id for pin in pins]), Publication.deleted_at.is_(None)))}
+    readable = set(db.session.scalars(readable_community_ids(actor)))
+    items = []
+    liked, same = service.user_state(actor, list(publications))
+    for pin in pins:
+        publication = publications.get(pin.publication_id)
+        if publication is None or publication.community_id not in readable:
+            continue
+        activity = Activity(id=0, verb=Verb.PUBLISHED, kind=publication.kind, actor_id=publication.author_id,
+                            community_id=publication.community_id, publication_id=publication.id,
+                            created_at=publication.created_at)
+        items.append(StreamItem(activity=activity, actor=publication.author, community=publication.community,
+                                publication=publication, liked=publication.id in liked,
+                                same_question=publication.id in same, pinned=True))
+    return items
+
+
+# --- The four streams ---------------------------------------------------------------------------
+
+def home(actor: User, *, cursor: str | None = None, kind: str | None = None, limit: int = PAGE_SIZE) -> Page:
+    """My communities' activity, what was suggested to me or to everyone; administrator pins on top."""
+    before, kind = decode_cursor(cursor), clean_kind(kind)
+    items, next_cursor = _page(actor, lambda b, k, n: _home_scans(actor, b, k, n), before, kind, limit,
+                               check_communities=False)
+    pins = _pinned_items(actor, select(Pin).where(Pin.scope == "home")) if before is None and kind is None else []
+    return Page(items, next_cursor, pins)
+
+
+def community(actor: User, community: Community, *, cursor: str | None = None, kind: str | None = None,
+              limit: int = PAGE_SIZE) -> Page:
+    permissions.require(actor, "read", community)
+    before, kind = decode_cursor(cursor), clean_kind(kind)
+    items, next_cursor = _page(
+        actor, lambda b, k, n: [_scan(Activity.community_id == community.id, b, k, n)], before, kind, limit,
+        check_communities=False)
+    pins = []
+    if before is None and kind is None:
+        pins = _pinned_items(actor, select(Pin).where(Pin.scope == "community", Pin.community_id == community.id))
+    return Page(items, next_cursor, pins)
+
+
+def person(actor: User, user: User, *, cursor: str | None = None, kind: str | None = None,
+           limit: int = PAGE_SIZE) -> Page:
+    """What `user` did where the actor may see it (their suggestions to others are not shown)."""
+    permissions.require(actor, "read", user)
+    before, kind = decode_cursor(cursor), clean_kind(kind)
+    condition = (Activity.actor_id == user.id) & (Activity.verb != Verb.SUGGESTED) & (
+        Activity.community_id.in_(readable_community_ids(permissions.effective_actor(actor))))
+    items, next_cursor = _page(actor, lambda b, k, n: [_scan(condition, b, k, n)], before, kind, limit,
+                               check_communities=True)
+    return Page(items, next_cursor)
+
+
+def tag(actor: User, label: str, *, cursor: str | None = None, kind: str | None = None,
+        limit: int = PAGE_SIZE) -> Page:
+    """Publications and documents carrying this tag (case and accents folded) that the actor may read."""
+    key = fold(" ".join((label or "").split()))[:50]
+    if not key:
+        raise ValidationError(fields={"tag": _("Un mot-clé est attendu.")})
+    before, kind = decode_cursor(cursor), clean_kind(kind)
+    readable = readable_community_ids(permissions.effective_actor(actor))
+    tagged_publications = select(Tagging.publication_id).where(Tagging.tag == key, Tagging.publication_id.is_not(None))
+    tagged_documents = select(Tagging.document_id).where(Tagging.tag == key, Tagging.document_id.is_not(None))
+    base = (Activity.verb != Verb.SUGGESTED) & Activity.community_id.in_(readable)
+
+    def scans(b, k, n):
+        return [_scan(base & Activity.publication_id.in_(tagged_publications), b, k, n),
+                _scan(base & Activity.document_id.in_(tagged_documents), b, k, n)]
+
+    items, next_cursor = _page(actor, scans, before, kind, limit, check_communities=True)
+    return Page(items, next_cursor)
+
+
+def tag_label(label: str) -> str:
+    """A tag as first typed, for the page title."""
+    key = fold(" ".join((label or "").split()))[:50]
+    found = db.session.scalar(select(Tagging.label).where(Tagging.tag == key).order_by(Tagging.id).limit(1))
+    return found or label

@@ -1,0 +1,91 @@
+"""Streams: what each one shows, in which order, page after page, and to whom."""
+
+from __future__ import annotations
+
+import pytest
+
+from rse.errors import BadRequest, ValidationError
+from rse.extensions import db
+from rse.feeds import service, streams
+
+
+def _publish(author, community, body="Bonjour", kind="post", **data):
+    publication = service.publish(author, community, {"kind": kind, "body": body, **data})
+    db.session.commit()
+    return publication
+
+
+def _ids(page):
+    return [item.item.id for item in page.items]
+
+
+def test_home_shows_my_communities_newest_first(world, create_community):
+    public, private = world.spaces["public"], world.spaces["private"]
+    elsewhere = create_community(world.outsider, visibility="public", name="Ailleurs")
+    first = _publish(world.animator, public, "Premier")
+    second = _publish(world.animator, private, "Deuxième")
+    _publish(world.outsider, elsewhere, "Pas chez moi")
+    page = streams.home(world.member)
+    assert _ids(page) == [second.id, first.id]
+    assert page.next_cursor is None
+
+
+def test_cursor_walks_every_item_once(world):
+    public = world.spaces["public"]
+    made = [_publish(world.animator, public, f"Message {i}").id for i in range(25)]
+    seen, cursor = [], None
+    while True:
+        page = streams.home(world.member, cursor=cursor, limit=7)
+        seen.extend(_ids(page))
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == list(reversed(made))
+
+
+def test_filter_by_kind(world):
+    public = world.spaces["public"]
+    _publish(world.animator, public, "Un message")
+    question = _publish(world.animator, public, kind="question", title="Où est le protocole ?", body="")
+    assert _ids(streams.home(world.member, kind="question")) == [question.id]
+    with pytest.raises(ValidationError) as error:
+        streams.home(world.member, kind="sondage")
+    assert error.value.code == "unknown_kind"
+
+
+def test_tampered_cursor_is_refused(world):
+    public = world.spaces["public"]
+    for i in range(3):
+        _publish(world.animator, public, f"Message {i}")
+    cursor = streams.home(world.member, limit=1).next_cursor
+    assert cursor
+    for forged in (cursor[:-2] + "xx", "eyJiIjoxfQ", "1", cursor + "a"):
+        with pytest.raises(BadRequest) as error:
+            streams.home(world.member, cursor=forged)
+        assert error.value.code == "invalid_cursor"
+
+
+def test_leaving_a_community_removes_its_items_at_once(world):
+    from rse.communities import service as communities
+
+    private = world.spaces["private"]
+    post = _publish(world.animator, private, "Réservé")
+    assert post.id in _ids(streams.home(world.member))
+    communities.leave(world.member, private)
+    db.session.commit()
+    assert post.id not in _ids(streams.home(world.member))
+
+
+def test_document_upload_and_new_version_appear(world, create_document):
+    public = world.spaces["public"]
+    document = create_document(public, world.animator, title="Protocole hygiène")
+    page = streams.community(world.member, public)
+    assert [(i.activity.verb, i.document.id) for i in page.items] == [("uploaded", document.id)]
+
+
+def test_partner_sees_nothing_outside_their_communities(world, create_community):
+    other = create_community(world.outsider, visibility="public", name="Public sans partenaire")
+    post = _publish(world.outsider, other, "Interne", tags=["Hygiène"])
+    assert post.id not in _ids(streams.tag(world.partner, "hygiene"))
+    assert post.id not in _ids(streams.person(world.partner, world.member))
+    assert post.id in _ids(streams.tag(world.member, "HYGIÈNE"))
