@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from rse import security
 from rse.config import load_config
@@ -14,6 +15,12 @@ from rse.extensions import babel, csrf, db, limiter, login_manager, migrate
 from rse.uploads import UploadRequest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class BoundedInt(IntegerConverter):
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 # Pages anyone may open; every other page asks for a login first.
 PUBLIC_ENDPOINTS = {
@@ -31,6 +38,8 @@ def create_app(overrides: dict | None = None, *, env: dict | None = None) -> Fla
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(config)
     app.request_class = UploadRequest  # uploads stream to disk, hashed on the way
+    # Ids in URLs fit the database's integer: a larger one is a 404, not a database error.
+    app.url_map.converters["int"] = BoundedInt
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     security.configure_hasher(app.config.get("ARGON2_PARAMS"))
     register_extensions(app)

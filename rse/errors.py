@@ -157,6 +157,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()  # the error page may query (header, bell): not on a failed transaction
         message = str(_l("Une erreur inattendue est survenue. L'équipe technique a été prévenue."))
         if wants_json():
             return json_error(500, "internal_error", message)

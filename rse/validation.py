@@ -60,8 +60,8 @@ def check_password(password: Any, *, email: str = "", field: str = "password") -
 def clean_url(value: Any, field: str = "url") -> str:
     url = clean_text(value, field, max_length=2000, required=True)
     parts = urlsplit(url)
-    if url.startswith("/") and not url.startswith("//"):
-        return url  # a link inside the platform
+    if url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url  # a link inside the platform ("/\\host" is another site to a browser)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise ValidationError(fields={field: _("Indiquez une adresse web commençant par https:// ou http://.")})
     return url

@@ -62,3 +62,10 @@ def test_api_is_exempt_from_csrf_because_it_takes_no_cookies(app, create_user, l
 def test_health_check_is_public_and_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+def test_an_id_too_large_for_the_database_is_a_404(app, world, login, api):
+    client = login(world.member)
+    assert client.get(f"/espaces/{2**31}").status_code == 404
+    assert client.get("/espaces/99999999999999999999").status_code == 404
+    assert api(world.member).get(f"/api/v1/communities/{2**31}").status_code == 404
