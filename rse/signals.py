@@ -25,3 +25,8 @@ document_changed = _signals.signal("document-changed", doc="""
 A document's details changed, or it went to or came back from the trash. Sender: the Document.
 Arguments: `actor` (the User).
 """)
+
+demo_loaded = _signals.signal("demo-loaded", doc="""
+`flask rse demo` created its people and communities; higher packages add their demo content.
+Sender: the app. Arguments: `people` ({email: User}), `communities` ({name: Community}).
+""")

@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from rse import signals
 from rse.accounts import service as accounts
 from rse.accounts.models import Role, User
 from rse.extensions import db
@@ -81,6 +82,7 @@ def demo_command(password: str | None) -> None:
     admin = accounts.create_user(email=admin_email, name="Administrateur Maillage", password=password,
                                  role=Role.ADMIN)
     people = {admin.email: admin}
+    spaces = {}
     for email, name, role, job, organisation, site in PEOPLE:
         user = accounts.create_user(email=email, name=name, password=password, role=role, actor=admin)
         user.job_title, user.organisation, user.site = job, organisation, site
@@ -89,11 +91,13 @@ def demo_command(password: str | None) -> None:
         animator = people[members[0][0]]
         community = service.create_community(animator, {"name": name, "description": description,
                                                         "visibility": visibility})
+        spaces[name] = community
         for email, role in members[1:]:
             service.add_member(community, people[email], role, actor=animator)
         for title, url in links:
             service.add_link(animator, title, url, community=community)
     service.add_link(admin, "Intranet du GHT", "https://www.ght-exemple.fr/")
+    signals.demo_loaded.send(current_app._get_current_object(), people=people, communities=spaces)
     db.session.commit()
     text = f"{admin_email}\n{password}\n"
     path = credentials_file()

@@ -19,12 +19,15 @@ def _on_document_changed(document, **_extra) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from . import access  # noqa: F401  (registers the rules for publications and comments)
+    from . import access, demo  # noqa: F401  (registers the rules for publications and comments)
     from .cli import register_cli
+    from .notification_views import register_notification_slots  # (its routes join the blueprint)
     from .views import bp, register_slots
 
     signals.document_version_added.connect(_on_version_added)
     signals.document_changed.connect(_on_document_changed)
+    demo.init_app(app)
     app.register_blueprint(bp)
     register_slots(app)
+    register_notification_slots(app)
     register_cli(app)

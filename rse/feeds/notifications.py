@@ -22,6 +22,7 @@ from rse.documents.models import Document
 from rse.errors import ValidationError
 from rse.extensions import db
 from rse.mail import queue_templated
+from rse.permissions import effective_actor
 from rse.urls import external_url, internal_path
 
 from . import markdown
@@ -151,16 +152,20 @@ def item_url(item, *, comment: Comment | None = None, external: bool = True) -> 
 def _email(row: Notification, user: User, actor, item, *, comment=None, suggestion=None) -> None:
     community = item.community
     excerpt = ""
-    if current_app.config.get("MAIL_EXCERPTS") and not community.sensitive:
+    excerpt_allowed = bool(current_app.config.get("MAIL_EXCERPTS")) and not community.sensitive
+    if excerpt_allowed:
         source = comment.body if comment is not None else getattr(item, "body", "") or getattr(item, "description", "")
         excerpt = markdown.plain_excerpt(source, 200)
     message = suggestion.message if suggestion is not None and not community.sensitive else ""
     with force_locale(user.locale or "fr"):
         actor_name = actor.name if actor is not None else "Maillage"
-        title = item_title(item)
+        # A post has no title: its text stands in only where excerpts may leave by email.
+        untitled = not getattr(item, "title", "")
+        title = (_("Message dans « %(community)s »", community=community.name) if untitled and not excerpt_allowed
+                 else item_title(item))
         subject = SUBJECTS[row.kind](actor_name, title)[:200]
         queue_templated(f"notification.{row.kind}", user.email, subject, "notification", user=user,
-                        kind=row.kind, actor_name=actor_name, title=title, community=community,
+                        notification_kind=row.kind, actor_name=actor_name, title=title, community=community,
                         link=item_url(item, comment=comment), excerpt=excerpt, message=message,
                         preferences=external_url("feeds.preferences"))
 
@@ -175,7 +180,8 @@ def _visible(actor):
         select(Document.id).where(Document.deleted_at.is_(None))))
     comment_ok = or_(Notification.comment_id.is_(None), Notification.comment_id.in_(
         select(Comment.id).where(Comment.deleted_at.is_(None))))
-    return and_(Notification.user_id == actor.id, Notification.community_id.in_(readable_community_ids(actor)),
+    readable = readable_community_ids(effective_actor(actor))  # a deactivated or expired account reads nothing
+    return and_(Notification.user_id == actor.id, Notification.community_id.in_(readable),
                 publication_ok, document_ok, comment_ok)
 
 
@@ -249,7 +255,7 @@ def set_preferences(actor, changes: dict) -> dict[str, str]:
     for kind, mode in changes.items():
         if kind not in kinds:
             errors[kind] = _("Type de notification inconnu.")
-        elif mode not in modes:
+        elif not isinstance(mode, str) or mode not in modes:
             errors[kind] = _("Choisissez immediate, digest ou never.")
     if errors:
         raise ValidationError(fields=errors)

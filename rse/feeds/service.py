@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from rse import audit, permissions
 from rse.accounts.models import User
@@ -50,9 +50,10 @@ MAX_RECIPIENTS = 50
 # --- Checks -------------------------------------------------------------------------------------
 
 def clean_kind(value: Any) -> str:
-    if value not in {k.value for k in Kind}:
-        raise ValidationError(fields={"kind": _("Type de publication inconnu : post, announcement, question, link ou wiki.")},
-                              code="unknown_kind")
+    if not isinstance(value, str) or value not in {k.value for k in Kind}:
+        raise ValidationError(
+            fields={"kind": _("Type de publication inconnu : post, announcement, question, link ou wiki.")},
+            code="unknown_kind")
     return value
 
 
@@ -71,8 +72,9 @@ def _clean_publication(kind: str, data: dict, *, current: Publication | None = N
     if kind == Kind.LINK:
         if given("url"):
             cleaned["url"] = clean_url(data.get("url"))
-            if not (cleaned.get("title") or (current and current.title and "title" not in data)):
-                cleaned["title"] = cleaned["url"][:TITLE_MAX]
+        url = cleaned.get("url") or current.url
+        if not (cleaned.get("title") or (current and current.title and "title" not in data)):
+            cleaned["title"] = url[:TITLE_MAX]
     elif data.get("url"):
         raise ValidationError(fields={"url": _("Seul un lien porte une adresse web.")})
     if given("place"):
@@ -90,7 +92,8 @@ def _clean_attachments(community: Community, value: Any) -> list[int]:
     try:
         ids = list(dict.fromkeys(int(v) for v in value))
     except (TypeError, ValueError):
-        raise ValidationError(fields={"attachments": _("Une liste d'identifiants de documents est attendue.")}) from None
+        message = _("Une liste d'identifiants de documents est attendue.")
+        raise ValidationError(fields={"attachments": message}) from None
     if len(ids) > MAX_ATTACHMENTS:
         raise ValidationError(fields={"attachments": _("%(max)d documents joints au maximum.", max=MAX_ATTACHMENTS)})
     found = set(db.session.scalars(select(Document.id).where(
@@ -109,8 +112,9 @@ def resolve_mentions(text: str, can_read) -> dict[str, int]:
         return {}
     found: dict[str, int] = {}
     for handle in list(handles)[:20]:
+        literal = handle.replace("_", "\\_")  # "_" is a LIKE wildcard: "@a_b" must not find "a.b@"
         users = db.session.scalars(select(User).where(
-            User.email.like(f"{handle}@%"), User.deactivated_at.is_(None)).limit(2)).all()
+            User.email.like(f"{literal}@%", escape="\\"), User.deactivated_at.is_(None)).limit(2)).all()
         if len(users) == 1 and users[0].is_active and can_read(users[0]):
             found[handle] = users[0].id
     return found
@@ -175,6 +179,7 @@ def update_publication(actor: User, publication: Publication, data: dict) -> Pub
     if unknown:
         raise ValidationError(fields={name: _("Champ inconnu.") for name in sorted(unknown)})
     cleaned = _clean_publication(publication.kind, data, current=publication)
+    note = clean_text(data.get("note"), "note", max_length=300)  # checked before anything is touched
     if "attachments" in data:
         attached = _clean_attachments(publication.community, data.get("attachments"))
         db.session.execute(delete(Attachment).where(Attachment.publication_id == publication.id))
@@ -189,12 +194,10 @@ def update_publication(actor: User, publication: Publication, data: dict) -> Pub
     if "tags" in cleaned:
         _sync_taggings(publication=publication)
     publication.updated_at = utcnow()
-    if publication.kind == Kind.WIKI and ({"title", "body"} & set(cleaned)):
-        note = clean_text(data.get("note"), "note", max_length=300)
-        if _wiki_changed(publication):
-            _add_wiki_version(publication, actor, note=note)
-            add_activity(Verb.EDITED, actor, community_id=publication.community_id, kind=Kind.WIKI,
-                         publication_id=publication.id, version_number=publication.wiki_number)
+    if publication.kind == Kind.WIKI and ({"title", "body"} & set(cleaned)) and _wiki_changed(publication):
+        _add_wiki_version(publication, actor, note=note)
+        add_activity(Verb.EDITED, actor, community_id=publication.community_id, kind=Kind.WIKI,
+                     publication_id=publication.id, version_number=publication.wiki_number)
     audit.record("publication.edit", actor=actor, target=publication, details={"fields": sorted(cleaned)})
     new_mentions = {h: uid for h, uid in (publication.mentions or {}).items() if h not in before}
     notifications.mentioned(actor, publication, new_mentions.values())
@@ -429,11 +432,10 @@ def release_same_question(actor: User, publication: Publication) -> None:
 
 def accept_answer(actor: User, comment: Comment) -> Publication:
     permissions.require(actor, "read", comment)
-    if comment.publication_id is None:
-        raise ValidationError(_("Seul un commentaire d'une question peut être la bonne réponse."), code="not_a_question")
-    question = db.session.get(Publication, comment.publication_id)
-    if question.kind != Kind.QUESTION:
-        raise ValidationError(_("Seul un commentaire d'une question peut être la bonne réponse."), code="not_a_question")
+    question = db.session.get(Publication, comment.publication_id) if comment.publication_id else None
+    if question is None or question.kind != Kind.QUESTION:
+        raise ValidationError(_("Seul un commentaire d'une question peut être la bonne réponse."),
+                              code="not_a_question")
     permissions.require(actor, "accept", question)
     if question.accepted_comment_id == comment.id:
         raise Conflict(_("C'est déjà la bonne réponse."), code="already_accepted")
@@ -478,8 +480,12 @@ def user_state(actor: User, publication_ids: list[int]) -> tuple[set[int], set[i
 def pin(actor: User, publication: Publication, *, home: bool = False, until: datetime | None = None,
         position: int | None = None) -> Pin:
     permissions.require(actor, "pin_home" if home else "pin", publication)
+    if until is not None and (not isinstance(until, datetime) or until.tzinfo is None):
+        raise ValidationError(fields={"until": _("Date et heure attendues, avec leur fuseau horaire.")})
     if until is not None and until <= utcnow():
         raise ValidationError(fields={"until": _("La date de fin doit être dans le futur.")})
+    if position is not None and (not isinstance(position, int) or isinstance(position, bool) or position < 0):
+        raise ValidationError(fields={"position": _("Doit être un nombre entier positif ou nul.")})
     scope = "home" if home else "community"
     row = db.session.scalar(select(Pin).where(Pin.publication_id == publication.id, Pin.scope == scope))
     if row is None:
@@ -490,8 +496,6 @@ def pin(actor: User, publication: Publication, *, home: bool = False, until: dat
                   position=db.session.scalar(query) + 1, pinned_by_id=actor.id)
         db.session.add(row)
     if position is not None:
-        if not isinstance(position, int) or isinstance(position, bool) or position < 0:
-            raise ValidationError(fields={"position": _("Doit être un nombre entier positif ou nul.")})
         row.position = position
     row.until = until
     db.session.flush()
@@ -535,7 +539,9 @@ def get_item(actor: User, kind: Any, item_id: Any) -> Publication | Document:
 def _ids(value: Any, field: str) -> list[int]:
     if value in (None, ""):
         return []
-    if not isinstance(value, list | tuple) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    # Beyond 2**31 an id cannot exist, and PostgreSQL refuses to compare it with an integer column.
+    if not isinstance(value, list | tuple) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**31 for v in value):
         raise ValidationError(fields={field: _("Une liste d'identifiants est attendue.")})
     return list(dict.fromkeys(value))
 
@@ -620,8 +626,10 @@ def _suggestion_communities(actor: User, item, community_ids: list[int]) -> list
                 actor.is_partner and cid not in mine):
             raise ValidationError(fields={"communities": _("Espace introuvable.")}, code="unknown_recipient")
     for community in spaces.values():
+        # Deactivated and expired members receive nothing: only active ones must be able to read.
         blind = db.session.scalar(select(func.count()).select_from(Membership).join(User).where(
-            Membership.community_id == community.id, User.deactivated_at.is_(None)).where(
+            Membership.community_id == community.id, User.deactivated_at.is_(None),
+            or_(User.expires_at.is_(None), User.expires_at > utcnow())).where(
             ~notifications.readers_condition(item.community)))
         if blind:
             raise ValidationError(fields={"communities": _(
@@ -653,13 +661,19 @@ def follow(actor: User, target: str, key: Any) -> Follow:
 
 
 def unfollow(actor: User, target: str, key: Any) -> None:
-    target, key, _label = _follow_key(actor, target, key)
+    if target in {FollowTarget.PERSON, FollowTarget.DOCUMENT} and isinstance(key, int) and not isinstance(key, bool):
+        key = str(key)  # no permission check: one stops following what one can no longer see
+    else:
+        target, key, _label = _follow_key(actor, target, key)
     db.session.execute(delete(Follow).where(Follow.user_id == actor.id, Follow.target == target, Follow.key == key))
 
 
 def is_following(actor: User, target: str, key: Any) -> bool:
     if target == FollowTarget.TAG:
-        key = fold(str(key))
+        tags = clean_tags([key]) if isinstance(key, str) else []
+        if len(tags) != 1:
+            return False
+        key = fold(tags[0])
     return db.session.scalar(select(Follow.id).where(
         Follow.user_id == actor.id, Follow.target == target, Follow.key == str(key))) is not None
 

@@ -24,7 +24,7 @@ from rse.communities.access import member_community_ids, readable_community_ids
 from rse.communities.models import Community
 from rse.dbtypes import utcnow
 from rse.documents.models import Document
-from rse.errors import BadRequest, ValidationError
+from rse.errors import BadRequest, Unauthorized, ValidationError
 from rse.extensions import db
 from rse.tags import fold
 
@@ -138,11 +138,15 @@ def _merge(scans: list, n: int) -> list[int]:
 def _home_scans(actor: User, before, kind, n) -> list:
     scans = [_scan(Activity.community_id == cid, before, kind, n)
              for cid in db.session.scalars(member_community_ids(actor.id))]
-    delivered = select(Delivery.activity_id).where(Delivery.user_id == actor.id)
+    # Walked down the person's deliveries (their primary key), with the kind and hidden rows
+    # filtered on the way: a limit on the deliveries alone would stop short of older matches.
+    delivered = select(Activity.id).join(Delivery, Delivery.activity_id == Activity.id).where(
+        Delivery.user_id == actor.id, Activity.hidden == false())
     if before is not None:
         delivered = delivered.where(Delivery.activity_id < before)
-    delivered = delivered.order_by(Delivery.activity_id.desc()).limit(n * 2)
-    scans.append(_scan(Activity.id.in_(delivered), before, kind, n))
+    if kind is not None:
+        delivered = delivered.where(Activity.kind == kind)
+    scans.append(delivered.order_by(Delivery.activity_id.desc()).limit(n))
     scans.append(_scan(Activity.everyone == true(), before, kind, n))
     return scans
 
@@ -230,7 +234,8 @@ def hydrate(actor: User, activity_ids: list[int]) -> list[StreamItem]:
 
 def _pinned_items(actor: User, query) -> list[StreamItem]:
     now = utcnow()
-    pins = list(db.session.scalars(query.where(or_(Pin.until.is_(None), Pin.until > now)).order_by(Pin.position, Pin.id)))
+    active = query.where(or_(Pin.until.is_(None), Pin.until > now)).order_by(Pin.position, Pin.id)
+    pins = list(db.session.scalars(active))
     if not pins:
         return []
     publications = {p.id: p for p in db.session.scalars(select(Publication).where(
@@ -255,6 +260,8 @@ def _pinned_items(actor: User, query) -> list[StreamItem]:
 
 def home(actor: User, *, cursor: str | None = None, kind: str | None = None, limit: int = PAGE_SIZE) -> Page:
     """My communities' activity, what was suggested to me or to everyone; administrator pins on top."""
+    if permissions.effective_actor(actor) is None:
+        raise Unauthorized()  # a deactivated or expired account keeps its memberships, not their content
     before, kind = decode_cursor(cursor), clean_kind(kind)
     items, next_cursor = _page(actor, lambda b, k, n: _home_scans(actor, b, k, n), before, kind, limit,
                                check_communities=False)

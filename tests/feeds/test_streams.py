@@ -89,3 +89,32 @@ def test_partner_sees_nothing_outside_their_communities(world, create_community)
     assert post.id not in _ids(streams.tag(world.partner, "hygiene"))
     assert post.id not in _ids(streams.person(world.partner, world.member))
     assert post.id in _ids(streams.tag(world.member, "HYGIÈNE"))
+
+
+def _many_suggestions_to(world, person, count, **data):
+    from rse.feeds import notifications
+
+    notifications.set_preferences(person, {"suggestion": "never"})
+    made = []
+    for i in range(count):
+        post = _publish(world.animator, world.spaces["public"], f"Suggestion {i}", **data)
+        service.suggest(world.member, post, users=[person.id])
+        made.append(post)
+    db.session.commit()
+    return made
+
+
+def test_an_old_suggestion_of_a_kind_is_found_past_many_newer_ones(world):
+    question = _publish(world.animator, world.spaces["public"], kind="question", title="Ancienne question", body="")
+    service.suggest(world.member, question, users=[world.outsider.id])
+    db.session.commit()
+    _many_suggestions_to(world, world.outsider, 45)
+    assert _ids(streams.home(world.outsider, kind="question")) == [question.id]
+
+
+def test_a_suggestion_is_found_past_many_deleted_ones(world):
+    kept = _many_suggestions_to(world, world.outsider, 1)[0]
+    for post in _many_suggestions_to(world, world.outsider, 45):
+        service.delete_publication(world.animator, post)
+    db.session.commit()
+    assert _ids(streams.home(world.outsider)) == [kept.id]

@@ -1,0 +1,209 @@
+"""Suggestions ("Proposer à…"): to people, to a community, to everyone; refusals write nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from rse.audit.models import AuditEntry
+from rse.errors import PermissionDenied, ValidationError
+from rse.extensions import db
+from rse.feeds import service, streams
+from rse.feeds.models import Activity, Delivery, Notification, Suggestion
+from rse.mail.models import OutboundEmail
+
+WRITTEN = (Suggestion, Activity, Delivery, Notification, OutboundEmail, AuditEntry)
+
+
+def _publish(author, community, body="Bonjour", **data):
+    publication = service.publish(author, community, {"kind": "post", "body": body, **data})
+    db.session.commit()
+    return publication
+
+
+def _counts() -> dict[str, int]:
+    return {model.__tablename__: db.session.scalar(select(func.count()).select_from(model)) for model in WRITTEN}
+
+
+def _refused(error_type, item, actor, **kwargs):
+    """A refused suggestion: the error, after checking that nothing at all was written."""
+    before = _counts()
+    with pytest.raises(error_type) as error:
+        service.suggest(actor, item, **kwargs)
+    db.session.rollback()
+    assert _counts() == before
+    return error.value
+
+
+def _suggest(actor, item, **kwargs):
+    suggestion = service.suggest(actor, item, **kwargs)
+    db.session.commit()
+    return suggestion
+
+
+def _suggestion_notices(user) -> list[Notification]:
+    return list(db.session.scalars(select(Notification).where(
+        Notification.user_id == user.id, Notification.kind == "suggestion")))
+
+
+# --- To people ----------------------------------------------------------------------------------
+
+def test_suggest_to_people_notifies_emails_and_delivers_home(world, outbox):
+    post = _publish(world.animator, world.spaces["public"], "Nouveau protocole d'hygiène")
+    suggestion = _suggest(world.member, post, users=[world.outsider.id], message="À lire avant lundi")
+    notices = _suggestion_notices(world.outsider)
+    assert [(n.publication_id, n.suggestion_id, n.actor_id) for n in notices] == [
+        (post.id, suggestion.id, world.member.id)]
+    assert notices[0].emailed_at is not None
+    mails = [m for m in outbox() if m["To"] == world.outsider.email]
+    assert len(mails) == 1 and "Message dans « Espace public »" in mails[0]["Subject"]
+    assert "Nouveau protocole" not in mails[0]["Subject"]  # excerpts off: a post's text stays on the site
+    assert "À lire avant lundi" in mails[0].get_body(("plain",)).get_content()
+    page = streams.home(world.outsider)  # the outsider is a member of no community
+    assert [(i.activity.verb, i.item.id, i.suggestion.message) for i in page.items] == [
+        ("suggested", post.id, "À lire avant lundi")]
+
+
+def test_suggest_a_document(world, create_document):
+    document = create_document(world.spaces["private"], world.animator, title="Plan blanc")
+    _suggest(world.member, document, users=[world.partner.id])
+    assert [n.document_id for n in _suggestion_notices(world.partner)] == [document.id]
+    page = streams.home(world.partner)
+    assert ("suggested", document.id) in [(i.activity.verb, i.item.id) for i in page.items]
+
+
+def test_suggest_to_a_community_reaches_all_its_members(world, create_user):
+    from rse.communities import service as communities
+
+    public = world.spaces["public"]
+    colleague = create_user("staff")
+    target = communities.create_community(world.outsider, {"name": "Cadres de santé", "visibility": "private"})
+    communities.add_member(target, colleague, "member", actor=world.outsider)
+    db.session.commit()
+    post = _publish(world.animator, public, "Pour les cadres")
+    suggestion = _suggest(world.member, post, communities=[target.id], message="Pour vous")
+    for person in (world.outsider, colleague):
+        assert [n.suggestion_id for n in _suggestion_notices(person)] == [suggestion.id]
+    activity = db.session.scalar(select(Activity).where(Activity.suggestion_id == suggestion.id))
+    assert activity.community_id == target.id
+    assert ("suggested", post.id) in [(i.activity.verb, i.item.id) for i in streams.community(colleague, target).items]
+
+
+def test_suggest_to_a_community_with_an_expired_member_goes_to_the_active_ones(world):
+    # The private space counts a deactivated and an expired member: neither stops the suggestion.
+    post = _publish(world.animator, world.spaces["public"], "Pour tous")
+    _suggest(world.admin, post, communities=[world.spaces["private"].id])
+    told = set(db.session.scalars(select(Notification.user_id).where(Notification.kind == "suggestion")))
+    assert told == {world.animator.id, world.member.id, world.partner.id}
+
+
+def test_the_sender_is_not_told_of_their_own_suggestion(world):
+    post = _publish(world.animator, world.spaces["public"])
+    _suggest(world.member, post, communities=[world.spaces["public"].id])
+    assert _suggestion_notices(world.member) == []
+    assert {n.user_id for n in db.session.scalars(select(Notification))} == {world.animator.id, world.partner.id}
+
+
+# --- To everyone --------------------------------------------------------------------------------
+
+def test_an_admin_suggests_a_public_item_to_everyone(world, create_user):
+    newcomer = create_user("staff")
+    post = _publish(world.animator, world.spaces["public"], "Journée portes ouvertes")
+    _suggest(world.admin, post, everyone=True, message="À diffuser")
+    for person in (newcomer, world.outsider, world.member):
+        assert len(_suggestion_notices(person)) == 1
+        assert ("suggested", post.id) in [(i.activity.verb, i.item.id) for i in streams.home(person).items]
+    # A partner reads only their own communities: a stranger to the public space hears nothing.
+    assert _suggestion_notices(world.stranger) == []
+    assert streams.home(world.stranger).items == []
+
+
+def test_only_admins_suggest_to_everyone(world):
+    post = _publish(world.animator, world.spaces["public"])
+    error = _refused(PermissionDenied, post, world.animator, everyone=True)
+    assert error.code == "everyone_admin_only"
+
+
+@pytest.mark.parametrize("visibility", ["private", "secret"])
+def test_only_a_public_item_goes_to_everyone(world, visibility):
+    post = _publish(world.animator, world.spaces[visibility])
+    error = _refused(ValidationError, post, world.admin, everyone=True)
+    assert error.code == "recipient_cannot_read" and "everyone" in error.fields
+
+
+# --- Refusals -----------------------------------------------------------------------------------
+
+def test_a_partner_outside_the_community_cannot_receive_it(world):
+    post = _publish(world.animator, world.spaces["private"])
+    error = _refused(ValidationError, post, world.member, users=[world.outsider.id, world.stranger.id])
+    assert error.code == "recipient_cannot_read"
+    assert world.outsider.name in error.fields["users"] and world.stranger.name in error.fields["users"]
+
+
+def test_a_community_with_members_who_cannot_read_is_refused(world, create_community):
+    mixed = create_community(world.member, visibility="private", name="Avec un partenaire extérieur",
+                             members=[(world.stranger, "member")])
+    post = _publish(world.animator, world.spaces["private"])
+    error = _refused(ValidationError, post, world.member, communities=[mixed.id])
+    assert error.code == "recipient_cannot_read" and "communities" in error.fields
+
+
+def test_a_deactivated_person_cannot_receive_it(world):
+    post = _publish(world.animator, world.spaces["public"])
+    error = _refused(ValidationError, post, world.admin, users=[world.deactivated.id])
+    assert error.code == "recipient_cannot_read"  # an administrator sees the account, and that it is off
+
+
+def test_a_partner_suggests_only_to_people_they_share_a_community_with(world):
+    post = _publish(world.animator, world.spaces["public"])
+    error = _refused(ValidationError, post, world.partner, users=[world.outsider.id])
+    assert error.code == "unknown_recipient"
+    _suggest(world.partner, post, users=[world.member.id])
+    assert len(_suggestion_notices(world.member)) == 1
+
+
+def test_a_partner_suggests_only_to_their_communities(world, create_community):
+    other = create_community(world.outsider, visibility="public", name="Espace sans partenaire")
+    post = _publish(world.animator, world.spaces["public"])
+    error = _refused(ValidationError, post, world.partner, communities=[other.id])
+    assert error.code == "unknown_recipient"
+    _suggest(world.partner, post, communities=[world.spaces["private"].id])
+
+
+def test_a_secret_community_one_is_not_in_is_unknown(world, create_community):
+    hidden = create_community(world.outsider, visibility="secret", name="Cellule de crise")
+    post = _publish(world.animator, world.spaces["public"])
+    assert _refused(ValidationError, post, world.member, communities=[hidden.id]).code == "unknown_recipient"
+    assert _refused(ValidationError, post, world.member, communities=[999_999]).code == "unknown_recipient"
+    assert _refused(ValidationError, post, world.member, users=[999_999]).code == "unknown_recipient"
+
+
+def test_no_recipient_is_refused(world):
+    post = _publish(world.animator, world.spaces["public"])
+    for empty in ({}, {"users": [], "communities": []}, {"users": None, "everyone": False}):
+        assert _refused(ValidationError, post, world.member, **empty).code == "no_recipient"
+
+
+def test_a_message_over_500_characters_is_refused(world):
+    post = _publish(world.animator, world.spaces["public"])
+    error = _refused(ValidationError, post, world.member, users=[world.outsider.id], message="x" * 501)
+    assert "message" in error.fields
+    _suggest(world.member, post, users=[world.outsider.id], message="x" * 500)
+
+
+@pytest.mark.parametrize("users", ["3", [True], [1.5], ["3"], {"id": 3}])
+def test_recipients_must_be_lists_of_ids(world, users):
+    post = _publish(world.animator, world.spaces["public"])
+    assert "users" in _refused(ValidationError, post, world.member, users=users).fields
+
+
+def test_who_may_not_read_the_item_may_not_suggest_it(world):
+    post = _publish(world.animator, world.spaces["secret"])
+    error = _refused(PermissionDenied, post, world.outsider, users=[world.member.id])
+    assert error.hidden
+
+
+def test_too_many_recipients(world, create_user):
+    post = _publish(world.animator, world.spaces["public"])
+    ids = [world.outsider.id] + list(range(10_000, 10_050))
+    assert "users" in _refused(ValidationError, post, world.member, users=ids).fields
