@@ -153,8 +153,43 @@
   /* Live search (htmx): say how many results came back, for screen-reader users. */
   function setupLiveResults() {
     document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (!event.detail.target) return;  /* a history restore has no target */
       var count = event.detail.target.querySelector("[data-live-count]");
       if (count) announce(count.textContent.trim());
+    });
+  }
+
+  /* A stream's filter tabs put their address in the history (hx-push-url). Going back reloads
+     that address instead of re-inserting a stored copy of the page: the copy would carry the
+     inline styles the browser puts on some inputs (autofill), which the CSP refuses. */
+  function setupHistory() {
+    if (!window.htmx) return;
+    window.htmx.config.historyCacheSize = 0;
+    window.htmx.config.refreshOnHistoryMiss = true;
+  }
+
+  /* Feeds: a fragment answered with an error (a stream cursor that was tampered with, a refused
+     like) replaces its element when that element asks for it (data-swap-errors), so that the
+     message shows where the action happened instead of nothing happening. */
+  function setupSwapErrors() {
+    document.body.addEventListener("htmx:beforeSwap", function (event) {
+      var detail = event.detail;
+      if (!detail.xhr || detail.xhr.status < 400 || detail.xhr.status >= 500) return;
+      var source = detail.requestConfig && detail.requestConfig.elt;
+      if (source && source.closest && source.closest("[data-swap-errors]")) {
+        detail.shouldSwap = true;
+        detail.isError = false;
+      }
+    });
+  }
+
+  /* Feeds: after "Voir plus", the first new item takes the focus (the button it replaces is gone). */
+  function setupStreamFocus() {
+    document.body.addEventListener("htmx:afterSettle", function () {
+      var first = document.querySelector("[data-stream-focus]");
+      if (!first) return;
+      first.removeAttribute("data-stream-focus");
+      first.focus();
     });
   }
 
@@ -166,6 +201,9 @@
     setupDismiss();
     setupPreview();
     setupLiveResults();
+    setupHistory();
+    setupSwapErrors();
+    setupStreamFocus();
   }
 
   if (document.readyState === "loading") {
