@@ -59,7 +59,10 @@ def _multipart(required: list[str], **props) -> dict:
 
 
 def _obj(required: list[str], **props) -> dict:
-    return {"type": "object", "required": required, "properties": props, "additionalProperties": False}
+    schema = {"type": "object", "properties": props, "additionalProperties": False}
+    if required:  # OpenAPI 3.0 refuses an empty list
+        schema["required"] = required
+    return schema
 
 
 S, I, B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
@@ -186,6 +189,7 @@ def build_document() -> dict:
                 "201": _json(_ref("Version"), "Added"), **_errors("401", "403", "404", "409", "503")},
             params=[DOCUMENT_ID, VERSION_NUMBER], tag="documents")},
         "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})}, public=True, tag="meta")},
+        **feeds_paths(),
     }
     user_props = {"id": I, "name": S, "role": S, "job_title": S, "organisation": S, "site": S, "phone": S,
                   "bio": S, "active": B, "photo_url": {"type": "string", "nullable": True}, "url": S}
@@ -227,9 +231,220 @@ def build_document() -> dict:
                 "Invitation": {"type": "object", "properties": {
                     "id": I, "email": S, "community_id": I, "role": S, "expires_at": S,
                     "account_expires_at": {"type": "string", "nullable": True}, "created_at": S}},
+                **FEEDS_SCHEMAS,
             },
         },
     }
+
+
+# --- Feeds ------------------------------------------------------------------------------------------
+
+PUBLICATION_ID = _path_param("publication_id")
+COMMENT_ID = _path_param("comment_id")
+NULLABLE_S, NULLABLE_I = {"type": "string", "nullable": True}, {"type": "integer", "nullable": True}
+DATE_TIME = {"type": "string", "format": "date-time"}
+KINDS = ["post", "announcement", "question", "link", "wiki"]
+TAGS = {"type": "array", "items": {**S, "maxLength": 50}, "maxItems": 20,
+        "description": "As typed; matched with case and accents folded (a comma-separated string is taken too)"}
+FEED_PARAMS = [
+    _query("cursor", description="The next_cursor of the previous page (signed; a forged one is a 400)"),
+    _query("kind", description="One of post, announcement, question, link, wiki, document"),
+    _query("limit", "integer", "Items per page, 1 to 50 (20 by default)"),
+]
+ITEM_REF = _obj(["type", "id"], type={"type": "string", "enum": ["publication", "document"]}, id=I)
+FOLLOW_BODY = _obj(["target", "key"], target={"type": "string", "enum": ["person", "tag", "document"]},
+                   key={"oneOf": [I, S], "description": "A person's or a document's id, or a tag"})
+
+
+def _optional_body(operation: dict) -> dict:
+    operation["requestBody"]["required"] = False
+    return operation
+
+
+def _list_of(name: str, **extra) -> dict:
+    return {"type": "object", "properties": {"items": {"type": "array", "items": _ref(name)}, **extra}}
+
+
+def feeds_paths() -> dict:
+    """Publications, comments, likes, questions, pins, suggestions, streams, notifications and follows."""
+    publication = _json(_ref("Publication"))
+    comment_body = _obj(["body"], body={**S, "maxLength": 10_000})
+    edit_body = _obj([], title={**S, "maxLength": 200}, body={**S, "maxLength": 50_000},
+                     url={**S, "maxLength": 2000}, place={**S, "maxLength": 120}, tags=TAGS,
+                     attachments={"type": "array", "items": I, "maxItems": 10},
+                     note={**S, "maxLength": 300, "description": "Wiki pages: what this version changes"})
+    create_body = _obj(["kind"], kind={"type": "string", "enum": KINDS},
+                       **{k: v for k, v in edit_body["properties"].items() if k != "note"})
+    feed = _json(_ref("StreamPage"))
+    return {
+        "/communities/{community_id}/publications": {"post": _op(
+            "Publish in a community: a post, announcement, question, link or wiki page (members)", {
+                "201": _json(_ref("Publication"), "Published"), **_errors("400", "401", "403", "404", "422")},
+            body=create_body, params=[COMMUNITY_ID], tag="feeds")},
+        "/publications/{publication_id}": {
+            "get": _op("A publication with its counters and the caller's like and same-question state", {
+                "200": publication, **_errors("401", "404")}, params=[PUBLICATION_ID], tag="feeds"),
+            "patch": _op("Edit a publication (its author; any contributor for a wiki page, which adds a version)", {
+                "200": publication, **_errors("400", "401", "403", "404", "422")},
+                body=edit_body, params=[PUBLICATION_ID], tag="feeds"),
+            "delete": _op("Delete a publication (its author or the community's animators)", {
+                "204": {"description": "Deleted"}, **_errors("401", "403", "404")},
+                params=[PUBLICATION_ID], tag="feeds"),
+        },
+        "/publications/{publication_id}/comments": {
+            "get": _op("Comments, oldest first; an answered question's good answer comes first", {
+                "200": _json(_list_of("Comment", total=I)), **_errors("401", "404")},
+                params=[PUBLICATION_ID], tag="feeds"),
+            "post": _op("Comment on a publication (@mentions notify those who may read it)", {
+                "201": _json(_ref("Comment"), "Created"), **_errors("400", "401", "403", "404", "422")},
+                body=comment_body, params=[PUBLICATION_ID], tag="feeds"),
+        },
+        "/documents/{document_id}/comments": {
+            "get": _op("Comments on a document, oldest first", {
+                "200": _json(_list_of("Comment", total=I)), **_errors("401", "404")},
+                params=[DOCUMENT_ID], tag="feeds"),
+            "post": _op("Comment on a document", {
+                "201": _json(_ref("Comment"), "Created"), **_errors("400", "401", "403", "404", "422")},
+                body=comment_body, params=[DOCUMENT_ID], tag="feeds"),
+        },
+        "/comments/{comment_id}": {
+            "patch": _op("Edit one's own comment", {
+                "200": _json(_ref("Comment")), **_errors("400", "401", "403", "404", "422")},
+                body=comment_body, params=[COMMENT_ID], tag="feeds"),
+            "delete": _op("Delete one's own comment, or moderate (animators)", {
+                "204": {"description": "Deleted"}, **_errors("401", "403", "404")},
+                params=[COMMENT_ID], tag="feeds"),
+        },
+        "/comments/{comment_id}/accept": {"post": _optional_body(_op(
+            "Mark a comment as the good answer of its question (the asker or an animator); "
+            "question_id, if given, must be that question (otherwise 422 not_a_question)", {
+                "200": _json(_ref("Publication"), "The question, answered"),
+                **_errors("400", "401", "403", "404", "409", "422")},
+            body=_obj([], question_id=I), params=[COMMENT_ID], tag="feeds"))},
+        "/publications/{publication_id}/like": {
+            "put": _op("Like (409 already_liked if done already)", {
+                "200": publication, **_errors("401", "404", "409")}, params=[PUBLICATION_ID], tag="feeds"),
+            "delete": _op("Stop liking (409 not_liked if not liked)", {
+                "200": publication, **_errors("401", "404", "409")}, params=[PUBLICATION_ID], tag="feeds"),
+        },
+        "/publications/{publication_id}/likes": {"get": _op(
+            "Who liked, among the people the caller may see", {
+                "200": _json(_list_of("User", total=I)), **_errors("401", "404")},
+            params=[PUBLICATION_ID], tag="feeds")},
+        "/publications/{publication_id}/same-question": {
+            "put": _op("\"I have the same question\" (questions only, not the asker)", {
+                "200": publication, **_errors("401", "403", "404", "409")}, params=[PUBLICATION_ID], tag="feeds"),
+            "delete": _op("Take back \"I have the same question\"", {
+                "200": publication, **_errors("401", "403", "404", "409")}, params=[PUBLICATION_ID], tag="feeds"),
+        },
+        "/publications/{publication_id}/pin": {
+            "put": _op("Pin to the community's stream (animators) or to everyone's home (scope home: "
+                       "administrators); the body may be left out", {
+                "200": _json(_ref("Pin")), **_errors("400", "401", "403", "404", "422")},
+                body=_obj([], scope={"type": "string", "enum": ["community", "home"], "default": "community"},
+                          until={**DATE_TIME, "description": "End of the pin, with its time zone"},
+                          position={"type": "integer", "minimum": 0}),
+                params=[PUBLICATION_ID], tag="feeds"),
+            "delete": _op("Unpin (409 not_pinned if it was not)", {
+                "204": {"description": "Unpinned"}, **_errors("400", "401", "403", "404", "409", "422")},
+                body=_obj([], scope={"type": "string", "enum": ["community", "home"], "default": "community"}),
+                params=[PUBLICATION_ID], tag="feeds"),
+        },
+        "/suggestions": {"post": _op(
+            "Suggest a publication or a document to people, communities or (administrators) everyone; "
+            "refused with 422 recipient_cannot_read, no_recipient or unknown_recipient, "
+            "or 403 everyone_admin_only", {
+                "201": _json(_ref("Suggestion"), "Suggested"), **_errors("400", "401", "403", "404", "422")},
+            body=_obj(["item"], item=ITEM_REF, users={"type": "array", "items": I},
+                      communities={"type": "array", "items": I}, everyone=B, message={**S, "maxLength": 500}),
+            tag="feeds")},
+        "/feed": {"get": _op("Home: my communities' activity, what was suggested to me, administrator pins", {
+            "200": feed, **_errors("400", "401", "422")}, params=FEED_PARAMS, tag="feeds")},
+        "/communities/{community_id}/feed": {"get": _op("A community's stream, its pins first", {
+            "200": feed, **_errors("400", "401", "403", "404", "422")},
+            params=[COMMUNITY_ID, *FEED_PARAMS], tag="feeds")},
+        "/users/{user_id}/feed": {"get": _op("What a person did where the caller may see it", {
+            "200": feed, **_errors("400", "401", "404", "422")}, params=[USER_ID, *FEED_PARAMS], tag="feeds")},
+        "/tags/{tag}/feed": {"get": _op("Publications and documents carrying a tag (case and accents folded)", {
+            "200": _json({"allOf": [_ref("StreamPage"), {"type": "object", "properties": {"tag": S}}]}),
+            **_errors("400", "401", "422")}, params=[_path_param("tag", "string"), *FEED_PARAMS], tag="feeds")},
+        "/notifications": {"get": _op("My notifications, newest first, with the unread count", {
+            "200": _json(_list_of("Notification", unread_count=I, next_before=NULLABLE_I)),
+            **_errors("400", "401")},
+            params=[_query("before", "integer", "The next_before of the previous page"),
+                    _query("unread", "boolean", "Only the unread ones"), _query("limit", "integer", "1 to 100")],
+            tag="feeds")},
+        "/notifications/read": {"post": _optional_body(_op(
+            "Mark notifications read: the given ids, or all of them with {} or no body", {
+                "200": _json({"type": "object", "properties": {"marked": I, "unread_count": I}}),
+                **_errors("400", "401", "422")},
+            body=_obj([], ids={"type": "array", "items": I}), tag="feeds"))},
+        "/notifications/preferences": {
+            "get": _op("Email preference per notification kind", {
+                "200": _json(_ref("NotificationPreferences")), **_errors("401")}, tag="feeds"),
+            "put": _op("Change some of the email preferences", {
+                "200": _json(_ref("NotificationPreferences")), **_errors("400", "401", "422")},
+                body=_ref("NotificationPreferences"), tag="feeds"),
+        },
+        "/follows": {
+            "get": _op("What I follow", {"200": _json(_list_of("Follow")), **_errors("401")}, tag="feeds"),
+            "put": _op("Follow a person, a tag or a document (following twice changes nothing)", {
+                "200": _json(_ref("Follow")), **_errors("400", "401", "404", "422")}, body=FOLLOW_BODY, tag="feeds"),
+            "delete": _op("Stop following", {
+                "204": {"description": "Not followed any more"}, **_errors("400", "401", "404", "422")},
+                body=FOLLOW_BODY, tag="feeds"),
+        },
+    }
+
+
+_NAMED = {"type": "object", "nullable": True, "properties": {"id": I, "name": S}}
+_MODE = {"type": "string", "enum": ["immediate", "digest", "never"]}
+FEEDS_SCHEMAS = {
+    "Publication": {"type": "object", "properties": {
+        "id": I, "community_id": I, "kind": {"type": "string", "enum": KINDS}, "title": S,
+        "body": {**S, "description": "Markdown source"}, "body_html": {**S, "description": "Sanitised HTML"},
+        "url": NULLABLE_S, "place": S, "tags": {"type": "array", "items": S}, "author": _NAMED,
+        "created_at": DATE_TIME, "updated_at": DATE_TIME, "like_count": I, "comment_count": I,
+        "same_question_count": I, "accepted_comment_id": NULLABLE_I,
+        "wiki_number": {**NULLABLE_I, "description": "Current version of a wiki page"},
+        "liked": B, "same_question": B,
+        "attachments": {"type": "array", "description": "Not listed in streams",
+                        "items": {"type": "object", "properties": {"id": I, "title": S}}},
+        "links": {"type": "object", "properties": {"html": S, "api": S, "comments": S}}}},
+    "Comment": {"type": "object", "properties": {
+        "id": I, "publication_id": NULLABLE_I, "document_id": NULLABLE_I, "body": S, "body_html": S,
+        "author": _NAMED, "created_at": DATE_TIME, "updated_at": {**DATE_TIME, "nullable": True}, "accepted": B}},
+    "StreamItem": {"type": "object", "properties": {
+        "id": {**NULLABLE_I, "description": "The activity (null for a pin)"},
+        "verb": {"type": "string", "enum": ["published", "edited", "uploaded", "suggested"]},
+        "kind": {"type": "string", "enum": [*KINDS, "document"]}, "created_at": DATE_TIME, "actor": _NAMED,
+        "community": _NAMED, "item_type": {"type": "string", "enum": ["publication", "document"]},
+        "item": {"oneOf": [_ref("Publication"), _ref("Document")]}, "pinned": B,
+        "suggestion": {"type": "object", "nullable": True, "properties": {"sender": _NAMED, "message": S}}}},
+    "StreamPage": {"type": "object", "properties": {
+        "items": {"type": "array", "items": _ref("StreamItem")},
+        "pins": {"type": "array", "items": _ref("StreamItem"), "description": "First page only"},
+        "next_cursor": NULLABLE_S}},
+    "Pin": {"type": "object", "properties": {
+        "publication_id": I, "scope": S, "community_id": I, "position": I,
+        "until": {**DATE_TIME, "nullable": True}, "created_at": DATE_TIME}},
+    "Suggestion": {"type": "object", "properties": {
+        "id": I, "item": ITEM_REF, "sender": _NAMED, "message": S, "everyone": B,
+        "users": {"type": "array", "items": I}, "communities": {"type": "array", "items": I},
+        "created_at": DATE_TIME}},
+    "Notification": {"type": "object", "properties": {
+        "id": I, "kind": {"type": "string", "enum": ["mention", "suggestion", "comment", "answer", "followed",
+                                                     "version"]},
+        "actor": _NAMED, "created_at": DATE_TIME, "read": B, "comment_id": NULLABLE_I,
+        "message": {**NULLABLE_S, "description": "A suggestion's message"},
+        "item": {"type": "object", "properties": {
+            "type": {"type": "string", "enum": ["publication", "document"]}, "id": I, "title": S, "url": S}}}},
+    "NotificationPreferences": {"type": "object", "additionalProperties": False, "properties": dict.fromkeys(
+        ("mention", "suggestion", "comment", "answer", "followed", "version"), _MODE)},
+    "Follow": {"type": "object", "properties": {
+        "target": {"type": "string", "enum": ["person", "tag", "document"]}, "key": {"oneOf": [I, S]},
+        "label": S, "created_at": DATE_TIME}},
+}
 
 
 @bp.get("/openapi.json")

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from flask import url_for
 
+from rse.feeds.notifications import item_title, item_url
+
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
@@ -73,3 +75,94 @@ def document_json(document, *, versions=None, current=None) -> dict:
     if versions is not None:
         data["versions"] = [version_json(v, document) for v in versions]
     return data
+
+
+# --- Feeds -----------------------------------------------------------------------------------------
+
+def person_ref(user) -> dict | None:
+    return {"id": user.id, "name": user.name} if user is not None else None
+
+
+def publication_json(publication, *, liked: bool = False, same_question: bool = False, attachments=None) -> dict:
+    """A publication with its counters and the caller's own state (`liked`, `same_question`)."""
+    data = {
+        "id": publication.id, "community_id": publication.community_id, "kind": publication.kind,
+        "title": publication.title, "body": publication.body, "body_html": publication.body_html,
+        "url": publication.url, "place": publication.place, "tags": publication.tags or [],
+        "author": person_ref(publication.author), "created_at": iso(publication.created_at),
+        "updated_at": iso(publication.updated_at), "like_count": publication.like_count,
+        "comment_count": publication.comment_count, "same_question_count": publication.same_question_count,
+        "accepted_comment_id": publication.accepted_comment_id,
+        "wiki_number": publication.wiki_number if publication.kind == "wiki" else None,
+        "liked": liked, "same_question": same_question,
+        "links": {"html": url_for("feeds.show", publication_id=publication.id),
+                  "api": url_for("api.get_publication", publication_id=publication.id),
+                  "comments": url_for("api.publication_comments", publication_id=publication.id)},
+    }
+    if attachments is not None:
+        data["attachments"] = [{"id": d.id, "title": d.title} for d in attachments]
+    return data
+
+
+def comment_json(comment, *, accepted_id: int | None = None) -> dict:
+    return {
+        "id": comment.id, "publication_id": comment.publication_id, "document_id": comment.document_id,
+        "body": comment.body, "body_html": comment.body_html, "author": person_ref(comment.author),
+        "created_at": iso(comment.created_at), "updated_at": iso(comment.updated_at),
+        "accepted": accepted_id is not None and comment.id == accepted_id,
+    }
+
+
+def stream_item_json(item) -> dict:
+    """One line of a stream: who did what where, and the item as the caller may see it."""
+    activity = item.activity
+    if item.publication is not None:
+        item_type = "publication"
+        payload = publication_json(item.publication, liked=item.liked, same_question=item.same_question)
+    else:
+        item_type, payload = "document", document_json(item.document)
+    data = {
+        "id": activity.id or None,  # pins are not activities
+        "verb": activity.verb, "kind": activity.kind, "created_at": iso(activity.created_at),
+        "actor": person_ref(item.actor),
+        "community": {"id": item.community.id, "name": item.community.name} if item.community else None,
+        "item_type": item_type, "item": payload, "pinned": item.pinned, "suggestion": None,
+    }
+    if activity.verb == "suggested" and item.suggestion is not None:
+        data["suggestion"] = {"sender": person_ref(item.suggestion.sender), "message": item.suggestion.message}
+    return data
+
+
+def page_json(page) -> dict:
+    return {"items": [stream_item_json(i) for i in page.items], "pins": [stream_item_json(i) for i in page.pins],
+            "next_cursor": page.next_cursor}
+
+
+def pin_json(pin) -> dict:
+    return {"publication_id": pin.publication_id, "scope": pin.scope, "community_id": pin.community_id,
+            "position": pin.position, "until": iso(pin.until), "created_at": iso(pin.created_at)}
+
+
+def suggestion_json(suggestion) -> dict:
+    item_type = "document" if suggestion.document_id is not None else "publication"
+    recipients = suggestion.recipients or {}
+    return {"id": suggestion.id, "item": {"type": item_type, "id": suggestion.document_id or suggestion.publication_id},
+            "sender": person_ref(suggestion.sender), "message": suggestion.message, "everyone": suggestion.everyone,
+            "users": recipients.get("users", []), "communities": recipients.get("communities", []),
+            "created_at": iso(suggestion.created_at)}
+
+
+def notification_json(row, item, *, comment=None, suggestion=None) -> dict:
+    """`item` is the publication or document the notification is about (already checked readable)."""
+    return {
+        "id": row.id, "kind": row.kind, "actor": person_ref(row.actor), "created_at": iso(row.created_at),
+        "read": row.read_at is not None, "comment_id": row.comment_id,
+        "message": suggestion.message if suggestion is not None else None,
+        "item": {"type": "document" if row.document_id else "publication", "id": item.id,
+                 "title": item_title(item), "url": item_url(item, comment=comment, external=False)},
+    }
+
+
+def follow_json(follow) -> dict:
+    key = follow.key if follow.target == "tag" else int(follow.key)
+    return {"target": follow.target, "key": key, "label": follow.label, "created_at": iso(follow.created_at)}

@@ -1,0 +1,359 @@
+"""API: publications, comments, likes, questions, pins, suggestions, follows, streams and notifications."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from flask_babel import gettext as _
+
+from rse.accounts import service as accounts
+from rse.communities import service as communities
+from rse.documents import service as documents
+from rse.errors import BadRequest, ValidationError
+from rse.extensions import db
+from rse.feeds import notifications, service, streams
+
+from . import actor, bp, created, field, json_body
+from .communities import _parse_datetime
+from .serializers import (
+    comment_json, follow_json, notification_json, page_json, pin_json, publication_json, suggestion_json, user_json,
+)
+
+PUBLICATION_FIELDS = {"kind", "title", "body", "tags", "url", "place", "attachments"}
+EDIT_FIELDS = {"title", "body", "url", "place", "tags", "attachments", "note"}
+NOTIFICATIONS_PAGE = 30
+
+
+# --- Input shape ----------------------------------------------------------------------------------
+
+def _optional_body() -> dict:
+    """The JSON object of a request whose body may be left out."""
+    return json_body() if request.get_data() else {}
+
+
+def _only(data: dict, allowed: set[str]) -> dict:
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationError(fields={name: _("Champ inconnu.") for name in sorted(unknown)})
+    return data
+
+
+def _publication_fields(data: dict, allowed: set[str]) -> dict:
+    """The body of a create or an edit, with each field of the type it must have (values: the service)."""
+    _only(data, allowed)
+    for name in ("kind", "title", "body", "url", "place", "note"):
+        field(data, name, str, required=False)
+    field(data, "tags", (list, str), required=False)
+    field(data, "attachments", list, required=False)
+    return data
+
+
+def _ids(data: dict, name: str) -> list[int] | None:
+    values = field(data, name, list, required=False)
+    if values is not None and not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise ValidationError(fields={name: _("Une liste d'identifiants est attendue.")})
+    return values
+
+
+def _query_int(name: str, default: int | None, low: int, high: int | None = None) -> int | None:
+    value = request.args.get(name, "")
+    if value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = low - 1
+    if number < low or (high is not None and number > high):
+        raise BadRequest(_("Paramètre %(name)s invalide.", name=name), code="bad_pagination")
+    return number
+
+
+# --- Publications ---------------------------------------------------------------------------------
+
+def _publication(publication) -> dict:
+    liked, same = service.user_state(actor(), [publication.id])
+    return publication_json(publication, liked=publication.id in liked, same_question=publication.id in same,
+                            attachments=service.attachments(publication))
+
+
+@bp.post("/communities/<int:community_id>/publications")
+def create_publication(community_id: int):
+    community = communities.get_community(actor(), community_id, "view")
+    data = _publication_fields(json_body(), PUBLICATION_FIELDS)
+    publication = service.publish(actor(), community, data)
+    db.session.commit()
+    return created(_publication(publication))
+
+
+@bp.get("/publications/<int:publication_id>")
+def get_publication(publication_id: int):
+    return jsonify(_publication(service.get_publication(actor(), publication_id)))
+
+
+@bp.patch("/publications/<int:publication_id>")
+def update_publication(publication_id: int):
+    publication = service.get_publication(actor(), publication_id, "edit")
+    data = _publication_fields(json_body(), EDIT_FIELDS)
+    service.update_publication(actor(), publication, data)
+    db.session.commit()
+    return jsonify(_publication(publication))
+
+
+@bp.delete("/publications/<int:publication_id>")
+def delete_publication(publication_id: int):
+    publication = service.get_publication(actor(), publication_id, "delete")
+    service.delete_publication(actor(), publication)
+    db.session.commit()
+    return "", 204
+
+
+# --- Comments -------------------------------------------------------------------------------------
+
+def _comments(target):
+    accepted = getattr(target, "accepted_comment_id", None)
+    rows = service.list_comments(actor(), target)
+    return jsonify({"items": [comment_json(c, accepted_id=accepted) for c in rows], "total": len(rows)})
+
+
+def _add_comment(target):
+    data = _only(json_body(), {"body"})
+    comment = service.add_comment(actor(), target, field(data, "body", str))
+    db.session.commit()
+    return created(comment_json(comment))
+
+
+@bp.get("/publications/<int:publication_id>/comments")
+def publication_comments(publication_id: int):
+    return _comments(service.get_publication(actor(), publication_id))
+
+
+@bp.post("/publications/<int:publication_id>/comments")
+def comment_publication(publication_id: int):
+    return _add_comment(service.get_publication(actor(), publication_id))
+
+
+@bp.get("/documents/<int:document_id>/comments")
+def document_comments(document_id: int):
+    return _comments(documents.get_document(actor(), document_id))
+
+
+@bp.post("/documents/<int:document_id>/comments")
+def comment_document(document_id: int):
+    return _add_comment(documents.get_document(actor(), document_id))
+
+
+@bp.patch("/comments/<int:comment_id>")
+def edit_comment(comment_id: int):
+    comment = service.get_comment(actor(), comment_id, "edit")
+    data = _only(json_body(), {"body"})
+    service.edit_comment(actor(), comment, field(data, "body", str))
+    db.session.commit()
+    target = service.comment_target(comment)
+    return jsonify(comment_json(comment, accepted_id=getattr(target, "accepted_comment_id", None)))
+
+
+@bp.delete("/comments/<int:comment_id>")
+def delete_comment(comment_id: int):
+    comment = service.get_comment(actor(), comment_id, "delete")
+    service.delete_comment(actor(), comment)
+    db.session.commit()
+    return "", 204
+
+
+@bp.post("/comments/<int:comment_id>/accept")
+def accept_comment(comment_id: int):
+    comment = service.get_comment(actor(), comment_id)
+    data = _only(_optional_body(), {"question_id"})
+    question_id = field(data, "question_id", int, required=False)
+    if question_id is not None and question_id != comment.publication_id:
+        # The client meant another question: accepting this comment would answer the wrong one.
+        raise ValidationError(_("Ce commentaire ne répond pas à cette question."), code="not_a_question")
+    question = service.accept_answer(actor(), comment)
+    db.session.commit()
+    return jsonify(_publication(question))
+
+
+# --- Likes and "same question" --------------------------------------------------------------------
+
+@bp.put("/publications/<int:publication_id>/like")
+def like_publication(publication_id: int):
+    publication = service.get_publication(actor(), publication_id)
+    service.like(actor(), publication)
+    db.session.commit()
+    return jsonify(_publication(publication))
+
+
+@bp.delete("/publications/<int:publication_id>/like")
+def unlike_publication(publication_id: int):
+    publication = service.get_publication(actor(), publication_id)
+    service.unlike(actor(), publication)
+    db.session.commit()
+    return jsonify(_publication(publication))
+
+
+@bp.get("/publications/<int:publication_id>/likes")
+def publication_likers(publication_id: int):
+    people = service.likers(actor(), service.get_publication(actor(), publication_id))
+    return jsonify({"items": [user_json(p) for p in people], "total": len(people)})
+
+
+@bp.put("/publications/<int:publication_id>/same-question")
+def press_same_question(publication_id: int):
+    publication = service.get_publication(actor(), publication_id)
+    service.press_same_question(actor(), publication)
+    db.session.commit()
+    return jsonify(_publication(publication))
+
+
+@bp.delete("/publications/<int:publication_id>/same-question")
+def release_same_question(publication_id: int):
+    publication = service.get_publication(actor(), publication_id)
+    service.release_same_question(actor(), publication)
+    db.session.commit()
+    return jsonify(_publication(publication))
+
+
+# --- Pins -----------------------------------------------------------------------------------------
+
+def _pin_scope(data: dict) -> bool:
+    """True for everyone's home, False for the publication's community."""
+    scope = field(data, "scope", str, required=False, default="community")
+    if scope not in {"community", "home"}:
+        raise ValidationError(fields={"scope": _("Choisissez community ou home.")})
+    return scope == "home"
+
+
+@bp.put("/publications/<int:publication_id>/pin")
+def pin_publication(publication_id: int):
+    publication = service.get_publication(actor(), publication_id)
+    data = _only(_optional_body(), {"scope", "until", "position"})
+    home = _pin_scope(data)
+    until = _parse_datetime(field(data, "until", str, required=False), "until")
+    row = service.pin(actor(), publication, home=home, until=until,
+                      position=field(data, "position", int, required=False))
+    db.session.commit()
+    return jsonify(pin_json(row))
+
+
+@bp.delete("/publications/<int:publication_id>/pin")
+def unpin_publication(publication_id: int):
+    publication = service.get_publication(actor(), publication_id)
+    home = _pin_scope(_only(_optional_body(), {"scope"}))
+    service.unpin(actor(), publication, home=home)
+    db.session.commit()
+    return "", 204
+
+
+# --- Suggestions ----------------------------------------------------------------------------------
+
+@bp.post("/suggestions")
+def create_suggestion():
+    data = _only(json_body(), {"item", "users", "communities", "everyone", "message"})
+    reference = field(data, "item", dict)
+    item = service.get_item(actor(), reference.get("type"), reference.get("id"))
+    suggestion = service.suggest(actor(), item, users=_ids(data, "users"), communities=_ids(data, "communities"),
+                                 everyone=field(data, "everyone", bool, required=False, default=False),
+                                 message=field(data, "message", str, required=False, default=""))
+    db.session.commit()
+    return created(suggestion_json(suggestion))
+
+
+# --- Streams --------------------------------------------------------------------------------------
+
+def _stream_args() -> dict:
+    return {"cursor": request.args.get("cursor"), "kind": request.args.get("kind"),
+            "limit": streams.clean_limit(request.args.get("limit"))}
+
+
+@bp.get("/feed")
+def home_feed():
+    return jsonify(page_json(streams.home(actor(), **_stream_args())))
+
+
+@bp.get("/communities/<int:community_id>/feed")
+def community_feed(community_id: int):
+    community = communities.get_community(actor(), community_id, "view")
+    return jsonify(page_json(streams.community(actor(), community, **_stream_args())))
+
+
+@bp.get("/users/<int:user_id>/feed")
+def person_feed(user_id: int):
+    person = accounts.get_user(user_id)
+    return jsonify(page_json(streams.person(actor(), person, **_stream_args())))
+
+
+@bp.get("/tags/<tag>/feed")
+def tag_feed(tag: str):
+    page = streams.tag(actor(), tag, **_stream_args())
+    return jsonify({"tag": streams.tag_label(tag), **page_json(page)})
+
+
+# --- Notifications --------------------------------------------------------------------------------
+
+@bp.get("/notifications")
+def list_notifications():
+    before = _query_int("before", None, 1)
+    limit = _query_int("limit", NOTIFICATIONS_PAGE, 1, 100)
+    rows, more = notifications.list_notifications(actor(), before=before, limit=limit,
+                                                  unread_only=request.args.get("unread") in {"1", "true"})
+    found = notifications.targets(rows)
+    items = []
+    for row in rows:
+        item = found.get(("publication_id", row.publication_id)) or found.get(("document_id", row.document_id))
+        if item is None:
+            continue
+        items.append(notification_json(row, item, comment=found.get(("comment_id", row.comment_id)),
+                                       suggestion=found.get(("suggestion_id", row.suggestion_id))))
+    return jsonify({"items": items, "unread_count": notifications.unread_count(actor()),
+                    "next_before": rows[-1].id if more else None})
+
+
+@bp.post("/notifications/read")
+def read_notifications():
+    data = _only(_optional_body(), {"ids"})
+    marked = notifications.mark_read(actor(), _ids(data, "ids"))
+    db.session.commit()
+    return jsonify({"marked": marked, "unread_count": notifications.unread_count(actor())})
+
+
+@bp.get("/notifications/preferences")
+def notification_preferences():
+    return jsonify(notifications.preferences(actor()))
+
+
+@bp.put("/notifications/preferences")
+def set_notification_preferences():
+    data = json_body()
+    for kind in data:
+        field(data, kind, str)
+    modes = notifications.set_preferences(actor(), data)
+    db.session.commit()
+    return jsonify(modes)
+
+
+# --- Follows --------------------------------------------------------------------------------------
+
+def _follow_target() -> tuple[str, object]:
+    data = _only(json_body(), {"target", "key"})
+    target = field(data, "target", str)
+    return target, field(data, "key", int if target in {"person", "document"} else str)
+
+
+@bp.get("/follows")
+def list_follows():
+    return jsonify({"items": [follow_json(f) for f in service.following(actor())]})
+
+
+@bp.put("/follows")
+def follow():
+    target, key = _follow_target()
+    row = service.follow(actor(), target, key)
+    db.session.commit()
+    return jsonify(follow_json(row))
+
+
+@bp.delete("/follows")
+def unfollow():
+    target, key = _follow_target()
+    service.unfollow(actor(), target, key)
+    db.session.commit()
+    return "", 204
