@@ -28,6 +28,8 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
+_BLOCK_END = re.compile(r"</(h[1-6]|p|li|blockquote|pre|tr|td|th)>")
+
 _renderer = (
     MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False, "breaks": True})
     .enable(["linkify", "table", "strikethrough"])
@@ -69,7 +71,8 @@ def _mention_link(match: re.Match, mentions: dict[str, tuple[str, str]]) -> str:
 
 def plain_excerpt(text: str, length: int = 200) -> str:
     """A short plain-text excerpt of a Markdown text (for cards and emails)."""
-    stripped = nh3.clean(_renderer.render(text or ""), tags=set())
+    html = _BLOCK_END.sub(lambda m: " — " if m.group(1).startswith("h") else " ", _renderer.render(text or ""))
+    stripped = nh3.clean(html, tags=set())
     flat = " ".join(_unescape(stripped).split())
     return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"
 

@@ -152,7 +152,7 @@ def _home_scans(actor: User, before, kind, n) -> list:
 
 
 def _page(actor: User, scans_for, before: int | None, kind: str | None, limit: int,
-          *, check_communities: bool) -> tuple[list[StreamItem], str | None]:
+          *, check_communities: bool, exclude: set[int] = frozenset()) -> tuple[list[StreamItem], str | None]:
     """Items below `before`, newest first, as many as `limit`, and the next cursor."""
     visible: list[StreamItem] = []
     readable: set[int] | None = None
@@ -167,6 +167,8 @@ def _page(actor: User, scans_for, before: int | None, kind: str | None, limit: i
                 if _item_community_id(item) not in readable:
                     continue
             if item.item is None or _gone(item):
+                continue
+            if item.activity.verb == Verb.PUBLISHED and item.activity.publication_id in exclude:
                 continue
             visible.append(item)
         if ids:
@@ -232,10 +234,12 @@ def hydrate(actor: User, activity_ids: list[int]) -> list[StreamItem]:
     return items
 
 
-def _pinned_items(actor: User, query) -> list[StreamItem]:
-    now = utcnow()
-    active = query.where(or_(Pin.until.is_(None), Pin.until > now)).order_by(Pin.position, Pin.id)
-    pins = list(db.session.scalars(active))
+def _active_pins(query) -> list[Pin]:
+    active = query.where(or_(Pin.until.is_(None), Pin.until > utcnow())).order_by(Pin.position, Pin.id)
+    return list(db.session.scalars(active))
+
+
+def _pinned_items(actor: User, pins: list[Pin]) -> list[StreamItem]:
     if not pins:
         return []
     publications = {p.id: p for p in db.session.scalars(select(Publication).where(
@@ -263,23 +267,24 @@ def home(actor: User, *, cursor: str | None = None, kind: str | None = None, lim
     if permissions.effective_actor(actor) is None:
         raise Unauthorized()  # a deactivated or expired account keeps its memberships, not their content
     before, kind = decode_cursor(cursor), clean_kind(kind)
+    # Pinned publications stand above the stream (unfiltered), so the stream leaves them out.
+    pins = _active_pins(select(Pin).where(Pin.scope == "home")) if kind is None else []
     items, next_cursor = _page(actor, lambda b, k, n: _home_scans(actor, b, k, n), before, kind, limit,
-                               check_communities=False)
-    pins = _pinned_items(actor, select(Pin).where(Pin.scope == "home")) if before is None and kind is None else []
-    return Page(items, next_cursor, pins)
+                               check_communities=False, exclude={pin.publication_id for pin in pins})
+    return Page(items, next_cursor, _pinned_items(actor, pins) if before is None else [])
 
 
 def community(actor: User, community: Community, *, cursor: str | None = None, kind: str | None = None,
               limit: int = PAGE_SIZE) -> Page:
     permissions.require(actor, "read", community)
     before, kind = decode_cursor(cursor), clean_kind(kind)
+    pins = []
+    if kind is None:
+        pins = _active_pins(select(Pin).where(Pin.scope == "community", Pin.community_id == community.id))
     items, next_cursor = _page(
         actor, lambda b, k, n: [_scan(Activity.community_id == community.id, b, k, n)], before, kind, limit,
-        check_communities=False)
-    pins = []
-    if before is None and kind is None:
-        pins = _pinned_items(actor, select(Pin).where(Pin.scope == "community", Pin.community_id == community.id))
-    return Page(items, next_cursor, pins)
+        check_communities=False, exclude={pin.publication_id for pin in pins})
+    return Page(items, next_cursor, _pinned_items(actor, pins) if before is None else [])
 
 
 def person(actor: User, user: User, *, cursor: str | None = None, kind: str | None = None,

@@ -186,5 +186,10 @@ def test_raw_html_is_shown_as_text_not_dropped():
 
 def test_plain_excerpt_is_text_without_markup():
     excerpt = markdown.plain_excerpt("# Titre\n\n**Gras** et [lien](https://exemple.fr) " + "mot " * 100, 60)
-    assert excerpt.startswith("Titre Gras et lien mot") and excerpt.endswith("…") and len(excerpt) <= 60
+    assert excerpt.startswith("Titre — Gras et lien mot") and excerpt.endswith("…") and len(excerpt) <= 60
     assert "<" not in excerpt and "*" not in excerpt and "https" not in excerpt
+
+
+def test_plain_excerpt_keeps_blocks_apart():
+    excerpt = markdown.plain_excerpt("Fiche.\n\n## Hygiène des mains\n- Friction\n- Pas de bijou")
+    assert excerpt == "Fiche. Hygiène des mains — Friction Pas de bijou"

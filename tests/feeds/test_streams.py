@@ -118,3 +118,16 @@ def test_a_suggestion_is_found_past_many_deleted_ones(world):
         service.delete_publication(world.animator, post)
     db.session.commit()
     assert _ids(streams.home(world.outsider)) == [kept.id]
+
+
+def test_a_pinned_publication_stands_above_the_stream_not_also_in_it(world):
+    public = world.spaces["public"]
+    pinned = _publish(world.animator, public, "Épinglé")
+    other = _publish(world.animator, public, "Ordinaire")
+    service.pin(world.animator, pinned)
+    db.session.commit()
+    page = streams.community(world.member, public)
+    assert [i.publication.id for i in page.pins] == [pinned.id]
+    assert _ids(page) == [other.id]
+    # Filtered by kind, the pins are not shown: the pinned item is back in its place.
+    assert _ids(streams.community(world.member, public, kind="post")) == [other.id, pinned.id]
