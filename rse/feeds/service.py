@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, func, or_, select, update
 
 from rse import audit, permissions
@@ -292,8 +293,8 @@ def restore_wiki_version(actor: User, publication: Publication, number: Any) -> 
     publication.mentions = resolve_mentions(publication.body, lambda u: permissions.can(u, "read", publication))
     publication.body_html = _render(publication.body, publication.mentions)
     publication.updated_at = utcnow()
-    version = _add_wiki_version(publication, actor, note=_("Version %(number)d restaurée", number=old.number),
-                                restored_from=old.number)
+    # No note: the pages say "restored from version N" in the reader's language.
+    version = _add_wiki_version(publication, actor, note="", restored_from=old.number)
     add_activity(Verb.EDITED, actor, community_id=publication.community_id, kind=Kind.WIKI,
                  publication_id=publication.id, version_number=version.number)
     audit.record("publication.wiki_restore", actor=actor, target=publication, details={"from": old.number})
@@ -632,9 +633,10 @@ def _suggestion_communities(actor: User, item, community_ids: list[int]) -> list
             or_(User.expires_at.is_(None), User.expires_at > utcnow())).where(
             ~notifications.readers_condition(item.community)))
         if blind:
-            raise ValidationError(fields={"communities": _(
-                "%(count)d membre(s) de « %(name)s » ne peuvent pas lire cet élément.",
-                count=blind, name=community.name)}, code="recipient_cannot_read")
+            raise ValidationError(fields={"communities": ngettext(
+                "%(num)d membre de « %(name)s » ne peut pas lire cet élément.",
+                "%(num)d membres de « %(name)s » ne peuvent pas lire cet élément.",
+                blind, name=community.name)}, code="recipient_cannot_read")
     return [spaces[cid] for cid in community_ids]
 
 

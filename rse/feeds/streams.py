@@ -140,15 +140,24 @@ def _home_scans(actor: User, before, kind, n) -> list:
              for cid in db.session.scalars(member_community_ids(actor.id))]
     # Walked down the person's deliveries (their primary key), with the kind and hidden rows
     # filtered on the way: a limit on the deliveries alone would stop short of older matches.
+    # What was suggested to the person or to everyone shows only while they may read the item.
+    readable_item = _item_in(readable_community_ids(actor))
     delivered = select(Activity.id).join(Delivery, Delivery.activity_id == Activity.id).where(
-        Delivery.user_id == actor.id, Activity.hidden == false())
+        Delivery.user_id == actor.id, Activity.hidden == false(), readable_item)
     if before is not None:
         delivered = delivered.where(Delivery.activity_id < before)
     if kind is not None:
         delivered = delivered.where(Activity.kind == kind)
     scans.append(delivered.order_by(Delivery.activity_id.desc()).limit(n))
-    scans.append(_scan(Activity.everyone == true(), before, kind, n))
+    scans.append(_scan((Activity.everyone == true()) & readable_item, before, kind, n))
     return scans
+
+
+def _item_in(community_ids):
+    """SQL on Activity: its publication or document belongs to one of these communities."""
+    return or_(
+        Activity.publication_id.in_(select(Publication.id).where(Publication.community_id.in_(community_ids))),
+        Activity.document_id.in_(select(Document.id).where(Document.community_id.in_(community_ids))))
 
 
 def _page(actor: User, scans_for, before: int | None, kind: str | None, limit: int,
