@@ -10,7 +10,7 @@ from rse.communities import service as communities
 from rse.documents import service as documents
 from rse.errors import BadRequest, ValidationError
 from rse.extensions import db
-from rse.feeds import notifications, service, streams
+from rse.feeds import comments, follows, notifications, service, streams, suggestions
 
 from . import actor, bp, created, field, json_body
 from .communities import _parse_datetime
@@ -110,13 +110,13 @@ def delete_publication(publication_id: int):
 
 def _comments(target):
     accepted = getattr(target, "accepted_comment_id", None)
-    rows = service.list_comments(actor(), target)
+    rows = comments.list_comments(actor(), target)
     return jsonify({"items": [comment_json(c, accepted_id=accepted) for c in rows], "total": len(rows)})
 
 
 def _add_comment(target):
     data = _only(json_body(), {"body"})
-    comment = service.add_comment(actor(), target, field(data, "body", str))
+    comment = comments.add_comment(actor(), target, field(data, "body", str))
     db.session.commit()
     return created(comment_json(comment))
 
@@ -143,25 +143,25 @@ def comment_document(document_id: int):
 
 @bp.patch("/comments/<int:comment_id>")
 def edit_comment(comment_id: int):
-    comment = service.get_comment(actor(), comment_id, "edit")
+    comment = comments.get_comment(actor(), comment_id, "edit")
     data = _only(json_body(), {"body"})
-    service.edit_comment(actor(), comment, field(data, "body", str))
+    comments.edit_comment(actor(), comment, field(data, "body", str))
     db.session.commit()
-    target = service.comment_target(comment)
+    target = comments.comment_target(comment)
     return jsonify(comment_json(comment, accepted_id=getattr(target, "accepted_comment_id", None)))
 
 
 @bp.delete("/comments/<int:comment_id>")
 def delete_comment(comment_id: int):
-    comment = service.get_comment(actor(), comment_id, "delete")
-    service.delete_comment(actor(), comment)
+    comment = comments.get_comment(actor(), comment_id, "delete")
+    comments.delete_comment(actor(), comment)
     db.session.commit()
     return "", 204
 
 
 @bp.post("/comments/<int:comment_id>/accept")
 def accept_comment(comment_id: int):
-    comment = service.get_comment(actor(), comment_id)
+    comment = comments.get_comment(actor(), comment_id)
     data = _only(_optional_body(), {"question_id"})
     question_id = field(data, "question_id", int, required=False)
     if question_id is not None and question_id != comment.publication_id:
@@ -249,8 +249,8 @@ def unpin_publication(publication_id: int):
 def create_suggestion():
     data = _only(json_body(), {"item", "users", "communities", "everyone", "message"})
     reference = field(data, "item", dict)
-    item = service.get_item(actor(), reference.get("type"), reference.get("id"))
-    suggestion = service.suggest(actor(), item, users=_ids(data, "users"), communities=_ids(data, "communities"),
+    item = suggestions.get_item(actor(), reference.get("type"), reference.get("id"))
+    suggestion = suggestions.suggest(actor(), item, users=_ids(data, "users"), communities=_ids(data, "communities"),
                                  everyone=field(data, "everyone", bool, required=False, default=False),
                                  message=field(data, "message", str, required=False, default=""))
     db.session.commit()
@@ -340,13 +340,13 @@ def _follow_target() -> tuple[str, object]:
 
 @bp.get("/follows")
 def list_follows():
-    return jsonify({"items": [follow_json(f) for f in service.following(actor())]})
+    return jsonify({"items": [follow_json(f) for f in follows.following(actor())]})
 
 
 @bp.put("/follows")
 def follow():
     target, key = _follow_target()
-    row = service.follow(actor(), target, key)
+    row = follows.follow(actor(), target, key)
     db.session.commit()
     return jsonify(follow_json(row))
 
@@ -354,6 +354,6 @@ def follow():
 @bp.delete("/follows")
 def unfollow():
     target, key = _follow_target()
-    service.unfollow(actor(), target, key)
+    follows.unfollow(actor(), target, key)
     db.session.commit()
     return "", 204

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rse import signals
 
-from . import service
+from . import comments, follows, service, suggestions
 
 HYGIENE = "Hygiène – protocoles GHT"
 CPOM = "CPOM 2026 – EHPAD Les Tilleuls"
@@ -56,7 +56,7 @@ def load(app, *, people: dict, communities: dict) -> None:
         "body": "Les équipes de Roanne les archivent un an, celles du Forez trois mois. Y a-t-il une règle ?",
         "tags": ["Bionettoyage", "Traçabilité"]})
     service.press_same_question(people[NADIA], question)
-    answer = service.add_comment(people[KARIM], question,
+    answer = comments.add_comment(people[KARIM], question,
                                  "Pas de texte réglementaire : le GHT retient **un an**, comme pour les autres "
                                  "traçabilités de l'EOH. Je l'ajoute au protocole entretien des locaux.")
     service.accept_answer(people[SOPHIE], answer)
@@ -68,7 +68,7 @@ def load(app, *, people: dict, communities: dict) -> None:
     service.publish(people[SOPHIE], hygiene, {
         "kind": "link", "url": "https://www.sf2h.net/", "title": "Recommandations de la SF2H",
         "body": "Les recommandations nationales sur lesquelles s'appuient nos protocoles.", "tags": ["Hygiène"]})
-    service.follow(people[SOPHIE], "tag", "Hygiène")
+    follows.follow(people[SOPHIE], "tag", "Hygiène")
 
     service.publish(people[CLAIRE], cpom, {
         "kind": "announcement", "title": "Calendrier de négociation du CPOM 2026-2030",
@@ -78,15 +78,15 @@ def load(app, *, people: dict, communities: dict) -> None:
     cpom_question = service.publish(people[HELENE], cpom, {
         "kind": "question", "title": "Faut-il joindre l'ERRD 2025 au diagnostic partagé ?", "body": "",
         "tags": ["CPOM", "ERRD"]})
-    service.add_comment(people[MARC], cpom_question,
+    comments.add_comment(people[MARC], cpom_question,
                         "Oui, l'ERRD 2025 et le dernier rapport d'activité suffisent pour le diagnostic.")
 
     deal = service.publish(people[JULIEN], achats, {
         "kind": "post", "body": "Le marché groupé des gants nitrile est attribué : bascule des commandes "
                                 "au 1er janvier pour les cinq établissements.", "tags": ["Achats", "Gants"]})
-    service.suggest(people[JULIEN], deal, users=[people[KARIM].id],
+    suggestions.suggest(people[JULIEN], deal, users=[people[KARIM].id],
                     message="Pour information, cela concerne les protocoles d'hygiène.")
-    service.suggest(people[KARIM], wiki, users=[people[CLAIRE].id],
+    suggestions.suggest(people[KARIM], wiki, users=[people[CLAIRE].id],
                     message="La fiche réflexe que nous diffuserons aux EHPAD partenaires.")
 
 

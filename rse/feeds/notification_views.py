@@ -21,7 +21,7 @@ from rse.errors import DomainError, NotFound, ValidationError
 from rse.extensions import db
 from rse.forms import ActionForm, apply_errors
 
-from . import markdown, notifications, service
+from . import markdown, notifications, suggestions
 from .models import Comment, EmailMode, Notification, NotificationKind, Publication, Suggestion
 from .notification_forms import SuggestForm
 from .views import bp
@@ -199,7 +199,7 @@ def _suggested_item() -> tuple[str, Publication | Document]:
             item_id = _id(raw)
             if item_id is None:
                 raise NotFound()
-            return kind, service.get_item(current_user, kind, item_id)
+            return kind, suggestions.get_item(current_user, kind, item_id)
     raise NotFound()
 
 
@@ -272,7 +272,7 @@ def suggest():
     if request.method == "POST" and not picker_action:
         if form.validate_on_submit():
             try:
-                service.suggest(current_user, item, users=_ids(form.users.data or []),
+                suggestions.suggest(current_user, item, users=_ids(form.users.data or []),
                                 communities=_ids(form.communities.data or []), everyone=form.everyone.data,
                                 message=form.message.data or "")
             except DomainError as exc:

@@ -1,5 +1,6 @@
 """Publications and the social layer: publish, edit, wiki versions, comments, likes,
-"same question", good answers, pins, suggestions and follows, with permissions and audit.
+"same question", good answers and pins, with permissions and audit (suggestions and follows
+have their own modules).
 
 Every function takes the acting user first and checks the permission layer; none reads
 the request. The caller commits.
@@ -12,16 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import ngettext
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 
 from rse import audit, permissions
 from rse.accounts.models import User
-from rse.communities.access import member_community_ids
-from rse.communities.models import Community, Membership
+from rse.communities.models import Community
 from rse.dbtypes import utcnow
 from rse.documents.models import Document
-from rse.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from rse.errors import Conflict, NotFound, ValidationError
 from rse.extensions import db
 from rse.tags import clean_tags, fold
 from rse.urls import internal_path
@@ -29,13 +28,12 @@ from rse.validation import clean_text, clean_url
 
 from . import markdown, notifications
 from .models import (
-    Activity, Attachment, Comment, Delivery, Follow, FollowTarget, Kind, Like, NotificationKind, Pin,
-    Publication, SameQuestion, Suggestion, Tagging, Verb, WikiVersion,
+    Activity, Attachment, Comment, Kind, Like, NotificationKind, Pin,
+    Publication, SameQuestion, Tagging, Verb, WikiVersion,
 )
 
 TITLE_MAX = 200
 PLACE_MAX = 120
-MESSAGE_MAX = 500
 BODY_MAX = {
     Kind.POST: 5_000,
     Kind.QUESTION: 10_000,
@@ -43,9 +41,7 @@ BODY_MAX = {
     Kind.ANNOUNCEMENT: 50_000,
     Kind.WIKI: 50_000,
 }
-COMMENT_MAX = 10_000
 MAX_ATTACHMENTS = 10
-MAX_RECIPIENTS = 50
 
 
 # --- Checks -------------------------------------------------------------------------------------
@@ -121,7 +117,7 @@ def resolve_mentions(text: str, can_read) -> dict[str, int]:
     return found
 
 
-def _render(text: str, mentions: dict[str, int]) -> str:
+def render_with_mentions(text: str, mentions: dict[str, int]) -> str:
     if not mentions:
         return markdown.render(text)
     people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(mentions.values())))}
@@ -160,7 +156,7 @@ def publish(actor: User, community: Community, data: dict) -> Publication:
     db.session.add(publication)
     db.session.flush()
     publication.mentions = resolve_mentions(publication.body, lambda u: permissions.can(u, "read", publication))
-    publication.body_html = _render(publication.body, publication.mentions)
+    publication.body_html = render_with_mentions(publication.body, publication.mentions)
     for position, document_id in enumerate(attached):
         db.session.add(Attachment(publication_id=publication.id, document_id=document_id, position=position))
     _sync_taggings(publication=publication)
@@ -191,7 +187,7 @@ def update_publication(actor: User, publication: Publication, data: dict) -> Pub
         setattr(publication, name, value)
     if "body" in cleaned:
         publication.mentions = resolve_mentions(publication.body, lambda u: permissions.can(u, "read", publication))
-        publication.body_html = _render(publication.body, publication.mentions)
+        publication.body_html = render_with_mentions(publication.body, publication.mentions)
     if "tags" in cleaned:
         _sync_taggings(publication=publication)
     publication.updated_at = utcnow()
@@ -291,7 +287,7 @@ def restore_wiki_version(actor: User, publication: Publication, number: Any) -> 
         raise Conflict(_("C'est déjà la version en cours."), code="already_current")
     publication.title, publication.body = old.title, old.body
     publication.mentions = resolve_mentions(publication.body, lambda u: permissions.can(u, "read", publication))
-    publication.body_html = _render(publication.body, publication.mentions)
+    publication.body_html = render_with_mentions(publication.body, publication.mentions)
     publication.updated_at = utcnow()
     # No note: the pages say "restored from version N" in the reader's language.
     version = _add_wiki_version(publication, actor, note="", restored_from=old.number)
@@ -299,88 +295,6 @@ def restore_wiki_version(actor: User, publication: Publication, number: Any) -> 
                  publication_id=publication.id, version_number=version.number)
     audit.record("publication.wiki_restore", actor=actor, target=publication, details={"from": old.number})
     return version
-
-
-# --- Comments -----------------------------------------------------------------------------------
-
-def _commentable(actor: User, target: Publication | Document) -> None:
-    if isinstance(target, Document):
-        permissions.require(actor, "read", target)
-        permissions.require(actor, "comment", target.community)
-    else:
-        permissions.require(actor, "comment", target)
-
-
-def list_comments(actor: User, target: Publication | Document) -> list[Comment]:
-    permissions.require(actor, "read", target)
-    column = Comment.document_id if isinstance(target, Document) else Comment.publication_id
-    comments = list(db.session.scalars(select(Comment).where(
-        column == target.id, Comment.deleted_at.is_(None)).order_by(Comment.id)))
-    accepted = getattr(target, "accepted_comment_id", None)
-    if accepted:  # an answered question shows its good answer first
-        comments.sort(key=lambda c: c.id != accepted)
-    return comments
-
-
-def add_comment(actor: User, target: Publication | Document, body: Any) -> Comment:
-    _commentable(actor, target)
-    text = clean_text(body, "body", max_length=COMMENT_MAX, required=True, multiline=True)
-    comment = Comment(author_id=actor.id, body=text)
-    if isinstance(target, Document):
-        comment.document_id = target.id
-    else:
-        comment.publication_id = target.id
-        target.comment_count = Publication.comment_count + 1
-    comment.mentions = resolve_mentions(text, lambda u: permissions.can(u, "read", target))
-    comment.body_html = _render(text, comment.mentions)
-    db.session.add(comment)
-    db.session.flush()
-    audit.record("comment.create", actor=actor, target=comment,
-                 details={"on": type(target).__name__.lower(), "id": target.id})
-    notifications.commented(actor, target, comment)
-    return comment
-
-
-def get_comment(actor: User, comment_id: Any, action: str = "read") -> Comment:
-    comment = db.session.get(Comment, comment_id) if isinstance(comment_id, int) else None
-    if comment is None:
-        raise NotFound()
-    permissions.require(actor, action, comment)
-    return comment
-
-
-def comment_target(comment: Comment) -> Publication | Document:
-    if comment.publication_id is not None:
-        return db.session.get(Publication, comment.publication_id)
-    return db.session.get(Document, comment.document_id)
-
-
-def edit_comment(actor: User, comment: Comment, body: Any) -> Comment:
-    permissions.require(actor, "edit", comment)
-    target = comment_target(comment)
-    text = clean_text(body, "body", max_length=COMMENT_MAX, required=True, multiline=True)
-    before = set(comment.mentions or {})
-    comment.body = text
-    comment.mentions = resolve_mentions(text, lambda u: permissions.can(u, "read", target))
-    comment.body_html = _render(text, comment.mentions)
-    comment.updated_at = utcnow()
-    audit.record("comment.edit", actor=actor, target=comment)
-    fresh = [uid for handle, uid in comment.mentions.items() if handle not in before]
-    notifications.mentioned(actor, target, fresh, comment=comment)
-    return comment
-
-
-def delete_comment(actor: User, comment: Comment) -> None:
-    permissions.require(actor, "delete", comment)
-    comment.deleted_at = utcnow()
-    comment.deleted_by_id = actor.id
-    if comment.publication_id is not None:
-        publication = db.session.get(Publication, comment.publication_id)
-        publication.comment_count = Publication.comment_count - 1
-        if publication.accepted_comment_id == comment.id:
-            publication.accepted_comment_id = None
-    audit.record("comment.delete", actor=actor, target=comment,
-                 details={"author_id": comment.author_id, "moderated": comment.author_id != actor.id})
 
 
 # --- Likes and "same question" -------------------------------------------------------------------
@@ -522,189 +436,6 @@ def pins_of(publication_ids: list[int]) -> dict[int, set[str]]:
             Pin.publication_id.in_(publication_ids))):
         found.setdefault(pid, set()).add(scope)
     return found
-
-
-# --- Suggestions --------------------------------------------------------------------------------
-
-def get_item(actor: User, kind: Any, item_id: Any) -> Publication | Document:
-    """A suggestable item: ("publication"|"document", id)."""
-    if kind == "document":
-        from rse.documents import service as documents
-
-        return documents.get_document(actor, item_id)
-    if kind == "publication":
-        return get_publication(actor, item_id)
-    raise ValidationError(fields={"item": _("Élément inconnu : publication ou document.")})
-
-
-def _ids(value: Any, field: str) -> list[int]:
-    if value in (None, ""):
-        return []
-    # Beyond 2**31 an id cannot exist, and PostgreSQL refuses to compare it with an integer column.
-    if not isinstance(value, list | tuple) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**31 for v in value):
-        raise ValidationError(fields={field: _("Une liste d'identifiants est attendue.")})
-    return list(dict.fromkeys(value))
-
-
-def suggest(actor: User, item: Publication | Document, *, users: Any = None, communities: Any = None,
-            everyone: bool = False, message: Any = "") -> Suggestion:
-    permissions.require(actor, "read", item)
-    user_ids, community_ids = _ids(users, "users"), _ids(communities, "communities")
-    text = clean_text(message, "message", max_length=MESSAGE_MAX, multiline=True)
-    if everyone and not actor.is_admin:
-        raise PermissionDenied(_("Seuls les administrateurs proposent à tout le monde."), code="everyone_admin_only")
-    if not (user_ids or community_ids or everyone):
-        raise ValidationError(fields={"users": _("Choisissez au moins une personne ou un espace.")},
-                              code="no_recipient")
-    if len(user_ids) + len(community_ids) > MAX_RECIPIENTS:
-        raise ValidationError(fields={"users": _("%(max)d destinataires au maximum.", max=MAX_RECIPIENTS)})
-    people = _suggestion_people(actor, item, user_ids)
-    spaces = _suggestion_communities(actor, item, community_ids)
-    if everyone:
-        _check_everyone_may_read(item)
-    suggestion = Suggestion(sender_id=actor.id, message=text, everyone=everyone,
-                            recipients={"users": user_ids, "communities": community_ids})
-    kind = _item_kind(item)
-    if isinstance(item, Document):
-        suggestion.document_id = item.id
-    else:
-        suggestion.publication_id = item.id
-    db.session.add(suggestion)
-    db.session.flush()
-    target = {"document_id": item.id} if isinstance(item, Document) else {"publication_id": item.id}
-    if people:
-        activity = add_activity(Verb.SUGGESTED, actor, kind=kind, suggestion_id=suggestion.id, **target)
-        for person in people:
-            db.session.add(Delivery(user_id=person.id, activity_id=activity.id))
-    for community in spaces:
-        add_activity(Verb.SUGGESTED, actor, kind=kind, community_id=community.id, suggestion_id=suggestion.id,
-                     **target)
-    if everyone:
-        add_activity(Verb.SUGGESTED, actor, kind=kind, everyone=True, suggestion_id=suggestion.id, **target)
-    recipients = {p.id: p for p in people}
-    if spaces:
-        for member in db.session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
-                Membership.community_id.in_([c.id for c in spaces]))):
-            recipients.setdefault(member.id, member)
-    if everyone:
-        recipients.update({u.id: u for u in db.session.scalars(select(User).where(User.deactivated_at.is_(None)))})
-    recipients.pop(actor.id, None)
-    audit.record("suggestion.create", actor=actor, target=item, details={
-        "users": user_ids, "communities": community_ids, "everyone": everyone})
-    notifications.suggested(actor, item, suggestion, recipients.values())
-    return suggestion
-
-
-def _item_kind(item: Publication | Document) -> str:
-    return "document" if isinstance(item, Document) else item.kind
-
-
-def _suggestion_people(actor: User, item, user_ids: list[int]) -> list[User]:
-    if not user_ids:
-        return []
-    people = {u.id: u for u in db.session.scalars(select(User).where(
-        User.id.in_(user_ids), permissions.readable(actor, User)))}
-    unknown = [uid for uid in user_ids if uid not in people]
-    if unknown:
-        raise ValidationError(fields={"users": _("Personne introuvable.")}, code="unknown_recipient")
-    blind = [p.name for p in people.values() if not p.is_active or not permissions.can(p, "read", item)]
-    if blind:
-        raise ValidationError(fields={"users": _("Ne peut pas lire cet élément : %(names)s.", names=", ".join(blind))},
-                              code="recipient_cannot_read")
-    return [people[uid] for uid in user_ids]
-
-
-def _suggestion_communities(actor: User, item, community_ids: list[int]) -> list[Community]:
-    if not community_ids:
-        return []
-    mine = set(db.session.scalars(member_community_ids(actor.id)))
-    spaces = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_(community_ids)))}
-    for cid in community_ids:
-        community = spaces.get(cid)
-        # A partner suggests only to their communities; staff to any community they may see.
-        if community is None or not permissions.can(actor, "view", community) or (
-                actor.is_partner and cid not in mine):
-            raise ValidationError(fields={"communities": _("Espace introuvable.")}, code="unknown_recipient")
-    for community in spaces.values():
-        # Deactivated and expired members receive nothing: only active ones must be able to read.
-        blind = db.session.scalar(select(func.count()).select_from(Membership).join(User).where(
-            Membership.community_id == community.id, User.deactivated_at.is_(None),
-            or_(User.expires_at.is_(None), User.expires_at > utcnow())).where(
-            ~notifications.readers_condition(item.community)))
-        if blind:
-            raise ValidationError(fields={"communities": ngettext(
-                "%(num)d membre de « %(name)s » ne peut pas lire cet élément.",
-                "%(num)d membres de « %(name)s » ne peuvent pas lire cet élément.",
-                blind, name=community.name)}, code="recipient_cannot_read")
-    return [spaces[cid] for cid in community_ids]
-
-
-def _check_everyone_may_read(item) -> None:
-    from rse.communities.models import Visibility
-
-    if item.community.visibility != Visibility.PUBLIC:
-        raise ValidationError(fields={"everyone": _(
-            "Seul un élément d'un espace public peut être proposé à tout le monde.")}, code="recipient_cannot_read")
-
-
-# --- Follows ------------------------------------------------------------------------------------
-
-def follow(actor: User, target: str, key: Any) -> Follow:
-    target, key, label = _follow_key(actor, target, key)
-    existing = db.session.scalar(select(Follow).where(
-        Follow.user_id == actor.id, Follow.target == target, Follow.key == key))
-    if existing is not None:
-        return existing
-    row = Follow(user_id=actor.id, target=target, key=key, label=label)
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def unfollow(actor: User, target: str, key: Any) -> None:
-    if target in {FollowTarget.PERSON, FollowTarget.DOCUMENT} and isinstance(key, int) and not isinstance(key, bool):
-        key = str(key)  # no permission check: one stops following what one can no longer see
-    else:
-        target, key, _label = _follow_key(actor, target, key)
-    db.session.execute(delete(Follow).where(Follow.user_id == actor.id, Follow.target == target, Follow.key == key))
-
-
-def is_following(actor: User, target: str, key: Any) -> bool:
-    if target == FollowTarget.TAG:
-        tags = clean_tags([key]) if isinstance(key, str) else []
-        if len(tags) != 1:
-            return False
-        key = fold(tags[0])
-    return db.session.scalar(select(Follow.id).where(
-        Follow.user_id == actor.id, Follow.target == target, Follow.key == str(key))) is not None
-
-
-def _follow_key(actor: User, target: str, key: Any) -> tuple[str, str, str]:
-    if target == FollowTarget.PERSON:
-        person = db.session.get(User, key) if isinstance(key, int) else None
-        if person is None:
-            raise NotFound()
-        permissions.require(actor, "read", person)
-        if person.id == actor.id:
-            raise ValidationError(_("On ne se suit pas soi-même."), code="follow_self")
-        return target, str(person.id), person.name[:50]
-    if target == FollowTarget.DOCUMENT:
-        document = db.session.get(Document, key) if isinstance(key, int) else None
-        if document is None:
-            raise NotFound()
-        permissions.require(actor, "read", document)
-        return target, str(document.id), document.title[:50]
-    if target == FollowTarget.TAG:
-        tags = clean_tags([key] if isinstance(key, str) else key)
-        if len(tags) != 1:
-            raise ValidationError(fields={"tag": _("Un mot-clé est attendu.")})
-        return target, fold(tags[0]), tags[0]
-    raise ValidationError(fields={"target": _("Suivre une personne, un mot-clé ou un document.")})
-
-
-def following(actor: User) -> list[Follow]:
-    return list(db.session.scalars(select(Follow).where(Follow.user_id == actor.id).order_by(Follow.created_at)))
 
 
 # --- Documents in the streams (called by the signal listeners) ----------------------------------

@@ -28,7 +28,7 @@ from rse.extensions import db
 from rse.forms import ActionForm, apply_errors, end_of_day, error_text, run_and_flash
 from rse.transactions import commit_with_retry
 
-from . import markdown, service, streams
+from . import comments, follows, markdown, service, streams
 from .forms import KIND_LABELS, CommentForm, FollowForm, PinForm, PublicationForm
 from .models import Comment, FollowTarget, Kind, Publication, Verb
 
@@ -210,7 +210,7 @@ def show(publication_id: int):
     versions = service.wiki_versions(current_user, publication) if publication.kind == Kind.WIKI else []
     return render_template(
         "feeds/show.html", publication=publication, community=publication.community,
-        attachments=service.attachments(publication), comments=service.list_comments(current_user, publication),
+        attachments=service.attachments(publication), comments=comments.list_comments(current_user, publication),
         liked=publication.id in liked, same_question=publication.id in same,
         pin_scopes=service.pins_of([publication.id]).get(publication.id, set()),
         last_version=versions[0] if versions else None,
@@ -348,7 +348,7 @@ def add_comment(kind: str, item_id: int):
     if not form.validate_on_submit():
         form.form_errors.append(_("Le formulaire a expiré. Rechargez la page et réessayez."))
         return _comment_page(form, target, None), 400
-    comment, status = _submit(form, lambda: service.add_comment(current_user, target, form.body.data))
+    comment, status = _submit(form, lambda: comments.add_comment(current_user, target, form.body.data))
     if comment is None:
         return _comment_page(form, target, None), status
     flash(_("Commentaire publié."), "success")
@@ -357,14 +357,14 @@ def add_comment(kind: str, item_id: int):
 
 @bp.route("/commentaires/<int:comment_id>/modifier", methods=["GET", "POST"])
 def edit_comment(comment_id: int):
-    comment = service.get_comment(current_user, comment_id, "edit")
-    target = service.comment_target(comment)
+    comment = comments.get_comment(current_user, comment_id, "edit")
+    target = comments.comment_target(comment)
     form = CommentForm()
     status = 200
     if request.method == "GET":
         form.body.data = comment.body
     elif form.validate_on_submit():
-        done, status = _submit(form, lambda: service.edit_comment(current_user, comment, form.body.data))
+        done, status = _submit(form, lambda: comments.edit_comment(current_user, comment, form.body.data))
         if done is not None:
             flash(_("Commentaire modifié."), "success")
             return redirect(_item_url(target, f"#commentaire-{comment.id}"))
@@ -381,13 +381,13 @@ def _comment_page(form: CommentForm, target: Publication | Document, comment: Co
 
 @bp.route('/commentaires/<int:comment_id>/<any(supprimer, "bonne-reponse"):action>', methods=["POST"])
 def comment_action(comment_id: int, action: str):
-    comment = service.get_comment(current_user, comment_id, "delete" if action == "supprimer" else "read")
-    target = service.comment_target(comment)
+    comment = comments.get_comment(current_user, comment_id, "delete" if action == "supprimer" else "read")
+    target = comments.comment_target(comment)
     if action != "supprimer":
         permissions.require(current_user, "accept", target)  # only a question's asker and its animators
     if ActionForm().validate_on_submit():
         if action == "supprimer":
-            run_and_flash(lambda: service.delete_comment(current_user, comment), success=_("Commentaire supprimé."))
+            run_and_flash(lambda: comments.delete_comment(current_user, comment), success=_("Commentaire supprimé."))
             return redirect(_item_url(target, "#commentaires"))
         run_and_flash(lambda: service.accept_answer(current_user, comment),
                       success=_("Ce commentaire est désormais la bonne réponse."))
@@ -525,7 +525,7 @@ def _follow_state(target: str, key) -> dict:
     else:
         name = streams.tag_label(key)
     return {"target": target, "key": key, "name": name,
-            "following": service.is_following(current_user, target, key)}
+            "following": follows.is_following(current_user, target, key)}
 
 
 @bp.route("/suivre", methods=["POST"])
@@ -536,9 +536,9 @@ def follow():
     if action not in ("follow", "unfollow"):
         raise BadRequest(_("Action inconnue : suivre ou ne plus suivre."))
     if action == "follow":
-        message, status = _attempt(lambda: service.follow(current_user, target, key))
+        message, status = _attempt(lambda: follows.follow(current_user, target, key))
     else:
-        message, status = _attempt(lambda: service.unfollow(current_user, target, key))
+        message, status = _attempt(lambda: follows.unfollow(current_user, target, key))
     state = _follow_state(target, key) if status == 200 else None
     if _is_htmx():
         if state is None:
@@ -581,7 +581,7 @@ def _profile_slot(person: User, **_context) -> str:
 def _document_comments_slot(document: Document, **_context) -> str:
     may_comment = not document.in_trash and permissions.can(current_user, "comment", document.community)
     return render_template("feeds/_document_comments.html", document=document,
-                           comments=service.list_comments(current_user, document), may_comment=may_comment,
+                           comments=comments.list_comments(current_user, document), may_comment=may_comment,
                            may=lambda action, comment: permissions.can(current_user, action, comment),
                            comment_form=CommentForm(formdata=None), action_form=ActionForm())
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from rse.communities import service as communities
 from rse.extensions import db as _db
-from rse.feeds import service
+from rse.feeds import comments, service
 from rse.feeds.models import Notification, Suggestion
 
 from ..test_permissions import _api_client
@@ -122,7 +122,7 @@ def feeds_world(world, create_user, create_document):
         communities.add_member(space, reader, "reader", actor=world.animator)
         post = service.publish(world.animator, space, {"kind": "post", "body": f"Note {v}", "tags": ["Hygiène"]})
         question = service.publish(world.member, space, {"kind": "question", "title": f"Question {v} ?"})
-        answer = service.add_comment(world.animator, question, "Dans le classeur rouge")
+        answer = comments.add_comment(world.animator, question, "Dans le classeur rouge")
         victim = service.publish(world.animator, space, {"kind": "post", "body": "À supprimer"})
         _db.session.commit()
         document = create_document(space, world.animator, title=f"Protocole {v}", tags="Hygiène")

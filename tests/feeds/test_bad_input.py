@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from rse.audit.models import AuditEntry
 from rse.errors import BadRequest, Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from rse.extensions import db
-from rse.feeds import notifications, service, streams
+from rse.feeds import comments, follows, notifications, service, streams, suggestions
 from rse.feeds.models import (
     Activity, Attachment, Comment, Delivery, Follow, Like, Notification, NotificationPreference, Pin, Publication,
     SameQuestion, Suggestion, Tagging, WikiVersion,
@@ -160,7 +160,7 @@ def test_a_bad_wiki_note_is_refused_before_anything_is_touched(world):
 @pytest.mark.parametrize("body", ["", "   ", None, HUGE, 42, ["a"]])
 def test_a_bad_comment_is_refused(world, body):
     post = _publish(world.member, world.spaces["public"])
-    error = _refused(ValidationError, service.add_comment, world.animator, post, body)
+    error = _refused(ValidationError, comments.add_comment, world.animator, post, body)
     assert "body" in error.fields
     assert db.session.get(Publication, post.id).comment_count == 0
 
@@ -168,15 +168,15 @@ def test_a_bad_comment_is_refused(world, body):
 @pytest.mark.parametrize("body", ["", HUGE])
 def test_a_bad_comment_edit_is_refused(world, body):
     post = _publish(world.member, world.spaces["public"])
-    comment = service.add_comment(world.animator, post, "Premier jet")
+    comment = comments.add_comment(world.animator, post, "Premier jet")
     db.session.commit()
-    assert "body" in _refused(ValidationError, service.edit_comment, world.animator, comment, body).fields
+    assert "body" in _refused(ValidationError, comments.edit_comment, world.animator, comment, body).fields
     assert db.session.get(Comment, comment.id).body == "Premier jet"
 
 
 @pytest.mark.parametrize("comment_id", ["1", None, 1.0, 999_999])
 def test_a_missing_comment_is_not_found(world, comment_id):
-    _refused(NotFound, service.get_comment, world.member, comment_id)
+    _refused(NotFound, comments.get_comment, world.member, comment_id)
 
 
 @pytest.mark.parametrize("publication_id", ["1", None, 999_999])
@@ -198,7 +198,7 @@ def test_liking_twice(world):
 def test_accepting_a_comment_of_another_question(world):
     mine = _publish(world.member, world.spaces["public"], "question", title="Ma question")
     other = _publish(world.partner, world.spaces["public"], "question", title="Une autre")
-    answer = service.add_comment(world.animator, other, "Réponse à l'autre")
+    answer = comments.add_comment(world.animator, other, "Réponse à l'autre")
     db.session.commit()
     _refused(PermissionDenied, service.accept_answer, world.member, answer)
     assert db.session.get(Publication, mine.id).accepted_comment_id is None
@@ -207,7 +207,7 @@ def test_accepting_a_comment_of_another_question(world):
 
 def test_accepting_a_comment_on_a_post(world):
     post = _publish(world.member, world.spaces["public"])
-    comment = service.add_comment(world.animator, post, "Commentaire")
+    comment = comments.add_comment(world.animator, post, "Commentaire")
     db.session.commit()
     assert _refused(ValidationError, service.accept_answer, world.member, comment).code == "not_a_question"
 
@@ -226,7 +226,7 @@ def test_a_bad_pin_position_is_refused(world, position):
 
 def test_a_suggestion_message_over_500_characters(world):
     post = _publish(world.member, world.spaces["public"])
-    error = _refused(ValidationError, service.suggest, world.member, post, users=[world.partner.id],
+    error = _refused(ValidationError, suggestions.suggest, world.member, post, users=[world.partner.id],
                      message="m" * 501)
     assert "message" in error.fields
 
@@ -235,13 +235,13 @@ def test_a_suggestion_message_over_500_characters(world):
                                                (None, 1)])
 def test_a_bad_suggestion_item_is_refused(world, kind, item_id):
     _publish(world.member, world.spaces["public"])
-    _refused((ValidationError, NotFound), service.get_item, world.member, kind, item_id)
+    _refused((ValidationError, NotFound), suggestions.get_item, world.member, kind, item_id)
 
 
 @pytest.mark.parametrize(("target", "key"), [("tag", ""), ("tag", ["a", "b"]), ("tag", "t" * 60), ("person", "3"),
                                              ("document", 999_999), ("planet", 1)])
 def test_a_bad_follow_is_refused(world, target, key):
-    _refused((ValidationError, NotFound), service.follow, world.member, target, key)
+    _refused((ValidationError, NotFound), follows.follow, world.member, target, key)
 
 
 # --- Streams ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from rse.extensions import db
-from rse.feeds import markdown, service
+from rse.feeds import comments, markdown, service
 
 # From the OWASP XSS filter evasion cheat sheet and the usual Markdown tricks.
 PAYLOADS = [
@@ -133,11 +133,11 @@ def test_render_leaves_no_executable_markup(payload):
 def test_bodies_and_comments_are_stored_safe(world, payload):
     post = service.publish(world.member, world.spaces["public"], {"kind": "announcement", "title": payload,
                                                                   "body": payload, "tags": ["<b>onclick</b>"]})
-    comment = service.add_comment(world.member, post, payload)
+    comment = comments.add_comment(world.member, post, payload)
     db.session.commit()
     assert problems(post.body_html) == []
     assert problems(comment.body_html) == []
-    service.edit_comment(world.member, comment, payload + "\n\n" + payload)
+    comments.edit_comment(world.member, comment, payload + "\n\n" + payload)
     service.update_publication(world.member, post, {"body": "Avant\n\n" + payload})
     db.session.commit()
     assert problems(comment.body_html) == [] and problems(post.body_html) == []

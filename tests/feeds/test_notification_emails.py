@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from rse.extensions import db
-from rse.feeds import notifications, service
+from rse.feeds import comments, notifications, service, suggestions
 from rse.feeds.models import Notification
 
 BASE = "http://maillage.test"
@@ -51,7 +51,7 @@ def _handle(user) -> str:
 def test_a_suggestion_to_a_person_sends_one_email_with_both_parts(world, delivered):
     post = _publish(world.animator, world.spaces["public"], "Calendrier des formations", kind="announcement",
                     title="Calendrier des formations")
-    service.suggest(world.member, post, users=[world.outsider.id], message="La session de mai est ouverte")
+    suggestions.suggest(world.member, post, users=[world.outsider.id], message="La session de mai est ouverte")
     db.session.commit()
     [mail] = delivered()
     assert mail["To"] == world.outsider.email
@@ -69,7 +69,7 @@ def test_a_suggestion_to_a_person_sends_one_email_with_both_parts(world, deliver
 
 def test_a_suggestion_to_a_community_emails_each_member_who_may_read(world, outbox):
     post = _publish(world.animator, world.spaces["private"], "Astreintes de juillet")
-    service.suggest(world.member, post, communities=[world.spaces["private"].id])
+    suggestions.suggest(world.member, post, communities=[world.spaces["private"].id])
     db.session.commit()
     # The sender hears nothing; the deactivated and expired members neither.
     assert sorted(m["To"] for m in outbox()) == sorted([world.animator.email, world.partner.email])
@@ -99,7 +99,7 @@ def test_a_mention_of_someone_who_may_not_read_gives_nothing_at_all(world, deliv
 
 def test_a_mention_in_a_comment_names_the_comment(world, outbox):
     post = _publish(world.member, world.spaces["public"], "Planning du bloc")
-    comment = service.add_comment(world.animator, post, f"@{_handle(world.partner)} peux-tu confirmer ?")
+    comment = comments.add_comment(world.animator, post, f"@{_handle(world.partner)} peux-tu confirmer ?")
     db.session.commit()
     [mail] = outbox()
     assert mail["To"] == world.partner.email
@@ -112,7 +112,7 @@ def test_a_mention_in_a_comment_names_the_comment(world, outbox):
 def test_never_keeps_the_notification_but_sends_no_email(world, outbox):
     notifications.set_preferences(world.outsider, {"suggestion": "never"})
     post = _publish(world.animator, world.spaces["public"], "Note de service")
-    service.suggest(world.member, post, users=[world.outsider.id])
+    suggestions.suggest(world.member, post, users=[world.outsider.id])
     db.session.commit()
     [notice] = _notices(world.outsider, "suggestion")
     assert notice.emailed_at is None and outbox() == []
@@ -131,7 +131,7 @@ def test_immediate_comments_and_answers_are_emailed_with_their_own_heading(world
     db.session.commit()
     question = _publish(world.member, world.spaces["public"], "Où trouver le formulaire ?", kind="question",
                         title="Où trouver le formulaire ?")
-    comment = service.add_comment(world.animator, question, "Dans l'intranet, rubrique RH.")
+    comment = comments.add_comment(world.animator, question, "Dans l'intranet, rubrique RH.")
     db.session.commit()
     [mail] = outbox()
     assert mail["Subject"] == "Nouveau commentaire de Animatrice : Où trouver le formulaire ?"
@@ -156,7 +156,7 @@ def test_a_sensitive_communitys_email_carries_no_message_and_no_excerpt(app, wor
                                  members=[(world.member, "member")])
     post = _publish(world.animator, sensitive, "Antécédents du patient de la chambre 12", kind="announcement",
                     title="Revue de dossier")
-    service.suggest(world.animator, post, users=[world.member.id], message="Diagnostic à confirmer")
+    suggestions.suggest(world.animator, post, users=[world.member.id], message="Diagnostic à confirmer")
     db.session.commit()
     [mail] = outbox()
     text, html = _parts(mail)
@@ -171,7 +171,7 @@ def test_an_ordinary_community_carries_the_excerpt_only_when_enabled(app, world,
     app.config["MAIL_EXCERPTS"] = excerpts
     post = _publish(world.animator, world.spaces["public"], "Le **planning** des gardes de mars est en ligne",
                     kind="announcement", title="Gardes de mars")
-    service.suggest(world.animator, post, users=[world.member.id], message="Vérifie tes dates")
+    suggestions.suggest(world.animator, post, users=[world.member.id], message="Vérifie tes dates")
     db.session.commit()
     [mail] = outbox()
     text, html = _parts(mail)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from rse.communities import service as communities
 from rse.extensions import db
-from rse.feeds import notifications, service
+from rse.feeds import comments, notifications, service, suggestions
 from rse.feeds.models import Notification, NotificationPreference, Suggestion
 from tests.test_permissions import ACTORS, GONE, LOGIN, _web_client, expect
 
@@ -22,7 +22,7 @@ def _publish(author, community, body="Bonjour", **data):
 
 
 def _suggest(actor, item, **kwargs):
-    suggestion = service.suggest(actor, item, **kwargs)
+    suggestion = suggestions.suggest(actor, item, **kwargs)
     db.session.commit()
     return suggestion
 
@@ -83,7 +83,7 @@ def test_the_list_says_who_did_what_newest_first(world, login):
     db.session.commit()
     _suggest(world.animator, wiki, users=[world.member.id], message="À relire avant jeudi")
     own = _publish(world.member, private, "Ma question du jour")
-    service.add_comment(world.animator, own, "Voici un premier élément de réponse")
+    comments.add_comment(world.animator, own, "Voici un premier élément de réponse")
     db.session.commit()
 
     page = _text(login(world.member).get("/notifications"))
@@ -102,7 +102,7 @@ def test_the_list_says_who_did_what_newest_first(world, login):
 
 def test_opening_a_notification_marks_it_read_and_goes_to_the_item(world, login):
     post = _publish(world.member, world.spaces["public"], "Qui a la clé du local ?")
-    comment = service.add_comment(world.animator, post, "Moi")
+    comment = comments.add_comment(world.animator, post, "Moi")
     db.session.commit()
     row = db.session.scalars(select(Notification).where(Notification.user_id == world.member.id)).one()
     client = login(world.member)

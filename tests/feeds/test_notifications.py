@@ -8,7 +8,7 @@ from sqlalchemy import select
 from rse.dbtypes import utcnow
 from rse.errors import NotFound, ValidationError
 from rse.extensions import db
-from rse.feeds import notifications, service
+from rse.feeds import comments, notifications, service, suggestions
 from rse.feeds.models import Notification
 
 
@@ -84,7 +84,7 @@ def test_an_underscore_in_a_handle_is_not_a_wildcard(world, marie, create_user):
 
 def test_a_mention_in_a_comment(world, marie):
     post = _publish(world.animator, world.spaces["private"], "Question d'organisation")
-    comment = service.add_comment(world.member, post, "Je pense que @marie.dupont sait")
+    comment = comments.add_comment(world.member, post, "Je pense que @marie.dupont sait")
     db.session.commit()
     assert [(r.comment_id, r.publication_id) for r in _rows(marie, "mention")] == [(comment.id, post.id)]
     # The author hears of the comment; the mentioned person only once, of the mention.
@@ -168,10 +168,10 @@ def test_a_deleted_item_hides_its_notifications(world, marie):
 
 def test_a_deleted_comment_hides_its_notification(world, marie):
     post = _publish(world.animator, world.spaces["private"], "Sujet")
-    comment = service.add_comment(world.member, post, "Avis de @marie.dupont ?")
+    comment = comments.add_comment(world.member, post, "Avis de @marie.dupont ?")
     db.session.commit()
     assert notifications.unread_count(marie) == 1
-    service.delete_comment(world.member, comment)
+    comments.delete_comment(world.member, comment)
     db.session.commit()
     assert notifications.unread_count(marie) == 0
 
@@ -180,7 +180,7 @@ def test_a_trashed_document_hides_its_notifications(world, create_document):
     from rse.documents import service as documents
 
     document = create_document(world.spaces["private"], world.animator)
-    service.add_comment(world.member, document, "Relu")
+    comments.add_comment(world.member, document, "Relu")
     db.session.commit()
     assert notifications.unread_count(world.animator) == 1
     documents.trash_document(world.animator, document)
@@ -218,11 +218,11 @@ def test_email_preference_is_respected(world, marie, outbox, mode, emailed):
 
 def test_a_comment_is_emailed_at_once_only_when_asked(world, outbox):
     post = _publish(world.animator, world.spaces["private"], "Sujet")
-    service.add_comment(world.member, post, "Premier avis")
+    comments.add_comment(world.member, post, "Premier avis")
     db.session.commit()
     assert outbox() == []  # comments go to the digest by default
     notifications.set_preferences(world.animator, {"comment": "immediate"})
-    service.add_comment(world.member, post, "Second avis")
+    comments.add_comment(world.member, post, "Second avis")
     db.session.commit()
     assert [m["To"] for m in outbox()] == [world.animator.email]
 
@@ -232,7 +232,7 @@ def test_the_email_of_a_sensitive_community_carries_no_content(app, world, creat
     sensitive = create_community(world.animator, visibility="private", name="Dossiers patients", sensitive=True,
                                  members=[(world.member, "member")])
     post = _publish(world.animator, sensitive, "Contenu confidentiel du dossier")
-    service.suggest(world.animator, post, users=[world.member.id], message="Message confidentiel")
+    suggestions.suggest(world.animator, post, users=[world.member.id], message="Message confidentiel")
     db.session.commit()
     [mail] = outbox()
     everything = mail["Subject"] + mail.get_body(("plain",)).get_content() + mail.get_body(("html",)).get_content()
@@ -242,7 +242,7 @@ def test_the_email_of_a_sensitive_community_carries_no_content(app, world, creat
 
 def test_the_email_of_an_ordinary_community_carries_the_message(app, world, outbox):
     post = _publish(world.animator, world.spaces["private"], "Menu de la semaine")
-    service.suggest(world.animator, post, users=[world.member.id], message="Regarde le jeudi")
+    suggestions.suggest(world.animator, post, users=[world.member.id], message="Regarde le jeudi")
     db.session.commit()
     [mail] = outbox()
     assert "Menu de la semaine" not in mail["Subject"]  # excerpts off: a post's text stays on the site
@@ -253,7 +253,7 @@ def test_the_email_of_an_ordinary_community_carries_the_message(app, world, outb
 def test_with_excerpts_on_an_untitled_post_is_named_by_its_text(app, world, outbox):
     app.config["MAIL_EXCERPTS"] = True
     post = _publish(world.animator, world.spaces["private"], "Menu de la semaine")
-    service.suggest(world.animator, post, users=[world.member.id], message="Regarde le jeudi")
+    suggestions.suggest(world.animator, post, users=[world.member.id], message="Regarde le jeudi")
     db.session.commit()
     [mail] = outbox()
     assert "Menu de la semaine" in mail["Subject"]

@@ -12,7 +12,7 @@ from html import unescape
 
 import pytest
 
-from rse.feeds import service
+from rse.feeds import comments, service, suggestions
 from tests.test_permissions import ACTORS, LOGIN, _ids, _web_client, expect
 
 FEED_ACTORS = ("animator", *ACTORS)
@@ -48,8 +48,8 @@ def items(world, create_document, db):
         made[f"question_{visibility}"] = question.id
         made[f"wiki_{visibility}"] = wiki.id
         made[f"doomed_{visibility}"] = doomed.id
-        made[f"comment_{visibility}"] = service.add_comment(world.member, post, "Vu").id
-        made[f"answer_{visibility}"] = service.add_comment(world.member, question, "Réponse").id
+        made[f"comment_{visibility}"] = comments.add_comment(world.member, post, "Vu").id
+        made[f"answer_{visibility}"] = comments.add_comment(world.member, question, "Réponse").id
     db.session.commit()
     for visibility, community in world.spaces.items():
         made[f"doc_{visibility}"] = create_document(community, world.animator, title=f"Doc {visibility}").id
@@ -178,7 +178,7 @@ def test_partner_never_sees_an_item_of_a_community_they_are_not_in(world, login,
     service.publish(world.member, world.spaces["private"], {"kind": "post", "body": "Visible du partenaire",
                                                             "tags": ["Partagé"]})
     service.pin(world.admin, hidden, home=True)
-    service.suggest(world.admin, hidden, everyone=True, message="Pour tous")
+    suggestions.suggest(world.admin, hidden, everyone=True, message="Pour tous")
     db.session.commit()
 
     client = login(world.partner)

@@ -11,7 +11,7 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from rse.documents import service as documents
-from rse.feeds import service
+from rse.feeds import service, suggestions
 from rse.feeds.models import Activity, Comment, Follow, Like, Pin, Publication, SameQuestion, WikiVersion
 from rse.uploads import HashingSpool
 
@@ -427,8 +427,8 @@ def test_community_person_and_tag_streams_with_follows(world, login, db):
 def test_suggestions_and_documents_show_in_the_home_stream(world, login, create_document, app, db):
     public, private = world.spaces["public"], world.spaces["private"]
     post = _publish(db, world.animator, public, body="Marché des gants attribué")
-    service.suggest(world.animator, post, users=[world.outsider.id], message="Pour information")
-    service.suggest(world.animator, post, communities=[private.id], message="À relayer")
+    suggestions.suggest(world.animator, post, users=[world.outsider.id], message="Pour information")
+    suggestions.suggest(world.animator, post, communities=[private.id], message="À relayer")
     db.session.commit()
     document = create_document(private, world.animator, title="Compte rendu CPOM")
     spool = HashingSpool(app.config["UPLOAD_TMP"], app.config["MAX_UPLOAD_BYTES"])

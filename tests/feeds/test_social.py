@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from rse.dbtypes import utcnow
 from rse.errors import Conflict, PermissionDenied, ValidationError
 from rse.extensions import db
-from rse.feeds import notifications, service, streams
+from rse.feeds import comments, follows, notifications, service, streams
 from rse.feeds.models import Comment, Follow, Like, Notification, Pin, Publication, SameQuestion
 
 from ..documents.samples import pdf_bytes
@@ -27,7 +27,7 @@ def _question(author, community, title="Où est le protocole ?"):
 
 
 def _comment(author, target, body="Réponse"):
-    comment = service.add_comment(author, target, body)
+    comment = comments.add_comment(author, target, body)
     db.session.commit()
     return comment
 
@@ -59,8 +59,8 @@ def test_comment_on_a_publication_updates_the_counter(world):
     first = _comment(world.member, post, "Merci !")
     second = _comment(world.partner, post, "Bien reçu")
     assert db.session.get(Publication, post.id).comment_count == 2
-    assert [c.id for c in service.list_comments(world.animator, post)] == [first.id, second.id]
-    assert service.comment_target(first).id == post.id
+    assert [c.id for c in comments.list_comments(world.animator, post)] == [first.id, second.id]
+    assert comments.comment_target(first).id == post.id
     assert "Merci" in first.body_html
 
 
@@ -68,7 +68,7 @@ def test_comment_on_a_document(world, create_document):
     document = create_document(world.spaces["private"], world.animator)
     comment = _comment(world.member, document, "Version validée ?")
     assert (comment.document_id, comment.publication_id) == (document.id, None)
-    assert [c.id for c in service.list_comments(world.partner, document)] == [comment.id]
+    assert [c.id for c in comments.list_comments(world.partner, document)] == [comment.id]
     assert [n.document_id for n in _notified(world.animator, "comment")] == [document.id]
 
 
@@ -83,38 +83,38 @@ def test_the_author_of_the_item_hears_of_a_comment(world):
 
 def test_a_non_member_may_not_comment_and_a_stranger_does_not_see(world):
     post = _publish(world.animator, world.spaces["public"])
-    assert not _refused(PermissionDenied, service.add_comment, world.outsider, post, "Hors espace").hidden
-    assert _refused(PermissionDenied, service.add_comment, world.stranger, post, "Hors espace").hidden
+    assert not _refused(PermissionDenied, comments.add_comment, world.outsider, post, "Hors espace").hidden
+    assert _refused(PermissionDenied, comments.add_comment, world.stranger, post, "Hors espace").hidden
     assert _count(Comment) == 0
 
 
 def test_only_its_author_edits_a_comment(world):
     post = _publish(world.animator, world.spaces["public"])
     comment = _comment(world.member, post, "Première version")
-    service.edit_comment(world.member, comment, "Version corrigée")
+    comments.edit_comment(world.member, comment, "Version corrigée")
     db.session.commit()
     assert db.session.get(Comment, comment.id).body == "Version corrigée"
     assert comment.updated_at is not None
     for who in (world.animator, world.admin, world.partner):
-        assert not _refused(PermissionDenied, service.edit_comment, who, comment, "Réécrit").hidden
+        assert not _refused(PermissionDenied, comments.edit_comment, who, comment, "Réécrit").hidden
     assert db.session.get(Comment, comment.id).body == "Version corrigée"
 
 
 def test_the_author_deletes_their_comment(world):
     post = _publish(world.animator, world.spaces["public"])
     comment = _comment(world.member, post)
-    service.delete_comment(world.member, comment)
+    comments.delete_comment(world.member, comment)
     db.session.commit()
     assert db.session.get(Publication, post.id).comment_count == 0
-    assert service.list_comments(world.member, post) == []
-    assert _refused(PermissionDenied, service.get_comment, world.member, comment.id).hidden
+    assert comments.list_comments(world.member, post) == []
+    assert _refused(PermissionDenied, comments.get_comment, world.member, comment.id).hidden
 
 
 @pytest.mark.parametrize("moderator", ["animator", "admin"])
 def test_animators_and_admins_moderate_comments(world, moderator):
     post = _publish(world.member, world.spaces["public"])
     comment = _comment(world.partner, post, "Hors sujet")
-    service.delete_comment(getattr(world, moderator), comment)
+    comments.delete_comment(getattr(world, moderator), comment)
     db.session.commit()
     assert db.session.get(Comment, comment.id).deleted_by_id == getattr(world, moderator).id
     assert db.session.get(Publication, post.id).comment_count == 0
@@ -123,7 +123,7 @@ def test_animators_and_admins_moderate_comments(world, moderator):
 def test_a_member_may_not_delete_another_members_comment(world):
     post = _publish(world.member, world.spaces["public"])
     comment = _comment(world.partner, post)
-    assert not _refused(PermissionDenied, service.delete_comment, world.member, comment).hidden
+    assert not _refused(PermissionDenied, comments.delete_comment, world.member, comment).hidden
     assert db.session.get(Comment, comment.id).deleted_at is None
     assert db.session.get(Publication, post.id).comment_count == 1
 
@@ -227,7 +227,7 @@ def test_the_asker_accepts_an_answer_which_is_then_listed_first(world):
     service.accept_answer(world.member, good)
     db.session.commit()
     assert db.session.get(Publication, question.id).accepted_comment_id == good.id
-    assert [c.id for c in service.list_comments(world.partner, question)] == [good.id, early.id, late.id]
+    assert [c.id for c in comments.list_comments(world.partner, question)] == [good.id, early.id, late.id]
     assert _refused(Conflict, service.accept_answer, world.member, good).code == "already_accepted"
 
 
@@ -281,7 +281,7 @@ def test_deleting_the_good_answer_reopens_the_question(world):
     good = _comment(world.animator, question)
     service.accept_answer(world.member, good)
     db.session.commit()
-    service.delete_comment(world.animator, good)
+    comments.delete_comment(world.animator, good)
     db.session.commit()
     assert db.session.get(Publication, question.id).accepted_comment_id is None
     assert [q.id for q in service.open_questions(world.member, world.spaces["public"])] == [question.id]
@@ -379,25 +379,25 @@ def test_unpinning_what_is_not_pinned_is_a_conflict(world):
 
 def test_follow_a_person_a_tag_and_a_document(world, create_document):
     document = create_document(world.spaces["public"], world.animator, title="Protocole")
-    service.follow(world.member, "person", world.animator.id)
-    service.follow(world.member, "tag", "Hygiène")
-    service.follow(world.member, "document", document.id)
-    service.follow(world.member, "tag", "HYGIENE")  # the same tag: kept once
+    follows.follow(world.member, "person", world.animator.id)
+    follows.follow(world.member, "tag", "Hygiène")
+    follows.follow(world.member, "document", document.id)
+    follows.follow(world.member, "tag", "HYGIENE")  # the same tag: kept once
     db.session.commit()
-    rows = [(f.target, f.key, f.label) for f in service.following(world.member)]
+    rows = [(f.target, f.key, f.label) for f in follows.following(world.member)]
     assert rows == [("person", str(world.animator.id), world.animator.name), ("tag", "hygiene", "Hygiène"),
                     ("document", str(document.id), "Protocole")]
-    assert service.is_following(world.member, "tag", "hygiène")
-    service.unfollow(world.member, "tag", "hygiene")
+    assert follows.is_following(world.member, "tag", "hygiène")
+    follows.unfollow(world.member, "tag", "hygiene")
     db.session.commit()
-    assert not service.is_following(world.member, "tag", "Hygiène")
+    assert not follows.is_following(world.member, "tag", "Hygiène")
     assert _count(Follow) == 2
 
 
 def test_follow_refuses_oneself_and_who_one_may_not_see(world):
-    assert _refused(ValidationError, service.follow, world.member, "person", world.member.id).code == "follow_self"
-    assert _refused(PermissionDenied, service.follow, world.partner, "person", world.outsider.id).hidden
-    assert "target" in _refused(ValidationError, service.follow, world.member, "planet", 1).fields
+    assert _refused(ValidationError, follows.follow, world.member, "person", world.member.id).code == "follow_self"
+    assert _refused(PermissionDenied, follows.follow, world.partner, "person", world.outsider.id).hidden
+    assert "target" in _refused(ValidationError, follows.follow, world.member, "planet", 1).fields
     assert _count(Follow) == 0
 
 
@@ -406,8 +406,8 @@ def test_a_new_document_version_notifies_its_followers(app, world, create_docume
     from rse.uploads import HashingSpool
 
     document = create_document(world.spaces["public"], world.animator)
-    service.follow(world.member, "document", document.id)
-    service.follow(world.outsider, "document", document.id)
+    follows.follow(world.member, "document", document.id)
+    follows.follow(world.outsider, "document", document.id)
     db.session.commit()
     spool = HashingSpool(app.config["UPLOAD_TMP"], app.config["MAX_UPLOAD_BYTES"])
     try:
@@ -423,8 +423,8 @@ def test_a_new_document_version_notifies_its_followers(app, world, create_docume
 
 
 def test_a_followed_persons_publication_notifies_followers_who_may_read_it(world):
-    service.follow(world.member, "person", world.animator.id)
-    service.follow(world.outsider, "person", world.animator.id)
+    follows.follow(world.member, "person", world.animator.id)
+    follows.follow(world.outsider, "person", world.animator.id)
     db.session.commit()
     private = _publish(world.animator, world.spaces["private"], body="Réservé aux membres")
     assert [n.publication_id for n in _notified(world.member, "followed")] == [private.id]
@@ -435,7 +435,7 @@ def test_a_followed_persons_publication_notifies_followers_who_may_read_it(world
 
 
 def test_a_followed_tag_notifies_followers(world):
-    service.follow(world.partner, "tag", "hygiene")
+    follows.follow(world.partner, "tag", "hygiene")
     db.session.commit()
     tagged = _publish(world.member, world.spaces["secret"], body="Rappel", tags=["Hygiène"])
     _publish(world.member, world.spaces["secret"], body="Autre sujet", tags=["Cantine"])
@@ -447,14 +447,14 @@ def test_one_stops_following_what_one_can_no_longer_see(world, create_document):
     from rse.documents import service as documents
 
     document = create_document(world.spaces["secret"], world.animator)
-    service.follow(world.partner, "person", world.member.id)
-    service.follow(world.partner, "document", document.id)
+    follows.follow(world.partner, "person", world.member.id)
+    follows.follow(world.partner, "document", document.id)
     db.session.commit()
     documents.trash_document(world.animator, document)
     for visibility in ("public", "private", "secret"):
         communities.leave(world.partner, world.spaces[visibility])
     db.session.commit()
-    service.unfollow(world.partner, "person", world.member.id)
-    service.unfollow(world.partner, "document", document.id)
+    follows.unfollow(world.partner, "person", world.member.id)
+    follows.unfollow(world.partner, "document", document.id)
     db.session.commit()
-    assert service.following(world.partner) == []
+    assert follows.following(world.partner) == []

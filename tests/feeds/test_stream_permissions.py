@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from rse.errors import DomainError, PermissionDenied, ValidationError
 from rse.extensions import db
-from rse.feeds import notifications, service, streams
+from rse.feeds import comments, notifications, service, streams, suggestions
 from rse.feeds.models import Notification
 
 
@@ -58,7 +58,7 @@ def test_a_partner_never_sees_an_item_of_a_community_they_are_not_in(world, outs
 def test_a_partner_is_not_mentioned_in_a_comment_they_may_not_read(world, outside):
     _community, post = outside
     handle = world.partner.email.split("@")[0]
-    comment = service.add_comment(world.member, post, f"@{handle} regardez")
+    comment = comments.add_comment(world.member, post, f"@{handle} regardez")
     db.session.commit()
     assert comment.mentions == {}
     assert db.session.scalars(select(Notification).where(Notification.user_id == world.partner.id)).all() == []
@@ -67,7 +67,7 @@ def test_a_partner_is_not_mentioned_in_a_comment_they_may_not_read(world, outsid
 def test_suggesting_to_a_partner_who_may_not_read_is_refused(world, outside):
     _community, post = outside
     with pytest.raises(ValidationError) as error:
-        service.suggest(world.member, post, users=[world.partner.id])
+        suggestions.suggest(world.member, post, users=[world.partner.id])
     db.session.rollback()
     assert error.value.code == "recipient_cannot_read"
     assert _seen(world.partner, streams.home) == []
@@ -169,7 +169,7 @@ def test_a_suggestion_of_an_item_one_can_no_longer_read_leaves_the_home(world):
     from rse.communities import service as communities
 
     post = _publish(world.animator, world.spaces["private"], "Réservé")
-    service.suggest(world.member, post, users=[world.partner.id], message="Regarde")
+    suggestions.suggest(world.member, post, users=[world.partner.id], message="Regarde")
     db.session.commit()
     suggested = [i for i in streams.home(world.partner).items if i.activity.verb == "suggested"]
     assert [i.item.id for i in suggested] == [post.id]
@@ -181,7 +181,7 @@ def test_a_suggestion_of_an_item_one_can_no_longer_read_leaves_the_home(world):
 
 def test_a_suggestion_of_a_deleted_item_leaves_the_home(world):
     post = _publish(world.animator, world.spaces["public"], "Bientôt supprimé")
-    service.suggest(world.member, post, users=[world.outsider.id])
+    suggestions.suggest(world.member, post, users=[world.outsider.id])
     db.session.commit()
     assert _seen(world.outsider, streams.home) == [post.id]
     service.delete_publication(world.animator, post)
@@ -194,7 +194,7 @@ def test_a_suggestion_to_a_community_reaches_a_partner_only_when_they_may_read_i
     target = create_community(world.animator, visibility="private", name="Cellule qualité",
                               members=[(world.partner, "member")])
     readable = _publish(world.animator, world.spaces["public"], "Lisible par le partenaire")
-    service.suggest(world.animator, readable, communities=[target.id])
+    suggestions.suggest(world.animator, readable, communities=[target.id])
     db.session.commit()
     assert readable.id in _seen(world.partner, streams.community, target)
     assert readable.id in _seen(world.partner, streams.home)

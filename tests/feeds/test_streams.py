@@ -6,7 +6,7 @@ import pytest
 
 from rse.errors import BadRequest, ValidationError
 from rse.extensions import db
-from rse.feeds import service, streams
+from rse.feeds import service, streams, suggestions
 
 
 def _publish(author, community, body="Bonjour", kind="post", **data):
@@ -98,7 +98,7 @@ def _many_suggestions_to(world, person, count, **data):
     made = []
     for i in range(count):
         post = _publish(world.animator, world.spaces["public"], f"Suggestion {i}", **data)
-        service.suggest(world.member, post, users=[person.id])
+        suggestions.suggest(world.member, post, users=[person.id])
         made.append(post)
     db.session.commit()
     return made
@@ -106,7 +106,7 @@ def _many_suggestions_to(world, person, count, **data):
 
 def test_an_old_suggestion_of_a_kind_is_found_past_many_newer_ones(world):
     question = _publish(world.animator, world.spaces["public"], kind="question", title="Ancienne question", body="")
-    service.suggest(world.member, question, users=[world.outsider.id])
+    suggestions.suggest(world.member, question, users=[world.outsider.id])
     db.session.commit()
     _many_suggestions_to(world, world.outsider, 45)
     assert _ids(streams.home(world.outsider, kind="question")) == [question.id]

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from rse.audit.models import AuditEntry
 from rse.errors import PermissionDenied, ValidationError
 from rse.extensions import db
-from rse.feeds import service, streams
+from rse.feeds import service, streams, suggestions
 from rse.feeds.models import Activity, Delivery, Notification, Suggestion
 from rse.mail.models import OutboundEmail
 
@@ -29,14 +29,14 @@ def _refused(error_type, item, actor, **kwargs):
     """A refused suggestion: the error, after checking that nothing at all was written."""
     before = _counts()
     with pytest.raises(error_type) as error:
-        service.suggest(actor, item, **kwargs)
+        suggestions.suggest(actor, item, **kwargs)
     db.session.rollback()
     assert _counts() == before
     return error.value
 
 
 def _suggest(actor, item, **kwargs):
-    suggestion = service.suggest(actor, item, **kwargs)
+    suggestion = suggestions.suggest(actor, item, **kwargs)
     db.session.commit()
     return suggestion
 

@@ -1,0 +1,102 @@
+"""Comments on publications and documents: write, edit one's own, delete one's own or moderate;
+@mentions notify those who may read; a question's good answer is listed first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from rse import audit, permissions
+from rse.accounts.models import User
+from rse.dbtypes import utcnow
+from rse.documents.models import Document
+from rse.errors import NotFound
+from rse.extensions import db
+from rse.validation import clean_text
+
+from . import notifications
+from .models import Comment, Publication
+from .service import render_with_mentions, resolve_mentions
+
+COMMENT_MAX = 10_000
+
+
+def _commentable(actor: User, target: Publication | Document) -> None:
+    if isinstance(target, Document):
+        permissions.require(actor, "read", target)
+        permissions.require(actor, "comment", target.community)
+    else:
+        permissions.require(actor, "comment", target)
+
+
+def list_comments(actor: User, target: Publication | Document) -> list[Comment]:
+    permissions.require(actor, "read", target)
+    column = Comment.document_id if isinstance(target, Document) else Comment.publication_id
+    comments = list(db.session.scalars(select(Comment).where(
+        column == target.id, Comment.deleted_at.is_(None)).order_by(Comment.id)))
+    accepted = getattr(target, "accepted_comment_id", None)
+    if accepted:  # an answered question shows its good answer first
+        comments.sort(key=lambda c: c.id != accepted)
+    return comments
+
+
+def add_comment(actor: User, target: Publication | Document, body: Any) -> Comment:
+    _commentable(actor, target)
+    text = clean_text(body, "body", max_length=COMMENT_MAX, required=True, multiline=True)
+    comment = Comment(author_id=actor.id, body=text)
+    if isinstance(target, Document):
+        comment.document_id = target.id
+    else:
+        comment.publication_id = target.id
+        target.comment_count = Publication.comment_count + 1
+    comment.mentions = resolve_mentions(text, lambda u: permissions.can(u, "read", target))
+    comment.body_html = render_with_mentions(text, comment.mentions)
+    db.session.add(comment)
+    db.session.flush()
+    audit.record("comment.create", actor=actor, target=comment,
+                 details={"on": type(target).__name__.lower(), "id": target.id})
+    notifications.commented(actor, target, comment)
+    return comment
+
+
+def get_comment(actor: User, comment_id: Any, action: str = "read") -> Comment:
+    comment = db.session.get(Comment, comment_id) if isinstance(comment_id, int) else None
+    if comment is None:
+        raise NotFound()
+    permissions.require(actor, action, comment)
+    return comment
+
+
+def comment_target(comment: Comment) -> Publication | Document:
+    if comment.publication_id is not None:
+        return db.session.get(Publication, comment.publication_id)
+    return db.session.get(Document, comment.document_id)
+
+
+def edit_comment(actor: User, comment: Comment, body: Any) -> Comment:
+    permissions.require(actor, "edit", comment)
+    target = comment_target(comment)
+    text = clean_text(body, "body", max_length=COMMENT_MAX, required=True, multiline=True)
+    before = set(comment.mentions or {})
+    comment.body = text
+    comment.mentions = resolve_mentions(text, lambda u: permissions.can(u, "read", target))
+    comment.body_html = render_with_mentions(text, comment.mentions)
+    comment.updated_at = utcnow()
+    audit.record("comment.edit", actor=actor, target=comment)
+    fresh = [uid for handle, uid in comment.mentions.items() if handle not in before]
+    notifications.mentioned(actor, target, fresh, comment=comment)
+    return comment
+
+
+def delete_comment(actor: User, comment: Comment) -> None:
+    permissions.require(actor, "delete", comment)
+    comment.deleted_at = utcnow()
+    comment.deleted_by_id = actor.id
+    if comment.publication_id is not None:
+        publication = db.session.get(Publication, comment.publication_id)
+        publication.comment_count = Publication.comment_count - 1
+        if publication.accepted_comment_id == comment.id:
+            publication.accepted_comment_id = None
+    audit.record("comment.delete", actor=actor, target=comment,
+                 details={"author_id": comment.author_id, "moderated": comment.author_id != actor.id})

@@ -1,0 +1,75 @@
+"""Follows: a person, a tag or a document; what they do or become reaches the follower as a
+notification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, select
+
+from rse import permissions
+from rse.accounts.models import User
+from rse.documents.models import Document
+from rse.errors import NotFound, ValidationError
+from rse.extensions import db
+from rse.tags import clean_tags, fold
+
+from .models import Follow, FollowTarget
+
+
+def follow(actor: User, target: str, key: Any) -> Follow:
+    target, key, label = _follow_key(actor, target, key)
+    existing = db.session.scalar(select(Follow).where(
+        Follow.user_id == actor.id, Follow.target == target, Follow.key == key))
+    if existing is not None:
+        return existing
+    row = Follow(user_id=actor.id, target=target, key=key, label=label)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def unfollow(actor: User, target: str, key: Any) -> None:
+    if target in {FollowTarget.PERSON, FollowTarget.DOCUMENT} and isinstance(key, int) and not isinstance(key, bool):
+        key = str(key)  # no permission check: one stops following what one can no longer see
+    else:
+        target, key, _label = _follow_key(actor, target, key)
+    db.session.execute(delete(Follow).where(Follow.user_id == actor.id, Follow.target == target, Follow.key == key))
+
+
+def is_following(actor: User, target: str, key: Any) -> bool:
+    if target == FollowTarget.TAG:
+        tags = clean_tags([key]) if isinstance(key, str) else []
+        if len(tags) != 1:
+            return False
+        key = fold(tags[0])
+    return db.session.scalar(select(Follow.id).where(
+        Follow.user_id == actor.id, Follow.target == target, Follow.key == str(key))) is not None
+
+
+def _follow_key(actor: User, target: str, key: Any) -> tuple[str, str, str]:
+    if target == FollowTarget.PERSON:
+        person = db.session.get(User, key) if isinstance(key, int) else None
+        if person is None:
+            raise NotFound()
+        permissions.require(actor, "read", person)
+        if person.id == actor.id:
+            raise ValidationError(_("On ne se suit pas soi-même."), code="follow_self")
+        return target, str(person.id), person.name[:50]
+    if target == FollowTarget.DOCUMENT:
+        document = db.session.get(Document, key) if isinstance(key, int) else None
+        if document is None:
+            raise NotFound()
+        permissions.require(actor, "read", document)
+        return target, str(document.id), document.title[:50]
+    if target == FollowTarget.TAG:
+        tags = clean_tags([key] if isinstance(key, str) else key)
+        if len(tags) != 1:
+            raise ValidationError(fields={"tag": _("Un mot-clé est attendu.")})
+        return target, fold(tags[0]), tags[0]
+    raise ValidationError(fields={"target": _("Suivre une personne, un mot-clé ou un document.")})
+
+
+def following(actor: User) -> list[Follow]:
+    return list(db.session.scalars(select(Follow).where(Follow.user_id == actor.id).order_by(Follow.created_at)))

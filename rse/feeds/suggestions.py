@@ -1,0 +1,150 @@
+"""Suggestions ("Proposer à…"): an item suggested to people, communities or everyone, with a
+short message; refused when a recipient may not read the item; delivered to the home streams
+and notified at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from sqlalchemy import func, or_, select
+
+from rse import audit, permissions
+from rse.accounts.models import User
+from rse.communities.access import member_community_ids
+from rse.communities.models import Community, Membership
+from rse.dbtypes import utcnow
+from rse.documents.models import Document
+from rse.errors import PermissionDenied, ValidationError
+from rse.extensions import db
+from rse.validation import clean_text
+
+from . import notifications
+from .models import Delivery, Publication, Suggestion, Verb
+from .service import add_activity, get_publication
+
+MESSAGE_MAX = 500
+MAX_RECIPIENTS = 50
+
+
+def get_item(actor: User, kind: Any, item_id: Any) -> Publication | Document:
+    """A suggestable item: ("publication"|"document", id)."""
+    if kind == "document":
+        from rse.documents import service as documents
+
+        return documents.get_document(actor, item_id)
+    if kind == "publication":
+        return get_publication(actor, item_id)
+    raise ValidationError(fields={"item": _("Élément inconnu : publication ou document.")})
+
+
+def _ids(value: Any, field: str) -> list[int]:
+    if value in (None, ""):
+        return []
+    # Beyond 2**31 an id cannot exist, and PostgreSQL refuses to compare it with an integer column.
+    if not isinstance(value, list | tuple) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**31 for v in value):
+        raise ValidationError(fields={field: _("Une liste d'identifiants est attendue.")})
+    return list(dict.fromkeys(value))
+
+
+def suggest(actor: User, item: Publication | Document, *, users: Any = None, communities: Any = None,
+            everyone: bool = False, message: Any = "") -> Suggestion:
+    permissions.require(actor, "read", item)
+    user_ids, community_ids = _ids(users, "users"), _ids(communities, "communities")
+    text = clean_text(message, "message", max_length=MESSAGE_MAX, multiline=True)
+    if everyone and not actor.is_admin:
+        raise PermissionDenied(_("Seuls les administrateurs proposent à tout le monde."), code="everyone_admin_only")
+    if not (user_ids or community_ids or everyone):
+        raise ValidationError(fields={"users": _("Choisissez au moins une personne ou un espace.")},
+                              code="no_recipient")
+    if len(user_ids) + len(community_ids) > MAX_RECIPIENTS:
+        raise ValidationError(fields={"users": _("%(max)d destinataires au maximum.", max=MAX_RECIPIENTS)})
+    people = _suggestion_people(actor, item, user_ids)
+    spaces = _suggestion_communities(actor, item, community_ids)
+    if everyone:
+        _check_everyone_may_read(item)
+    suggestion = Suggestion(sender_id=actor.id, message=text, everyone=everyone,
+                            recipients={"users": user_ids, "communities": community_ids})
+    kind = _item_kind(item)
+    if isinstance(item, Document):
+        suggestion.document_id = item.id
+    else:
+        suggestion.publication_id = item.id
+    db.session.add(suggestion)
+    db.session.flush()
+    target = {"document_id": item.id} if isinstance(item, Document) else {"publication_id": item.id}
+    if people:
+        activity = add_activity(Verb.SUGGESTED, actor, kind=kind, suggestion_id=suggestion.id, **target)
+        for person in people:
+            db.session.add(Delivery(user_id=person.id, activity_id=activity.id))
+    for community in spaces:
+        add_activity(Verb.SUGGESTED, actor, kind=kind, community_id=community.id, suggestion_id=suggestion.id,
+                     **target)
+    if everyone:
+        add_activity(Verb.SUGGESTED, actor, kind=kind, everyone=True, suggestion_id=suggestion.id, **target)
+    recipients = {p.id: p for p in people}
+    if spaces:
+        for member in db.session.scalars(select(User).join(Membership, Membership.user_id == User.id).where(
+                Membership.community_id.in_([c.id for c in spaces]))):
+            recipients.setdefault(member.id, member)
+    if everyone:
+        recipients.update({u.id: u for u in db.session.scalars(select(User).where(User.deactivated_at.is_(None)))})
+    recipients.pop(actor.id, None)
+    audit.record("suggestion.create", actor=actor, target=item, details={
+        "users": user_ids, "communities": community_ids, "everyone": everyone})
+    notifications.suggested(actor, item, suggestion, recipients.values())
+    return suggestion
+
+
+def _item_kind(item: Publication | Document) -> str:
+    return "document" if isinstance(item, Document) else item.kind
+
+
+def _suggestion_people(actor: User, item, user_ids: list[int]) -> list[User]:
+    if not user_ids:
+        return []
+    people = {u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_(user_ids), permissions.readable(actor, User)))}
+    unknown = [uid for uid in user_ids if uid not in people]
+    if unknown:
+        raise ValidationError(fields={"users": _("Personne introuvable.")}, code="unknown_recipient")
+    blind = [p.name for p in people.values() if not p.is_active or not permissions.can(p, "read", item)]
+    if blind:
+        raise ValidationError(fields={"users": _("Ne peut pas lire cet élément : %(names)s.", names=", ".join(blind))},
+                              code="recipient_cannot_read")
+    return [people[uid] for uid in user_ids]
+
+
+def _suggestion_communities(actor: User, item, community_ids: list[int]) -> list[Community]:
+    if not community_ids:
+        return []
+    mine = set(db.session.scalars(member_community_ids(actor.id)))
+    spaces = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_(community_ids)))}
+    for cid in community_ids:
+        community = spaces.get(cid)
+        # A partner suggests only to their communities; staff to any community they may see.
+        if community is None or not permissions.can(actor, "view", community) or (
+                actor.is_partner and cid not in mine):
+            raise ValidationError(fields={"communities": _("Espace introuvable.")}, code="unknown_recipient")
+    for community in spaces.values():
+        # Deactivated and expired members receive nothing: only active ones must be able to read.
+        blind = db.session.scalar(select(func.count()).select_from(Membership).join(User).where(
+            Membership.community_id == community.id, User.deactivated_at.is_(None),
+            or_(User.expires_at.is_(None), User.expires_at > utcnow())).where(
+            ~notifications.readers_condition(item.community)))
+        if blind:
+            raise ValidationError(fields={"communities": ngettext(
+                "%(num)d membre de « %(name)s » ne peut pas lire cet élément.",
+                "%(num)d membres de « %(name)s » ne peuvent pas lire cet élément.",
+                blind, name=community.name)}, code="recipient_cannot_read")
+    return [spaces[cid] for cid in community_ids]
+
+
+def _check_everyone_may_read(item) -> None:
+    from rse.communities.models import Visibility
+
+    if item.community.visibility != Visibility.PUBLIC:
+        raise ValidationError(fields={"everyone": _(
+            "Seul un élément d'un espace public peut être proposé à tout le monde.")}, code="recipient_cannot_read")
