@@ -22,7 +22,8 @@ def init_app(app: Flask) -> None:
     from . import access, demo  # noqa: F401  (registers the rules for publications and comments)
     from .cli import register_cli
     from .notification_views import register_notification_slots  # (its routes join the blueprint)
-    from .views import bp, register_slots
+    from .stream_views import register_slots
+    from .views import bp
 
     signals.document_version_added.connect(_on_version_added)
     signals.document_changed.connect(_on_document_changed)
