@@ -300,22 +300,13 @@ def restore_wiki_version(actor: User, publication: Publication, number: Any) -> 
 # --- Likes and "same question" -------------------------------------------------------------------
 
 def like(actor: User, publication: Publication) -> None:
-    permissions.require(actor, "like", publication)
-    if db.session.get(Like, (publication.id, actor.id)) is not None:
-        raise Conflict(_("Vous aimez déjà cette publication."), code="already_liked")
-    db.session.add(Like(publication_id=publication.id, user_id=actor.id))
-    publication.like_count = Publication.like_count + 1
-    db.session.flush()
+    _press(actor, publication, "like", Like, "like_count",
+           already=(_("Vous aimez déjà cette publication."), "already_liked"))
 
 
 def unlike(actor: User, publication: Publication) -> None:
-    permissions.require(actor, "like", publication)
-    row = db.session.get(Like, (publication.id, actor.id))
-    if row is None:
-        raise Conflict(_("Vous n'aimiez pas cette publication."), code="not_liked")
-    db.session.delete(row)
-    publication.like_count = Publication.like_count - 1
-    db.session.flush()
+    _release(actor, publication, "like", Like, "like_count",
+             missing=(_("Vous n'aimiez pas cette publication."), "not_liked"))
 
 
 def likers(actor: User, publication: Publication) -> list[User]:
@@ -327,21 +318,32 @@ def likers(actor: User, publication: Publication) -> list[User]:
 
 
 def press_same_question(actor: User, publication: Publication) -> None:
-    permissions.require(actor, "same_question", publication)
-    if db.session.get(SameQuestion, (publication.id, actor.id)) is not None:
-        raise Conflict(_("Vous avez déjà signalé cette question."), code="already_pressed")
-    db.session.add(SameQuestion(publication_id=publication.id, user_id=actor.id))
-    publication.same_question_count = Publication.same_question_count + 1
-    db.session.flush()
+    _press(actor, publication, "same_question", SameQuestion, "same_question_count",
+           already=(_("Vous avez déjà signalé cette question."), "already_pressed"))
 
 
 def release_same_question(actor: User, publication: Publication) -> None:
-    permissions.require(actor, "same_question", publication)
-    row = db.session.get(SameQuestion, (publication.id, actor.id))
+    _release(actor, publication, "same_question", SameQuestion, "same_question_count",
+             missing=(_("Vous n'aviez pas signalé cette question."), "not_pressed"))
+
+
+def _press(actor, publication, action, model, counter, *, already) -> None:
+    """A person's mark on a publication (a like, a shared question), counted beside it."""
+    permissions.require(actor, action, publication)
+    if db.session.get(model, (publication.id, actor.id)) is not None:
+        raise Conflict(already[0], code=already[1])
+    db.session.add(model(publication_id=publication.id, user_id=actor.id))
+    setattr(publication, counter, getattr(Publication, counter) + 1)
+    db.session.flush()
+
+
+def _release(actor, publication, action, model, counter, *, missing) -> None:
+    permissions.require(actor, action, publication)
+    row = db.session.get(model, (publication.id, actor.id))
     if row is None:
-        raise Conflict(_("Vous n'aviez pas signalé cette question."), code="not_pressed")
+        raise Conflict(missing[0], code=missing[1])
     db.session.delete(row)
-    publication.same_question_count = Publication.same_question_count - 1
+    setattr(publication, counter, getattr(Publication, counter) - 1)
     db.session.flush()
 
 
