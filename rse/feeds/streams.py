@@ -154,10 +154,16 @@ def _home_scans(actor: User, before, kind, n) -> list:
 
 
 def _item_in(community_ids):
-    """SQL on Activity: its publication or document belongs to one of these communities."""
-    return or_(
-        Activity.publication_id.in_(select(Publication.id).where(Publication.community_id.in_(community_ids))),
-        Activity.document_id.in_(select(Document.id).where(Document.community_id.in_(community_ids))))
+    """SQL on Activity: its publication or document belongs to one of these communities.
+
+    Correlated (EXISTS on the row's own item), so it costs a lookup per candidate row instead
+    of listing every publication of every readable community first.
+    """
+    publication = select(Publication.id).where(
+        Publication.id == Activity.publication_id, Publication.community_id.in_(community_ids)).exists()
+    document = select(Document.id).where(
+        Document.id == Activity.document_id, Document.community_id.in_(community_ids)).exists()
+    return or_(publication, document)
 
 
 def _page(actor: User, scans_for, before: int | None, kind: str | None, limit: int,
