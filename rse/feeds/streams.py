@@ -143,7 +143,8 @@ def _community_scans(community_ids: list[int], before, kind, n) -> list:
         return []
     if db.session.get_bind().dialect.name != "postgresql":
         return [_scan(Activity.community_id == cid, before, kind, n) for cid in community_ids]
-    ids = func.unnest(bindparam("home_ids", community_ids, type_=ARRAY(Integer))).table_valued("cid").render_derived(name="home")
+    array = bindparam("home_ids", community_ids, type_=ARRAY(Integer))
+    ids = func.unnest(array).table_valued("cid").render_derived(name="home")
     per_community = _scan(Activity.community_id == ids.c.cid, before, kind, n).lateral()
     return [select(per_community.c.id).select_from(ids).join(per_community, true())]
 
