@@ -1,0 +1,171 @@
+"""The home page over HTTP: gunicorn (4 workers) on loopback serving a seeded database, a reader in
+40 communities logged in through the real login form, and wrk on "/" with that session cookie.
+
+Reuses the databases of benchmarks/feeds_streams.py (same --workdir and seed parameters).
+Prints requests/s and the latency percentiles wrk reports (p50, p99); the median of --repeat runs.
+wrk and the server share the machine's cores.
+
+    .venv/bin/python benchmarks/feeds_http.py --workdir ~/bench-feeds --size 2000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from feeds_streams import BACKENDS, PASSWORD, ROOT, Reader, prepare_all, stop_cluster  # noqa: E402
+
+from tests.services import free_port  # noqa: E402
+
+WORKERS = 4
+USER_AGENT = "maillage-benchmark"  # the same for the login and for wrk (Flask-Login ties the session to it)
+
+
+def wait_until_up(port: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("gunicorn did not answer /healthz")
+
+
+def request(port: int, method: str, path: str, *, cookie: str = "", body: dict | None = None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"User-Agent": USER_AGENT}
+    if cookie:
+        headers["Cookie"] = cookie
+    data = None
+    if body is not None:
+        data = urlencode(body)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    connection.request(method, path, body=data, headers=headers)
+    response = connection.getresponse()
+    return response, response.read().decode("utf-8", errors="replace")
+
+
+def session_cookie(response, current: str) -> str:
+    for header, value in response.getheaders():
+        if header.lower() == "set-cookie" and value.startswith("maillage_session="):
+            return value.split(";", 1)[0]
+    return current
+
+
+def log_in(port: int, email: str) -> str:
+    """The session cookie after the real login form (its CSRF token included)."""
+    response, page = request(port, "GET", "/connexion")
+    cookie = session_cookie(response, "")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page)
+    if token is None:
+        raise SystemExit("no CSRF token in the login form")
+    response, page = request(port, "POST", "/connexion", cookie=cookie,
+                             body={"csrf_token": token.group(1), "email": email, "password": PASSWORD})
+    if response.status != 302:
+        raise SystemExit(f"login refused ({response.status}): {page[:300]}")
+    return session_cookie(response, cookie)
+
+
+def to_ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(port: int, cookie: str, args) -> dict:
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
+               "-H", f"Cookie: {cookie}", "-H", f"User-Agent: {USER_AGENT}", f"http://127.0.0.1:{port}/"]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))}
+    for label in ("50%", "99%"):
+        found = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
+        result[label] = to_ms(*found.groups())
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    result["errors"] = int(errors.group(1)) if errors else 0
+    result["requests"] = int(re.search(r"(\d+) requests in", output).group(1))
+    return result
+
+
+def serve(database, port: int) -> subprocess.Popen:
+    env = database.env()
+    env["RSE_BASE_URL"] = f"http://127.0.0.1:{port}"
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    log = (database.instance / "gunicorn.log").open("ab")
+    process = subprocess.Popen([gunicorn, "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "rse:create_app()"],
+                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    return process
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--backends", default=",".join(BACKENDS), type=lambda v: v.split(","))
+    parser.add_argument("--size", type=int, default=2_000_000, help="activities of the seeded database")
+    parser.add_argument("--users", type=int, default=30_000)
+    parser.add_argument("--communities", type=int, default=1_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--duration", type=int, default=30, help="seconds per wrk run")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found (Debian package wrk)")
+    args.sizes = [args.size]
+
+    databases, cluster = prepare_all(args)
+    summary = []
+    try:
+        for database in databases:
+            email = Reader(database).email
+            port = free_port()
+            server = serve(database, port)
+            try:
+                wait_until_up(port)
+                cookie = log_in(port, email)
+                response, page = request(port, "GET", "/", cookie=cookie)
+                if response.status != 200 or 'class="home-stream"' not in page:
+                    raise SystemExit(f"the home page is not the stream ({response.status})")
+                cards = page.count('class="feed-card ')
+                print(f"{database.backend}: {email}, home page {len(page):,} bytes, {cards} cards", flush=True)
+                runs = []
+                for round_number in range(args.repeat):
+                    result = run_wrk(port, cookie, args)
+                    runs.append(result)
+                    print(f"  round {round_number + 1}: {result['rps']:.1f} req/s, p50 {result['50%']:.1f} ms, "
+                          f"p99 {result['99%']:.1f} ms, {result['requests']} requests, "
+                          f"{result['errors']} non-2xx", flush=True)
+                summary.append((database, runs))
+            finally:
+                server.send_signal(signal.SIGTERM)
+                server.wait(timeout=30)
+    finally:
+        if cluster is not None:
+            stop_cluster(cluster)
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, gunicorn {WORKERS} workers; "
+          f"median of {args.repeat} runs\n")
+    print("| database | activities | requests/s | p50 | p99 | non-2xx |")
+    print("|---|---|---|---|---|---|")
+    for database, runs in summary:
+        print(f"| {database.backend} | {database.activities:,} | {statistics.median(r['rps'] for r in runs):.1f} | "
+              f"{statistics.median(r['50%'] for r in runs):.1f} ms | {statistics.median(r['99%'] for r in runs):.1f} ms"
+              f" | {sum(r['errors'] for r in runs)} |")
+
+
+if __name__ == "__main__":
+    main()
