@@ -5,7 +5,7 @@ Reuses the databases of benchmarks/feeds_streams.py (same --workdir and seed par
 Prints requests/s and the latency percentiles wrk reports (p50, p99); the median of --repeat runs.
 wrk and the server share the machine's cores.
 
-    .venv/bin/python benchmarks/feeds_http.py --workdir ~/bench-feeds --size 2000000
+    .venv/bin/python benchmarks/feeds_http.py --workdir ~/maillage-bench --size 2000000
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ runs in its own app context with a fresh session, as a request does. Prints p50 
 and the ratio of the large size to the small one (a page costs the logarithm of the table:
 the ratio should stay close to 1). Target (issue 4): p95 < 30 ms at 2,000,000 activities.
 
-    .venv/bin/python benchmarks/feeds_streams.py --workdir ~/bench-feeds
-    .venv/bin/python benchmarks/feeds_streams.py --workdir ~/bench-feeds --explain   # query plans
+    .venv/bin/python benchmarks/feeds_streams.py --workdir ~/maillage-bench
+    .venv/bin/python benchmarks/feeds_streams.py --workdir ~/maillage-bench --explain   # query plans
 """
 
 from __future__ import annotations

@@ -173,13 +173,17 @@ def _email(row: Notification, user: User, actor, item, *, comment=None, suggesti
 # --- Reading ------------------------------------------------------------------------------------
 
 def _visible(actor):
-    """SQL on Notification: its item is still there and the actor may read it now."""
-    publication_ok = or_(Notification.publication_id.is_(None), Notification.publication_id.in_(
-        select(Publication.id).where(Publication.deleted_at.is_(None))))
-    document_ok = or_(Notification.document_id.is_(None), Notification.document_id.in_(
-        select(Document.id).where(Document.deleted_at.is_(None))))
-    comment_ok = or_(Notification.comment_id.is_(None), Notification.comment_id.in_(
-        select(Comment.id).where(Comment.deleted_at.is_(None))))
+    """SQL on Notification: its item is still there and the actor may read it now.
+
+    Correlated (EXISTS on the row's own item): an IN over every live publication listed
+    two million ids for each unread count.
+    """
+    publication_ok = or_(Notification.publication_id.is_(None), select(Publication.id).where(
+        Publication.id == Notification.publication_id, Publication.deleted_at.is_(None)).exists())
+    document_ok = or_(Notification.document_id.is_(None), select(Document.id).where(
+        Document.id == Notification.document_id, Document.deleted_at.is_(None)).exists())
+    comment_ok = or_(Notification.comment_id.is_(None), select(Comment.id).where(
+        Comment.id == Notification.comment_id, Comment.deleted_at.is_(None)).exists())
     readable = readable_community_ids(effective_actor(actor))  # a deactivated or expired account reads nothing
     return and_(Notification.user_id == actor.id, Notification.community_id.in_(readable),
                 publication_ok, document_ok, comment_ok)
