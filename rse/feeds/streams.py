@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Integer, bindparam, false, func, or_, select, true, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm.util import identity_key
 
 from rse import permissions
 from rse.accounts.models import User
@@ -234,10 +235,17 @@ def hydrate(actor: User, activity_ids: list[int]) -> list[StreamItem]:
     rows = [activities[i] for i in activity_ids if i in activities]
 
     def load(model, ids):
-        ids = {i for i in ids if i is not None}
-        if not ids:
-            return {}
-        return {obj.id: obj for obj in db.session.scalars(select(model).where(model.id.in_(ids)))}
+        """These rows by id; those already in the session (joined to a publication) are not read again."""
+        found, missing = {}, set()
+        for i in {i for i in ids if i is not None}:
+            obj = db.session.identity_map.get(identity_key(model, i))
+            if obj is None:
+                missing.add(i)
+            else:
+                found[i] = obj
+        if missing:
+            found.update((obj.id, obj) for obj in db.session.scalars(select(model).where(model.id.in_(missing))))
+        return found
 
     publications = load(Publication, (a.publication_id for a in rows))
     documents = load(Document, (a.document_id for a in rows))
@@ -271,13 +279,13 @@ def _pinned_items(actor: User, pins: list[Pin]) -> list[StreamItem]:
     if not pins:
         return []
     publications = {p.id: p for p in db.session.scalars(select(Publication).where(
-        Publication.id.in_([pin.publication_id for pin in pins]), Publication.deleted_at.is_(None)))}
-    readable = set(db.session.scalars(readable_community_ids(actor)))
+        Publication.id.in_([pin.publication_id for pin in pins]), Publication.deleted_at.is_(None),
+        Publication.community_id.in_(readable_community_ids(permissions.effective_actor(actor)))))}
     items = []
     liked, same = service.user_state(actor, list(publications))
     for pin in pins:
         publication = publications.get(pin.publication_id)
-        if publication is None or publication.community_id not in readable:
+        if publication is None:
             continue
         activity = Activity(id=0, verb=Verb.PUBLISHED, kind=publication.kind, actor_id=publication.author_id,
                             community_id=publication.community_id, publication_id=publication.id,
