@@ -9,6 +9,22 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
 
+MAX_ID = 2**31 - 1  # the largest value an integer id column holds
+
+
+def is_id(value) -> bool:
+    """An int that can be a row id: an int (not a bool) from 1 to MAX_ID. PostgreSQL refuses to
+    compare a larger number with an integer column, so such a value must never reach a query."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def get_by_id(model, value):
+    """The row of `model` with this id, or None for a missing row or a value that cannot be an id."""
+    from rse.extensions import db
+
+    return db.session.get(model, value) if is_id(value) else None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Flask, g, jsonify, request
@@ -71,6 +72,18 @@ def field(data: dict, name: str, kind: type | tuple, *, required: bool = True, d
     if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
         raise ValidationError(fields={name: _TYPE_MESSAGES.get(kinds[0], _("Type de valeur invalide."))})
     return value
+
+def iso_datetime(value: str | None, name: str) -> datetime | None:
+    """An ISO 8601 date and time with its time zone, or a 422 naming the field."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(fields={name: _("Date ISO 8601 attendue (2026-12-31T23:59:59+01:00).")}) from None
+    if parsed.tzinfo is None:
+        raise ValidationError(fields={name: _("Précisez le fuseau horaire (par exemple +01:00 ou Z).")})
+    return parsed
 
 
 def page_args(default_limit: int = 50, max_limit: int = 200) -> tuple[int, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from flask import jsonify, request
 from flask_babel import gettext as _
@@ -15,7 +14,7 @@ from rse.communities.models import Invitation
 from rse.errors import Conflict, ValidationError
 from rse.extensions import db, limiter
 
-from . import actor, bp, created, field, json_body
+from . import actor, bp, created, field, iso_datetime, json_body
 from .serializers import community_json, invitation_json, membership_json, user_json
 
 
@@ -106,17 +105,6 @@ def remove_member(community_id: int, user_id: int):
     return "", 204
 
 
-def _parse_datetime(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(fields={name: _("Date ISO 8601 attendue (2026-12-31T23:59:59+01:00).")}) from None
-    if parsed.tzinfo is None:
-        raise ValidationError(fields={name: _("Précisez le fuseau horaire (par exemple +01:00 ou Z).")})
-    return parsed
-
 
 @bp.post("/invitations")
 @limiter.limit("60 per hour")
@@ -125,7 +113,7 @@ def create_invitation():
     email = field(data, "email", str)
     community_id = field(data, "community_id", int)
     role = field(data, "role", str, required=False, default="member")
-    expires = _parse_datetime(field(data, "account_expires_at", str, required=False), "account_expires_at")
+    expires = iso_datetime(field(data, "account_expires_at", str, required=False), "account_expires_at")
     community = service.get_community(actor(), community_id, "view")
     result = invitations.invite(actor(), community, email, role, expires)
     db.session.commit()

@@ -9,11 +9,11 @@ from rse.accounts import service as accounts
 from rse.communities import service as communities
 from rse.documents import service as documents
 from rse.errors import BadRequest, ValidationError
+from rse.dbtypes import is_id
 from rse.extensions import db
 from rse.feeds import comments, follows, notifications, service, streams, suggestions
 
-from . import actor, bp, created, field, json_body
-from .communities import _parse_datetime
+from . import actor, bp, created, field, iso_datetime, json_body
 from .serializers import (
     comment_json, follow_json, notification_json, page_json, pin_json, publication_json, suggestion_json, user_json,
 )
@@ -49,7 +49,7 @@ def _publication_fields(data: dict, allowed: set[str]) -> dict:
 
 def _ids(data: dict, name: str) -> list[int] | None:
     values = field(data, name, list, required=False)
-    if values is not None and not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+    if values is not None and not all(is_id(v) for v in values):
         raise ValidationError(fields={name: _("Une liste d'identifiants est attendue.")})
     return values
 
@@ -227,7 +227,7 @@ def pin_publication(publication_id: int):
     publication = service.get_publication(actor(), publication_id)
     data = _only(_optional_body(), {"scope", "until", "position"})
     home = _pin_scope(data)
-    until = _parse_datetime(field(data, "until", str, required=False), "until")
+    until = iso_datetime(field(data, "until", str, required=False), "until")
     row = service.pin(actor(), publication, home=home, until=until,
                       position=field(data, "position", int, required=False))
     db.session.commit()

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from rse import audit, permissions, signals
 from rse.accounts.models import User
-from rse.dbtypes import utcnow
+from rse.dbtypes import get_by_id, utcnow
 from rse.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from rse.extensions import db
 from rse.permissions import SITE
@@ -23,7 +23,7 @@ MAX_QUICK_LINKS = 30
 
 def get_community(actor: User, community_id, action: str = "view") -> Community:
     """The community, if the actor may `action` it; a hidden one is NotFound."""
-    community = db.session.get(Community, community_id) if isinstance(community_id, int) else None
+    community = get_by_id(Community, community_id)
     if community is None:
         raise NotFound()
     permissions.require(actor, action, community)
@@ -220,7 +220,7 @@ def list_join_requests(actor: User, community: Community) -> list[JoinRequest]:
 
 def decide_join_request(actor: User, community: Community, request_id: int, approve: bool) -> None:
     permissions.require(actor, "manage", community)
-    request = db.session.get(JoinRequest, request_id) if isinstance(request_id, int) else None
+    request = get_by_id(JoinRequest, request_id)
     if request is None or request.community_id != community.id or request.status != "pending":
         raise NotFound(_("Cette demande n'existe pas ou a déjà été traitée."))
     if approve:
@@ -256,7 +256,7 @@ def add_link(actor: User, title: str, url: str, *, community: Community | None =
 
 
 def _get_link(actor: User, link_id: int) -> QuickLink:
-    link = db.session.get(QuickLink, link_id) if isinstance(link_id, int) else None
+    link = get_by_id(QuickLink, link_id)
     if link is None:
         raise NotFound()
     if link.community_id is not None:

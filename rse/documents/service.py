@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from rse import audit, permissions, signals
 from rse.accounts.models import User
 from rse.communities.models import Community
-from rse.dbtypes import utcnow
+from rse.dbtypes import get_by_id, is_id, utcnow
 from rse.errors import Conflict, NotFound, ValidationError
 from rse.extensions import db
 from rse.i18n import local_today
@@ -93,7 +93,7 @@ def _clean_metadata(data: dict, *, partial: bool) -> dict:
 # --- Reading ------------------------------------------------------------------------------------
 
 def get_document(actor: User, document_id, action: str = "read") -> Document:
-    document = db.session.get(Document, document_id) if isinstance(document_id, int) else None
+    document = get_by_id(Document, document_id)
     if document is None:
         raise NotFound()
     permissions.require(actor, action, document)
@@ -125,7 +125,7 @@ def get_version(actor: User, document: Document, number) -> DocumentVersion:
     permissions.require(actor, "read", document)
     version = db.session.scalar(select(DocumentVersion).where(
         DocumentVersion.document_id == document.id, DocumentVersion.number == number)) \
-        if isinstance(number, int) else None
+        if is_id(number) else None
     if version is None:
         raise NotFound(_("Cette version n'existe pas."))
     return version
@@ -295,7 +295,7 @@ def rename_folder(actor: User, folder: Folder, name: str) -> Folder:
 
 
 def get_folder(actor: User, folder_id) -> Folder:
-    folder = db.session.get(Folder, folder_id) if isinstance(folder_id, int) else None
+    folder = get_by_id(Folder, folder_id)
     if folder is None:
         raise NotFound()
     permissions.require(actor, "read", folder)

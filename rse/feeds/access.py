@@ -8,6 +8,7 @@ to everyone's home.
 
 from __future__ import annotations
 
+from rse.documents.models import Document
 from rse.extensions import db
 from rse.permissions import Decision, decide, policy
 
@@ -57,7 +58,7 @@ def publication_policy(actor, action: str, publication: Publication) -> Decision
 
 @policy(Comment)
 def comment_policy(actor, action: str, comment: Comment) -> Decision:
-    target = _comment_target(comment)
+    target = comment_target(comment)
     if actor is None or target is None or comment.deleted_at is not None:
         return Decision.HIDDEN
     if decide(actor, "read", target) is not Decision.ALLOW:
@@ -74,9 +75,8 @@ def comment_policy(actor, action: str, comment: Comment) -> Decision:
     return Decision.DENY
 
 
-def _comment_target(comment: Comment):
+def comment_target(comment: Comment):
+    """The publication or the document a comment is on."""
     if comment.publication_id is not None:
         return db.session.get(Publication, comment.publication_id)
-    from rse.documents.models import Document
-
     return db.session.get(Document, comment.document_id)

@@ -9,13 +9,14 @@ from sqlalchemy import select
 
 from rse import audit, permissions
 from rse.accounts.models import User
-from rse.dbtypes import utcnow
+from rse.dbtypes import get_by_id, utcnow
 from rse.documents.models import Document
 from rse.errors import NotFound
 from rse.extensions import db
 from rse.validation import clean_text
 
 from . import notifications
+from .access import comment_target
 from .models import Comment, Publication
 from .service import render_with_mentions, resolve_mentions
 
@@ -61,17 +62,11 @@ def add_comment(actor: User, target: Publication | Document, body: Any) -> Comme
 
 
 def get_comment(actor: User, comment_id: Any, action: str = "read") -> Comment:
-    comment = db.session.get(Comment, comment_id) if isinstance(comment_id, int) else None
+    comment = get_by_id(Comment, comment_id)
     if comment is None:
         raise NotFound()
     permissions.require(actor, action, comment)
     return comment
-
-
-def comment_target(comment: Comment) -> Publication | Document:
-    if comment.publication_id is not None:
-        return db.session.get(Publication, comment.publication_id)
-    return db.session.get(Document, comment.document_id)
 
 
 def edit_comment(actor: User, comment: Comment, body: Any) -> Comment:

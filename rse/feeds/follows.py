@@ -12,6 +12,7 @@ from rse import permissions
 from rse.accounts.models import User
 from rse.documents.models import Document
 from rse.errors import NotFound, ValidationError
+from rse.dbtypes import get_by_id, is_id
 from rse.extensions import db
 from rse.tags import clean_tags, fold
 
@@ -31,7 +32,7 @@ def follow(actor: User, target: str, key: Any) -> Follow:
 
 
 def unfollow(actor: User, target: str, key: Any) -> None:
-    if target in {FollowTarget.PERSON, FollowTarget.DOCUMENT} and isinstance(key, int) and not isinstance(key, bool):
+    if target in {FollowTarget.PERSON, FollowTarget.DOCUMENT} and is_id(key):
         key = str(key)  # no permission check: one stops following what one can no longer see
     else:
         target, key, _label = _follow_key(actor, target, key)
@@ -50,7 +51,7 @@ def is_following(actor: User, target: str, key: Any) -> bool:
 
 def _follow_key(actor: User, target: str, key: Any) -> tuple[str, str, str]:
     if target == FollowTarget.PERSON:
-        person = db.session.get(User, key) if isinstance(key, int) else None
+        person = get_by_id(User, key)
         if person is None:
             raise NotFound()
         permissions.require(actor, "read", person)
@@ -58,7 +59,7 @@ def _follow_key(actor: User, target: str, key: Any) -> tuple[str, str, str]:
             raise ValidationError(_("On ne se suit pas soi-même."), code="follow_self")
         return target, str(person.id), person.name[:50]
     if target == FollowTarget.DOCUMENT:
-        document = db.session.get(Document, key) if isinstance(key, int) else None
+        document = get_by_id(Document, key)
         if document is None:
             raise NotFound()
         permissions.require(actor, "read", document)

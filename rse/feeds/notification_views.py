@@ -18,6 +18,7 @@ from rse.communities.access import member_community_ids
 from rse.communities.models import Community
 from rse.documents.models import Document
 from rse.errors import DomainError, NotFound, ValidationError
+from rse.dbtypes import is_id
 from rse.extensions import db
 from rse.forms import ActionForm, apply_errors
 
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 30
 SEARCH_LIMIT = 8
-MAX_ID = 2**31 - 1  # the largest value an integer column holds: a larger id cannot exist
 
 
 def _id(raw: str | None) -> int | None:
@@ -38,7 +38,7 @@ def _id(raw: str | None) -> int | None:
     if raw is None or not raw.isdecimal():
         return None
     value = int(raw)
-    return value if 0 < value <= MAX_ID else None
+    return value if is_id(value) else None
 
 
 # --- The bell -----------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ def notifications_page():
                            unread=notifications.unread_count(current_user), **context)
 
 
-@bp.route(f"/notifications/<int(max={MAX_ID}):notification_id>")
+@bp.route("/notifications/<int:notification_id>")
 def open_notification(notification_id: int):
     row = notifications.get_notification(current_user, notification_id)
     notifications.mark_read(current_user, [row.id])

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, update
 from rse import audit, permissions
 from rse.accounts.models import User
 from rse.communities.models import Community
-from rse.dbtypes import utcnow
+from rse.dbtypes import MAX_ID, get_by_id, is_id, utcnow
 from rse.documents.models import Document
 from rse.errors import Conflict, NotFound, ValidationError
 from rse.extensions import db
@@ -28,7 +28,7 @@ from rse.validation import clean_text, clean_url
 
 from . import markdown, notifications
 from .models import (
-    Activity, Attachment, Comment, Kind, Like, NotificationKind, Pin,
+    Activity, Attachment, Comment, Kind, Like, Pin,
     Publication, SameQuestion, Tagging, Verb, WikiVersion,
 )
 
@@ -88,6 +88,8 @@ def _clean_attachments(community: Community, value: Any) -> list[int]:
         value = [v for v in value.replace(" ", "").split(",") if v]
     try:
         ids = list(dict.fromkeys(int(v) for v in value))
+        if not all(is_id(v) for v in ids):
+            raise ValueError
     except (TypeError, ValueError):
         message = _("Une liste d'identifiants de documents est attendue.")
         raise ValidationError(fields={"attachments": message}) from None
@@ -129,7 +131,7 @@ def render_with_mentions(text: str, mentions: dict[str, int]) -> str:
 # --- Reading ------------------------------------------------------------------------------------
 
 def get_publication(actor: User, publication_id: Any, action: str = "read") -> Publication:
-    publication = db.session.get(Publication, publication_id) if isinstance(publication_id, int) else None
+    publication = get_by_id(Publication, publication_id)
     if publication is None:
         raise NotFound()
     permissions.require(actor, action, publication)
@@ -257,7 +259,7 @@ def wiki_versions(actor: User, publication: Publication) -> list[WikiVersion]:
 def wiki_version(actor: User, publication: Publication, number: Any) -> WikiVersion:
     permissions.require(actor, "read", publication)
     version = None
-    if isinstance(number, int):
+    if is_id(number):
         version = db.session.scalar(select(WikiVersion).where(
             WikiVersion.publication_id == publication.id, WikiVersion.number == number))
     if version is None:
@@ -401,7 +403,8 @@ def pin(actor: User, publication: Publication, *, home: bool = False, until: dat
         raise ValidationError(fields={"until": _("Date et heure attendues, avec leur fuseau horaire.")})
     if until is not None and until <= utcnow():
         raise ValidationError(fields={"until": _("La date de fin doit être dans le futur.")})
-    if position is not None and (not isinstance(position, int) or isinstance(position, bool) or position < 0):
+    if position is not None and (
+            isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= MAX_ID):
         raise ValidationError(fields={"position": _("Doit être un nombre entier positif ou nul.")})
     scope = "home" if home else "community"
     row = db.session.scalar(select(Pin).where(Pin.publication_id == publication.id, Pin.scope == scope))
@@ -457,5 +460,3 @@ def document_changed(document: Document) -> None:
     db.session.execute(update(Activity).where(Activity.document_id == document.id)
                        .values(hidden=document.deleted_at is not None))
 
-
-NOTIFICATION_KINDS = tuple(k.value for k in NotificationKind)

@@ -19,6 +19,7 @@ from rse.communities import service as communities
 from rse.communities.models import Community
 from rse.documents.models import Document
 from rse.errors import BadRequest, ValidationError
+from rse.dbtypes import is_id
 from rse.extensions import db
 from rse.forms import ActionForm, error_text
 
@@ -152,7 +153,7 @@ def faq(community_id: int):
 
 def _follow_key(target: str | None, raw: str):
     if target in (FollowTarget.PERSON, FollowTarget.DOCUMENT):
-        return int(raw) if _DIGITS.fullmatch(raw) else None
+        return int(raw) if _DIGITS.fullmatch(raw) and is_id(int(raw)) else None
     return raw
 
 

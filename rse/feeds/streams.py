@@ -24,7 +24,7 @@ from rse import permissions
 from rse.accounts.models import User
 from rse.communities.access import member_community_ids, readable_community_ids
 from rse.communities.models import Community
-from rse.dbtypes import utcnow
+from rse.dbtypes import is_id, utcnow
 from rse.documents.models import Document
 from rse.errors import BadRequest, Unauthorized, ValidationError
 from rse.extensions import db
@@ -84,7 +84,7 @@ def decode_cursor(value: str | None) -> int | None:
     except (BadSignature, KeyError, TypeError, ValueError):
         raise BadRequest(_("Curseur de pagination invalide : repartez de la première page."),
                          code="invalid_cursor") from None
-    if not isinstance(before, int) or isinstance(before, bool) or before < 1:
+    if not is_id(before):
         raise BadRequest(_("Curseur de pagination invalide : repartez de la première page."), code="invalid_cursor")
     return before
 

@@ -14,7 +14,7 @@ from rse import audit, permissions
 from rse.accounts.models import User
 from rse.communities.access import member_community_ids
 from rse.communities.models import Community, Membership
-from rse.dbtypes import utcnow
+from rse.dbtypes import is_id, utcnow
 from rse.documents.models import Document
 from rse.errors import PermissionDenied, ValidationError
 from rse.extensions import db
@@ -42,9 +42,7 @@ def get_item(actor: User, kind: Any, item_id: Any) -> Publication | Document:
 def _ids(value: Any, field: str) -> list[int]:
     if value in (None, ""):
         return []
-    # Beyond 2**31 an id cannot exist, and PostgreSQL refuses to compare it with an integer column.
-    if not isinstance(value, list | tuple) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**31 for v in value):
+    if not isinstance(value, list | tuple) or not all(is_id(v) for v in value):
         raise ValidationError(fields={field: _("Une liste d'identifiants est attendue.")})
     return list(dict.fromkeys(value))
 

@@ -627,3 +627,19 @@ def test_every_feeds_route_needs_a_token(space, api, app):
             assert response.json["error"]["code"] == "unauthorized"
             checked += 1
     assert checked == 30
+
+
+def test_ids_too_large_for_the_database_are_refused_not_a_server_error(space, api, db):
+    """JSON ids beyond an integer column's range: a clear 404 or 422 on both databases, nothing written."""
+    client = api(space.member)
+    big = 2**40
+    cid = space.community.id
+    refused(db, lambda: client.post("/api/v1/suggestions", json={
+        "item": {"type": "publication", "id": big}, "users": [space.other.id]}), 404, "not_found")
+    refused(db, lambda: client.put("/api/v1/follows", json={"target": "person", "key": big}), 404, "not_found")
+    refused(db, lambda: client.put("/api/v1/follows", json={"target": "document", "key": big}), 404, "not_found")
+    refused(db, lambda: client.post(f"/api/v1/communities/{cid}/publications", json={
+        "kind": "post", "body": "Bonjour", "attachments": [big]}), 422, "validation_error")
+    post = publish(api(space.animator), cid, body="À épingler")
+    refused(db, lambda: api(space.animator).put(f"/api/v1/publications/{post['id']}/pin", json={
+        "position": big}), 422, "validation_error", publication_id=post["id"])

@@ -303,6 +303,9 @@ def test_document_page_has_comments_follow_and_suggest(world, login, create_docu
     assert "Vous ne suivez plus « Protocole BHRe »." in _text(client.get(stopped.headers["Location"]))
     assert _count(db, Follow) == 0
     assert client.post("/suivre", data={"target": "document", "key": "abc", "action": "follow"}).status_code == 404
+    for key in ("99999999999", str(2**31)):  # beyond an integer column: not a database error
+        assert client.post("/suivre", data={"target": "person", "key": key, "action": "follow"}).status_code == 404
+    assert _count(db, Follow) == 0
     assert client.post("/suivre", data={"target": "document", "key": str(document.id),
                                         "action": "adorer"}).status_code == 400
 
