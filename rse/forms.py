@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, flash
 from flask_wtf import FlaskForm
 
+from rse.dbtypes import is_id
 from rse.errors import DomainError, ValidationError
 from rse.extensions import db
 
@@ -61,3 +62,11 @@ def end_of_day(day: date | None) -> datetime | None:
         return None
     local = datetime.combine(day, time(23, 59, 59), tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
     return local.astimezone(UTC)
+
+
+def form_id(raw: str | None) -> int | None:
+    """A row id read from a form or query value ("42"), or None if it cannot be one."""
+    if raw is None or not raw.isascii() or not raw.isdecimal() or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if is_id(value) else None

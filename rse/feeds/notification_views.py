@@ -18,9 +18,8 @@ from rse.communities.access import member_community_ids
 from rse.communities.models import Community
 from rse.documents.models import Document
 from rse.errors import DomainError, NotFound, ValidationError
-from rse.dbtypes import is_id
 from rse.extensions import db
-from rse.forms import ActionForm, apply_errors
+from rse.forms import ActionForm, apply_errors, form_id
 
 from . import markdown, notifications, suggestions
 from .models import Comment, EmailMode, Notification, NotificationKind, Publication, Suggestion
@@ -33,12 +32,6 @@ PAGE_SIZE = 30
 SEARCH_LIMIT = 8
 
 
-def _id(raw: str | None) -> int | None:
-    """A positive id read from a query or form value, else None."""
-    if raw is None or not raw.isdecimal():
-        return None
-    value = int(raw)
-    return value if is_id(value) else None
 
 
 # --- The bell -----------------------------------------------------------------------------------
@@ -127,7 +120,7 @@ def _lines(rows: list[Notification]) -> list[NotificationLine]:
 @bp.route("/notifications", endpoint="notifications")
 def notifications_page():
     unread_only = request.args.get("non_lues") == "1"
-    before = _id(request.args.get("before"))
+    before = form_id(request.args.get("before"))
     rows, more = notifications.list_notifications(current_user, before=before, limit=PAGE_SIZE,
                                                   unread_only=unread_only)
     context = {"lines": _lines(rows), "more": more, "next_before": rows[-1].id if rows else None,
@@ -196,7 +189,7 @@ def _suggested_item() -> tuple[str, Publication | Document]:
     for kind in ("publication", "document"):
         raw = request.values.get(kind)
         if raw is not None:
-            item_id = _id(raw)
+            item_id = form_id(raw)
             if item_id is None:
                 raise NotFound()
             return kind, suggestions.get_item(current_user, kind, item_id)
@@ -223,8 +216,8 @@ def _candidates(item, people: list[User]) -> list[Candidate]:
 
 def _picker(item) -> dict:
     """The state of the people picker from the request: chosen people, search and its results."""
-    chosen_ids = list(dict.fromkeys(i for i in map(_id, request.values.getlist("users")) if i is not None))
-    added, removed = _id(request.values.get("ajouter")), _id(request.values.get("retirer"))
+    chosen_ids = list(dict.fromkeys(i for i in map(form_id, request.values.getlist("users")) if i is not None))
+    added, removed = form_id(request.values.get("ajouter")), form_id(request.values.get("retirer"))
     if added is not None and added not in chosen_ids:
         chosen_ids.append(added)
     if removed is not None:
@@ -286,7 +279,7 @@ def suggest():
                 return redirect(notifications.item_url(item, external=False))
         status = 422
     spaces, mine = _suggestable_communities()
-    checked = {i for i in map(_id, form.communities.data or []) if i is not None}
+    checked = {i for i in map(form_id, form.communities.data or []) if i is not None}
     return render_template("feeds/suggest.html", form=form, item=item, item_kind=kind,
                            title=notifications.item_title(item), item_url=notifications.item_url(item, external=False),
                            spaces=spaces, mine=mine, checked=checked, **_picker(item)), status

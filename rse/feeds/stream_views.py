@@ -3,7 +3,6 @@ feeds add to the pages of lower packages (home, community, profile, document) th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from flask import Flask, flash, redirect, render_template, request, url_for
@@ -19,9 +18,8 @@ from rse.communities import service as communities
 from rse.communities.models import Community
 from rse.documents.models import Document
 from rse.errors import BadRequest, ValidationError
-from rse.dbtypes import is_id
 from rse.extensions import db
-from rse.forms import ActionForm, error_text
+from rse.forms import ActionForm, error_text, form_id
 
 from . import comments, follows, service, streams
 from .forms import KIND_LABELS, CommentForm, FollowForm, PublicationForm
@@ -32,7 +30,6 @@ STREAM_TABS = (
     ("", _l("Tout")), ("post", _l("Messages")), ("announcement", _l("Annonces")), ("question", _l("Questions")),
     ("link", _l("Liens")), ("wiki", _l("Wiki")), ("document", _l("Documents")),
 )
-_DIGITS = re.compile(r"[0-9]{1,12}")
 
 
 # --- Streams ----------------------------------------------------------------------------------------
@@ -153,7 +150,7 @@ def faq(community_id: int):
 
 def _follow_key(target: str | None, raw: str):
     if target in (FollowTarget.PERSON, FollowTarget.DOCUMENT):
-        return int(raw) if _DIGITS.fullmatch(raw) and is_id(int(raw)) else None
+        return form_id(raw)
     return raw
 
 
