@@ -87,7 +87,7 @@ def register_security(app: Flask) -> None:
 
 def register_packages(app: Flask) -> None:
     """Each package wires itself, in dependency order."""
-    from rse import accounts, api, audit, communities, documents, feeds, mail, slots
+    from rse import accounts, api, audit, communities, documents, feeds, mail, search, slots
 
     slots.init_app(app)
     mail.init_app(app)
@@ -96,6 +96,7 @@ def register_packages(app: Flask) -> None:
     communities.init_app(app)
     documents.init_app(app)
     feeds.init_app(app)
+    search.init_app(app)
     api.init_app(app)
 
 

@@ -56,6 +56,10 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "STORAGE_URL": env.get("RSE_STORAGE_URL") or f"file://{instance_path / 'storage'}",
         "SEARCH_URL": env.get("RSE_SEARCH_URL") or f"sqlite:///{instance_path / 'search.db'}",
+        # Elasticsearch: the alias searched (each full reindex builds `<name>-<time>` behind it).
+        "SEARCH_INDEX": env.get("RSE_SEARCH_INDEX") or "maillage",
+        # Index changes right after each commit; off where a `flask search sync --watch` worker runs.
+        "SEARCH_SYNC_INLINE": _bool(env.get("RSE_SEARCH_SYNC_INLINE"), True),
         "MAIL_URL": env.get("RSE_MAIL_URL") or f"file://{instance_path / 'outbox'}",
         "MAIL_FROM": env.get("RSE_MAIL_FROM") or "Maillage <ne-pas-repondre@maillage.localhost>",
         # Addresses in these domains become staff accounts; every other one a partner.

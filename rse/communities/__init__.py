@@ -10,5 +10,8 @@ def init_app(app: Flask) -> None:
     from .cli import demo_command
     from .views import bp
 
+    from .indexing import register as register_search_sources
+
+    register_search_sources()
     app.register_blueprint(bp)
     rse_cli.add_command(demo_command)

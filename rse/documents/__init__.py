@@ -9,6 +9,9 @@ def init_app(app: Flask) -> None:
     from .cli import documents_cli
     from .views import bp
 
+    from .indexing import register as register_search_sources
+
+    register_search_sources()
     init_storage(app)
     app.register_blueprint(bp)
     app.cli.add_command(documents_cli)

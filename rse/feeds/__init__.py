@@ -25,6 +25,9 @@ def init_app(app: Flask) -> None:
     from .stream_views import register_slots
     from .views import bp
 
+    from .indexing import register as register_search_sources
+
+    register_search_sources()
     signals.document_version_added.connect(_on_version_added)
     signals.document_changed.connect(_on_document_changed)
     demo.init_app(app)

@@ -1,0 +1,82 @@
+"""What communities hands to search: the communities themselves, and people.
+
+People are here, not in accounts, because who may find a person follows their
+memberships: every staff member finds every active person; a partner finds the people
+who share a community with them (`people_scope`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from rse import indexing
+from rse.accounts.models import User
+from rse.dbtypes import utcnow
+from rse.indexing import EVERY_STAFF_MEMBER, SearchItem, listing_scope, people_scope, self_scope
+from rse.urls import internal_path
+
+from .access import visible_communities, visible_people
+from .models import Community, Membership
+
+
+def load_communities(session: Session, ids: list[int]) -> dict[int, SearchItem]:
+    return {
+        c.id: SearchItem(
+            source="community", id=c.id, kind="community", subkind=c.visibility, scopes=(listing_scope(c.id),),
+            url=internal_path("communities.show", community_id=c.id), date=c.created_at, title=c.name,
+            description=c.description or "", community_id=c.id, names=(c.name,),
+        )
+        for c in session.scalars(select(Community).where(Community.id.in_(ids)))
+    }
+
+
+def _active():
+    return (User.deactivated_at.is_(None)) & or_(User.expires_at.is_(None), User.expires_at > utcnow())
+
+
+def load_people(session: Session, ids: list[int]) -> dict[int, SearchItem]:
+    memberships: dict[int, list[int]] = defaultdict(list)
+    for user_id, community_id in session.execute(
+        select(Membership.user_id, Membership.community_id).where(Membership.user_id.in_(ids))
+    ):
+        memberships[user_id].append(community_id)
+    return {
+        u.id: SearchItem(
+            source="person", id=u.id, kind="person", subkind=u.role,
+            scopes=(EVERY_STAFF_MEMBER, self_scope(u.id), *(people_scope(cid) for cid in memberships[u.id])),
+            url=internal_path("accounts.profile", user_id=u.id), date=u.created_at, title=u.name,
+            description=" · ".join(part for part in (u.job_title, u.organisation) if part),
+            place=u.site or "", body=u.bio or "", names=(u.name,),
+        )
+        for u in session.scalars(select(User).where(User.id.in_(ids), _active()))
+    }
+
+
+def _visible(model, condition):
+    def visible(actor: Any, ids: list[int]) -> set[int]:
+        from rse.extensions import db
+        from rse.permissions import effective_actor
+
+        return set(db.session.scalars(select(model.id).where(model.id.in_(ids),
+                                                             condition(effective_actor(actor)))))
+
+    return visible
+
+
+def register() -> None:
+    indexing.register_source(indexing.Source(
+        name="community", load=load_communities, visible=_visible(Community, visible_communities),
+        batches=lambda session, size: indexing.id_batches(session, Community, Community.id > 0, size),
+    ))
+    indexing.register_source(indexing.Source(
+        name="person", load=load_people, visible=_visible(User, lambda actor: visible_people(actor) & _active()),
+        batches=lambda session, size: indexing.id_batches(session, User, _active(), size),
+    ))
+    indexing.watch(Community, lambda c: [("community", c.id)], fields=("name", "description", "visibility"))
+    indexing.watch(User, lambda u: [("person", u.id)],
+                   fields=("name", "job_title", "organisation", "site", "bio", "role", "deactivated_at", "expires_at"))
+    indexing.watch(Membership, lambda m: [("person", m.user_id)], fields=("user_id", "community_id"))

@@ -1,0 +1,54 @@
+"""What documents hands to search: each live document with the extracted text of its current version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from rse import indexing
+from rse.communities.access import readable_community_ids
+from rse.indexing import SearchItem, content_scope
+from rse.permissions import effective_actor
+from rse.urls import internal_path
+
+from .models import Document, DocumentVersion
+
+
+def load_documents(session: Session, ids: list[int]) -> dict[int, SearchItem]:
+    rows = session.execute(
+        select(Document, DocumentVersion.extracted_text, DocumentVersion.kind)
+        .outerjoin(DocumentVersion, and_(DocumentVersion.document_id == Document.id,
+                                         DocumentVersion.number == Document.current_number))
+        .where(Document.id.in_(ids), Document.deleted_at.is_(None))
+    ).all()
+    return {
+        document.id: SearchItem(
+            source="document", id=document.id, kind="document", subkind=file_kind or "",
+            scopes=(content_scope(document.community_id),),
+            url=internal_path("documents.show", document_id=document.id), date=document.updated_at,
+            title=document.title, tags=tuple(document.tags or ()), description=document.description or "",
+            body=text or "", community_id=document.community_id, author_id=document.created_by_id,
+        )
+        for document, text, file_kind in rows
+    }
+
+
+def visible_documents(actor: Any, ids: list[int]) -> set[int]:
+    from rse.extensions import db
+
+    return set(db.session.scalars(select(Document.id).where(
+        Document.id.in_(ids), Document.deleted_at.is_(None),
+        Document.community_id.in_(readable_community_ids(effective_actor(actor))),
+    )))
+
+
+def register() -> None:
+    indexing.register_source(indexing.Source(
+        name="document", load=load_documents, visible=visible_documents,
+        batches=lambda session, size: indexing.id_batches(session, Document, Document.deleted_at.is_(None), size),
+    ))
+    indexing.watch(Document, lambda d: [("document", d.id)],
+                   fields=("title", "description", "tags", "deleted_at", "current_number", "community_id"))
+    indexing.watch(DocumentVersion, lambda v: [("document", v.document_id)], fields=("extracted_text", "extraction"))

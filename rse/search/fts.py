@@ -1,0 +1,441 @@
+"""The embedded engine: SQLite FTS5 in a file of its own (RSE_SEARCH_URL=sqlite:///…).
+
+Texts are folded and stemmed in Python (`text.analyze`) before FTS5 sees them, so its
+`unicode61 remove_diacritics 2` tokenizer only splits words; relevance is FTS5's bm25
+with the column weights of `FIELDS`. Beside the full-text table the file holds what a
+query filters and shows (`items`), who may find each item (`scopes`), its tags, a small
+full-text table of names for autocomplete with prefix indexes, per-scope tag counts for
+tag completion, and the last version written for each key.
+
+A full reindex builds a new *generation* of these tables in the same file and switches
+to it in one transaction: readers see the old generation or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from markupsafe import Markup
+
+from rse.indexing import SearchItem
+from rse.tags import fold
+
+from .engine import (
+    DATE,
+    FIELDS,
+    MAX_BODY_CHARS,
+    Builder,
+    Completions,
+    Engine,
+    Hit,
+    Query,
+    Results,
+    SearchUnavailable,
+    Suggestion,
+)
+from .text import Term, analyze, highlight, words
+
+SNIPPET_SOURCE_CHARS = 20_000
+BUSY_TIMEOUT_MS = 5_000
+_WEIGHTS = ", ".join(str(weight) for _, weight in FIELDS)
+_COLUMNS = ", ".join(name for name, _ in FIELDS)
+
+
+def _schema(g: int) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS items_{g} (
+            rowid INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, subkind TEXT NOT NULL,
+            source TEXT NOT NULL, ref_id INTEGER NOT NULL, title TEXT NOT NULL, url TEXT NOT NULL,
+            excerpt TEXT NOT NULL, community_id INTEGER, author_id INTEGER, date REAL NOT NULL)""",
+        f"CREATE INDEX IF NOT EXISTS items_{g}_date ON items_{g} (date)",
+        f"""CREATE TABLE IF NOT EXISTS scopes_{g} (
+            item INTEGER NOT NULL, scope TEXT NOT NULL, PRIMARY KEY (item, scope)) WITHOUT ROWID""",
+        f"""CREATE TABLE IF NOT EXISTS tags_{g} (
+            tag TEXT NOT NULL, item INTEGER NOT NULL, label TEXT NOT NULL, PRIMARY KEY (tag, item)) WITHOUT ROWID""",
+        f"CREATE INDEX IF NOT EXISTS tags_{g}_item ON tags_{g} (item)",
+        # Tag completion: for each scope, each tag and each word of it, how many items carry the tag.
+        f"""CREATE TABLE IF NOT EXISTS tag_words_{g} (
+            word TEXT NOT NULL, scope TEXT NOT NULL, tag TEXT NOT NULL, label TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (word, scope, tag)) WITHOUT ROWID""",
+        f"""CREATE VIRTUAL TABLE IF NOT EXISTS fts_{g} USING fts5({_COLUMNS},
+            tokenize = "unicode61 remove_diacritics 2", prefix = '2 3')""",
+        f"""CREATE VIRTUAL TABLE IF NOT EXISTS names_{g} USING fts5(name,
+            tokenize = "unicode61 remove_diacritics 2", prefix = '2 3 4')""",
+        f"CREATE TABLE IF NOT EXISTS versions_{g} (key TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID",
+    ]
+
+
+_TABLES = ("items", "scopes", "tags", "tag_words", "fts", "names", "versions")
+
+
+def _timestamp(value: datetime) -> float:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def _phrase(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def match_expression(terms: list[Term]) -> str:
+    """Every term, as its exact token or (two characters and more) a prefix of a token.
+
+    The exact form is asked for too so that bm25 counts it twice: "protocole" then ranks an
+    exact "protocole" above "protocolaire".
+    """
+    clauses = []
+    for term in terms:
+        phrase = _phrase(term.token)
+        clauses.append(f"({phrase} OR {phrase}*)" if len(term.token) > 1 else phrase)
+    return " AND ".join(clauses)
+
+
+def _tag_words(tag: str) -> set[str]:
+    key = fold(tag)
+    return {key, *(fold(word) for word in words(tag))}
+
+
+class FtsEngine(Engine):
+    name = "fts5"
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._local = threading.local()
+
+    # Connections: one per thread and process, opened on first use.
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.conn, local.pid = self._connect(), os.getpid()
+        return local.conn
+
+    @contextmanager
+    def _tx(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        except sqlite3.Error as exc:
+            raise SearchUnavailable(f"search index {self.path}: {exc}") from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise SearchUnavailable(f"search index {self.path}: {exc}") from exc
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+            self._local.pid = None
+
+    def _generation(self, conn: sqlite3.Connection) -> int:
+        try:
+            row = conn.execute("SELECT generation FROM meta").fetchone()
+        except sqlite3.OperationalError:
+            row = None
+        if row is None:
+            raise SearchUnavailable("the search index has not been created (flask search reindex)")
+        return row[0]
+
+    # The interface.
+
+    def ensure(self) -> None:
+        with self._tx(write=True) as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS meta (generation INTEGER NOT NULL)")
+            if conn.execute("SELECT generation FROM meta").fetchone() is None:
+                conn.execute("INSERT INTO meta (generation) VALUES (1)")
+                for statement in _schema(1):
+                    conn.execute(statement)
+
+    def ping(self) -> bool:
+        try:
+            with self._tx() as conn:
+                self._generation(conn)
+        except SearchUnavailable:
+            return False
+        return True
+
+    def count(self) -> int:
+        with self._tx() as conn:
+            g = self._generation(conn)
+            return conn.execute(f"SELECT count(*) FROM items_{g}").fetchone()[0]
+
+    def write(self, changes: Iterable[tuple[str, SearchItem | None, int]]) -> None:
+        changes = list(changes)
+        if not changes:
+            return
+        with self._tx(write=True) as conn:
+            _Writer(conn, self._generation(conn)).apply(changes)
+
+    def builder(self) -> FtsBuilder:
+        self.ensure()
+        return FtsBuilder(self)
+
+    def search(self, query: Query) -> Results:
+        if not query.terms or not query.audience:
+            return Results(hits=[], counts={}, after=None, total=0)
+        with self._tx() as conn:
+            g = self._generation(conn)
+            return _Search(conn, g, query).run()
+
+    def complete(self, prefix: str, audience: frozenset[str], limit: int = 5) -> Completions:
+        prefix_words = [fold(w) for w in words(prefix)]
+        if not prefix_words or not audience:
+            return Completions()
+        scopes = json.dumps(sorted(audience))
+        with self._tx() as conn:
+            g = self._generation(conn)
+            return Completions(
+                tags=self._complete_tags(conn, g, " ".join(prefix_words), scopes, limit),
+                communities=self._complete_names(conn, g, "community", prefix_words, scopes, limit),
+                people=self._complete_names(conn, g, "person", prefix_words, scopes, limit),
+            )
+
+    def _complete_tags(self, conn, g: int, prefix: str, scopes: str, limit: int) -> list[Suggestion]:
+        rows = conn.execute(
+            f"""SELECT tag, max(label), sum(n) FROM (
+                    SELECT DISTINCT scope, tag, label, n FROM tag_words_{g}
+                    WHERE word >= :p AND word < :p || char(1114111)
+                      AND scope IN (SELECT value FROM json_each(:scopes)))
+                GROUP BY tag ORDER BY sum(n) DESC, tag LIMIT :limit""",
+            {"p": prefix, "scopes": scopes, "limit": limit},
+        ).fetchall()
+        return [Suggestion(key=tag, label=label, count=n) for tag, label, n in rows]
+
+    def _complete_names(self, conn, g: int, kind: str, prefix_words: list[str], scopes: str,
+                        limit: int) -> list[Suggestion]:
+        expression = " AND ".join(f"{_phrase(w)}*" for w in prefix_words)
+        rows = conn.execute(
+            f"""SELECT i.key, i.title, i.url FROM names_{g} AS n JOIN items_{g} AS i ON i.rowid = n.rowid
+                WHERE names_{g} MATCH :match AND i.kind = :kind
+                  AND EXISTS (SELECT 1 FROM scopes_{g} AS s WHERE s.item = i.rowid
+                              AND s.scope IN (SELECT value FROM json_each(:scopes)))
+                ORDER BY n.rank, i.title LIMIT :limit""",
+            {"match": expression, "kind": kind, "scopes": scopes, "limit": limit},
+        ).fetchall()
+        return [Suggestion(key=key, label=title, url=url) for key, title, url in rows]
+
+
+class _Writer:
+    """Writes items into one generation's tables, inside the caller's transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, generation: int):
+        self.conn, self.g = conn, generation
+
+    def apply(self, changes: Iterable[tuple[str, SearchItem | None, int]]) -> None:
+        g = self.g
+        for key, item, version in changes:
+            row = self.conn.execute(f"SELECT version FROM versions_{g} WHERE key = ?", (key,)).fetchone()
+            if row is not None and row[0] >= version:
+                continue  # a newer (or the same) change is already in
+            self.remove(key)
+            if item is not None:
+                self.insert(item)
+            self.conn.execute(
+                f"INSERT INTO versions_{g} (key, version) VALUES (?, ?) "
+                f"ON CONFLICT (key) DO UPDATE SET version = excluded.version",
+                (key, version),
+            )
+
+    def remove(self, key: str) -> None:
+        g, conn = self.g, self.conn
+        row = conn.execute(f"SELECT rowid FROM items_{g} WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return
+        rowid = row[0]
+        scopes = [s for (s,) in conn.execute(f"SELECT scope FROM scopes_{g} WHERE item = ?", (rowid,))]
+        for tag, label in conn.execute(f"SELECT tag, label FROM tags_{g} WHERE item = ?", (rowid,)).fetchall():
+            for word in _tag_words(label):
+                conn.executemany(
+                    f"UPDATE tag_words_{g} SET n = n - 1 WHERE word = ? AND scope = ? AND tag = ?",
+                    [(word, scope, tag) for scope in scopes],
+                )
+        conn.execute(f"DELETE FROM tag_words_{g} WHERE n <= 0")
+        for table in ("fts", "names"):
+            conn.execute(f"DELETE FROM {table}_{g} WHERE rowid = ?", (rowid,))
+        conn.execute(f"DELETE FROM scopes_{g} WHERE item = ?", (rowid,))
+        conn.execute(f"DELETE FROM tags_{g} WHERE item = ?", (rowid,))
+        conn.execute(f"DELETE FROM items_{g} WHERE rowid = ?", (rowid,))
+
+    def insert(self, item: SearchItem) -> None:
+        g, conn = self.g, self.conn
+        body = item.body[:MAX_BODY_CHARS]
+        excerpt = (body or item.description or item.title)[:SNIPPET_SOURCE_CHARS]
+        cursor = conn.execute(
+            f"""INSERT INTO items_{g} (key, kind, subkind, source, ref_id, title, url, excerpt, community_id,
+                                       author_id, date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (item.key, item.kind, item.subkind, item.source, item.id, item.display_title, item.url, excerpt,
+             item.community_id, item.author_id, _timestamp(item.date)),
+        )
+        rowid = cursor.lastrowid
+        texts = {"title": item.title, "tags": " ".join(item.tags), "description": item.description,
+                 "link": item.link, "place": item.place, "body": body}
+        conn.execute(
+            f"INSERT INTO fts_{g} (rowid, {_COLUMNS}) VALUES (?, {', '.join('?' for _ in FIELDS)})",
+            (rowid, *(analyze(texts[name]) for name, _ in FIELDS)),
+        )
+        if item.names:
+            conn.execute(f"INSERT INTO names_{g} (rowid, name) VALUES (?, ?)",
+                         (rowid, " ".join(fold(name) for name in item.names)))
+        scopes = sorted(set(item.scopes))
+        conn.executemany(f"INSERT INTO scopes_{g} (item, scope) VALUES (?, ?)", [(rowid, s) for s in scopes])
+        seen = set()
+        for label in item.tags:
+            tag = fold(label)
+            if tag in seen:
+                continue
+            seen.add(tag)
+            conn.execute(f"INSERT INTO tags_{g} (tag, item, label) VALUES (?, ?, ?)", (tag, rowid, label))
+            conn.executemany(
+                f"""INSERT INTO tag_words_{g} (word, scope, tag, label, n) VALUES (?, ?, ?, ?, 1)
+                    ON CONFLICT (word, scope, tag) DO UPDATE SET n = n + 1""",
+                [(word, scope, tag, label) for word in _tag_words(label) for scope in scopes],
+            )
+
+
+class _Search:
+    """One query against one generation: a page of hits, then the counts per kind."""
+
+    def __init__(self, conn: sqlite3.Connection, generation: int, query: Query):
+        self.conn, self.g, self.q = conn, generation, query
+        self.params: dict = {
+            "match": match_expression(query.terms),
+            "audience": json.dumps(sorted(query.audience)),
+        }
+
+    def _filters(self, with_kind: bool) -> str:
+        q, p = self.q, self.params
+        where = [f"""EXISTS (SELECT 1 FROM scopes_{self.g} AS s WHERE s.item = i.rowid
+                             AND s.scope IN (SELECT value FROM json_each(:audience)))"""]
+        if with_kind and q.kinds:
+            p["kinds"] = json.dumps(sorted(q.kinds))
+            where.append("i.kind IN (SELECT value FROM json_each(:kinds))")
+        if q.community_id is not None:
+            p["community_id"] = q.community_id
+            where.append("i.community_id = :community_id")
+        if q.author_id is not None:
+            p["author_id"] = q.author_id
+            where.append("i.author_id = :author_id")
+        if q.tag:
+            p["tag"] = q.tag
+            where.append(f"EXISTS (SELECT 1 FROM tags_{self.g} AS t WHERE t.tag = :tag AND t.item = i.rowid)")
+        if q.date_from is not None:
+            p["date_from"] = _timestamp(q.date_from)
+            where.append("i.date >= :date_from")
+        if q.date_to is not None:
+            p["date_to"] = _timestamp(q.date_to)
+            where.append("i.date < :date_to")
+        return " AND ".join(where)
+
+    def _after(self) -> str:
+        after = self.q.after
+        if not after:
+            return ""
+        if self.q.sort == DATE:
+            self.params.update(a_date=float(after[0]), a_key=str(after[1]))
+            return " AND (i.date < :a_date OR (i.date = :a_date AND i.key > :a_key))"
+        self.params.update(a_score=float(after[0]), a_date=float(after[1]), a_key=str(after[2]))
+        return (" AND (m.score > :a_score OR (m.score = :a_score AND (i.date < :a_date"
+                " OR (i.date = :a_date AND i.key > :a_key))))")
+
+    def run(self) -> Results:
+        g, q = self.g, self.q
+        order = "i.date DESC, i.key" if q.sort == DATE else "m.score, i.date DESC, i.key"
+        filters = self._filters(with_kind=True) + self._after()
+        self.params["limit"] = q.limit + 1
+        rows = self.conn.execute(
+            f"""WITH m AS (SELECT rowid AS item, bm25(fts_{g}, {_WEIGHTS}) AS score
+                           FROM fts_{g} WHERE fts_{g} MATCH :match)
+                SELECT i.key, i.source, i.ref_id, i.kind, i.subkind, i.title, i.url, i.excerpt, m.score, i.date,
+                       i.community_id, i.author_id
+                FROM m JOIN items_{g} AS i ON i.rowid = m.item
+                WHERE {filters} ORDER BY {order} LIMIT :limit""",
+            self.params,
+        ).fetchall()
+        more = len(rows) > q.limit
+        rows = rows[: q.limit]
+        hits = [self._hit(row) for row in rows]
+        after = None
+        if more and rows:
+            last = rows[-1]
+            after = [last[9], last[0]] if q.sort == DATE else [last[8], last[9], last[0]]
+        counts = self._counts()
+        total = sum(n for kind, n in counts.items() if not q.kinds or kind in q.kinds)
+        return Results(hits=hits, counts=counts, after=after, total=total)
+
+    def _hit(self, row) -> Hit:
+        key, source, ref_id, kind, subkind, title, url, excerpt, score, date, community_id, author_id = row
+        snippet: Markup = highlight(excerpt, self.q.terms)
+        return Hit(key=key, source=source, id=ref_id, kind=kind, subkind=subkind, title=title, url=url,
+                   snippet=snippet, score=-score, date=datetime.fromtimestamp(date, UTC),
+                   community_id=community_id, author_id=author_id)
+
+    def _counts(self) -> dict[str, int]:
+        g = self.g
+        rows = self.conn.execute(
+            f"""SELECT i.kind, count(*) FROM fts_{g} AS f JOIN items_{g} AS i ON i.rowid = f.rowid
+                WHERE fts_{g} MATCH :match AND {self._filters(with_kind=False)} GROUP BY i.kind""",
+            self.params,
+        ).fetchall()
+        return dict(rows)
+
+
+class FtsBuilder(Builder):
+    """A new generation filled beside the live one; `switch` makes it live and drops the old."""
+
+    def __init__(self, engine: FtsEngine):
+        self.engine = engine
+        with engine._tx(write=True) as conn:
+            live = engine._generation(conn)
+            self.g = conn.execute(
+                "SELECT max(CAST(substr(name, 7) AS INTEGER)) FROM sqlite_master WHERE name GLOB 'items_[0-9]*'"
+            ).fetchone()[0] + 1
+            self.g = max(self.g, live + 1)
+            for statement in _schema(self.g):
+                conn.execute(statement)
+
+    def add(self, items: Iterable[tuple[SearchItem, int]]) -> None:
+        self.apply((item.key, item, version) for item, version in items)
+
+    def apply(self, changes: Iterable[tuple[str, SearchItem | None, int]]) -> None:
+        with self.engine._tx(write=True) as conn:
+            _Writer(conn, self.g).apply(changes)
+
+    def switch(self) -> None:
+        with self.engine._tx(write=True) as conn:
+            old = self.engine._generation(conn)
+            conn.execute("UPDATE meta SET generation = ?", (self.g,))
+            _drop(conn, old)
+
+    def discard(self) -> None:
+        with self.engine._tx(write=True) as conn:
+            _drop(conn, self.g)
+
+
+def _drop(conn: sqlite3.Connection, g: int) -> None:
+    for table in _TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {table}_{g}")

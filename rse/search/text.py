@@ -1,0 +1,111 @@
+"""French text for the embedded engine: words, folded and stemmed, and the reader's query.
+
+The same steps run when an item is indexed and when a query is read, so that
+"l'Hôpital", "hopitaux" and "hôpital" all meet on one token:
+
+1. words are runs of letters and digits (punctuation, operators and emoji separate them);
+2. an elided article or pronoun is dropped ("l'hygiène" → "hygiène");
+3. the word is lowered and stemmed with the Snowball French stemmer ("protocoles" →
+   "protocol", "hôpitaux" → "hôpital");
+4. accents are folded ("hôpital" → "hopital").
+
+Elasticsearch does the same with its own analyzer (see `elastic_json.py`); queries reach
+both engines as the list of words that `parse_query` keeps.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import Stemmer
+from markupsafe import Markup, escape
+
+from rse.tags import fold
+
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 12
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
+_STEMMER = Stemmer.Stemmer("french")
+
+# Dropped from a query that has other words: they are in nearly every French text.
+STOPWORDS = frozenset(
+    "a au aux avec ce ces dans de des du elle en et eux il je la le les leur lui ma mais me meme mes moi "
+    "mon ne nos notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une "
+    "vos votre vous y est sont".split()
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    word: str    # as the reader typed it, elision removed ("hygiène")
+    token: str   # folded and stemmed ("hygien"): what the embedded index holds
+    plain: str   # folded, not stemmed ("hygiene"): for prefixes of names and tags
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, elided articles removed, in their typed form."""
+    found = []
+    for match in _WORD.finditer(unicodedata.normalize("NFC", text)):
+        word = _ELISION.sub("", match.group())
+        for part in re.split(r"['’]", word):
+            if part:
+                found.append(part)
+    return found
+
+
+@functools.lru_cache(maxsize=200_000)
+def token(word: str) -> str:
+    """The indexed form of one word."""
+    return fold(_STEMMER.stemWord(word.lower()))
+
+
+def analyze(text: str) -> str:
+    """A text as the embedded index holds it: tokens separated by spaces."""
+    return " ".join(token(word) for word in words(text))
+
+
+def parse_query(raw: str) -> list[Term]:
+    """The words of a query worth searching for; operators and symbols are only separators."""
+    terms: list[Term] = []
+    seen = set()
+    for word in words(raw[:MAX_QUERY_LENGTH]):
+        term = Term(word=word, token=token(word), plain=fold(word))
+        if term.token and term.token not in seen:
+            seen.add(term.token)
+            terms.append(term)
+    meaningful = [t for t in terms if t.plain not in STOPWORDS]
+    return (meaningful or terms)[:MAX_TERMS]
+
+
+def matches(word: str, terms: list[Term]) -> bool:
+    """Whether a word of a text is one the query asks for (the same stem, or a prefix of it)."""
+    tok = token(word)
+    return any(tok == t.token or (len(t.token) > 1 and tok.startswith(t.token)) for t in terms)
+
+
+def highlight(text: str, terms: list[Term], width: int = 240) -> Markup:
+    """A passage of `text` around the query's words, the words marked, the rest escaped."""
+    text = " ".join(text.split())
+    spans = [m.span() for m in _WORD.finditer(text) if matches(_ELISION.sub("", m.group()), terms)]
+    if not spans:
+        cut = text[:width]
+        return escape(cut + ("…" if len(text) > width else ""))
+    start = max(0, spans[0][0] - width // 4)
+    if start:
+        space = text.rfind(" ", 0, start)
+        start = space + 1 if space >= 0 else start
+    end = min(len(text), start + width)
+    pieces, cursor = [], start
+    for left, right in spans:
+        if left < start or right > end:
+            continue
+        pieces.append(escape(text[cursor:left]))
+        pieces.append(Markup("<mark>") + escape(text[left:right]) + Markup("</mark>"))
+        cursor = right
+    pieces.append(escape(text[cursor:end]))
+    return Markup("").join([Markup("…") if start else Markup(""), *pieces, Markup("…") if end < len(text) else Markup("")])
