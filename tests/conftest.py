@@ -145,6 +145,18 @@ class _BackendState:
             limiter.reset()
         for folder in ("outbox", "storage", "tmp"):
             shutil.rmtree(self.instance / folder, ignore_errors=True)
+        self.reset_search()
+
+    def reset_search(self) -> None:
+        """An empty embedded index (a test may have swapped the engine: it gets the configured one back)."""
+        from rse.search import engine_from_url
+
+        search = self.app.extensions["rse_search"]
+        search.engine.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.instance / 'search.db'}{suffix}").unlink(missing_ok=True)
+        search.engine = engine_from_url(f"sqlite:///{self.instance / 'search.db'}")
+        search.ready = False
 
 
 @pytest.fixture(scope="session")

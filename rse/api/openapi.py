@@ -16,7 +16,7 @@ ERROR_STATUSES = {
     "413": "Request or file too large",
     "422": "Invalid field values",
     "429": "Too many requests",
-    "503": "A backing service (document storage) is unavailable; nothing was changed",
+    "503": "A backing service (document storage, search) is unavailable; nothing was changed",
 }
 
 
@@ -74,6 +74,8 @@ VERSION_NUMBER = _path_param("number")
 
 
 def build_document() -> dict:
+    from .openapi_search import SEARCH_SCHEMAS, search_paths
+
     community_body = _obj([], name={**S, "maxLength": 120}, description={**S, "maxLength": 5000},
                           visibility={"type": "string", "enum": ["public", "private", "secret"]}, sensitive=B)
     paths = {
@@ -190,6 +192,7 @@ def build_document() -> dict:
             params=[DOCUMENT_ID, VERSION_NUMBER], tag="documents")},
         "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})}, public=True, tag="meta")},
         **feeds_paths(),
+        **search_paths(),
     }
     user_props = {"id": I, "name": S, "role": S, "job_title": S, "organisation": S, "site": S, "phone": S,
                   "bio": S, "active": B, "photo_url": {"type": "string", "nullable": True}, "url": S}
@@ -232,6 +235,7 @@ def build_document() -> dict:
                     "id": I, "email": S, "community_id": I, "role": S, "expires_at": S,
                     "account_expires_at": {"type": "string", "nullable": True}, "created_at": S}},
                 **FEEDS_SCHEMAS,
+                **SEARCH_SCHEMAS,
             },
         },
     }

@@ -133,7 +133,7 @@ class FtsEngine(Engine):
         try:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise SearchUnavailable(f"search index {self.path}: {exc}") from exc
         try:
             yield conn

@@ -37,7 +37,7 @@ from .models import SearchChange
 
 log = logging.getLogger(__name__)
 
-_WRITTEN = "rse_search_written"
+_WRITTEN = "rse_search_written"  # the refs recorded in the current transaction
 DONE_RETENTION = timedelta(days=2)
 Change = tuple[str, SearchItem | None, int]
 
@@ -66,11 +66,14 @@ def _refs(session: Session) -> set[tuple[str, int]]:
 
 
 def _record(session: Session, refs: Iterable[tuple[str, int]]) -> None:
-    now = utcnow()
-    rows = [{"source": source, "item_id": item_id, "created_at": now} for source, item_id in sorted(refs)]
-    if rows:
-        session.connection().execute(insert(SearchChange), rows)
-        session.info[_WRITTEN] = True
+    """One outbox row per item per transaction: a second flush of the same item adds none."""
+    recorded = session.info.setdefault(_WRITTEN, set())
+    new = sorted(set(refs) - recorded)
+    if new:
+        now = utcnow()
+        session.connection().execute(
+            insert(SearchChange), [{"source": source, "item_id": item_id, "created_at": now} for source, item_id in new])
+        recorded.update(new)
 
 
 def _after_flush(session: Session, _context) -> None:
@@ -85,7 +88,7 @@ def _before_commit(session: Session) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    if not session.info.pop(_WRITTEN, False) or not has_app_context():
+    if not session.info.pop(_WRITTEN, None) or not has_app_context():
         return
     if not current_app.config["SEARCH_SYNC_INLINE"]:
         return

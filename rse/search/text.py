@@ -5,9 +5,10 @@ The same steps run when an item is indexed and when a query is read, so that
 
 1. words are runs of letters and digits (punctuation, operators and emoji separate them);
 2. an elided article or pronoun is dropped ("l'hygiène" → "hygiène");
-3. the word is lowered and stemmed with the Snowball French stemmer ("protocoles" →
-   "protocol", "hôpitaux" → "hôpital");
-4. accents are folded ("hôpital" → "hopital").
+3. case and accents are folded ("Hôpitaux" → "hopitaux");
+4. the word is stemmed with the Snowball French stemmer ("hopitaux" → "hopital",
+   "protocoles" → "protocol"). Folding first means a word typed without its accents
+   ("infirmieres") meets the accented one ("infirmières") on the same stem.
 
 Elasticsearch does the same with its own analyzer (see `elastic_json.py`); queries reach
 both engines as the list of words that `parse_query` keeps.
@@ -61,7 +62,7 @@ def words(text: str) -> list[str]:
 @functools.lru_cache(maxsize=200_000)
 def token(word: str) -> str:
     """The indexed form of one word."""
-    return fold(_STEMMER.stemWord(word.lower()))
+    return _STEMMER.stemWord(fold(word))
 
 
 def analyze(text: str) -> str:
