@@ -71,8 +71,8 @@ def _record(session: Session, refs: Iterable[tuple[str, int]]) -> None:
     new = sorted(set(refs) - recorded)
     if new:
         now = utcnow()
-        session.connection().execute(
-            insert(SearchChange), [{"source": source, "item_id": item_id, "created_at": now} for source, item_id in new])
+        rows = [{"source": source, "item_id": item_id, "created_at": now} for source, item_id in new]
+        session.connection().execute(insert(SearchChange), rows)
         recorded.update(new)
 
 

@@ -109,4 +109,5 @@ def highlight(text: str, terms: list[Term], width: int = 240) -> Markup:
         pieces.append(Markup("<mark>") + escape(text[left:right]) + Markup("</mark>"))
         cursor = right
     pieces.append(escape(text[cursor:end]))
-    return Markup("").join([Markup("…") if start else Markup(""), *pieces, Markup("…") if end < len(text) else Markup("")])
+    before, after = Markup("…") if start else Markup(""), Markup("…") if end < len(text) else Markup("")
+    return Markup("").join([before, *pieces, after])
