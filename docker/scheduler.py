@@ -62,7 +62,6 @@ class Job:
 
 JOBS = [
     Job("mail", ["flask", "mail", "send"], every=MINUTE, timeout=timedelta(minutes=15)),
-    Job("search-sync", ["flask", "search", "sync"], every=MINUTE, timeout=timedelta(minutes=30)),
     Job("documents-process", ["flask", "documents", "process"], every=MINUTE, timeout=timedelta(minutes=30)),
     Job("digest", ["flask", "digest", "send"], at=(7, 0), weekday=0, timeout=timedelta(hours=6)),
     Job("documents-gc", ["flask", "documents", "gc"], at=(3, 30), timeout=timedelta(hours=2)),

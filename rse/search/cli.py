@@ -22,8 +22,12 @@ def search_cli() -> None:
 def sync_command(watch: bool, interval: float, batch: int) -> None:
     backoff = interval
     last_purge = 0.0
+    checked_empty = False
     while True:
         try:
+            if not checked_empty:
+                _rebuild_if_empty()
+                checked_empty = True
             report = indexer.sync(limit=batch)
         except SearchUnavailable as exc:
             if not watch:
@@ -41,6 +45,13 @@ def sync_command(watch: bool, interval: float, batch: int) -> None:
         if not watch:
             return
         time.sleep(interval)
+
+
+def _rebuild_if_empty() -> None:
+    """A new (or lost) index with a database that has content: build it whole first."""
+    if indexer.engine().count() == 0 and indexer.has_items():
+        click.echo("the search index is empty: rebuilding it from the database")
+        indexer.reindex(echo=click.echo)
 
 
 @search_cli.command("reindex", help="Rebuild the whole index from the database, then switch to it (no outage).")

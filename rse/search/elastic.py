@@ -198,7 +198,8 @@ class ElasticEngine(Engine):
             if "error" in response:
                 raise SearchUnavailable(f"Elasticsearch, completing ({self.index}): {response['error']}")
         tags, communities, people = responses
-        return Completions(tags=_tag_suggestions(tags, limit), communities=_name_suggestions(communities),
+        prefix_folded = " ".join(js.prefix_words(prefix))
+        return Completions(tags=_tag_suggestions(tags, prefix_folded, limit), communities=_name_suggestions(communities),
                            people=_name_suggestions(people))
 
     def builder(self) -> ElasticBuilder:
@@ -306,16 +307,19 @@ def _results(answer: dict[str, Any], query: Query) -> Results:
     )
 
 
-def _tag_suggestions(answer: dict[str, Any], limit: int) -> list[Suggestion]:
-    """Tags from the (word, tag as typed) buckets.
+def _tag_suggestions(answer: dict[str, Any], prefix: str, limit: int) -> list[Suggestion]:
+    """Tags from the (word, tag as typed) buckets whose word starts with `prefix`.
 
-    All the buckets of one spelling count the same items (each carries every word of the tag),
+    The request's `include` pattern already keeps only those; checking again costs nothing and
+    keeps a server that ignores the pattern from offering unrelated tags. All the buckets of one spelling count the same items (each carries every word of the tag),
     so a spelling counts as its largest bucket; a tag counts the items of all its spellings and
     is shown as its most used one.
     """
     spellings: dict[tuple[str, str], int] = {}
     for bucket in answer.get("aggregations", {}).get(js.TAG_AGGREGATION, {}).get("buckets", []):
-        _, _, label = bucket["key"].partition(js.TAG_WORD_SEPARATOR)
+        word, _, label = bucket["key"].partition(js.TAG_WORD_SEPARATOR)
+        if not word.startswith(prefix):
+            continue
         pair = (fold(label), label)
         spellings[pair] = max(spellings.get(pair, 0), bucket["doc_count"])
     tags: dict[str, list[tuple[int, str]]] = {}

@@ -193,6 +193,12 @@ def purge_done(older_than: timedelta = DONE_RETENTION) -> int:
 
 # Full reindex.
 
+def has_items() -> bool:
+    """Whether any source has something to index."""
+    with Session(db.engine) as session:
+        return any(next(iter(source.batches(session, 1)), None) for source in indexing.sources().values())
+
+
 def _replay_since(session: Session, watermark: int) -> list[Change]:
     rows = session.execute(
         select(SearchChange.id, SearchChange.source, SearchChange.item_id).where(SearchChange.id > watermark)

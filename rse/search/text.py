@@ -61,13 +61,13 @@ def words(text: str) -> list[str]:
 
 @functools.lru_cache(maxsize=200_000)
 def token(word: str) -> str:
-    """The indexed form of one word."""
-    return _STEMMER.stemWord(fold(word))
+    """The indexed form of one word (letters and digits only: "¼" folds to "1⁄4", kept as "14")."""
+    return _STEMMER.stemWord("".join(ch for ch in fold(word) if ch.isalnum()))
 
 
 def analyze(text: str) -> str:
     """A text as the embedded index holds it: tokens separated by spaces."""
-    return " ".join(token(word) for word in words(text))
+    return " ".join(filter(None, (token(word) for word in words(text))))
 
 
 def parse_query(raw: str) -> list[Term]:

@@ -156,3 +156,15 @@ def test_removed_from_a_community_its_items_vanish_at_once(app, author, space, c
     db.session.commit()
     assert found(reader, "clin") == []
     assert found(author, "clin") == [f"publication:{post.id}"]
+
+
+def test_sync_rebuilds_a_lost_index(app, author, space, tmp_path):
+    post = feeds.publish(author, space, {"kind": "post", "title": "Registre des astreintes", "body": "x"})
+    db.session.commit()
+    state = app.extensions["rse_search"]
+    state.engine, state.ready = engine_from_url(f"sqlite:///{tmp_path / 'new' / 'search.db'}"), False
+    assert found(author, "astreintes") == []
+    result = app.test_cli_runner().invoke(args=["search", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "rebuilding" in result.output
+    assert found(author, "astreintes") == [f"publication:{post.id}"]
