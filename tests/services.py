@@ -353,3 +353,98 @@ def start_seaweedfs(root: Path) -> SeaweedFS | str:
     except (OSError, RuntimeError) as exc:
         return f"SeaweedFS did not start: {exc}"
     return server
+
+
+# --- Elasticsearch: the noida-db stand-in --------------------------------------------------------
+
+@dataclass
+class NoidaProcess:
+    """noida-db serving only its Elasticsearch 8 REST stand-in, on a loopback port.
+
+    Its command is a small launcher that runs the real server as a child, so it starts in a
+    session of its own and is stopped as a process group.
+    """
+
+    process: subprocess.Popen
+    port: int
+    root: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "noida-db.log"
+
+    def answers(self) -> bool:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+        try:
+            connection.request("GET", "/")
+            return connection.getresponse().status == 200
+        except OSError:
+            return False
+        finally:
+            connection.close()
+
+    def log_tail(self) -> str:
+        try:
+            return self.log_file.read_text(errors="replace")[-1500:]
+        except OSError:
+            return "(no log)"
+
+    def _signal(self, signum: int) -> None:
+        try:
+            os.killpg(self.process.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """SIGTERM to the group, SIGKILL after `timeout`; the data goes with it."""
+        import signal
+
+        if self.process.poll() is None:
+            self._signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL)
+                self.process.wait()
+        self._signal(signal.SIGKILL)  # the server itself, should the launcher have gone first
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _noida_binary() -> Path | None:
+    beside = Path(sys.executable).parent / "noida-db"  # PyPI noida-db installs it in the venv
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside
+    found = shutil.which("noida-db")
+    return Path(found) if found else None
+
+
+def start_noida(root: Path, timeout: float = 20.0) -> NoidaProcess | str:
+    """noida-db's Elasticsearch stand-in with its data under `root`; returns it, or why it cannot start."""
+    binary = _noida_binary()
+    if binary is None:
+        return "noida-db not found (PyPI package noida-db)"
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    command = [str(binary), "start", "--data-dir", str(root / "data"), "--only", "elasticsearch",
+               "--elasticsearch-port", str(port)]
+    with (root / "noida-db.log").open("ab") as log:
+        process = subprocess.Popen(command, cwd=root, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    server = NoidaProcess(process, port, root)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            reason = f"noida-db exited at start: {server.log_tail()}"
+            server.stop()
+            return reason
+        if server.answers():
+            return server
+        time.sleep(0.05)
+    reason = f"noida-db not answering after {timeout:.0f} s: {server.log_tail()}"
+    server.stop()
+    return reason

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from elastic_transport import ApiError as AnyApiError
 from elastic_transport import TransportError
 from elasticsearch import ApiError, Elasticsearch, NotFoundError
 from markupsafe import Markup, escape
@@ -88,7 +89,7 @@ class ElasticEngine(Engine):
         """Any transport or server error, as SearchUnavailable with the server's message."""
         try:
             yield
-        except (ApiError, TransportError) as exc:
+        except (AnyApiError, TransportError) as exc:
             raise SearchUnavailable(f"Elasticsearch, {doing} ({self.index}): {exc}") from exc
 
     # Index management.
@@ -110,20 +111,24 @@ class ElasticEngine(Engine):
         """Create the first concrete index with the alias, unless the alias exists.
 
         The first index has a fixed name: two processes starting together create it once, and
-        the loser's "already exists" is success.
+        the loser's "already exists" is success. Should that index have lost its alias, it gets
+        it back.
         """
+        first = f"{self.index}-initial"
         with self._errors("creating the index"):
             if self.es.indices.exists_alias(name=self.index):
                 return
             if self.es.indices.exists(index=self.index):
                 raise SearchUnavailable(f"Elasticsearch: {self.index} is an index, not an alias; delete it "
                                         "and reindex")
+            client = self.es.options(request_timeout=self.write_timeout)
             try:
-                self.es.options(request_timeout=self.write_timeout).indices.create(
-                    index=f"{self.index}-initial", body=js.index_body(alias=self.index))
+                client.indices.create(index=first, body=js.index_body(alias=self.index))
             except ApiError as exc:
                 if exc.error != "resource_already_exists_exception":
                     raise
+            if not self.es.indices.exists_alias(name=self.index):
+                client.indices.update_aliases(actions=js.switch_actions(self.index, [], first))
 
     def create_index(self, name: str) -> None:
         with self._errors("creating an index"):
@@ -172,7 +177,7 @@ class ElasticEngine(Engine):
     def ping(self) -> bool:
         try:
             return bool(self.es.indices.exists_alias(name=self.index))
-        except (ApiError, TransportError):
+        except (AnyApiError, TransportError):
             return False
 
     def count(self) -> int:
@@ -198,9 +203,8 @@ class ElasticEngine(Engine):
             if "error" in response:
                 raise SearchUnavailable(f"Elasticsearch, completing ({self.index}): {response['error']}")
         tags, communities, people = responses
-        prefix_folded = " ".join(js.prefix_words(prefix))
-        return Completions(tags=_tag_suggestions(tags, prefix_folded, limit), communities=_name_suggestions(communities),
-                           people=_name_suggestions(people))
+        return Completions(tags=_tag_suggestions(tags, " ".join(js.prefix_words(prefix)), limit),
+                           communities=_name_suggestions(communities), people=_name_suggestions(people))
 
     def builder(self) -> ElasticBuilder:
         return ElasticBuilder(self)
@@ -311,9 +315,11 @@ def _tag_suggestions(answer: dict[str, Any], prefix: str, limit: int) -> list[Su
     """Tags from the (word, tag as typed) buckets whose word starts with `prefix`.
 
     The request's `include` pattern already keeps only those; checking again costs nothing and
-    keeps a server that ignores the pattern from offering unrelated tags. All the buckets of one spelling count the same items (each carries every word of the tag),
-    so a spelling counts as its largest bucket; a tag counts the items of all its spellings and
-    is shown as its most used one.
+    keeps a server that ignores the pattern from offering unrelated tags.
+
+    All the buckets of one spelling count the same items (each item carries every word of its
+    tags), so a spelling counts as its largest bucket; a tag counts the items of all its
+    spellings (an item has one spelling of a tag) and is shown as its most used one.
     """
     spellings: dict[tuple[str, str], int] = {}
     for bucket in answer.get("aggregations", {}).get(js.TAG_AGGREGATION, {}).get("buckets", []):

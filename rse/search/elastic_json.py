@@ -28,8 +28,9 @@ FOLD_ANALYZER = "maillage_fold"
 # The elided articles and pronouns dropped before a word ("l'hygiène" → "hygiène"), as text.py does.
 ELISION_ARTICLES = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")
 
-# A prefix-only match counts for this share of an exact one on the same field: enough to rank
-# a title prefix above a body prefix, never enough to pass an exact match of the same field.
+# A prefix match scores a constant: this boost times the field's weight (title 1.0, body 0.2),
+# added to the BM25F score of an exact match. A word begun in the title ranks above one begun in
+# the body, and a word matched exactly in a field always above one only begun there.
 PREFIX_BOOST = 0.2
 
 SNIPPET_CHARS = 240
@@ -67,11 +68,12 @@ def analysis() -> dict[str, Any]:
       (text.words) splits: "aujourd'hui", "e.coli", "soignant·e·s", "3.5", dotted URLs and
       e-mail addresses; lowering comes first so it never splits on a change of case, and digits
       stay with their letters ("covid19") as in text.words;
-    - the light French stemmer before folding, as Lucene's French analyzer does: its rules are
-      written for accented words ("-ée", "-ère"), and its last step already folds most accents, so
-      "hôpitaux", "Hôpitaux", "hopitaux" and "hôpital" all become "hopital";
-    - asciifolding last catches what the stemmer leaves ("œ", "ï", "ç" in short words), so a word
-      typed without accents meets the accented one. text.token also stems, then folds.
+    - asciifolding before the light French stemmer, although Lucene's French analyzer only stems
+      (its stemmer folds most accents in its last step): the stemmer's rules test accented endings
+      ("-ière", "-ée"), so a word typed without its accents can take another rule than the accented
+      one ("infirmières" → "infirmi", "infirmieres" → "infirmier"). Folded first, both reach the
+      stemmer as the same string and always meet; "hôpitaux", "Hôpitaux", "hopitaux" and "hôpital"
+      all become "hopital" either way.
     """
     return {
         "filter": {
@@ -89,7 +91,7 @@ def analysis() -> dict[str, Any]:
             FRENCH_ANALYZER: {
                 "type": "custom",
                 "tokenizer": "standard",
-                "filter": ["lowercase", "maillage_elision", "maillage_words", "maillage_stemmer", "asciifolding"],
+                "filter": ["lowercase", "maillage_elision", "maillage_words", "asciifolding", "maillage_stemmer"],
             },
             # Names: folded words, never stemmed ("Martine" is not "Martin").
             FOLD_ANALYZER: {
@@ -246,9 +248,15 @@ def live_query() -> dict[str, Any]:
 
 def term_clause(term: Term) -> dict[str, Any]:
     """One query word: the same analysed word in a weighted field, or (2 characters and more) the
-    start of one, scored lower. Elasticsearch analyses `term.word` with the fields' analyser."""
-    exact = {"multi_match": {"query": term.word, "type": "most_fields", "fields": weighted_fields(),
-                             "operator": "and"}}
+    start of one, scored lower. Elasticsearch analyses `term.word` with the fields' analyser.
+
+    The exact match is a `combined_fields` query (BM25F): the weighted fields are scored as one
+    field where a word of the title counts five times, with one document frequency for all of
+    them, as the embedded engine's bm25 does. Per-field BM25 (`multi_match`) would give a word
+    found in the rarely filled tags or place fields a tiny IDF, and rank a body match above them.
+    The prefix match (`bool_prefix`) scores a constant per field: its boost times the weight.
+    """
+    exact = {"combined_fields": {"query": term.word, "fields": weighted_fields(), "operator": "and"}}
     if len(term.token) <= 1:
         return exact
     prefix = {"multi_match": {"query": term.word, "type": "bool_prefix", "fields": weighted_fields(),

@@ -193,6 +193,206 @@
     });
   }
 
+  /* The header's search box is a combobox (WAI-ARIA 1.2, list autocomplete): htmx loads the
+     suggestions into its popup from two characters on; the focus stays in the field while the arrow
+     keys move an active option (aria-activedescendant), Enter opens it (it is a link) and Escape
+     closes the list. With no active option, Enter submits the form to the search page, as it
+     does without JavaScript. Events are delegated: the box may be swapped or added later. */
+  function setupSearchBox() {
+    var MIN_CHARS = 2;
+    var FIELD = "input[data-combobox]";
+
+    function popupOf(input) {
+      var form = input.closest("[data-search-box]");
+      return form ? form.querySelector("[data-combobox-popup]") : null;
+    }
+
+    function fieldOf(element) {
+      var form = element && element.closest ? element.closest("[data-search-box]") : null;
+      return form ? form.querySelector(FIELD) : null;
+    }
+
+    function options(popup) {
+      return Array.prototype.slice.call(popup.querySelectorAll("[role=option]"));
+    }
+
+    function isOpen(input) {
+      return input.getAttribute("aria-expanded") === "true";
+    }
+
+    function longEnough(input) {
+      return input.value.trim().length >= MIN_CHARS;
+    }
+
+    function activeIndex(input, popup) {
+      var id = input.getAttribute("aria-activedescendant");
+      return id ? options(popup).findIndex(function (option) { return option.id === id; }) : -1;
+    }
+
+    function setActive(input, popup, index) {
+      options(popup).forEach(function (option, i) {
+        var active = i === index;
+        option.classList.toggle("is-active", active);
+        option.setAttribute("aria-selected", active ? "true" : "false");
+        if (active) {
+          input.setAttribute("aria-activedescendant", option.id);
+          option.scrollIntoView({ block: "nearest" });
+        }
+      });
+      if (index < 0) input.removeAttribute("aria-activedescendant");
+    }
+
+    function open(input, popup) {
+      popup.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    }
+
+    function close(input, popup) {
+      setActive(input, popup, -1);
+      popup.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+    }
+
+    function hasContent(popup) {
+      return options(popup).length > 0 || !!popup.querySelector(".suggest-note");
+    }
+
+    function move(input, popup, step) {
+      var count = options(popup).length;
+      if (!count) return;
+      if (!isOpen(input)) {
+        open(input, popup);
+        setActive(input, popup, step > 0 ? 0 : count - 1);
+        return;
+      }
+      var index = activeIndex(input, popup) + step;
+      if (index >= count) index = 0;
+      if (index < 0) index = step < 0 && activeIndex(input, popup) === 0 ? -1 : count - 1;
+      setActive(input, popup, index);
+    }
+
+    /* Fewer than two characters: no request, and no list. */
+    document.body.addEventListener("htmx:beforeRequest", function (event) {
+      var input = event.detail.elt;
+      if (!input.matches || !input.matches(FIELD) || longEnough(input)) return;
+      event.preventDefault();
+      var popup = popupOf(input);
+      if (popup) close(input, popup);
+    });
+
+    /* An answer that comes back after the field was emptied is dropped. */
+    document.body.addEventListener("htmx:beforeSwap", function (event) {
+      var input = event.detail.requestConfig && event.detail.requestConfig.elt;
+      if (input && input.matches && input.matches(FIELD) && !longEnough(input)) event.detail.shouldSwap = false;
+    });
+
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      var popup = event.detail.target;
+      if (!popup || !popup.matches || !popup.matches("[data-combobox-popup]")) return;
+      var input = fieldOf(popup);
+      if (!input) return;
+      setActive(input, popup, -1);
+      if (document.activeElement === input && longEnough(input) && hasContent(popup)) {
+        open(input, popup);
+        var count = popup.querySelector("[data-suggest-count]");
+        if (count) announce(count.textContent.trim());
+      } else {
+        close(input, popup);
+      }
+    });
+
+    document.addEventListener("input", function (event) {
+      var input = event.target;
+      if (!input.matches || !input.matches(FIELD)) return;
+      var popup = popupOf(input);
+      if (!popup) return;
+      if (longEnough(input)) {
+        setActive(input, popup, -1);
+      } else {
+        close(input, popup);
+      }
+    });
+
+    document.addEventListener("keydown", function (event) {
+      var input = event.target;
+      if (!input.matches || !input.matches(FIELD) || event.altKey || event.ctrlKey || event.metaKey) return;
+      var popup = popupOf(input);
+      if (!popup) return;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!longEnough(input)) return;
+        event.preventDefault();
+        move(input, popup, event.key === "ArrowDown" ? 1 : -1);
+      } else if (event.key === "Enter") {
+        var index = isOpen(input) ? activeIndex(input, popup) : -1;
+        if (index >= 0) {
+          event.preventDefault();
+          var option = options(popup)[index];
+          close(input, popup);
+          option.click();
+        } else {
+          close(input, popup);
+        }
+      } else if (event.key === "Escape") {
+        if (isOpen(input)) {
+          event.preventDefault();
+          event.stopPropagation();
+          close(input, popup);
+        } else if (input.value) {
+          event.preventDefault();
+          input.value = "";
+        }
+      } else if (event.key === "Tab") {
+        close(input, popup);
+      }
+    });
+
+    /* A click on an option must not take the focus from the field first (that would close the list). */
+    document.addEventListener("mousedown", function (event) {
+      if (event.target.closest && event.target.closest("[data-combobox-popup]")) event.preventDefault();
+    });
+
+    document.addEventListener("focusout", function (event) {
+      var input = fieldOf(event.target);
+      if (!input) return;
+      window.setTimeout(function () {
+        var form = input.closest("[data-search-box]");
+        var popup = popupOf(input);
+        if (popup && !form.contains(document.activeElement)) close(input, popup);
+      }, 0);
+    });
+
+    /* Back from a page opened from the list: the page comes back as it was left, the list open. */
+    window.addEventListener("pageshow", function () {
+      Array.prototype.slice.call(document.querySelectorAll(FIELD)).forEach(function (input) {
+        var popup = popupOf(input);
+        if (popup) close(input, popup);
+      });
+    });
+  }
+
+  /* Search results: when "Voir plus" is answered with an error (an expired cursor, the engine
+     down), follow its link instead, so that the page tells what happened. */
+  function setupSearchMore() {
+    document.body.addEventListener("htmx:responseError", function (event) {
+      var link = event.detail.elt;
+      if (link && link.matches && link.matches("a[data-search-more]")) window.location.assign(link.href);
+    });
+  }
+
+  /* Search page, narrow screens: the filters fold behind their button (like the menu, only with
+     JavaScript; without it, and on wide screens, they simply stay in view). */
+  function setupSearchFilters() {
+    document.addEventListener("click", function (event) {
+      var toggle = event.target.closest && event.target.closest("[data-search-filters-toggle]");
+      if (!toggle) return;
+      var panel = document.getElementById(toggle.getAttribute("aria-controls"));
+      if (!panel) return;
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      panel.classList.toggle("is-open", open);
+    });
+  }
+
   function start() {
     setupMenu();
     setupDropdowns();
@@ -204,6 +404,9 @@
     setupHistory();
     setupSwapErrors();
     setupStreamFocus();
+    setupSearchBox();
+    setupSearchMore();
+    setupSearchFilters();
   }
 
   if (document.readyState === "loading") {
