@@ -165,3 +165,47 @@ def test_sync_rebuilds_a_lost_index(app, author, space, tmp_path):
     assert result.exit_code == 0, result.output
     assert "rebuilding" in result.output
     assert found(author, "astreintes") == [f"publication:{post.id}"]
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_elasticsearch_hangs_content_written_it_answers_again_found(app, author, space, tmp_path):
+    """A real outage of the Elasticsearch stand-in: frozen (SIGSTOP), then thawed (SIGCONT)."""
+    import signal
+    import uuid
+
+    from rse.search.elastic import ElasticEngine
+
+    from ..services import start_noida, unavailable
+    from .conftest import drop_test_indices
+
+    server = start_noida(tmp_path / "noida")
+    if isinstance(server, str):
+        unavailable(server)
+    state = app.extensions["rse_search"]
+    engine = ElasticEngine(server.url, index=f"rse-outage-{uuid.uuid4().hex[:8]}", timeout=1.0, refresh=True,
+                           write_timeout=2.0)
+    state.engine, state.ready = engine, False
+    try:
+        before = feeds.publish(author, space, {"kind": "post", "title": "Avant la panne", "body": "Vaccination."})
+        db.session.commit()
+        assert found(author, "vaccination") == [f"publication:{before.id}"]
+        server._signal(signal.SIGSTOP)
+        try:
+            during = feeds.publish(author, space, {"kind": "post", "title": "Pendant la panne",
+                                                   "body": "Vaccination antigrippale."})
+            db.session.commit()  # the request completes: its inline sync gives up after the timeout
+            assert pending() >= 1
+            with pytest.raises(Exception) as refused:
+                found(author, "antigrippale")
+            assert getattr(refused.value, "code", "") == "search_unavailable"
+        finally:
+            server._signal(signal.SIGCONT)
+        report = indexer.sync()
+        assert report.pending == 0
+        assert set(found(author, "vaccination")) == {f"publication:{before.id}", f"publication:{during.id}"}
+    finally:
+        try:
+            drop_test_indices(engine)
+        finally:
+            engine.close()
+            server.stop()
