@@ -27,6 +27,9 @@ def engine_from_url(url: str, index: str = "maillage") -> Engine:
     if scheme in {"http", "https"}:
         from .elastic import ElasticEngine
 
+        parts = urlsplit(url)
+        if parts.port is None:  # the client wants one: Elasticsearch's own, or HTTPS's behind a proxy
+            url = parts._replace(netloc=f"{parts.netloc}:{9200 if scheme == 'http' else 443}").geturl()
         return ElasticEngine(url, index=index)
     raise ValueError(f"RSE_SEARCH_URL: unknown scheme {scheme!r} (sqlite:///… or http(s)://…)")
 

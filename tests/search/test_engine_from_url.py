@@ -1,0 +1,29 @@
+"""RSE_SEARCH_URL picks the engine."""
+
+import pytest
+
+from rse.search import engine_from_url
+from rse.search.elastic import ElasticEngine
+from rse.search.fts import FtsEngine
+
+
+def test_sqlite_urls_give_the_embedded_engine(tmp_path):
+    engine = engine_from_url(f"sqlite:///{tmp_path / 'search.db'}")
+    assert isinstance(engine, FtsEngine) and engine.path == tmp_path / "search.db"
+    assert engine_from_url("sqlite:///instance/search.db").path.as_posix() == "instance/search.db"
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("http://elasticsearch:9200", "http://elasticsearch:9200"),
+    ("http://elasticsearch", "http://elasticsearch:9200"),
+    ("https://search.ght-exemple.fr", "https://search.ght-exemple.fr:443"),
+])
+def test_http_urls_give_elasticsearch_with_a_port(url, expected):
+    engine = engine_from_url(url, index="maillage-test")
+    assert isinstance(engine, ElasticEngine) and engine.url == expected and engine.index == "maillage-test"
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "ftp://host/x", "elasticsearch:9200"])
+def test_other_urls_are_refused_at_start(url):
+    with pytest.raises(ValueError):
+        engine_from_url(url)
