@@ -51,6 +51,7 @@ def seed_command(users: int, communities: int, activities: int, seed_value: int,
     if report.heavy_emails:
         click.echo(f"in {seeding.HEAVY_MEMBERSHIPS} communities (or all of them): {', '.join(report.heavy_emails)}")
     click.echo(f"password of every seeded account: {password if shown else '(as given)'}")
+    click.echo("bulk inserts bypass the search outbox: run `flask search reindex` to make them searchable")
 
 
 def register_cli(app: Flask) -> None:
