@@ -284,7 +284,10 @@ class _Writer:
     def insert(self, item: SearchItem) -> None:
         g, conn = self.g, self.conn
         body = item.body[:MAX_BODY_CHARS]
-        excerpt = (body or item.description or item.title)[:SNIPPET_SOURCE_CHARS]
+        # The snippet's passage: the description first (what a document is about), then the body;
+        # the highlight starts at the first matched word, wherever it is.
+        excerpt = " — ".join(text for text in (item.description, body) if text) or item.title
+        excerpt = excerpt[:SNIPPET_SOURCE_CHARS]
         cursor = conn.execute(
             f"""INSERT INTO items_{g} (key, kind, subkind, source, ref_id, title, url, excerpt, community_id,
                                        author_id, date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",

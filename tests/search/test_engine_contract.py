@@ -295,3 +295,10 @@ def test_a_removed_tag_no_longer_completes(engine):
     assert [s.key for s in engine.complete("vacc", READER).tags] == ["vaccination"]
     engine.write([("publication:1", None, 2)])
     assert engine.complete("vacc", READER).tags == []
+
+
+def test_the_snippet_shows_the_field_that_matched(engine):
+    put(engine, item(1, "document", title="Guide", description="Procédure de stérilisation des instruments",
+                     body="Page 1. Sommaire. Introduction générale du service."), *fillers())
+    [hit] = engine.search(Query(terms=parse_query("stérilisation"), audience=READER)).hits
+    assert "<mark>stérilisation</mark>" in str(hit.snippet)
