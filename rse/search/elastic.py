@@ -275,12 +275,15 @@ def safe_fragment(fragment: str) -> Markup:
 
 
 def _snippet(raw: dict[str, Any], terms: list[Term]) -> Markup:
-    """The highlighted passage of the snippet's field, or (nothing highlighted there) the kept
-    start of that field, marked as the embedded engine does."""
+    """The passage of the first field where a word was highlighted, or (none) the kept start of
+    the snippet's field, marked as the embedded engine does."""
     shown = raw["_source"].get("hit", {})
-    fragments = raw.get("highlight", {}).get(shown.get("excerpt_field", "body"))
-    if fragments:
-        return safe_fragment(fragments[0])
+    marked = raw.get("highlight", {})
+    # Like the embedded engine: the description's match first, then the body's (the title is the
+    # passage only for an item that has neither).
+    for name in ("description", "body", shown.get("excerpt_field", "body")):
+        if marked.get(name):
+            return safe_fragment(marked[name][0])
     return highlight(shown.get("excerpt", ""), terms, width=js.SNIPPET_CHARS)
 
 
