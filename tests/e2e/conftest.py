@@ -172,3 +172,19 @@ def step(request, browser):
                                  f"Page saved: {paths}") from exc
 
     return run
+
+
+def sign_in(tab, live_server, step, user, name: str):
+    """Sign `user` in through the login form in `tab`; the home page is then shown."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import PASSWORD
+
+    page = tab.page
+    with step(tab, f"login-{name}"):
+        page.goto("/connexion")
+        page.get_by_label("Adresse électronique").fill(user.email)
+        page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        expect(page).to_have_url(f"{live_server.url}/")
+    return page

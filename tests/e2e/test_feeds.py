@@ -10,22 +10,11 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from rse.feeds.models import Comment, Notification, Publication, SameQuestion
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 
 TITLE = "Faut-il joindre l'ERRD 2025 au diagnostic partagé ?"
-
-
-def _login(tab, live_server, step, user, name):
-    page = tab.page
-    with step(tab, f"login-{name}"):
-        page.goto("/connexion")
-        page.get_by_label("Adresse électronique").fill(user.email)
-        page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
-        expect(page).to_have_url(f"{live_server.url}/")
-    return page
 
 
 def test_a_question_reaches_the_partner_it_mentions_and_gets_its_good_answer(
@@ -37,7 +26,7 @@ def test_a_question_reaches_the_partner_it_mentions_and_gets_its_good_answer(
                                  members=[(partner, "member")])
 
     claire = open_page("asker")
-    page = _login(claire, live_server, step, asker, "asker")
+    page = sign_in(claire, live_server, step, asker, "asker")
     with step(claire, "ask"):
         page.goto(f"/espaces/{community.id}/publier?type=question")
         page.locator("[name=title]").fill("Faut-il joindre l'ERRD 2025 au diagnostic partagé ?")
@@ -50,7 +39,7 @@ def test_a_question_reaches_the_partner_it_mentions_and_gets_its_good_answer(
     question_url = page.url
 
     marc = open_page("partner")
-    page = _login(marc, live_server, step, partner, "partner")
+    page = sign_in(marc, live_server, step, partner, "partner")
     with step(marc, "home-stream-and-bell"):
         expect(page.locator(".stream").get_by_role("link", name=TITLE, exact=True)).to_be_visible()
         bell = page.locator("a.header-bell")

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from rse.extensions import db
 from rse.feeds import service as feeds
-from tests.conftest import PASSWORD
+from tests.e2e.conftest import sign_in
 from tests.documents.samples import pdf_bytes
 
 pytestmark = pytest.mark.browser
@@ -19,17 +19,6 @@ pytestmark = pytest.mark.browser
 DOCUMENTS = 22  # more than a page of results (20)
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def _login(tab, live_server, step, user, name):
-    page = tab.page
-    with step(tab, f"login-{name}"):
-        page.goto("/connexion")
-        page.get_by_label("Adresse électronique").fill(user.email)
-        page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Se connecter").click()
-        expect(page).to_have_url(f"{live_server.url}/")
-    return page
 
 
 def _overflow(page) -> int:
@@ -74,7 +63,7 @@ def test_search_from_the_header_box_to_the_second_page_of_documents(
     staff, partner, space, publication = hygiene
 
     claire = open_page("staff")
-    page = _login(claire, live_server, step, staff, "staff")
+    page = sign_in(claire, live_server, step, staff, "staff")
     with step(claire, "suggestions"):
         box = _type_in_header_box(page, "hyg")
         expect(box).to_have_attribute("aria-expanded", "true")
@@ -153,7 +142,7 @@ def test_search_from_the_header_box_to_the_second_page_of_documents(
         page.screenshot(path=str(tmp_path / "suggestions-390.png"))
 
     marc = open_page("partner")
-    page = _login(marc, live_server, step, partner, "partner")
+    page = sign_in(marc, live_server, step, partner, "partner")
     with step(marc, "partner-suggestions"):
         box = _type_in_header_box(page, "hyg")
         expect(box).to_have_attribute("aria-expanded", "true")
