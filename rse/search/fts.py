@@ -50,10 +50,15 @@ _COLUMNS = ", ".join(name for name, _ in FIELDS)
 
 def _schema(g: int) -> list[str]:
     return [
+        # What a query reads for every match, kept narrow (many rows to a page); `scope` is the
+        # item's scope when it has only one (content, communities), else NULL: see `scopes`.
         f"""CREATE TABLE IF NOT EXISTS items_{g} (
-            rowid INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, subkind TEXT NOT NULL,
-            source TEXT NOT NULL, ref_id INTEGER NOT NULL, title TEXT NOT NULL, url TEXT NOT NULL,
-            excerpt TEXT NOT NULL, community_id INTEGER, author_id INTEGER, date REAL NOT NULL)""",
+            rowid INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, scope TEXT,
+            community_id INTEGER, author_id INTEGER, date REAL NOT NULL)""",
+        # What only the hits of a page show.
+        f"""CREATE TABLE IF NOT EXISTS shown_{g} (
+            rowid INTEGER PRIMARY KEY, source TEXT NOT NULL, ref_id INTEGER NOT NULL, subkind TEXT NOT NULL,
+            title TEXT NOT NULL, url TEXT NOT NULL, excerpt TEXT NOT NULL)""",
         f"CREATE INDEX IF NOT EXISTS items_{g}_date ON items_{g} (date)",
         f"""CREATE TABLE IF NOT EXISTS scopes_{g} (
             item INTEGER NOT NULL, scope TEXT NOT NULL, PRIMARY KEY (item, scope)) WITHOUT ROWID""",
@@ -72,7 +77,7 @@ def _schema(g: int) -> list[str]:
     ]
 
 
-_TABLES = ("items", "scopes", "tags", "tag_words", "fts", "names", "versions")
+_TABLES = ("items", "shown", "scopes", "tags", "tag_words", "fts", "names", "versions")
 
 
 def _timestamp(value: datetime) -> float:
@@ -96,6 +101,18 @@ def match_expression(terms: list[Term]) -> str:
         phrase = _phrase(term.token)
         clauses.append(f"({phrase} OR {phrase}*)" if len(term.token) > 1 else phrase)
     return " AND ".join(clauses)
+
+
+def _audience_test(g: int, parameter: str) -> str:
+    """Whether item `i` has a scope in the JSON list `parameter`.
+
+    An item of one scope is checked on its own row; the others (people) through `scopes`, whose
+    few rows of the item are sought first (`+s.scope`: without the `+`, SQLite probes the
+    (item, scope) key once per audience token, for every matching item).
+    """
+    tokens = f"(SELECT value FROM json_each(:{parameter}))"
+    return (f"(i.scope IN {tokens} OR (i.scope IS NULL AND EXISTS (SELECT 1 FROM scopes_{g} AS s "
+            f"WHERE s.item = i.rowid AND +s.scope IN {tokens})))")
 
 
 def _tag_words(tag: str) -> set[str]:
@@ -230,11 +247,10 @@ class FtsEngine(Engine):
                         limit: int) -> list[Suggestion]:
         expression = " AND ".join(f"{_phrase(w)}*" for w in prefix_words)
         rows = conn.execute(
-            f"""SELECT i.key, i.title, i.url FROM names_{g} AS n JOIN items_{g} AS i ON i.rowid = n.rowid
-                WHERE names_{g} MATCH :match AND i.kind = :kind
-                  AND EXISTS (SELECT 1 FROM scopes_{g} AS s WHERE s.item = i.rowid
-                              AND s.scope IN (SELECT value FROM json_each(:scopes)))
-                ORDER BY n.rank, i.title LIMIT :limit""",
+            f"""SELECT i.key, d.title, d.url FROM names_{g} AS n JOIN items_{g} AS i ON i.rowid = n.rowid
+                JOIN shown_{g} AS d ON d.rowid = n.rowid
+                WHERE names_{g} MATCH :match AND i.kind = :kind AND {_audience_test(g, "scopes")}
+                ORDER BY n.rank, d.title LIMIT :limit""",
             {"match": expression, "kind": kind, "scopes": scopes, "limit": limit},
         ).fetchall()
         return [Suggestion(key=key, label=title, url=url) for key, title, url in rows]
@@ -275,7 +291,7 @@ class _Writer:
                     [(word, scope, tag) for scope in scopes],
                 )
         conn.execute(f"DELETE FROM tag_words_{g} WHERE n <= 0")
-        for table in ("fts", "names"):
+        for table in ("fts", "names", "shown"):
             conn.execute(f"DELETE FROM {table}_{g} WHERE rowid = ?", (rowid,))
         conn.execute(f"DELETE FROM scopes_{g} WHERE item = ?", (rowid,))
         conn.execute(f"DELETE FROM tags_{g} WHERE item = ?", (rowid,))
@@ -288,13 +304,19 @@ class _Writer:
         # the highlight starts at the first matched word, wherever it is.
         excerpt = " — ".join(text for text in (item.description, body) if text) or item.title
         excerpt = excerpt[:SNIPPET_SOURCE_CHARS]
+        scopes = sorted(set(item.scopes))
         cursor = conn.execute(
-            f"""INSERT INTO items_{g} (key, kind, subkind, source, ref_id, title, url, excerpt, community_id,
-                                       author_id, date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (item.key, item.kind, item.subkind, item.source, item.id, item.display_title, item.url, excerpt,
-             item.community_id, item.author_id, _timestamp(item.date)),
+            f"""INSERT INTO items_{g} (key, kind, scope, community_id, author_id, date)
+                VALUES (?, ?, ?, ?, ?, ?)""",
+            (item.key, item.kind, scopes[0] if len(scopes) == 1 else None, item.community_id, item.author_id,
+             _timestamp(item.date)),
         )
         rowid = cursor.lastrowid
+        conn.execute(
+            f"""INSERT INTO shown_{g} (rowid, source, ref_id, subkind, title, url, excerpt)
+                VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (rowid, item.source, item.id, item.subkind, item.display_title, item.url, excerpt),
+        )
         texts = {"title": item.title, "tags": " ".join(item.tags), "description": item.description,
                  "link": item.link, "place": item.place, "body": body}
         conn.execute(
@@ -304,7 +326,6 @@ class _Writer:
         if item.names:
             conn.execute(f"INSERT INTO names_{g} (rowid, name) VALUES (?, ?)",
                          (rowid, " ".join(fold(name) for name in item.names)))
-        scopes = sorted(set(item.scopes))
         conn.executemany(f"INSERT INTO scopes_{g} (item, scope) VALUES (?, ?)", [(rowid, s) for s in scopes])
         seen = set()
         for label in item.tags:
@@ -330,13 +351,9 @@ class _Search:
             "audience": json.dumps(sorted(query.audience)),
         }
 
-    def _filters(self, with_kind: bool) -> str:
+    def _filters(self) -> str:
         q, p = self.q, self.params
-        where = [f"""EXISTS (SELECT 1 FROM scopes_{self.g} AS s WHERE s.item = i.rowid
-                             AND s.scope IN (SELECT value FROM json_each(:audience)))"""]
-        if with_kind and q.kinds:
-            p["kinds"] = json.dumps(sorted(q.kinds))
-            where.append("i.kind IN (SELECT value FROM json_each(:kinds))")
+        where = [_audience_test(self.g, "audience")]
         if q.community_id is not None:
             p["community_id"] = q.community_id
             where.append("i.community_id = :community_id")
@@ -360,25 +377,46 @@ class _Search:
             return ""
         if self.q.sort == DATE:
             self.params.update(a_date=float(after[0]), a_key=str(after[1]))
-            return " AND (i.date < :a_date OR (i.date = :a_date AND i.key > :a_key))"
+            return " AND (date < :a_date OR (date = :a_date AND key > :a_key))"
         self.params.update(a_score=float(after[0]), a_date=float(after[1]), a_key=str(after[2]))
-        return (" AND (m.score > :a_score OR (m.score = :a_score AND (i.date < :a_date"
-                " OR (i.date = :a_date AND i.key > :a_key))))")
+        return (" AND (score > :a_score OR (score = :a_score AND (date < :a_date"
+                " OR (date = :a_date AND key > :a_key))))")
 
     def run(self) -> Results:
+        """One statement: the matches the reader may see are gathered once (narrow rows: no text), then
+        sorted for the page and counted per kind; only the page's rows are joined back to their text."""
         g, q = self.g, self.q
-        order = "i.date DESC, i.key" if q.sort == DATE else "m.score, i.date DESC, i.key"
-        filters = self._filters(with_kind=True) + self._after()
+        order = "date DESC, key" if q.sort == DATE else "score, date DESC, key"
+        # bm25 costs about a microsecond per match, and its first call reads the whole doclist of
+        # each phrase: a date-sorted search does without it.
+        score = "0.0" if q.sort == DATE else f"bm25(fts_{g}, {_WEIGHTS})"
+        page_filter = "1"
+        if q.kinds:
+            self.params["kinds"] = json.dumps(sorted(q.kinds))
+            page_filter = "kind IN (SELECT value FROM json_each(:kinds))"
+        page_filter += self._after()
         self.params["limit"] = q.limit + 1
         rows = self.conn.execute(
-            f"""WITH m AS (SELECT rowid AS item, bm25(fts_{g}, {_WEIGHTS}) AS score
-                           FROM fts_{g} WHERE fts_{g} MATCH :match)
-                SELECT i.key, i.source, i.ref_id, i.kind, i.subkind, i.title, i.url, i.excerpt, m.score, i.date,
+            f"""WITH v AS MATERIALIZED (
+                    SELECT i.rowid AS item, i.kind AS kind, i.date AS date, i.key AS key, m.score AS score
+                    FROM (SELECT rowid, {score} AS score FROM fts_{g} WHERE fts_{g} MATCH :match) AS m
+                    JOIN items_{g} AS i ON i.rowid = m.rowid
+                    WHERE {self._filters()}),
+                page AS (SELECT item, score FROM v WHERE {page_filter} ORDER BY {order} LIMIT :limit)
+                SELECT i.key, d.source, d.ref_id, i.kind, d.subkind, d.title, d.url, d.excerpt, page.score, i.date,
                        i.community_id, i.author_id
-                FROM m JOIN items_{g} AS i ON i.rowid = m.item
-                WHERE {filters} ORDER BY {order} LIMIT :limit""",
+                FROM page JOIN items_{g} AS i ON i.rowid = page.item JOIN shown_{g} AS d ON d.rowid = page.item
+                UNION ALL
+                SELECT NULL, NULL, count(*), kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+                FROM v GROUP BY kind""",
             self.params,
         ).fetchall()
+        counts = {row[3]: row[2] for row in rows if row[0] is None}
+        rows = [row for row in rows if row[0] is not None]
+        if q.sort == DATE:
+            rows.sort(key=lambda row: (-row[9], row[0]))
+        else:
+            rows.sort(key=lambda row: (row[8], -row[9], row[0]))
         more = len(rows) > q.limit
         rows = rows[: q.limit]
         hits = [self._hit(row) for row in rows]
@@ -386,7 +424,6 @@ class _Search:
         if more and rows:
             last = rows[-1]
             after = [last[9], last[0]] if q.sort == DATE else [last[8], last[9], last[0]]
-        counts = self._counts()
         total = sum(n for kind, n in counts.items() if not q.kinds or kind in q.kinds)
         return Results(hits=hits, counts=counts, after=after, total=total)
 
@@ -396,15 +433,6 @@ class _Search:
         return Hit(key=key, source=source, id=ref_id, kind=kind, subkind=subkind, title=title, url=url,
                    snippet=snippet, score=-score, date=datetime.fromtimestamp(date, UTC),
                    community_id=community_id, author_id=author_id)
-
-    def _counts(self) -> dict[str, int]:
-        g = self.g
-        rows = self.conn.execute(
-            f"""SELECT i.kind, count(*) FROM fts_{g} AS f JOIN items_{g} AS i ON i.rowid = f.rowid
-                WHERE fts_{g} MATCH :match AND {self._filters(with_kind=False)} GROUP BY i.kind""",
-            self.params,
-        ).fetchall()
-        return dict(rows)
 
 
 class FtsBuilder(Builder):

@@ -31,6 +31,7 @@ MAX_TERMS = 12
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
+_APOSTROPHE = re.compile(r"['’]")
 _STEMMER = Stemmer.Stemmer("french")
 
 # Dropped from a query that has other words: they are in nearly every French text.
@@ -51,11 +52,11 @@ class Term:
 def words(text: str) -> list[str]:
     """The words of a text, elided articles removed, in their typed form."""
     found = []
-    for match in _WORD.finditer(unicodedata.normalize("NFC", text)):
-        word = _ELISION.sub("", match.group())
-        for part in re.split(r"['’]", word):
-            if part:
-                found.append(part)
+    for word in _WORD.findall(unicodedata.normalize("NFC", text)):
+        if "'" not in word and "’" not in word:  # most words: no elision to look for (indexing's hot loop)
+            found.append(word)
+            continue
+        found.extend(part for part in _APOSTROPHE.split(_ELISION.sub("", word)) if part)
     return found
 
 
@@ -89,18 +90,41 @@ def matches(word: str, terms: list[Term]) -> bool:
     return any(tok == t.token or (len(t.token) > 1 and tok.startswith(t.token)) for t in terms)
 
 
+def _matched_spans(text: str, terms: list[Term], width: int) -> tuple[list[tuple[int, int]], int, int]:
+    """The matched words of the passage that starts a little before the first of them.
+
+    Reads no further than the passage (an excerpt may be 20,000 characters) and judges each
+    distinct word once (a long text repeats its words).
+    """
+    spans: list[tuple[int, int]] = []
+    judged: dict[str, bool] = {}
+    start = end = 0
+    for match in _WORD.finditer(text):
+        if spans and match.start() >= end:
+            break
+        word = match.group()
+        hit = judged.get(word)
+        if hit is None:
+            hit = judged[word] = matches(_ELISION.sub("", word), terms)
+        if not hit:
+            continue
+        if not spans:
+            start = max(0, match.start() - width // 4)
+            if start:
+                space = text.rfind(" ", 0, start)
+                start = space + 1 if space >= 0 else start
+            end = min(len(text), start + width)
+        spans.append(match.span())
+    return spans, start, end
+
+
 def highlight(text: str, terms: list[Term], width: int = 240) -> Markup:
     """A passage of `text` around the query's words, the words marked, the rest escaped."""
     text = " ".join(text.split())
-    spans = [m.span() for m in _WORD.finditer(text) if matches(_ELISION.sub("", m.group()), terms)]
+    spans, start, end = _matched_spans(text, terms, width)
     if not spans:
         cut = text[:width]
         return escape(cut + ("…" if len(text) > width else ""))
-    start = max(0, spans[0][0] - width // 4)
-    if start:
-        space = text.rfind(" ", 0, start)
-        start = space + 1 if space >= 0 else start
-    end = min(len(text), start + width)
     pieces, cursor = [], start
     for left, right in spans:
         if left < start or right > end:
