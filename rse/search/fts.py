@@ -3,9 +3,10 @@
 Texts are folded and stemmed in Python (`text.analyze`) before FTS5 sees them, so its
 `unicode61 remove_diacritics 2` tokenizer only splits words; relevance is FTS5's bm25
 with the column weights of `FIELDS`. Beside the full-text table the file holds what a
-query filters and shows (`items`), who may find each item (`scopes`), its tags, a small
-full-text table of names for autocomplete with prefix indexes, per-scope tag counts for
-tag completion, and the last version written for each key.
+query filters on (`items`, kept narrow: it is read for every match), what a hit shows
+(`shown`), who may find each item (`scopes`), its tags, a small full-text table of names
+for autocomplete with prefix indexes, per-scope tag counts for tag completion, and the last
+version written for each key.
 
 A full reindex builds a new *generation* of these tables in the same file and switches
 to it in one transaction: readers see the old generation or the new one, never a mix.
@@ -285,12 +286,10 @@ class _Writer:
         rowid = row[0]
         scopes = [s for (s,) in conn.execute(f"SELECT scope FROM scopes_{g} WHERE item = ?", (rowid,))]
         for tag, label in conn.execute(f"SELECT tag, label FROM tags_{g} WHERE item = ?", (rowid,)).fetchall():
-            for word in _tag_words(label):
-                conn.executemany(
-                    f"UPDATE tag_words_{g} SET n = n - 1 WHERE word = ? AND scope = ? AND tag = ?",
-                    [(word, scope, tag) for scope in scopes],
-                )
-        conn.execute(f"DELETE FROM tag_words_{g} WHERE n <= 0")
+            keys = [(word, scope, tag) for word in _tag_words(label) for scope in scopes]
+            conn.executemany(f"UPDATE tag_words_{g} SET n = n - 1 WHERE word = ? AND scope = ? AND tag = ?", keys)
+            # Only the counts just lowered can have reached zero (a scan of the table costs ms).
+            conn.executemany(f"DELETE FROM tag_words_{g} WHERE word = ? AND scope = ? AND tag = ? AND n <= 0", keys)
         for table in ("fts", "names", "shown"):
             conn.execute(f"DELETE FROM {table}_{g} WHERE rowid = ?", (rowid,))
         conn.execute(f"DELETE FROM scopes_{g} WHERE item = ?", (rowid,))
