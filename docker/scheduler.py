@@ -63,7 +63,10 @@ class Job:
 JOBS = [
     Job("mail", ["flask", "mail", "send"], every=MINUTE, timeout=timedelta(minutes=15)),
     Job("documents-process", ["flask", "documents", "process"], every=MINUTE, timeout=timedelta(minutes=30)),
-    Job("digest", ["flask", "digest", "send"], at=(7, 0), weekday=0, timeout=timedelta(hours=6)),
+    # Every day at RSE_DIGEST_HOUR: daily subscribers get theirs, and on RSE_DIGEST_WEEKDAY the command
+    # also sends the weekly ones (it decides, so that a run missed on that day still knows its week).
+    Job("digest", ["flask", "digest", "send"], at=(int(os.environ.get("RSE_DIGEST_HOUR") or 7), 0),
+        timeout=timedelta(hours=6)),
     Job("documents-gc", ["flask", "documents", "gc"], at=(3, 30), timeout=timedelta(hours=2)),
     Job("documents-purge", ["flask", "documents", "purge"], at=(4, 0), timeout=timedelta(hours=2)),
 ]

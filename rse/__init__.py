@@ -25,7 +25,7 @@ class BoundedInt(IntegerConverter):
 # Pages anyone may open; every other page asks for a login first.
 PUBLIC_ENDPOINTS = {
     "static", "accounts.login", "accounts.forgot_password", "accounts.reset_password",
-    "communities.accept_invitation", "manifest", "healthz",
+    "communities.accept_invitation", "manifest", "healthz", "digest.unsubscribe",
 }
 
 
@@ -87,7 +87,7 @@ def register_security(app: Flask) -> None:
 
 def register_packages(app: Flask) -> None:
     """Each package wires itself, in dependency order."""
-    from rse import accounts, api, audit, communities, documents, feeds, mail, search, slots
+    from rse import accounts, api, audit, communities, digest, documents, feeds, mail, search, slots
 
     slots.init_app(app)
     mail.init_app(app)
@@ -97,6 +97,7 @@ def register_packages(app: Flask) -> None:
     documents.init_app(app)
     feeds.init_app(app)
     search.init_app(app)
+    digest.init_app(app)
     api.init_app(app)
 
 

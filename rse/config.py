@@ -71,6 +71,9 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Emails (notifications, digest) show a short excerpt of the content, or titles and links
         # only; a sensitive community's content never leaves but as titles.
         "MAIL_EXCERPTS": _bool(env.get("RSE_MAIL_EXCERPTS"), False),
+        # The weekly digest goes out on this weekday (0 = Monday) at this local hour; daily ones every day.
+        "DIGEST_WEEKDAY": _int(env, "RSE_DIGEST_WEEKDAY", 0),
+        "DIGEST_HOUR": _int(env, "RSE_DIGEST_HOUR", 7),
         "INVITATION_TTL_DAYS": _int(env, "RSE_INVITATION_TTL_DAYS", 7),
         "PASSWORD_RESET_TTL_MINUTES": _int(env, "RSE_PASSWORD_RESET_TTL_MINUTES", 60),
         "API_TOKEN_TTL_HOURS": _int(env, "RSE_API_TOKEN_TTL_HOURS", 24),

@@ -30,3 +30,7 @@ demo_loaded = _signals.signal("demo-loaded", doc="""
 `flask rse demo` created its people and communities; higher packages add their demo content.
 Sender: the app. Arguments: `people` ({email: User}), `communities` ({name: Community}).
 """)
+
+item_viewed = _signals.signal("item-viewed", doc="""
+Someone opened a publication or a document page. Sender: the Publication or Document. Arguments: `user`.
+""")

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from rse import permissions
+from rse import permissions, signals
 from rse.communities import service as communities
 from rse.errors import DomainError, ValidationError
 from rse.extensions import db
@@ -155,6 +155,7 @@ def show(document_id: int):
                 return redirect(url_for("documents.show", document_id=document.id))
         else:
             status = 422
+    signals.item_viewed.send(document, user=current_user._get_current_object())
     community = document.community
     folders = service.list_folders(current_user, community)
     edit_form = DocumentForm(obj=document, formdata=None)

@@ -12,7 +12,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
-from rse import permissions
+from rse import permissions, signals
 from rse.communities import service as communities
 from rse.communities.models import Community
 from rse.documents import service as documents
@@ -195,6 +195,7 @@ def delete(publication_id: int):
 @bp.route("/publications/<int:publication_id>")
 def show(publication_id: int):
     publication = service.get_publication(current_user, publication_id)
+    signals.item_viewed.send(publication, user=current_user._get_current_object())
     liked, same = service.user_state(current_user, [publication.id])
     versions = service.wiki_versions(current_user, publication) if publication.kind == Kind.WIKI else []
     return render_template(

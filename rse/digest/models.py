@@ -1,0 +1,79 @@
+"""What the digest remembers: each person's frequency, each send per period, and what they opened on the site."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rse.dbtypes import UTCDateTime, utcnow
+from rse.extensions import db
+
+
+class Frequency(StrEnum):
+    WEEKLY = "weekly"
+    DAILY = "daily"
+    NEVER = "never"
+
+
+class Status(StrEnum):
+    CLAIMED = "claimed"        # this run owns the send and is about to hand it to SMTP
+    SENT = "sent"
+    EMPTY = "empty"            # nothing new: no email
+    FAILED = "failed"          # refused for good (next_attempt_at NULL) or to retry at next_attempt_at
+    UNCERTAIN = "uncertain"    # a run stopped while sending it: may have left, never resent automatically
+
+
+class DigestSubscription(db.Model):
+    """A person's digest frequency; no row means weekly (the default everybody gets)."""
+
+    __tablename__ = "digest_subscriptions"
+    __table_args__ = (CheckConstraint("frequency IN ('weekly', 'daily', 'never')", name="frequency"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    frequency: Mapped[str] = mapped_column(String(10), default=Frequency.WEEKLY)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DigestDelivery(db.Model):
+    """One digest for one person and period. The unique (user_id, period) row is the at-most-once
+    guarantee: a run inserts it before sending, so a second run or an overlapping shard cannot."""
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (
+        UniqueConstraint("user_id", "period"),
+        CheckConstraint("status IN ('claimed', 'sent', 'empty', 'failed', 'uncertain')", name="status"),
+        Index("ix_digest_deliveries_status", "status", "period"),
+        Index("ix_digest_deliveries_user_id_sent_at", "user_id", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default=Status.CLAIMED)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    items: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str] = mapped_column(String(500), default="")
+
+
+class ItemView(db.Model):
+    """A person opened a publication or a document page: the digest does not offer it again."""
+
+    __tablename__ = "item_views"
+    __table_args__ = (
+        CheckConstraint("(publication_id IS NULL) <> (document_id IS NULL)", name="one_target"),
+        Index("ix_item_views_user_id_publication_id", "user_id", "publication_id"),
+        Index("ix_item_views_user_id_document_id", "user_id", "document_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    publication_id: Mapped[int | None] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    viewed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

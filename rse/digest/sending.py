@@ -1,0 +1,288 @@
+"""Sending the digests of a period: at most once per person, in batches, over one SMTP connection per batch.
+
+The row (user_id, period) of `digest_deliveries` is inserted just before a digest is handed to the
+SMTP server, and the insert is one that does nothing on a clash: whoever inserts it owns that send,
+so a second run or an overlapping shard never sends it again. Then:
+
+- accepted by the server: `sent` (committed per message, so a crash loses at most the one in flight);
+- nothing new for the person: `empty`, no email;
+- refused for good (5xx, unknown address): `failed` with no next attempt, shown to administrators;
+- the server is unreachable or drops the connection: `failed` with `next_attempt_at` (backoff); a later
+  run retries it. The run stops there: the rest of the shard waits for the next run;
+- a run that dies while sending leaves its row `claimed`; once the lease is over, the next run marks it
+  `uncertain` (the server may have taken it): never resent automatically, reported and shown.
+People not yet claimed when a run stops have no row, so the next run simply sends theirs.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from rse.accounts.models import User
+from rse.dbtypes import utcnow
+from rse.extensions import db
+from rse.mail.backends import PermanentMailError, backend_from_url
+
+from . import periods
+from .models import DigestDelivery, DigestSubscription, Frequency, Status
+from .periods import Period
+from .rendering import RenderedDigest, render
+from .selection import select_digests
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+LEASE = timedelta(minutes=30)  # longer than any batch takes to send
+MAX_ATTEMPTS = 5
+
+
+def backoff(attempts: int) -> timedelta:
+    """15 minutes after the first failure, then 30, 60, 120."""
+    return timedelta(minutes=15 * 2 ** max(attempts - 1, 0))
+
+
+class ServerUnavailable(Exception):
+    """The SMTP server could not be reached or dropped the connection: stop, a later run retries."""
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    empty: int = 0
+    failed: int = 0
+    uncertain: int = 0
+    skipped: int = 0
+    retry_later: int = 0
+    dry_run: bool = False
+    periods: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        prefix = "dry run (nothing sent or recorded): would send" if self.dry_run else "sent"
+        return (f"{', '.join(self.periods)}: {prefix} {self.sent}, empty {self.empty}, failed {self.failed}, "
+                f"uncertain {self.uncertain}, skipped {self.skipped}"
+                + (f", to retry {self.retry_later}" if self.retry_later else ""))
+
+
+def periods_due(now: datetime, *, weekday: int, tz: ZoneInfo) -> list[Period]:
+    """Each run: today's period for daily subscribers, and this week's from the configured weekday on
+    (a run missed on that day, or retries due later in the week, still reach the week's digest; people
+    who had it are skipped by their delivery row)."""
+    due = [periods.current(Frequency.DAILY, now, tz)]
+    if now.astimezone(tz).weekday() >= weekday:
+        due.append(periods.current(Frequency.WEEKLY, now, tz))
+    return due
+
+
+def _active(now: datetime):
+    return and_(User.deactivated_at.is_(None), or_(User.expires_at.is_(None), User.expires_at > now),
+                User.email != "")
+
+
+def _subscribed(frequency: str):
+    if frequency == Frequency.WEEKLY:
+        return or_(DigestSubscription.frequency.is_(None), DigestSubscription.frequency == Frequency.WEEKLY)
+    return DigestSubscription.frequency == frequency
+
+
+def _in_shard(column, shard: tuple[int, int]):
+    index, count = shard
+    return column % count == index if count > 1 else true()
+
+
+def _insert_ignoring_clash(ledger: Session, rows: list[dict]) -> int:
+    """INSERT … ON CONFLICT DO NOTHING; the number of rows inserted (0: someone else owns them)."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    # RETURNING, not rowcount: drivers differ in what rowcount says after ON CONFLICT DO NOTHING.
+    inserted = ledger.scalars(dialect.insert(DigestDelivery).values(rows).on_conflict_do_nothing(
+        index_elements=["user_id", "period"]).returning(DigestDelivery.id))
+    return len(inserted.all())
+
+
+def _expire_leases(ledger: Session, period: Period, shard, now: datetime) -> None:
+    ledger.execute(update(DigestDelivery).where(
+        DigestDelivery.period == period.key, DigestDelivery.status == Status.CLAIMED,
+        DigestDelivery.lease_until < now, _in_shard(DigestDelivery.user_id, shard)).values(status=Status.UNCERTAIN))
+    ledger.commit()
+
+
+def _count(period: Period, shard, *conditions) -> int:
+    return db.session.scalar(select(func.count()).select_from(DigestDelivery).where(
+        DigestDelivery.period == period.key, _in_shard(DigestDelivery.user_id, shard), *conditions)) or 0
+
+
+def _retryable(now: datetime):
+    return and_(DigestDelivery.status == Status.FAILED, DigestDelivery.next_attempt_at.is_not(None),
+                DigestDelivery.next_attempt_at <= now)
+
+
+def _candidates(period: Period, shard, now: datetime, after_id: int, limit: int, only: int | None):
+    """The next people of the shard to consider: active, subscribed at this frequency, with no digest
+    for the period yet (or one to retry). Returns (user, id of the failed row to retry or None)."""
+    query = (
+        select(User, DigestDelivery.id)
+        .outerjoin(DigestSubscription, DigestSubscription.user_id == User.id)
+        .outerjoin(DigestDelivery, and_(DigestDelivery.user_id == User.id, DigestDelivery.period == period.key))
+        .where(User.id > after_id, _active(now), _subscribed(period.frequency), _in_shard(User.id, shard),
+               or_(DigestDelivery.id.is_(None), _retryable(now)))
+        .order_by(User.id).limit(limit))
+    if only is not None:
+        query = query.where(User.id == only)
+    return list(db.session.execute(query).tuples())
+
+
+def _claim(ledger: Session, user_id: int, period: Period, retry_id: int | None, now: datetime) -> bool:
+    """Own this send, or learn that someone else does. Committed before anything leaves."""
+    values = {"status": Status.CLAIMED, "claimed_at": now, "lease_until": now + LEASE}
+    if retry_id is None:
+        claimed = _insert_ignoring_clash(ledger, [{"user_id": user_id, "period": period.key, **values}]) == 1
+    else:
+        claimed = ledger.execute(update(DigestDelivery).where(
+            DigestDelivery.id == retry_id, _retryable(now)).values(**values)).rowcount == 1
+    ledger.commit()
+    return claimed
+
+
+def _mark_empty(ledger: Session, user_id: int, period: Period, retry_id: int | None, now: datetime) -> bool:
+    values = {"status": Status.EMPTY, "claimed_at": now, "lease_until": None, "next_attempt_at": None}
+    if retry_id is None:
+        return _insert_ignoring_clash(ledger, [{"user_id": user_id, "period": period.key, **values}]) == 1
+    return ledger.execute(update(DigestDelivery).where(
+        DigestDelivery.id == retry_id, _retryable(now)).values(**values)).rowcount == 1
+
+
+def _finish(ledger: Session, user_id: int, period: Period, **values) -> None:
+    ledger.execute(update(DigestDelivery).where(
+        DigestDelivery.user_id == user_id, DigestDelivery.period == period.key,
+        DigestDelivery.status == Status.CLAIMED).values(
+            attempts=DigestDelivery.attempts + 1, lease_until=None, **values))
+    ledger.commit()
+
+
+def build_message(rendered: RenderedDigest, user_id: int, period: Period, now: datetime) -> EmailMessage:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = rendered.to
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(now)
+    domain = urlsplit(config["BASE_URL"]).hostname or "maillage.localhost"
+    message["Message-ID"] = make_msgid(idstring=f"digest.{period.key}.{user_id}", domain=domain)
+    message["Auto-Submitted"] = "auto-generated"
+    for name, value in rendered.headers.items():
+        message[name] = value
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    return message
+
+
+def transmit(connection, message: EmailMessage) -> None:
+    """Hand one message to the server (a seam: tests stop a run here)."""
+    connection.send(message)
+
+
+def send_digests(period_list: list[Period], *, now: datetime | None = None, user: User | None = None,
+                 shard: tuple[int, int] = (0, 1), dry_run: bool = False, batch_size: int = BATCH) -> Report:
+    now = now or utcnow()
+    report = Report(dry_run=dry_run, periods=[p.key for p in period_list])
+    only = user.id if user is not None else None
+    # The record of sends has a session of its own: committing it per message leaves the objects the
+    # selection loaded alone (no expiry of a whole batch at every message).
+    with Session(db.engine) as ledger:
+        try:
+            for period in period_list:
+                _send_period(ledger, period, now, only, shard, dry_run, batch_size, report)
+        except ServerUnavailable as exc:
+            log.warning("digest run stopped, the mail server is unavailable: %s", exc)
+        finally:
+            db.session.rollback()
+    return report
+
+
+def _send_period(ledger: Session, period: Period, now, only, shard, dry_run, batch_size, report: Report) -> None:
+    if not dry_run:
+        _expire_leases(ledger, period, shard, now)
+    db.session.rollback()  # read from here on what the ledger committed
+    mine = DigestDelivery.user_id == only if only is not None else true()
+    report.uncertain += _count(period, shard, mine, DigestDelivery.status == Status.UNCERTAIN)
+    # Already handled (by an earlier run or another shard), or waiting for its next attempt.
+    report.skipped += _count(period, shard, mine, or_(
+        DigestDelivery.status.in_((Status.SENT, Status.EMPTY, Status.CLAIMED)),
+        and_(DigestDelivery.status == Status.FAILED, or_(DigestDelivery.next_attempt_at.is_(None),
+                                                        DigestDelivery.next_attempt_at > now))))
+    backend = backend_from_url(current_app.config["MAIL_URL"])
+    after_id = 0
+    while True:
+        batch = _candidates(period, shard, now, after_id, batch_size, only)
+        if not batch:
+            return
+        after_id = batch[-1][0].id
+        retry_ids = {u.id: retry_id for u, retry_id in batch}
+        digests = select_digests([u for u, _r in batch], period, now)
+        outgoing: list[tuple[int, RenderedDigest, int]] = []
+        for user_id, digest in digests.items():
+            if digest.is_empty:
+                if dry_run or _mark_empty(ledger, user_id, period, retry_ids[user_id], now):
+                    report.empty += 1
+                else:
+                    report.skipped += 1
+                continue
+            outgoing.append((user_id, render(digest), digest.item_count))
+        # End the read transaction: the next batch sees what the ledger committed (and SQLite's
+        # snapshot never holds back its writer).
+        db.session.rollback()
+        if not dry_run:
+            ledger.commit()
+        if dry_run:
+            report.sent += len(outgoing)
+            continue
+        if outgoing:
+            _send_batch(ledger, backend, period, outgoing, retry_ids, now, report)
+
+
+def _send_batch(ledger: Session, backend, period: Period, outgoing, retry_ids, now, report: Report) -> None:
+    try:
+        with backend.connection() as connection:
+            for position, (user_id, rendered, items) in enumerate(outgoing):
+                if not _claim(ledger, user_id, period, retry_ids[user_id], now):
+                    report.skipped += 1  # an overlapping run or shard got there first
+                    continue
+                message = build_message(rendered, user_id, period, now)
+                try:
+                    transmit(connection, message)
+                except PermanentMailError as exc:
+                    log.warning("digest %s for user %s refused: %s", period.key, user_id, exc)
+                    _finish(ledger, user_id, period, status=Status.FAILED, next_attempt_at=None, error=str(exc)[:500])
+                    report.failed += 1
+                except (OSError, smtplib.SMTPException) as exc:
+                    _retry_later(ledger, user_id, period, str(exc) or type(exc).__name__, now)
+                    report.failed += 1
+                    report.retry_later += len(outgoing) - position
+                    raise ServerUnavailable(str(exc)) from exc
+                else:
+                    _finish(ledger, user_id, period, status=Status.SENT, sent_at=utcnow(), items=items, error="")
+                    report.sent += 1
+    except ServerUnavailable:
+        raise
+    except (OSError, smtplib.SMTPException) as exc:  # connecting, or closing the connection
+        if report.retry_later == 0:
+            report.retry_later += len(outgoing)
+        raise ServerUnavailable(str(exc)) from exc
+
+
+def _retry_later(ledger: Session, user_id: int, period: Period, error: str, now: datetime) -> None:
+    attempts = (ledger.scalar(select(DigestDelivery.attempts).where(
+        DigestDelivery.user_id == user_id, DigestDelivery.period == period.key)) or 0) + 1
+    next_attempt = now + backoff(attempts) if attempts < MAX_ATTEMPTS else None
+    _finish(ledger, user_id, period, status=Status.FAILED, next_attempt_at=next_attempt, error=error[:500])

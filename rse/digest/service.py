@@ -1,0 +1,120 @@
+"""Digest subscriptions, the unsubscribe token, what people opened, and the deliveries administrators check."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from rse import audit, permissions
+from rse.accounts.models import User
+from rse.dbtypes import get_by_id, utcnow
+from rse.errors import NotFound, ValidationError
+from rse.extensions import db
+
+from .models import DigestDelivery, DigestSubscription, Frequency, ItemView, Status
+
+log = logging.getLogger(__name__)
+UNSUBSCRIBE_SALT = "digest.unsubscribe"
+
+
+# --- Frequency ----------------------------------------------------------------------------------
+
+def frequency(user: User) -> str:
+    row = db.session.get(DigestSubscription, user.id)
+    return row.frequency if row is not None else Frequency.WEEKLY.value
+
+
+def set_frequency(actor: User, user: User, value: Any, *, via: str = "preferences") -> str:
+    """Change a person's digest frequency (themselves, or an administrator), with an audit entry."""
+    permissions.require(actor, "edit", user)
+    if not isinstance(value, str) or value not in {f.value for f in Frequency}:
+        raise ValidationError(fields={"frequency": _("Choisissez hebdomadaire, quotidienne ou jamais.")})
+    row = db.session.get(DigestSubscription, user.id)
+    if row is None:
+        row = DigestSubscription(user_id=user.id)
+        db.session.add(row)
+    if row.frequency != value:
+        audit.record("digest.frequency_changed", actor=actor, target=user,
+                     details={"from": row.frequency or Frequency.WEEKLY.value, "to": value, "via": via})
+    row.frequency, row.changed_at = value, utcnow()
+    db.session.flush()
+    return value
+
+
+# --- One-click unsubscribe ----------------------------------------------------------------------
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token(user: User) -> str:
+    """A signed user id without expiry: the link of an old digest still unsubscribes."""
+    return _serializer().dumps(user.id)
+
+
+def user_from_token(token: str) -> User:
+    try:
+        user_id = _serializer().loads(token)
+    except BadSignature as exc:
+        raise NotFound() from exc
+    user = get_by_id(User, user_id)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+def unsubscribe(token: str) -> User:
+    """Stop the digest for the token's owner (no login: the token is the proof)."""
+    user = user_from_token(token)
+    return _stop(user)
+
+
+def _stop(user: User) -> User:
+    row = db.session.get(DigestSubscription, user.id)
+    if row is None:
+        row = DigestSubscription(user_id=user.id)
+        db.session.add(row)
+    if row.frequency != Frequency.NEVER:
+        audit.record("digest.unsubscribed", actor=user, target=user,
+                     details={"from": row.frequency or Frequency.WEEKLY.value, "via": "one-click"})
+    row.frequency, row.changed_at = Frequency.NEVER.value, utcnow()
+    db.session.flush()
+    return user
+
+
+# --- What people opened -------------------------------------------------------------------------
+
+def record_view(item, user: User) -> None:
+    """Remember that `user` opened `item`, in a transaction of its own: a page view never fails for it."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return
+    column = ItemView.document_id if type(item).__name__ == "Document" else ItemView.publication_id
+    now = utcnow()
+    try:
+        with Session(db.engine) as session:
+            result = session.execute(update(ItemView).where(ItemView.user_id == user.id, column == item.id)
+                                     .values(viewed_at=now))
+            if not result.rowcount:
+                session.add(ItemView(user_id=user.id, viewed_at=now, **{column.key: item.id}))
+            session.commit()
+    except SQLAlchemyError:
+        log.warning("could not record that user %s opened %s %s", user.id, type(item).__name__, item.id,
+                    exc_info=True)
+
+
+# --- For administrators -------------------------------------------------------------------------
+
+def problems(actor: User, limit: int = 200) -> list[tuple[DigestDelivery, User]]:
+    """Failed and uncertain deliveries, newest first: refused addresses, retries, interrupted sends."""
+    permissions.require(actor, "administer")
+    return list(db.session.execute(
+        select(DigestDelivery, User).join(User, User.id == DigestDelivery.user_id)
+        .where(DigestDelivery.status.in_((Status.FAILED, Status.UNCERTAIN)))
+        .order_by(DigestDelivery.claimed_at.desc(), DigestDelivery.id.desc()).limit(limit)).tuples())

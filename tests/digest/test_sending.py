@@ -1,0 +1,304 @@
+"""`flask digest send` against a real SMTP server on loopback: content, links, headers, isolation,
+ranking, and at most one digest per person and period through double runs, crashes and SMTP failures."""
+
+from __future__ import annotations
+
+import re
+import smtplib
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from rse.dbtypes import utcnow
+from rse.digest import sending
+from rse.digest.models import DigestDelivery, DigestSubscription
+from rse.extensions import db
+from rse.feeds import comments
+from rse.feeds import service as feeds
+
+from .conftest import BASE, parts, publish
+
+
+def _statuses(period: str) -> dict[int, str]:
+    return dict(list(db.session.execute(select(DigestDelivery.user_id, DigestDelivery.status).where(
+        DigestDelivery.period == period)).tuples()))
+
+
+def test_a_member_gets_one_digest_with_both_parts_headers_and_absolute_links(create_user, space, sink, send, week):
+    member = create_user("staff", name="Camille Membre")
+    community, animator = space(member, name="Hygiène")
+    post = publish(animator, community, "Nouveau protocole mains")
+    result = send()
+    assert result.exit_code == 0, result.output
+    assert "sent 2" not in result.output  # the animator wrote the only item: nothing new for them
+    [message] = sink.wait_for(1)
+    assert sink.envelopes[-1][1] == [member.email]
+    assert message["To"] == member.email
+    assert message["Subject"] == "Votre résumé Maillage : 1 nouveauté"
+    unsubscribe = re.fullmatch(r"<(.+)>", message["List-Unsubscribe"].strip())[1]
+    assert unsubscribe.startswith(f"{BASE}/digest/desabonnement/")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text, html = parts(message)
+    link = f"{BASE}/publications/{post.id}"
+    for part in (text, html):
+        assert "Nouveau protocole mains" in part and link in part and "Hygiène" in part
+        assert unsubscribe in part and f"{BASE}/profil/lettre" in part
+    hrefs = re.findall(r'href="([^"]+)"', html)
+    assert hrefs and all(h.startswith(BASE + "/") for h in hrefs)
+    assert "<script" not in html.lower()
+    assert _statuses(week) == {member.id: "sent", animator.id: "empty"}
+    assert "sent 1, empty 1, failed 0, uncertain 0, skipped 0" in result.output
+
+
+def test_partner_digest_holds_nothing_from_a_community_they_are_not_in(create_user, space, sink, send):
+    partner = create_user("partner", name="Partenaire ARS")
+    staff = create_user("staff")
+    mine, animator_a = space(partner, staff, name="CPOM Tilleuls")
+    other, animator_b = space(staff, name="Comité de direction")
+    publish(animator_a, mine, "Diagnostic partagé")
+    publish(animator_b, other, "Budget confidentiel")
+    assert send().exit_code == 0
+    messages = {m["To"]: m for m in sink.wait_for(2)}
+    text, html = parts(messages[partner.email])
+    assert "Diagnostic partagé" in text
+    for part in (text, html):
+        assert "Budget confidentiel" not in part and "Comité de direction" not in part
+    staff_text, _html = parts(messages[staff.email])
+    assert "Budget confidentiel" in staff_text and "Diagnostic partagé" in staff_text
+
+
+def test_new_items_are_ranked_by_score_and_capped_with_a_more_link(create_user, space, sink, send, monkeypatch):
+    from rse.digest import selection
+
+    reader, fans = create_user("staff"), [create_user("staff") for _ in range(3)]
+    community, animator = space(reader, *fans, name="Qualité")
+    publish(animator, community, "Calme plat")
+    liked = publish(animator, community, "Très aimé")
+    discussed = publish(animator, community, "Un commentaire")
+    for fan in fans:
+        feeds.like(fan, liked)
+    comments.add_comment(fans[0], discussed, "D'accord")
+    db.session.commit()
+    monkeypatch.setattr(selection, "PER_COMMUNITY", 2)
+    assert send("--user", reader.email).exit_code == 0
+    [message] = sink.wait_for(1)
+    text, html = parts(message)
+    # 3 likes (6 points) before 1 comment (3 points); the one with neither is over the cap.
+    assert text.index("Très aimé") < text.index("Un commentaire")
+    assert html.index("Très aimé") < html.index("Un commentaire")
+    assert "Calme plat" not in text
+    assert "et 1 de plus dans cet espace" in text and f"{BASE}/espaces/{community.id}" in html
+
+
+def test_ranking_order_follows_the_score(app):
+    from rse.digest.selection import Entry, score
+
+    entry = lambda **kw: Entry(key=("publication", 1), title="", url="", community=None, kind="post", **kw)  # noqa: E731
+    liked, commented, fresh = entry(likes=4), entry(comments=1), entry()
+    assert score(liked, followed_version=False, freshness=0) == 8
+    assert score(commented, followed_version=False, freshness=0) == 3
+    assert score(fresh, followed_version=False, freshness=1) == 6
+    assert score(fresh, followed_version=True, freshness=0) == 8
+
+
+def test_a_second_run_sends_nothing_again(create_user, space, sink, send, week):
+    members = [create_user("staff") for _ in range(3)]
+    community, animator = space(*members)
+    publish(animator, community, "Une seule fois")
+    assert send().exit_code == 0
+    assert len(sink.wait_for(3)) == 3
+    again = send()
+    assert again.exit_code == 0 and "sent 0" in again.output and "skipped 4" in again.output
+    assert len(sink.wait_for(4, timeout=0.5)) == 3
+
+
+def test_two_shards_cover_everybody_once(create_user, space, sink, send):
+    members = [create_user("staff") for _ in range(5)]
+    community, animator = space(*members)
+    publish(animator, community, "Partagé")
+    assert send("--shard", "0/2").exit_code == 0
+    assert send("--shard", "1/2").exit_code == 0
+    assert send("--shard", "1/2").exit_code == 0
+    received = [m["To"] for m in sink.wait_for(5)]
+    assert sorted(received) == sorted(m.email for m in members)
+
+
+def test_a_crash_mid_run_resumes_and_the_message_in_flight_is_uncertain(create_user, space, sink, send, week,
+                                                                       monkeypatch):
+    members = [create_user("staff") for _ in range(4)]
+    community, animator = space(*members)
+    publish(animator, community, "Reprise après incident")
+    calls = []
+    real = sending.transmit
+
+    def crash_on_third(connection, message):
+        calls.append(message["To"])
+        if len(calls) == 3:
+            raise RuntimeError("the process died")
+        real(connection, message)
+
+    monkeypatch.setattr(sending, "transmit", crash_on_third)
+    crashed = send()
+    assert isinstance(crashed.exception, RuntimeError)
+    assert len(sink.wait_for(2)) == 2
+    in_flight = next(m for m in members if m.email == calls[2])
+    assert _statuses(week)[in_flight.id] == "claimed"
+
+    monkeypatch.setattr(sending, "transmit", real)
+    early = send()  # the lease still runs: the one in flight is left alone
+    assert early.exit_code == 0 and _statuses(week)[in_flight.id] == "claimed"
+    db.session.execute(update(DigestDelivery).values(lease_until=utcnow() - timedelta(seconds=1)).where(
+        DigestDelivery.status == "claimed"))
+    db.session.commit()
+    late = send()
+    assert late.exit_code == 0 and "uncertain 1" in late.output
+    received = [m["To"] for m in sink.wait_for(4, timeout=1)]
+    assert len(received) == len(set(received)) == 3
+    assert in_flight.email not in received
+    statuses = _statuses(week)
+    assert statuses[in_flight.id] == "uncertain"
+    assert sorted(s for uid, s in statuses.items() if uid != animator.id) == ["sent", "sent", "sent", "uncertain"]
+
+
+def test_smtp_failure_is_retried_later_with_backoff(create_user, space, sink, send, week, monkeypatch):
+    member = create_user("staff")
+    community, animator = space(member)
+    publish(animator, community, "Malgré la panne")
+
+    def down(connection, message):
+        raise smtplib.SMTPServerDisconnected("connection lost")
+
+    real = sending.transmit
+    monkeypatch.setattr(sending, "transmit", down)
+    failed = send()
+    assert failed.exit_code == 1 and "failed 1" in failed.output and "to retry 1" in failed.output
+    row = db.session.scalars(select(DigestDelivery).where(DigestDelivery.user_id == member.id)).one()
+    assert row.status == "failed" and row.attempts == 1 and row.next_attempt_at > utcnow() + timedelta(minutes=10)
+    monkeypatch.setattr(sending, "transmit", real)
+    assert "sent 0" in send().output  # not due yet
+    row.next_attempt_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    retried = send()
+    assert retried.exit_code == 0 and "sent 1" in retried.output
+    [message] = sink.wait_for(1)
+    assert message["To"] == member.email
+    assert _statuses(week)[member.id] == "sent"
+
+
+def test_a_refused_address_is_recorded_not_retried_and_shown_to_administrators(
+        create_user, space, sink, send, week, login):
+    refused, fine = create_user("partner", email="inconnu@ars-exemple.fr"), create_user("staff")
+    community, animator = space(refused, fine)
+    publish(animator, community, "Pour tous")
+    sink.refuse.add(refused.email)
+    result = send()
+    assert result.exit_code == 0 and "sent 1" in result.output and "failed 1" in result.output
+    assert [m["To"] for m in sink.wait_for(1)] == [fine.email]
+    row = db.session.scalars(select(DigestDelivery).where(DigestDelivery.user_id == refused.id)).one()
+    assert row.status == "failed" and row.next_attempt_at is None and "550" in row.error
+    assert "sent 0" in send().output
+    admin = create_user("admin")
+    page = login(admin).get("/admin/lettre").get_data(as_text=True)
+    assert refused.email in page and "Adresse refusée" in page and week in page
+    assert login(fine).get("/admin/lettre").status_code == 403
+
+
+def test_nothing_new_means_no_email(create_user, space, sink, send, week):
+    member = create_user("staff")
+    space(member)
+    result = send()
+    assert result.exit_code == 0 and "sent 0, empty 2" in result.output
+    assert sink.wait_for(1, timeout=0.3) == []
+    assert set(_statuses(week).values()) == {"empty"}
+
+
+def test_dry_run_renders_and_counts_but_sends_and_records_nothing(create_user, space, sink, send, week):
+    member = create_user("staff")
+    community, animator = space(member)
+    publish(animator, community, "Essai à blanc")
+    result = send("--dry-run")
+    assert result.exit_code == 0 and "would send 1, empty 1" in result.output
+    assert sink.wait_for(1, timeout=0.3) == []
+    assert _statuses(week) == {}
+
+
+def test_unsubscribed_and_daily_people_get_no_weekly_digest(create_user, space, sink, send):
+    weekly, never, daily = create_user("staff"), create_user("staff"), create_user("staff")
+    community, animator = space(weekly, never, daily)
+    db.session.add_all([DigestSubscription(user_id=never.id, frequency="never"),
+                        DigestSubscription(user_id=daily.id, frequency="daily")])
+    db.session.commit()
+    publish(animator, community, "Hebdomadaire")
+    assert send().exit_code == 0
+    assert [m["To"] for m in sink.wait_for(2, timeout=0.5)] == [weekly.email]
+
+
+def test_sensitive_community_sends_titles_only(app, create_user, space, sink, send):
+    app.config["MAIL_EXCERPTS"] = True
+    member = create_user("staff")
+    open_space, animator = space(member, name="Achats")
+    secret_space, keeper = space(member, name="Direction", sensitive=True)
+    publish(animator, open_space, "Appel d'offres", body="Le cahier des charges est prêt")
+    publish(keeper, secret_space, "Réorganisation", body="Les détails confidentiels du projet")
+    assert send("--user", member.email).exit_code == 0
+    [message] = sink.wait_for(1)
+    for part in parts(message):
+        assert "Le cahier des charges est prêt" in part
+        assert "Réorganisation" in part and "confidentiels" not in part
+
+
+def test_items_opened_on_the_site_are_left_out(create_user, space, sink, send, login):
+    member = create_user("staff")
+    community, animator = space(member)
+    opened = publish(animator, community, "Déjà lu")
+    publish(animator, community, "Pas encore lu")
+    assert login(member).get(f"/publications/{opened.id}").status_code == 200
+    assert send().exit_code == 0
+    [message] = sink.wait_for(1)
+    text, _html = parts(message)
+    assert "Pas encore lu" in text and "Déjà lu" not in text
+
+
+def test_unread_mentions_come_first_once_and_immediate_ones_are_not_repeated(create_user, space, sink, send):
+    from rse.feeds import notifications
+
+    member, other = create_user("staff"), create_user("staff")
+    notifications.set_preferences(member, {"mention": "digest"})
+    db.session.commit()
+    community, animator = space(member, other)
+    handle, other_handle = member.email.split("@")[0], other.email.split("@")[0]
+    publish(animator, community, "Avec mention", body=f"Merci @{handle} et @{other_handle}")
+    sink.clear()  # `other` had the immediate email for the mention
+    assert send().exit_code == 0
+    messages = {m["To"]: m for m in sink.wait_for(2)}
+    text, _html = parts(messages[member.email])
+    assert "vous a mentionné" in text and text.count("Avec mention") == 1
+    other_text, _html = parts(messages[other.email])
+    assert "vous a mentionné" not in other_text and "Avec mention" in other_text
+
+
+def test_mail_server_down_records_nothing_and_the_next_run_sends(app, create_user, space, sink, send, week):
+    from tests.services import free_port
+
+    member = create_user("staff")
+    community, animator = space(member)
+    publish(animator, community, "Après la panne")
+    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{free_port()}"  # nobody listens there
+    down = send()
+    assert down.exit_code == 1 and "to retry 1" in down.output
+    assert member.id not in _statuses(week)
+    app.config["MAIL_URL"] = sink.url
+    assert "sent 1" in send().output
+    assert [m["To"] for m in sink.wait_for(1)] == [member.email]
+
+
+def test_documents_opened_on_the_site_are_left_out(create_user, space, create_document, sink, send, login):
+    member = create_user("staff")
+    community, animator = space(member)
+    opened = create_document(community, animator, title="Protocole déjà consulté")
+    create_document(community, animator, title="Protocole jamais ouvert", filename="autre.pdf")
+    assert login(member).get(f"/documents/{opened.id}").status_code == 200
+    assert send().exit_code == 0
+    [message] = sink.wait_for(1)
+    text, _html = parts(message)
+    assert "Protocole jamais ouvert" in text and "Protocole déjà consulté" not in text
