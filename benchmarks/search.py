@@ -48,6 +48,9 @@ from rse.feeds.seed_data import (  # noqa: E402  (the names and places of `flask
     ESTABLISHMENTS,
     FIRST_NAMES,
     LAST_NAMES,
+)
+from rse.feeds.seed_data import TAGS as SEED_TAGS  # noqa: E402
+from rse.feeds.seed_data import (  # noqa: E402
     STAFF_JOBS,
 )
 from rse.indexing import (  # noqa: E402
@@ -164,13 +167,9 @@ Ségur|Pacte|PRS|SROS|SAMU|SMUR|SDIS|CPTS|DAC|MAIA|PASA|UHR|UCC|EMG|EMSP|ELSA|PA
 COMEDIMS|CLAN|CIV|CAQES|CBU|PUI|RESEDA|Hospiday|GHM|GHS|MCO|PSY|DAF|DRH|DSI|DSIRMT|DAM|DG|DGS|
 """.replace("\n", "").strip("|").split("|")
 
-TAGS = (
-    "Hygiène", "Protocoles", "BMR", "Certification", "HAS", "Formation", "Planning", "Astreintes", "Sécurité",
-    "Qualité", "Médicaments", "Circuit du médicament", "DPI", "Informatique", "Achats", "Marchés", "RH",
-    "Recrutement", "Événement indésirable", "Réunion", "Compte rendu", "Urgences", "Lits", "Gériatrie", "EHPAD",
-    "Précautions standard", "Bionettoyage", "Traçabilité", "Télémédecine", "Développement durable",
-    "Restauration", "Travaux", "Budget", "CPOM", "Vaccination", "Grippe", "Covid", "Canicule", "Plan blanc",
-    "Identitovigilance", "ARS", "GHT", "Projet médical partagé", "Soins palliatifs", "Douleur", "Nutrition",
+# The seed's tags, then more of the group's (about 150 in all).
+TAGS = SEED_TAGS + (
+    "ARS", "GHT", "Projet médical partagé", "Soins palliatifs", "Douleur", "Nutrition",
     "Dénutrition", "Plaies", "Escarres", "Chutes", "Contention", "Bloc opératoire", "Anesthésie", "Ambulatoire",
     "Réanimation", "Pédiatrie", "Maternité", "Néonatologie", "Psychiatrie", "Addictologie", "Oncologie",
     "Chimiothérapie", "Radiothérapie", "Cardiologie", "Pneumologie", "Dialyse", "Imagerie", "Laboratoire",
