@@ -48,11 +48,9 @@ from rse.feeds.seed_data import (  # noqa: E402  (the names and places of `flask
     ESTABLISHMENTS,
     FIRST_NAMES,
     LAST_NAMES,
-)
-from rse.feeds.seed_data import TAGS as SEED_TAGS  # noqa: E402
-from rse.feeds.seed_data import (  # noqa: E402
     STAFF_JOBS,
 )
+from rse.feeds.seed_data import TAGS as SEED_TAGS  # noqa: E402
 from rse.indexing import (  # noqa: E402
     EVERY_STAFF_MEMBER,
     SearchItem,
