@@ -835,9 +835,13 @@ def matching_parts(engine: Engine, audience: frozenset[str], raw: str) -> None:
         "… and bm25 of each": f"SELECT f.rowid, {bm25} FROM fts_{g} AS f WHERE fts_{g} MATCH :match",
         "rowids and each match's items row (kind, date, key)": f"SELECT i.kind, i.date, i.key {joined}",
         "… and the audience test": f"SELECT i.kind, i.date, i.key {joined} AND {audience_test}",
-        "… and bm25 of the matches kept (as the engine)":
+        "… and bm25 of the matches kept":
             f"SELECT i.kind, i.date, i.key, {bm25} {joined} AND {audience_test}",
     }
+    window = getattr(fts, "RANKING_WINDOW", None)
+    if window:  # the engine ranks the newest matches kept, no more
+        steps[f"… of the newest {window:,} kept only (as the engine)"] = (
+            f"SELECT i.kind, i.date, i.key, {bm25} {joined} AND {audience_test} ORDER BY f.rowid DESC LIMIT {window}")
     # Each step's rows are gathered in SQLite as the engine's statement does (a materialized CTE),
     # then counted: nothing is fetched into Python.
     steps = {label: f"WITH v AS MATERIALIZED ({sql}) SELECT count(*) FROM v" for label, sql in steps.items()}

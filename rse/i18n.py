@@ -4,7 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
 DEFAULT_LOCALE = "fr"
@@ -33,3 +33,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["local_today"] = local_today
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["number"] = format_decimal  # 12 345 in French, 12,345 in English

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rse.indexing import KINDS
 from rse.search.engine import SORTS
+from rse.search.fts import RANKING_WINDOW
 from rse.search.text import MAX_QUERY_LENGTH
 
 from .openapi import S, I, _errors, _json, _op, _query, _ref
@@ -53,6 +54,10 @@ SEARCH_SCHEMAS = {
         "counts": {"type": "object", "description": "Matches per kind, whatever the kind filter",
                    "properties": {kind: I for kind in KINDS}},
         "total": {"type": "integer", "description": "Matches with every filter"},
+        "counts_exact": {"type": "boolean", "description": "False when the engine stopped counting (the embedded "
+                         f"engine ranks and counts the newest {RANKING_WINDOW:,} matches): the counts are then "
+                         "lower bounds"},
+        "total_exact": {"type": "boolean", "description": "False when the total is a lower bound"},
         "next_cursor": {"type": "string", "nullable": True}}},
     "Completions": {"type": "object", "properties": {
         "tags": {"type": "array", "items": {"type": "object", "properties": {"tag": S, "label": S, "count": I}}},

@@ -41,6 +41,8 @@ def search():
         "items": [result_json(r) for r in page.results],
         "counts": {kind: page.counts.get(kind, 0) for kind in KINDS},
         "total": page.total,
+        "counts_exact": page.counts_exact,
+        "total_exact": page.total_exact,
         "next_cursor": page.next_cursor,
     })
 

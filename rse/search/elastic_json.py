@@ -4,9 +4,10 @@ Plain functions with no client and no I/O, so that what reaches Elasticsearch ca
 tested on its own (`elastic.py` sends it and reads the answers).
 
 Matching follows the shared semantics of the engines (see `engine.py`): every query word must
-match one of the weighted fields, as the same analysed word or as the start of one, and an exact
-match scores above a prefix-only one. Elasticsearch analyses the words itself with
-`maillage_french`, which plays the part `text.token` plays for the embedded engine.
+match one of the weighted fields as the same analysed word, the last one (the word being typed)
+also as the start of one, and an exact match scores above a prefix-only one. Elasticsearch
+analyses the words itself with `maillage_french`, which plays the part `text.token` plays for the
+embedded engine.
 """
 
 from __future__ import annotations
@@ -246,9 +247,10 @@ def live_query() -> dict[str, Any]:
 
 # --- Search -------------------------------------------------------------------------------------
 
-def term_clause(term: Term) -> dict[str, Any]:
-    """One query word: the same analysed word in a weighted field, or (2 characters and more) the
-    start of one, scored lower. Elasticsearch analyses `term.word` with the fields' analyser.
+def term_clause(term: Term, prefix: bool = False) -> dict[str, Any]:
+    """One query word: the same analysed word in a weighted field, or (`prefix`: the last word of
+    the query, of 2 characters and more) the start of one, scored lower. Elasticsearch analyses
+    `term.word` with the fields' analyser.
 
     The exact match is a `combined_fields` query (BM25F): the weighted fields are scored as one
     field where a word of the title counts five times, with one document frequency for all of
@@ -257,11 +259,11 @@ def term_clause(term: Term) -> dict[str, Any]:
     The prefix match (`bool_prefix`) scores a constant per field: its boost times the weight.
     """
     exact = {"combined_fields": {"query": term.word, "fields": weighted_fields(), "operator": "and"}}
-    if len(term.token) <= 1:
+    if not prefix or len(term.token) <= 1:
         return exact
-    prefix = {"multi_match": {"query": term.word, "type": "bool_prefix", "fields": weighted_fields(),
-                              "operator": "and", "boost": PREFIX_BOOST}}
-    return {"bool": {"should": [exact, prefix], "minimum_should_match": 1}}
+    start = {"multi_match": {"query": term.word, "type": "bool_prefix", "fields": weighted_fields(),
+                             "operator": "and", "boost": PREFIX_BOOST}}
+    return {"bool": {"should": [exact, start], "minimum_should_match": 1}}
 
 
 def filters(query: Query) -> list[dict[str, Any]]:
@@ -331,7 +333,8 @@ def highlight() -> dict[str, Any]:
 def search_body(query: Query) -> dict[str, Any]:
     """A page of `query`: one more hit than the page holds tells whether another page follows."""
     body: dict[str, Any] = {
-        "query": {"bool": {"must": [term_clause(term) for term in query.terms], "filter": filters(query)}},
+        "query": {"bool": {"must": [term_clause(term, prefix=term is query.terms[-1]) for term in query.terms],
+                           "filter": filters(query)}},
         "sort": sort(query.sort),
         "size": query.limit + 1,
         "track_total_hits": True,

@@ -44,6 +44,9 @@ class SearchUnavailable(Exception):
 
 @dataclass(frozen=True)
 class Query:
+    """Every term must match a weighted field as the same word; the last one (the word being typed)
+    may also match as the start of a word, ranked below the same word."""
+
     terms: list[Term]
     audience: frozenset[str]            # scope tokens the reader holds
     sort: str = RELEVANCE
@@ -79,6 +82,8 @@ class Results:
     counts: dict[str, int]               # per kind, over every page, ignoring the kind filter
     after: list | None = None            # pass as Query.after for the next page; None: last page
     total: int = 0                       # matches with the kind filter applied
+    exact: bool = True                   # False: the engine stopped counting, the counts are lower bounds
+    total_exact: bool = True             # False: the total is a lower bound
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,17 @@ version written for each key.
 
 A full reindex builds a new *generation* of these tables in the same file and switches
 to it in one transaction: readers see the old generation or the new one, never a mix.
+
+An item's rowid follows its date (`_rowid`), so FTS5 walks its matches newest first. A search
+ranks and counts the newest `RANKING_WINDOW` matches the reader may see: its cost stays bounded
+for a word found in half the items (bm25 costs about a microsecond per match), and past the
+window the counts are lower bounds (`Results.exact`), as a search engine's "10,000+" is.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -44,6 +50,11 @@ from .engine import (
 from .text import Term, analyze, highlight, words
 
 SNIPPET_SOURCE_CHARS = 20_000
+RANKING_WINDOW = 4_000
+NAME_WINDOW = 1_000
+# rowid = the date in seconds times 16, plus the first free of those 16: date order, and rowids close
+# enough for FTS5's doclists (which store the gap from one rowid to the next) to stay small.
+_ROWIDS_PER_SECOND = 16
 BUSY_TIMEOUT_MS = 5_000
 _WEIGHTS = ", ".join(str(weight) for _, weight in FIELDS)
 _COLUMNS = ", ".join(name for name, _ in FIELDS)
@@ -60,7 +71,6 @@ def _schema(g: int) -> list[str]:
         f"""CREATE TABLE IF NOT EXISTS shown_{g} (
             rowid INTEGER PRIMARY KEY, source TEXT NOT NULL, ref_id INTEGER NOT NULL, subkind TEXT NOT NULL,
             title TEXT NOT NULL, url TEXT NOT NULL, excerpt TEXT NOT NULL)""",
-        f"CREATE INDEX IF NOT EXISTS items_{g}_date ON items_{g} (date)",
         f"""CREATE TABLE IF NOT EXISTS scopes_{g} (
             item INTEGER NOT NULL, scope TEXT NOT NULL, PRIMARY KEY (item, scope)) WITHOUT ROWID""",
         f"""CREATE TABLE IF NOT EXISTS tags_{g} (
@@ -92,15 +102,19 @@ def _phrase(token: str) -> str:
 
 
 def match_expression(terms: list[Term]) -> str:
-    """Every term, as its exact token or (two characters and more) a prefix of a token.
+    """Every term as its exact token; the last one (the word being typed) also as the start of a
+    token, from two characters.
 
-    The exact form is asked for too so that bm25 counts it twice: "protocole" then ranks an
-    exact "protocole" above "protocolaire".
+    The last term's exact form is asked for beside its prefix so that bm25 counts it twice:
+    "protocole" then ranks an exact "protocole" above "protocolaire". Only the last term is a
+    prefix, as in search-as-you-type engines: a prefix phrase merges the doclists of every token
+    it begins, the dearest part of a query on common words.
     """
     clauses = []
-    for term in terms:
+    for position, term in enumerate(terms, start=1):
         phrase = _phrase(term.token)
-        clauses.append(f"({phrase} OR {phrase}*)" if len(term.token) > 1 else phrase)
+        last = position == len(terms)
+        clauses.append(f"({phrase} OR {phrase}*)" if last and len(term.token) > 1 else phrase)
     return " AND ".join(clauses)
 
 
@@ -119,6 +133,15 @@ def _audience_test(g: int, parameter: str) -> str:
 def _tag_words(tag: str) -> set[str]:
     key = fold(tag)
     return {key, *(fold(word) for word in words(tag))}
+
+
+def _rowid(conn: sqlite3.Connection, g: int, item: SearchItem) -> int:
+    """A free rowid that sorts the item by its date: to the second, then in the order of writing
+    (writes come in date order, see `_Writer.apply`)."""
+    rowid = math.floor(_timestamp(item.date)) * _ROWIDS_PER_SECOND
+    while conn.execute(f"SELECT 1 FROM items_{g} WHERE rowid = ?", (rowid,)).fetchone() is not None:
+        rowid += 1  # another item of the same second
+    return rowid
 
 
 class FtsEngine(Engine):
@@ -246,13 +269,20 @@ class FtsEngine(Engine):
 
     def _complete_names(self, conn, g: int, kind: str, prefix_words: list[str], scopes: str,
                         limit: int) -> list[Suggestion]:
+        """The best names among the newest `NAME_WINDOW` the reader may see (two letters match
+        thousands of people: any five of them serve, the next letter narrows it down); ties in
+        alphabetical order of the folded name, read from the small names table."""
         expression = " AND ".join(f"{_phrase(w)}*" for w in prefix_words)
         rows = conn.execute(
-            f"""SELECT i.key, d.title, d.url FROM names_{g} AS n JOIN items_{g} AS i ON i.rowid = n.rowid
-                JOIN shown_{g} AS d ON d.rowid = n.rowid
-                WHERE names_{g} MATCH :match AND i.kind = :kind AND {_audience_test(g, "scopes")}
-                ORDER BY n.rank, d.title LIMIT :limit""",
-            {"match": expression, "kind": kind, "scopes": scopes, "limit": limit},
+            f"""WITH found AS (
+                    SELECT n.rowid AS item, n.rank AS rank, n.name AS name
+                    FROM names_{g} AS n JOIN items_{g} AS i ON i.rowid = n.rowid
+                    WHERE names_{g} MATCH :match AND i.kind = :kind AND {_audience_test(g, "scopes")}
+                    ORDER BY n.rowid DESC LIMIT :window),
+                best AS (SELECT item, rank, name FROM found ORDER BY rank, name LIMIT :limit)
+                SELECT i.key, d.title, d.url FROM best JOIN items_{g} AS i ON i.rowid = best.item
+                JOIN shown_{g} AS d ON d.rowid = best.item ORDER BY best.rank, best.name""",
+            {"match": expression, "kind": kind, "scopes": scopes, "limit": limit, "window": NAME_WINDOW},
         ).fetchall()
         return [Suggestion(key=key, label=title, url=url) for key, title, url in rows]
 
@@ -265,18 +295,27 @@ class _Writer:
 
     def apply(self, changes: Iterable[tuple[str, SearchItem | None, int]]) -> None:
         g = self.g
+        newest: dict[str, tuple[SearchItem | None, int]] = {}
         for key, item, version in changes:
+            if key not in newest or newest[key][1] < version:
+                newest[key] = (item, version)
+        fresh = []
+        for key, (item, version) in newest.items():
             row = self.conn.execute(f"SELECT version FROM versions_{g} WHERE key = ?", (key,)).fetchone()
             if row is not None and row[0] >= version:
                 continue  # a newer (or the same) change is already in
             self.remove(key)
             if item is not None:
-                self.insert(item)
+                fresh.append(item)
             self.conn.execute(
                 f"INSERT INTO versions_{g} (key, version) VALUES (?, ?) "
                 f"ON CONFLICT (key) DO UPDATE SET version = excluded.version",
                 (key, version),
             )
+        # In date order, so in rowid order: FTS5 writes out its pending terms each time a rowid comes
+        # below the last one, and a batch in any order would leave hundreds of tiny segments.
+        for item in sorted(fresh, key=lambda i: _timestamp(i.date)):
+            self.insert(item)
 
     def remove(self, key: str) -> None:
         g, conn = self.g, self.conn
@@ -304,13 +343,13 @@ class _Writer:
         excerpt = " — ".join(text for text in (item.description, body) if text) or item.title
         excerpt = excerpt[:SNIPPET_SOURCE_CHARS]
         scopes = sorted(set(item.scopes))
-        cursor = conn.execute(
-            f"""INSERT INTO items_{g} (key, kind, scope, community_id, author_id, date)
-                VALUES (?, ?, ?, ?, ?, ?)""",
-            (item.key, item.kind, scopes[0] if len(scopes) == 1 else None, item.community_id, item.author_id,
-             _timestamp(item.date)),
+        rowid = _rowid(conn, g, item)
+        conn.execute(
+            f"""INSERT INTO items_{g} (rowid, key, kind, scope, community_id, author_id, date)
+                VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (rowid, item.key, item.kind, scopes[0] if len(scopes) == 1 else None, item.community_id,
+             item.author_id, _timestamp(item.date)),
         )
-        rowid = cursor.lastrowid
         conn.execute(
             f"""INSERT INTO shown_{g} (rowid, source, ref_id, subkind, title, url, excerpt)
                 VALUES (?, ?, ?, ?, ?, ?, ?)""",
@@ -341,18 +380,25 @@ class _Writer:
 
 
 class _Search:
-    """One query against one generation: a page of hits, then the counts per kind."""
+    """One query against one generation: the newest `RANKING_WINDOW` matches the reader may see are
+    gathered once (narrow rows: no text), then a page of them is sorted and they are counted per kind."""
 
     def __init__(self, conn: sqlite3.Connection, generation: int, query: Query):
         self.conn, self.g, self.q = conn, generation, query
         self.params: dict = {
             "match": match_expression(query.terms),
             "audience": json.dumps(sorted(query.audience)),
+            "window": RANKING_WINDOW,
+            "limit": query.limit + 1,
         }
+        if query.kinds:
+            self.params["kinds"] = json.dumps(sorted(query.kinds))
 
-    def _filters(self) -> str:
+    def _filters(self, kinds: bool) -> str:
         q, p = self.q, self.params
         where = [_audience_test(self.g, "audience")]
+        if kinds and q.kinds:
+            where.append("i.kind IN (SELECT value FROM json_each(:kinds))")
         if q.community_id is not None:
             p["community_id"] = q.community_id
             where.append("i.community_id = :community_id")
@@ -371,63 +417,75 @@ class _Search:
         return " AND ".join(where)
 
     def _after(self) -> str:
+        """The previous page's last row, as `run` gave it: [rowid] by date, [score, rowid] by relevance."""
         after = self.q.after
         if not after:
             return ""
+        expected = 1 if self.q.sort == DATE else 2
+        if not isinstance(after, list | tuple) or len(after) != expected or not all(
+                isinstance(value, int | float) and not isinstance(value, bool) for value in after):
+            raise ValueError("invalid search cursor")
         if self.q.sort == DATE:
-            self.params.update(a_date=float(after[0]), a_key=str(after[1]))
-            return " AND (date < :a_date OR (date = :a_date AND key > :a_key))"
-        self.params.update(a_score=float(after[0]), a_date=float(after[1]), a_key=str(after[2]))
-        return (" AND (score > :a_score OR (score = :a_score AND (date < :a_date"
-                " OR (date = :a_date AND key > :a_key))))")
+            self.params["a_item"] = int(after[0])
+            return " AND item < :a_item"
+        self.params.update(a_score=float(after[0]), a_item=int(after[1]))
+        return " AND (score > :a_score OR (score = :a_score AND item < :a_item))"
 
-    def run(self) -> Results:
-        """One statement: the matches the reader may see are gathered once (narrow rows: no text), then
-        sorted for the page and counted per kind; only the page's rows are joined back to their text."""
+    def _rows(self, kinds_in_window: bool) -> list:
+        """The page's rows, then one row per kind with its count in the window."""
         g, q = self.g, self.q
-        order = "date DESC, key" if q.sort == DATE else "score, date DESC, key"
+        order = "item DESC" if q.sort == DATE else "score, item DESC"
         # bm25 costs about a microsecond per match, and its first call reads the whole doclist of
         # each phrase: a date-sorted search does without it.
         score = "0.0" if q.sort == DATE else f"bm25(fts_{g}, {_WEIGHTS})"
         page_filter = "1"
-        if q.kinds:
-            self.params["kinds"] = json.dumps(sorted(q.kinds))
+        if q.kinds and not kinds_in_window:
             page_filter = "kind IN (SELECT value FROM json_each(:kinds))"
         page_filter += self._after()
-        self.params["limit"] = q.limit + 1
-        rows = self.conn.execute(
-            f"""WITH v AS MATERIALIZED (
-                    SELECT i.rowid AS item, i.kind AS kind, i.date AS date, i.key AS key, m.score AS score
-                    FROM (SELECT rowid, {score} AS score FROM fts_{g} WHERE fts_{g} MATCH :match) AS m
-                    JOIN items_{g} AS i ON i.rowid = m.rowid
-                    WHERE {self._filters()}),
-                page AS (SELECT item, score FROM v WHERE {page_filter} ORDER BY {order} LIMIT :limit)
+        return self.conn.execute(
+            f"""WITH w AS MATERIALIZED (
+                    SELECT f.rowid AS item, i.kind AS kind, {score} AS score
+                    FROM fts_{g} AS f JOIN items_{g} AS i ON i.rowid = f.rowid
+                    WHERE fts_{g} MATCH :match AND {self._filters(kinds_in_window)}
+                    ORDER BY f.rowid DESC LIMIT :window),
+                page AS (SELECT item, score FROM w WHERE {page_filter} ORDER BY {order} LIMIT :limit)
                 SELECT i.key, d.source, d.ref_id, i.kind, d.subkind, d.title, d.url, d.excerpt, page.score, i.date,
-                       i.community_id, i.author_id
+                       i.community_id, i.author_id, page.item
                 FROM page JOIN items_{g} AS i ON i.rowid = page.item JOIN shown_{g} AS d ON d.rowid = page.item
                 UNION ALL
-                SELECT NULL, NULL, count(*), kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-                FROM v GROUP BY kind""",
+                SELECT NULL, NULL, count(*), kind, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+                FROM w GROUP BY kind""",
             self.params,
         ).fetchall()
+
+    def run(self) -> Results:
+        q = self.q
+        rows = self._rows(kinds_in_window=False)
         counts = {row[3]: row[2] for row in rows if row[0] is None}
+        exact = sum(counts.values()) < RANKING_WINDOW
+        total = sum(n for kind, n in counts.items() if not q.kinds or kind in q.kinds)
+        total_exact = exact
+        if q.kinds and not exact:
+            # The window is full of every kind: the page is taken from a window of the asked kinds.
+            rows = self._rows(kinds_in_window=True)
+            total = sum(row[2] for row in rows if row[0] is None)
+            total_exact = total < RANKING_WINDOW
         rows = [row for row in rows if row[0] is not None]
         if q.sort == DATE:
-            rows.sort(key=lambda row: (-row[9], row[0]))
+            rows.sort(key=lambda row: -row[12])
         else:
-            rows.sort(key=lambda row: (row[8], -row[9], row[0]))
+            rows.sort(key=lambda row: (row[8], -row[12]))
         more = len(rows) > q.limit
         rows = rows[: q.limit]
         hits = [self._hit(row) for row in rows]
         after = None
         if more and rows:
             last = rows[-1]
-            after = [last[9], last[0]] if q.sort == DATE else [last[8], last[9], last[0]]
-        total = sum(n for kind, n in counts.items() if not q.kinds or kind in q.kinds)
-        return Results(hits=hits, counts=counts, after=after, total=total)
+            after = [last[12]] if q.sort == DATE else [last[8], last[12]]
+        return Results(hits=hits, counts=counts, after=after, total=total, exact=exact, total_exact=total_exact)
 
     def _hit(self, row) -> Hit:
-        key, source, ref_id, kind, subkind, title, url, excerpt, score, date, community_id, author_id = row
+        key, source, ref_id, kind, subkind, title, url, excerpt, score, date, community_id, author_id, _item = row
         snippet: Markup = highlight(excerpt, self.q.terms)
         return Hit(key=key, source=source, id=ref_id, kind=kind, subkind=subkind, title=title, url=url,
                    snippet=snippet, score=-score, date=datetime.fromtimestamp(date, UTC),

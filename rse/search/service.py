@@ -175,6 +175,8 @@ class ResultPage:
     total: int
     next_cursor: str | None
     words: list[str] = field(default_factory=list)
+    counts_exact: bool = True   # False: the engine counted no further than its window, these are lower bounds
+    total_exact: bool = True
 
 
 def search(actor: Any, params: Params, limit: int = PAGE_SIZE) -> ResultPage:
@@ -197,6 +199,9 @@ def search(actor: Any, params: Params, limit: int = PAGE_SIZE) -> ResultPage:
     )
     try:
         found = engine().search(query)
+    except ValueError:  # a cursor signed here but made by another engine, or an earlier shape of this one
+        raise BadRequest(_("Curseur de pagination invalide : repartez de la première page."),
+                         code="invalid_cursor") from None
     except SearchUnavailable as exc:
         current_app.logger.warning("search unavailable: %s", exc)
         raise ServiceUnavailable(_("La recherche est momentanément indisponible. Le reste du site fonctionne ; "
@@ -204,7 +209,8 @@ def search(actor: Any, params: Params, limit: int = PAGE_SIZE) -> ResultPage:
     hits = confirm(actor, found.hits)
     cursor = _serializer().dumps({"a": found.after, "f": params.fingerprint()}) if found.after else None
     return ResultPage(params=params, results=_hydrate(hits, terms), counts=found.counts, total=found.total,
-                      next_cursor=cursor, words=[t.word for t in terms])
+                      next_cursor=cursor, words=[t.word for t in terms], counts_exact=found.exact,
+                      total_exact=found.total_exact)
 
 
 def allowed(actor: Any, refs: list[tuple[str, int]]) -> set[tuple[str, int]]:

@@ -85,9 +85,13 @@ def parse_query(raw: str) -> list[Term]:
 
 
 def matches(word: str, terms: list[Term]) -> bool:
-    """Whether a word of a text is one the query asks for (the same stem, or a prefix of it)."""
+    """Whether a word of a text is one the query asks for: the same stem, or one that the last
+    term (the word being typed) begins."""
     tok = token(word)
-    return any(tok == t.token or (len(t.token) > 1 and tok.startswith(t.token)) for t in terms)
+    if any(tok == t.token for t in terms):
+        return True
+    last = terms[-1].token if terms else ""
+    return len(last) > 1 and tok.startswith(last)
 
 
 def _matched_spans(text: str, terms: list[Term], width: int) -> tuple[list[tuple[int, int]], int, int]:

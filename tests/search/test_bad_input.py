@@ -105,6 +105,18 @@ def test_a_cursor_belongs_to_its_query(reader, api, create_community):
     assert other.status_code == 400 and other.get_json()["error"]["code"] == "invalid_cursor"
 
 
+def test_a_signed_cursor_of_another_engine_is_refused(reader, api, app):
+    """A cursor the site signed, made by an engine whose cursors have another shape (the engine
+    changed between two pages): a 400, not a server error."""
+    from rse.search import service
+
+    with app.test_request_context():
+        params = service.read_params({"q": "protocole"})
+        foreign = service._serializer().dumps({"a": [1.5, 1763629200, "publication:1"], "f": params.fingerprint()})
+    response = api(reader).get("/api/v1/search", query_string={"q": "protocole", "cursor": foreign})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_cursor"
+
+
 def test_the_search_page_shows_the_refusal(reader, login):
     browser = login(reader)
     response = browser.get("/recherche", query_string={"q": "x" * 500})

@@ -128,18 +128,20 @@ def test_bulk_operations_carry_external_versions_and_tombstones():
 
 # --- Search -------------------------------------------------------------------------------------
 
-def test_one_clause_per_term_exact_and_prefix():
+def test_one_clause_per_term_the_last_exact_or_prefix():
     body = js.search_body(query("protocoles hôpital"))
     assert len(clauses(body)) == 2
-    exact, prefix = clauses(body)[0]["bool"]["should"]
-    assert clauses(body)[0]["bool"]["minimum_should_match"] == 1
-    assert exact["combined_fields"]["query"] == "protocoles"
+    first = clauses(body)[0]
+    assert first["combined_fields"]["query"] == "protocoles"
+    assert first["combined_fields"]["fields"] == js.weighted_fields()
+    exact, prefix = clauses(body)[1]["bool"]["should"]
+    assert clauses(body)[1]["bool"]["minimum_should_match"] == 1
+    assert exact["combined_fields"]["query"] == "hôpital"
     assert exact["combined_fields"]["fields"] == js.weighted_fields()
-    assert prefix["multi_match"]["query"] == "protocoles"
+    assert prefix["multi_match"]["query"] == "hôpital"
     assert prefix["multi_match"]["type"] == "bool_prefix"
     assert prefix["multi_match"]["fields"] == js.weighted_fields()
     assert 0 < prefix["multi_match"]["boost"] < 1
-    assert clauses(body)[1]["bool"]["should"][0]["combined_fields"]["query"] == "hôpital"
 
 
 def test_elided_word_is_sent_without_its_article():

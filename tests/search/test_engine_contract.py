@@ -119,6 +119,13 @@ def test_an_exact_word_ranks_above_a_longer_word_it_begins(engine):
     assert keys(engine, "protocole")[0] == "publication:4"
 
 
+def test_only_the_last_word_is_taken_as_the_start_of_a_word(engine):
+    put(engine, item(1, title="Protocole du bloc opératoire"), *fillers())
+    assert keys(engine, "bloc proto") == ["publication:1"]
+    assert keys(engine, "proto bloc") == []  # "proto" was typed in full before "bloc"
+    assert keys(engine, "protocole bloc") == ["publication:1"]
+
+
 def test_a_one_letter_word_is_not_a_prefix(engine):
     put(engine, item(1, title="Vitamine D en EHPAD"), item(2, title="Dossier diététique"), *fillers())
     assert keys(engine, "vitamine d") == ["publication:1"]

@@ -212,6 +212,27 @@ def test_kind_tabs_count_every_kind_and_filter_by_one(login, staff, space, creat
     assert page.find("form", id="search-form").find("input", name="kind").attrs["value"] == "document"
 
 
+def test_past_the_ranking_window_counts_show_as_lower_bounds(login, api, staff, space, monkeypatch):
+    from rse.search import fts
+
+    monkeypatch.setattr(fts, "RANKING_WINDOW", 3)
+    for number in range(1, 6):
+        _publish(staff, space, title=f"Astreinte n°{number}", body="Planning.")
+    page = _tree(login(staff).get("/recherche?q=astreinte"))
+    assert page.find("h2", id="search-results-title").text() == "Plus de 3 résultats"
+    tabs = page.find("nav", cls="search-kinds")
+    assert "3+ (plus de 3)" in tabs.find("a", aria_current="page").text()
+    linked = {a.find("span", cls="search-kind-label").text() for a in tabs.find_all("a")}
+    assert "Documents" in linked  # none among the newest, maybe some further: a link
+    notice = page.find("p", cls="search-continued").text()
+    assert "les 3 résultats les plus récents sont classés" in notice
+    found = api(staff).get("/api/v1/search", query_string={"q": "astreinte"}).get_json()
+    assert (found["total"], found["counts_exact"], found["total_exact"]) == (3, False, False)
+    monkeypatch.setattr(fts, "RANKING_WINDOW", 100)
+    found = api(staff).get("/api/v1/search", query_string={"q": "astreinte"}).get_json()
+    assert (found["total"], found["counts_exact"], found["total_exact"]) == (5, True, True)
+
+
 def test_voir_plus_is_an_htmx_fragment_and_a_plain_link(login, staff, space):
     for number in range(1, 24):
         feeds.publish(staff, space, {"kind": "post", "title": f"Note de service n°{number}", "body": "Réunion."})
