@@ -136,6 +136,8 @@ def main() -> None:
     parser.add_argument("--communities", type=int, default=1_000)
     parser.add_argument("--sizes", type=int, nargs="+", default=[200_000, 2_000_000])
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--shards", type=int, nargs="+", default=[1, 2], help="the runs to time, by shard count")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the fixed-message baseline")
     args = parser.parse_args()
     workdir = Path(args.workdir).expanduser().resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -147,7 +149,7 @@ def main() -> None:
             instance = prepare(workdir, size, args)
             print(f"\n{args.users} users, {args.communities} communities, {size} activities (SQLite), {period}")
             sent = 0
-            for shards in (1, 2):
+            for shards in args.shards:
                 reset(instance)
                 elapsed, counts = run_digest(instance, port, period, shards)
                 sent = counts.get("sent", 0)
@@ -155,6 +157,8 @@ def main() -> None:
                 print(f"  {shards} shard(s): {elapsed:7.1f} s  {counts}  {sent / elapsed:6.1f} digests/s  "
                       f"{1000 * elapsed / max(people, 1):.2f} ms per person", flush=True)
                 rate = sent / elapsed
+            if args.no_baseline:
+                continue
             limit = baseline(port, sent)
             print(f"  baseline, {sent} fixed messages: {limit:.1f} s  {sent / limit:6.1f} messages/s;"
                   f"  2-shard digests at {rate / (sent / limit):.0%} of it")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import render_template
-from flask_babel import force_locale, format_date
+from flask import current_app
+from flask_babel import force_locale, format_date, get_translations
 from flask_babel import ngettext
+from jinja2 import Environment
 
 from rse.urls import external_url
 
@@ -23,10 +24,33 @@ class RenderedDigest:
     headers: dict[str, str]
 
 
+def email_environment(locale: str) -> Environment:
+    """The app's templates with gettext bound to one locale's catalogue, made once per locale.
+
+    Flask-Babel looks the catalogue up on every call, and a digest makes hundreds of them. This is
+    an environment of its own (an overlay would share the app's globals, and binding gettext there
+    would fix the language of every page)."""
+    environments = current_app.extensions.setdefault("rse_email_environments", {})
+    environment = environments.get(locale)
+    if environment is None:
+        with force_locale(locale):
+            translations = get_translations()
+        app_environment = current_app.jinja_env
+        environment = Environment(loader=app_environment.loader, autoescape=current_app.select_jinja_autoescape,
+                                  extensions=["jinja2.ext.i18n"], auto_reload=app_environment.auto_reload)
+        environment.filters.update(app_environment.filters)
+        environment.globals.update(app_environment.globals)
+        environment.install_gettext_translations(translations, newstyle=True)
+        environments[locale] = environment
+    return environment
+
+
 def render(digest: Digest) -> RenderedDigest:
     user = digest.user
     unsubscribe = external_url("digest.unsubscribe", token=unsubscribe_token(user))
-    with force_locale(user.locale or "fr"):
+    locale = user.locale or "fr"
+    environment = email_environment(locale)
+    with force_locale(locale):
         count = digest.item_count
         subject = ngettext("Votre résumé Maillage : %(num)d nouveauté", "Votre résumé Maillage : %(num)d nouveautés",
                            count)
@@ -37,8 +61,8 @@ def render(digest: Digest) -> RenderedDigest:
             "preferences": external_url("digest.settings"),
             "unsubscribe": unsubscribe,
         }
-        text = render_template("digest/email.txt", **context)
-        html = render_template("digest/email.html", **context)
+        text = environment.get_template("digest/email.txt").render(context)
+        html = environment.get_template("digest/email.html").render(context)
     headers = {
         # RFC 8058: a mail client may POST "List-Unsubscribe=One-Click" to the https link, without login.
         "List-Unsubscribe": f"<{unsubscribe}>",

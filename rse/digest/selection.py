@@ -23,13 +23,14 @@ Ranking score of a new item (higher first, newer first on ties)::
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, Select, func, null, or_, select
 
 from rse.accounts.models import User
 from rse.communities.models import Community, MemberRole, Membership
@@ -58,7 +59,7 @@ class Entry:
     key: tuple[str, int]  # ("publication" | "document", id)
     title: str
     url: str
-    community: Community
+    community: Row  # id, name, sensitive
     kind: str
     author: str = ""
     excerpt: str = ""
@@ -72,7 +73,7 @@ class Entry:
 
 @dataclass
 class CommunitySection:
-    community: Community
+    community: Row
     entries: list[Entry]
     more: int
     url: str
@@ -87,7 +88,7 @@ class Digest:
     pinned: list[Entry] = field(default_factory=list)
     communities: list[CommunitySection] = field(default_factory=list)
     questions: list[Entry] = field(default_factory=list)
-    new_members: list[tuple[Community, list[str]]] = field(default_factory=list)
+    new_members: list[tuple[Row, list[str]]] = field(default_factory=list)
     due_documents: list[Entry] = field(default_factory=list)
 
     @property
@@ -101,11 +102,37 @@ class Digest:
         return self.item_count == 0
 
 
-def _excerpts_allowed(community: Community) -> bool:
-    return bool(current_app.config.get("MAIL_EXCERPTS")) and not community.sensitive
+def _excerpts_allowed(community: Row) -> bool:
+    return not community.sensitive and bool(current_app.config.get("MAIL_EXCERPTS"))
 
 
-def _publication_entry(publication: Publication, community: Community, *, note: str = "") -> Entry:
+def _publication_columns() -> tuple:
+    """What an entry shows of a publication, as plain columns: no body unless excerpts may leave by
+    email, none of the rendered HTML, JSON or relationships that loading the entities would bring."""
+    body = Publication.body if current_app.config.get("MAIL_EXCERPTS") else null()
+    return (Publication.id, Publication.community_id, Publication.author_id, Publication.kind, Publication.title,
+            body.label("body"), Publication.like_count, Publication.comment_count, Publication.same_question_count,
+            Publication.created_at, User.name.label("author_name"))
+
+
+# Plain columns rather than entities: a run's window outlives the read transactions of its batches
+# (entities would be expired, then reloaded one by one), and loads none of what it does not show.
+_DOCUMENT_COLUMNS = (Document.id, Document.community_id, Document.title, Document.description, Document.updated_at,
+                     Document.created_by_id, Document.current_number, Document.review_by)
+
+
+def _publications(*conditions) -> Select:
+    return (select(*_publication_columns()).outerjoin(User, User.id == Publication.author_id)
+            .where(Publication.deleted_at.is_(None), *conditions))
+
+
+def _chunks(ids: set[int], size: int = 5_000) -> list[list[int]]:
+    """Ids in chunks small enough for any database's limit on bound parameters."""
+    ordered = sorted(ids)
+    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
+
+
+def _publication_entry(publication: Row, community: Row, *, note: str = "") -> Entry:
     allowed = _excerpts_allowed(community)
     title = publication.title
     if not title:
@@ -115,13 +142,13 @@ def _publication_entry(publication: Publication, community: Community, *, note: 
     return Entry(
         key=("publication", publication.id), title=title, community=community, kind=publication.kind,
         url=external_url("feeds.show", publication_id=publication.id),
-        author=publication.author.name if publication.author else "",
+        author=publication.author_name or "",
         excerpt=markdown.plain_excerpt(publication.body, 200) if allowed and publication.title else "",
         note=note, likes=publication.like_count, comments=publication.comment_count,
         same_questions=publication.same_question_count, at=publication.created_at)
 
 
-def _document_entry(document: Document, community: Community, *, note: str = "") -> Entry:
+def _document_entry(document: Row, community: Row, *, note: str = "") -> Entry:
     allowed = _excerpts_allowed(community)
     return Entry(
         key=("document", document.id), title=document.title, community=community, kind="document",
@@ -164,15 +191,89 @@ NOTES = {
 }
 
 
-def select_digests(users: list[User], period: Period, now: datetime) -> dict[int, Digest]:
-    """The digests of these people for `period`, in a fixed number of queries whatever their number."""
-    if not users:
-        return {}
-    user_ids = [u.id for u in users]
-    since = _since_by_user(user_ids, period)
-    oldest = min(since.values())
+@dataclass
+class Window:
+    """What every digest of a period is drawn from, read once for a whole run: the items, pins,
+    questions, newcomers and reviews of every community since the earliest a digest of the period
+    may look back (one period before it), indexed by community. A person's digest then reads only
+    their communities' part of it, so a batch costs the same queries whatever its people."""
 
-    # Memberships: the only communities anything is read from.
+    now: datetime
+    since: datetime
+    communities: dict[int, Row]                # id, name, sensitive
+    activities: dict[int, list[Row]]           # by community
+    pins: list[Row]                            # in pin order
+    questions: dict[int, list[Row]]            # by community, most "same question" first
+    publications: dict[int, Row]
+    documents: dict[int, Row]
+    members: dict[int, list[Row]]              # by community, oldest first
+    due: dict[int, list[Row]]                  # documents, by community, soonest first
+
+    @classmethod
+    def read(cls, period: Period, now: datetime) -> Window:
+        since = period.start - period.length
+        communities = {c.id: c for c in db.session.execute(select(Community.id, Community.name, Community.sensitive))}
+        activities: dict[int, list[Row]] = defaultdict(list)
+        for activity in db.session.execute(
+                select(Activity.community_id, Activity.actor_id, Activity.verb, Activity.publication_id,
+                       Activity.document_id, Activity.created_at)
+                .where(Activity.created_at >= since, Activity.created_at <= now, Activity.community_id.is_not(None),
+                       Activity.hidden.is_(False), Activity.verb.in_(ITEM_VERBS))):
+            activities[activity.community_id].append(activity)
+        pins = list(db.session.execute(select(Pin.community_id, Pin.publication_id, Pin.created_at).where(
+            Pin.community_id.is_not(None), Pin.created_at >= since,
+            or_(Pin.until.is_(None), Pin.until > now)).order_by(Pin.position)))
+        questions: dict[int, list[Row]] = defaultdict(list)
+        for question in db.session.execute(_publications(
+                Publication.kind == Kind.QUESTION, Publication.accepted_comment_id.is_(None),
+                Publication.created_at >= now - QUESTION_AGE)
+                .order_by(Publication.same_question_count.desc(), Publication.id.desc())):
+            questions[question.community_id].append(question)
+        members: dict[int, list[Row]] = defaultdict(list)
+        for member in db.session.execute(
+                select(Membership.community_id, Membership.user_id, Membership.created_at, User.name)
+                .join(User, User.id == Membership.user_id)
+                .where(Membership.created_at >= since, User.deactivated_at.is_(None),
+                       or_(User.expires_at.is_(None), User.expires_at > now))
+                .order_by(Membership.created_at)):
+            members[member.community_id].append(member)
+        due: dict[int, list[Row]] = defaultdict(list)
+        for document in db.session.execute(select(*_DOCUMENT_COLUMNS).where(
+                Document.deleted_at.is_(None), Document.review_by.is_not(None),
+                Document.review_by <= now.date() + REVIEW_NOTICE).order_by(Document.review_by)):
+            due[document.community_id].append(document)
+        window = cls(now=now, since=since, communities=communities, activities=activities, pins=pins,
+                     questions=questions, publications={}, documents={}, members=members, due=due)
+        window.load(
+            {a.publication_id for rows in activities.values() for a in rows if a.publication_id}
+            | {p.publication_id for p in pins},
+            {a.document_id for rows in activities.values() for a in rows if a.document_id})
+        window.publications.update({q.id: q for rows in questions.values() for q in rows})
+        return window
+
+    def load(self, publication_ids: set[int], document_ids: set[int]) -> None:
+        """Add these publications and documents (deleted ones stay out), unless already there."""
+        for chunk in _chunks(publication_ids - self.publications.keys()):
+            self.publications.update((p.id, p) for p in db.session.execute(_publications(Publication.id.in_(chunk))))
+        for chunk in _chunks(document_ids - self.documents.keys()):
+            self.documents.update((d.id, d) for d in db.session.execute(
+                select(*_DOCUMENT_COLUMNS).where(Document.id.in_(chunk), Document.deleted_at.is_(None))))
+
+
+@dataclass
+class _Batch:
+    """A batch of people: what is theirs alone (memberships, notifications, pages opened, follows)."""
+
+    window: Window
+    member_of: dict[int, set[int]]
+    animator_of: dict[int, set[int]]
+    notices: dict[int, list[Row]]              # by person, oldest first
+    modes: dict[tuple[int, str], str]
+    viewed: dict[tuple[int, str, int], datetime]
+    followed_documents: dict[int, set[int]]
+
+
+def _read_batch(user_ids: list[int], oldest: datetime, window: Window) -> _Batch:
     member_of: dict[int, set[int]] = defaultdict(set)
     animator_of: dict[int, set[int]] = defaultdict(set)
     for user_id, community_id, role in db.session.execute(
@@ -181,57 +282,29 @@ def select_digests(users: list[User], period: Period, now: datetime) -> dict[int
         member_of[user_id].add(community_id)
         if role == MemberRole.ANIMATOR:
             animator_of[user_id].add(community_id)
-    community_ids = set().union(*member_of.values()) if member_of else set()
-    digests = {u.id: Digest(user=u, period=period, since=since[u.id]) for u in users}
-    if not community_ids:
-        return digests
-    communities = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_(community_ids)))}
 
-    # New items of those communities in the widest window of the batch.
-    activities = list(db.session.execute(
-        select(Activity.community_id, Activity.actor_id, Activity.verb, Activity.publication_id, Activity.document_id,
-               Activity.created_at)
-        .where(Activity.community_id.in_(community_ids), Activity.created_at >= oldest, Activity.created_at <= now,
-               Activity.hidden.is_(False), Activity.verb.in_(ITEM_VERBS))))
-
-    # Notifications of the batch (the "for you" section).
-    notices = list(db.session.scalars(
-        select(Notification).where(Notification.user_id.in_(user_ids), Notification.read_at.is_(None),
-                                   Notification.emailed_at.is_(None), Notification.created_at >= oldest,
-                                   Notification.community_id.in_(community_ids))
-        .order_by(Notification.id)))
+    notices: dict[int, list[Row]] = defaultdict(list)
+    for notice in db.session.execute(
+            select(Notification.user_id, Notification.kind, Notification.community_id, Notification.publication_id,
+                   Notification.document_id, Notification.created_at, User.name.label("actor_name"))
+            .outerjoin(User, User.id == Notification.actor_id)
+            .where(Notification.user_id.in_(user_ids), Notification.read_at.is_(None),
+                   Notification.emailed_at.is_(None), Notification.created_at >= oldest,
+                   Notification.community_id.is_not(None))
+            .order_by(Notification.id)):
+        notices[notice.user_id].append(notice)
     modes = _email_modes(user_ids) if notices else {}
+    # A notification may point at an item older than the window (a suggestion of last year's protocol).
+    window.load({n.publication_id for rows in notices.values() for n in rows if n.publication_id},
+                {n.document_id for rows in notices.values() for n in rows if n.document_id})
 
-    pins = list(db.session.scalars(select(Pin).where(
-        Pin.community_id.in_(community_ids), Pin.created_at >= oldest,
-        or_(Pin.until.is_(None), Pin.until > now)).order_by(Pin.position)))
-
-    questions = list(db.session.scalars(select(Publication).where(
-        Publication.community_id.in_(community_ids), Publication.kind == Kind.QUESTION,
-        Publication.accepted_comment_id.is_(None), Publication.deleted_at.is_(None),
-        Publication.created_at >= now - QUESTION_AGE).order_by(Publication.same_question_count.desc(),
-                                                              Publication.id.desc())))
-
-    # Everything the sections point at, loaded at once.
-    publication_ids = {a.publication_id for a in activities if a.publication_id}
-    publication_ids |= {n.publication_id for n in notices if n.publication_id}
-    publication_ids |= {p.publication_id for p in pins}
-    document_ids = {a.document_id for a in activities if a.document_id}
-    document_ids |= {n.document_id for n in notices if n.document_id}
-    publications = {p.id: p for p in db.session.scalars(select(Publication).where(
-        Publication.id.in_(publication_ids), Publication.deleted_at.is_(None)))} if publication_ids else {}
-    publications.update({q.id: q for q in questions})
-    documents = {d.id: d for d in db.session.scalars(select(Document).where(
-        Document.id.in_(document_ids), Document.deleted_at.is_(None)))} if document_ids else {}
-
+    # Only a view since the window began can hide an item changed in it.
     viewed: dict[tuple[int, str, int], datetime] = {}
-    if publication_ids or document_ids:
-        for user_id, publication_id, document_id, viewed_at in db.session.execute(
-                select(ItemView.user_id, ItemView.publication_id, ItemView.document_id, ItemView.viewed_at)
-                .where(ItemView.user_id.in_(user_ids),
-                       or_(ItemView.publication_id.in_(publication_ids), ItemView.document_id.in_(document_ids)))):
-            key = (user_id, "publication", publication_id) if publication_id else (user_id, "document", document_id)
-            viewed[key] = max(viewed.get(key, viewed_at), viewed_at)
+    for user_id, publication_id, document_id, viewed_at in db.session.execute(
+            select(ItemView.user_id, ItemView.publication_id, ItemView.document_id, ItemView.viewed_at)
+            .where(ItemView.user_id.in_(user_ids), ItemView.viewed_at >= oldest)):
+        key = (user_id, "publication", publication_id) if publication_id else (user_id, "document", document_id)
+        viewed[key] = max(viewed.get(key, viewed_at), viewed_at)
 
     followed_documents: dict[int, set[int]] = defaultdict(set)
     for user_id, key in db.session.execute(select(Follow.user_id, Follow.key).where(
@@ -239,107 +312,130 @@ def select_digests(users: list[User], period: Period, now: datetime) -> dict[int
         if key.isdigit():
             followed_documents[user_id].add(int(key))
 
-    members = list(db.session.execute(
-        select(Membership.community_id, Membership.user_id, Membership.created_at, User.name)
-        .join(User, User.id == Membership.user_id)
-        .where(Membership.community_id.in_(community_ids), Membership.created_at >= oldest,
-               User.deactivated_at.is_(None), or_(User.expires_at.is_(None), User.expires_at > now))
-        .order_by(Membership.created_at)))
+    return _Batch(window=window, member_of=member_of, animator_of=animator_of, notices=notices, modes=modes,
+                  viewed=viewed, followed_documents=followed_documents)
 
-    today = now.date()
-    due = list(db.session.scalars(select(Document).where(
-        Document.community_id.in_(community_ids), Document.deleted_at.is_(None), Document.review_by.is_not(None),
-        Document.review_by <= today + REVIEW_NOTICE).order_by(Document.review_by)))
 
+def select_digests(users: list[User], period: Period, now: datetime, window: Window | None = None
+                   ) -> dict[int, Digest]:
+    """The digests of these people for `period`, in a fixed number of queries whatever their number.
+
+    A run passes the same `window` (`Window.read(period, now)`) to each of its batches."""
+    if not users:
+        return {}
+    window = window or Window.read(period, now)
+    user_ids = [u.id for u in users]
+    since = _since_by_user(user_ids, period)
+    digests = {u.id: Digest(user=u, period=period, since=since[u.id]) for u in users}
+    batch = _read_batch(user_ids, min(since.values()), window)
     for user in users:
-        digest = digests[user.id]
-        mine = member_of.get(user.id, set())
-        after = since[user.id]
-        shown: set[tuple[str, int]] = set()
+        _fill(digests[user.id], batch)
+    return digests
 
-        for notice in notices:
-            if notice.user_id != user.id or notice.created_at < after or notice.community_id not in mine:
-                continue
-            default = DEFAULT_EMAIL_MODES.get(NotificationKind(notice.kind), EmailMode.DIGEST)
-            if modes.get((user.id, notice.kind), default) == EmailMode.NEVER:
-                continue
-            actor = notice.actor.name if notice.actor else "Maillage"
-            note = NOTES[NotificationKind(notice.kind)](actor)
-            community = communities[notice.community_id]
-            if notice.publication_id in publications:
-                entry = _publication_entry(publications[notice.publication_id], community, note=note)
-            elif notice.document_id in documents:
-                entry = _document_entry(documents[notice.document_id], community, note=note)
-            else:
-                continue
-            if entry.key not in shown:
-                shown.add(entry.key)
-                digest.for_you.append(entry)
 
-        for pin in pins:
-            publication = publications.get(pin.publication_id)
-            if (pin.community_id not in mine or pin.created_at < after or publication is None
-                    or ("publication", publication.id) in shown):
-                continue
-            shown.add(("publication", publication.id))
-            digest.pinned.append(_publication_entry(publication, communities[pin.community_id]))
+def _fill(digest: Digest, batch: _Batch) -> None:
+    """One person's digest, from their part of the batch."""
+    user_id = digest.user.id
+    mine = batch.member_of.get(user_id, set())
+    after = digest.since
+    window = batch.window
+    communities, publications, documents = window.communities, window.publications, window.documents
+    shown: set[tuple[str, int]] = set()
 
-        latest: dict[tuple[str, int], tuple[datetime, str]] = {}
-        for activity in activities:
-            if (activity.community_id not in mine or activity.created_at < after
-                    or activity.actor_id == user.id):
+    for notice in batch.notices.get(user_id, ()):
+        if notice.created_at < after or notice.community_id not in mine:
+            continue
+        default = DEFAULT_EMAIL_MODES.get(NotificationKind(notice.kind), EmailMode.DIGEST)
+        if batch.modes.get((user_id, notice.kind), default) == EmailMode.NEVER:
+            continue
+        note = NOTES[NotificationKind(notice.kind)](notice.actor_name or "Maillage")
+        community = communities[notice.community_id]
+        if notice.publication_id in publications:
+            entry = _publication_entry(publications[notice.publication_id], community, note=note)
+        elif notice.document_id in documents:
+            entry = _document_entry(documents[notice.document_id], community, note=note)
+        else:
+            continue
+        if entry.key not in shown:
+            shown.add(entry.key)
+            digest.for_you.append(entry)
+
+    for pin in window.pins:
+        publication = publications.get(pin.publication_id)
+        if (pin.community_id not in mine or pin.created_at < after or publication is None
+                or ("publication", publication.id) in shown):
+            continue
+        shown.add(("publication", publication.id))
+        digest.pinned.append(_publication_entry(publication, communities[pin.community_id]))
+
+    digest.communities = group(_ranked_new_items(digest, batch, mine, shown))
+
+    for question in heapq.merge(*(window.questions.get(c, ()) for c in mine),
+                                key=lambda q: (-q.same_question_count, -q.id)):
+        if len(digest.questions) == QUESTIONS:
+            break
+        if question.author_id != user_id:
+            digest.questions.append(_publication_entry(question, communities[question.community_id]))
+
+    newcomers = []  # (first one's arrival, community, names)
+    for community_id in mine:
+        joined = [m for m in window.members.get(community_id, ()) if m.user_id != user_id and m.created_at >= after]
+        if joined:
+            newcomers.append((joined[0].created_at, community_id, [m.name for m in joined]))
+    newcomers.sort(key=lambda n: (n[0], n[1]))
+    digest.new_members = [(communities[community_id], names) for _at, community_id, names in newcomers]
+
+    today = window.now.date()
+    animated = batch.animator_of.get(user_id, set())
+    due = heapq.merge(*(window.due.get(c, ()) for c in mine), key=lambda d: d.review_by)
+    for document in due:
+        if document.community_id in animated or document.created_by_id == user_id:
+            entry = _document_entry(document, communities[document.community_id])
+            entry.note = (_("Révision en retard depuis le %(day)s", day=_day(document.review_by))
+                          if document.review_by < today else
+                          _("À réviser avant le %(day)s", day=_day(document.review_by)))
+            digest.due_documents.append(entry)
+
+
+def _ranked_new_items(digest: Digest, batch: _Batch, mine: set[int], shown: set[tuple[str, int]]) -> list[Entry]:
+    """The new items of the person's communities since their window began, best first: neither
+    their own, nor opened on the site since their last change, nor already shown above."""
+    user_id, after, window = digest.user.id, digest.since, batch.window
+    now = window.now
+    latest: dict[tuple[str, int], tuple[datetime, str]] = {}
+    for community_id in mine:
+        for activity in window.activities.get(community_id, ()):
+            if activity.created_at < after or activity.actor_id == user_id:
                 continue
             key = ("publication", activity.publication_id) if activity.publication_id else (
                 "document", activity.document_id)
             if key not in latest or latest[key][0] < activity.created_at:
                 latest[key] = (activity.created_at, activity.verb)
-        window = max((now - after).total_seconds(), 1.0)
-        candidates: list[Entry] = []
-        for key, (changed_at, verb) in latest.items():
-            seen = viewed.get((user.id, *key))
-            if key in shown or (seen is not None and seen >= changed_at):
+    span = max((now - after).total_seconds(), 1.0)
+    candidates: list[Entry] = []
+    for key, (changed_at, verb) in latest.items():
+        seen = batch.viewed.get((user_id, *key))
+        if key in shown or (seen is not None and seen >= changed_at):
+            continue
+        if key[0] == "publication":
+            item = window.publications.get(key[1])
+            if item is None or item.author_id == user_id:
                 continue
-            if key[0] == "publication":
-                item = publications.get(key[1])
-                if item is None or item.author_id == user.id:
-                    continue
-                entry = _publication_entry(item, communities[item.community_id])
-                followed = False
-            else:
-                item = documents.get(key[1])
-                if item is None or item.created_by_id == user.id:
-                    continue
-                followed = item.id in followed_documents.get(user.id, ())
-                note = _("Nouvelle version") if verb == Verb.UPLOADED and item.current_number > 1 else ""
-                entry = _document_entry(item, communities[item.community_id], note=note)
-            entry.at = changed_at
-            entry.score = score(entry, followed_version=followed and verb == Verb.UPLOADED,
-                                freshness=1 - (now - changed_at).total_seconds() / window)
-            candidates.append(entry)
-        candidates.sort(key=lambda e: (-e.score, -e.at.timestamp(), e.key))
-        digest.communities = group(candidates)
-
-        for question in questions:
-            if len(digest.questions) == QUESTIONS:
-                break
-            if question.community_id in mine and question.author_id != user.id:
-                digest.questions.append(_publication_entry(question, communities[question.community_id]))
-
-        newcomers: dict[int, list[str]] = defaultdict(list)
-        for community_id, member_id, joined_at, name in members:
-            if community_id in mine and member_id != user.id and joined_at >= after:
-                newcomers[community_id].append(name)
-        digest.new_members = [(communities[cid], names) for cid, names in newcomers.items()]
-
-        for document in due:
-            if document.community_id in animator_of.get(user.id, ()) or (
-                    document.community_id in mine and document.created_by_id == user.id):
-                entry = _document_entry(document, communities[document.community_id])
-                entry.note = (_("Révision en retard depuis le %(day)s", day=_day(document.review_by))
-                              if document.review_by < today else
-                              _("À réviser avant le %(day)s", day=_day(document.review_by)))
-                digest.due_documents.append(entry)
-    return digests
+            entry = _publication_entry(item, window.communities[item.community_id])
+            followed = False
+        else:
+            item = window.documents.get(key[1])
+            if item is None or item.created_by_id == user_id:
+                continue
+            followed = item.id in batch.followed_documents.get(user_id, ())
+            note = _("Nouvelle version") if verb == Verb.UPLOADED and item.current_number > 1 else ""
+            entry = _document_entry(item, window.communities[item.community_id], note=note)
+        entry.at = changed_at
+        entry.score = score(entry, followed_version=followed and verb == Verb.UPLOADED,
+                            freshness=1 - (now - changed_at).total_seconds() / span)
+        candidates.append(entry)
+    candidates.sort(key=lambda e: (-e.score, -e.at.timestamp(), e.key))
+    return candidates
 
 
 def _day(value: date) -> str:

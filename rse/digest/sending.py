@@ -16,19 +16,23 @@ People not yet claimed when a run stops have no row, so the next run simply send
 
 from __future__ import annotations
 
+import functools
 import logging
 import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.charset import Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, format_datetime, make_msgid, parseaddr
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, true, update
+from sqlalchemy import Connection, Insert, Update, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from rse.accounts.models import User
 from rse.dbtypes import utcnow
@@ -39,7 +43,7 @@ from . import periods
 from .models import DigestDelivery, DigestSubscription, Frequency, Status
 from .periods import Period
 from .rendering import RenderedDigest, render
-from .selection import select_digests
+from .selection import Window, select_digests
 
 log = logging.getLogger(__name__)
 
@@ -101,16 +105,31 @@ def _in_shard(column, shard: tuple[int, int]):
     return column % count == index if count > 1 else true()
 
 
-def _insert_ignoring_clash(ledger: Session, rows: list[dict]) -> int:
-    """INSERT … ON CONFLICT DO NOTHING; the number of rows inserted (0: someone else owns them)."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+@functools.cache
+def _insert_statement(dialect_name: str) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, its values given at execution (built once:
+    building a statement costs more than running it on SQLite)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     # RETURNING, not rowcount: drivers differ in what rowcount says after ON CONFLICT DO NOTHING.
-    inserted = ledger.scalars(dialect.insert(DigestDelivery).values(rows).on_conflict_do_nothing(
-        index_elements=["user_id", "period"]).returning(DigestDelivery.id))
-    return len(inserted.all())
+    return dialect.insert(DigestDelivery).on_conflict_do_nothing(
+        index_elements=["user_id", "period"]).returning(DigestDelivery.id)
 
 
-def _expire_leases(ledger: Session, period: Period, shard, now: datetime) -> None:
+def _insert_ignoring_clash(ledger: Connection, row: dict) -> bool:
+    """Whether the row was inserted (False: someone else owns it)."""
+    return ledger.execute(_insert_statement(ledger.dialect.name), row).first() is not None
+
+
+@functools.cache
+def _sent_statement() -> Update:
+    return update(DigestDelivery).where(
+        DigestDelivery.user_id == bindparam("b_user_id"), DigestDelivery.period == bindparam("b_period"),
+        DigestDelivery.status == Status.CLAIMED).values(
+            attempts=DigestDelivery.attempts + 1, lease_until=None, status=Status.SENT,
+            sent_at=bindparam("b_sent_at"), items=bindparam("b_items"), error="")
+
+
+def _expire_leases(ledger: Connection, period: Period, shard, now: datetime) -> None:
     ledger.execute(update(DigestDelivery).where(
         DigestDelivery.period == period.key, DigestDelivery.status == Status.CLAIMED,
         DigestDelivery.lease_until < now, _in_shard(DigestDelivery.user_id, shard)).values(status=Status.UNCERTAIN))
@@ -142,11 +161,18 @@ def _candidates(period: Period, shard, now: datetime, after_id: int, limit: int,
     return list(db.session.execute(query).tuples())
 
 
-def _claim(ledger: Session, user_id: int, period: Period, retry_id: int | None, now: datetime) -> bool:
-    """Own this send, or learn that someone else does. Committed before anything leaves."""
+def _claim(ledger: Connection, user_id: int, period: Period, retry_id: int | None, now: datetime,
+           sent: tuple[int, int] | None = None) -> bool:
+    """Own this send, or learn that someone else does. Committed before anything leaves.
+
+    `sent` (person, items) is the message handed over just before: recording it in the same commit
+    halves the commits of a run, and a crash before this commit leaves it claimed, as a crash
+    right after handing it over always could (it then becomes `uncertain`, never resent)."""
+    if sent is not None:
+        _record_sent(ledger, *sent, period)
     values = {"status": Status.CLAIMED, "claimed_at": now, "lease_until": now + LEASE}
     if retry_id is None:
-        claimed = _insert_ignoring_clash(ledger, [{"user_id": user_id, "period": period.key, **values}]) == 1
+        claimed = _insert_ignoring_clash(ledger, {"user_id": user_id, "period": period.key, **values})
     else:
         claimed = ledger.execute(update(DigestDelivery).where(
             DigestDelivery.id == retry_id, _retryable(now)).values(**values)).rowcount == 1
@@ -154,15 +180,20 @@ def _claim(ledger: Session, user_id: int, period: Period, retry_id: int | None, 
     return claimed
 
 
-def _mark_empty(ledger: Session, user_id: int, period: Period, retry_id: int | None, now: datetime) -> bool:
+def _record_sent(ledger: Connection, user_id: int, items: int, period: Period) -> None:
+    ledger.execute(_sent_statement(), {"b_user_id": user_id, "b_period": period.key, "b_sent_at": utcnow(),
+                                       "b_items": items})
+
+
+def _mark_empty(ledger: Connection, user_id: int, period: Period, retry_id: int | None, now: datetime) -> bool:
     values = {"status": Status.EMPTY, "claimed_at": now, "lease_until": None, "next_attempt_at": None}
     if retry_id is None:
-        return _insert_ignoring_clash(ledger, [{"user_id": user_id, "period": period.key, **values}]) == 1
+        return _insert_ignoring_clash(ledger, {"user_id": user_id, "period": period.key, **values})
     return ledger.execute(update(DigestDelivery).where(
         DigestDelivery.id == retry_id, _retryable(now)).values(**values)).rowcount == 1
 
 
-def _finish(ledger: Session, user_id: int, period: Period, **values) -> None:
+def _finish(ledger: Connection, user_id: int, period: Period, **values) -> None:
     ledger.execute(update(DigestDelivery).where(
         DigestDelivery.user_id == user_id, DigestDelivery.period == period.key,
         DigestDelivery.status == Status.CLAIMED).values(
@@ -170,24 +201,38 @@ def _finish(ledger: Session, user_id: int, period: Period, **values) -> None:
     ledger.commit()
 
 
-def build_message(rendered: RenderedDigest, user_id: int, period: Period, now: datetime) -> EmailMessage:
+_UTF8 = Charset("utf-8")  # bodies in base64: encoded in C, where quoted-printable is Python
+
+
+def _address(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8") if name else address
+
+
+def _text(value: str) -> str | Header:
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def build_message(rendered: RenderedDigest, user_id: int, period: Period, now: datetime) -> Message:
+    """The email, built with the `email.mime` classes: the `EmailMessage` API parses and refolds
+    each header, which took longer than selecting and rendering the digest."""
     config = current_app.config
-    message = EmailMessage()
-    message["From"] = config["MAIL_FROM"]
-    message["To"] = rendered.to
-    message["Subject"] = rendered.subject
+    message = MIMEMultipart("alternative")
+    message["From"] = _address(config["MAIL_FROM"])
+    message["To"] = _address(rendered.to)
+    message["Subject"] = _text(rendered.subject)
     message["Date"] = format_datetime(now)
     domain = urlsplit(config["BASE_URL"]).hostname or "maillage.localhost"
     message["Message-ID"] = make_msgid(idstring=f"digest.{period.key}.{user_id}", domain=domain)
     message["Auto-Submitted"] = "auto-generated"
     for name, value in rendered.headers.items():
-        message[name] = value
-    message.set_content(rendered.text)
-    message.add_alternative(rendered.html, subtype="html")
+        message[name] = _text(value)
+    message.attach(MIMEText(rendered.text, "plain", _UTF8))
+    message.attach(MIMEText(rendered.html, "html", _UTF8))
     return message
 
 
-def transmit(connection, message: EmailMessage) -> None:
+def transmit(connection, message: Message) -> None:
     """Hand one message to the server (a seam: tests stop a run here)."""
     connection.send(message)
 
@@ -197,9 +242,10 @@ def send_digests(period_list: list[Period], *, now: datetime | None = None, user
     now = now or utcnow()
     report = Report(dry_run=dry_run, periods=[p.key for p in period_list])
     only = user.id if user is not None else None
-    # The record of sends has a session of its own: committing it per message leaves the objects the
-    # selection loaded alone (no expiry of a whole batch at every message).
-    with Session(db.engine) as ledger:
+    # The record of sends has a connection of its own: committing it per message leaves the objects the
+    # selection loaded alone (no expiry of a whole batch at every message), and plain Core statements
+    # cost a fraction of ORM ones.
+    with db.engine.connect() as ledger:
         try:
             for period in period_list:
                 _send_period(ledger, period, now, only, shard, dry_run, batch_size, report)
@@ -210,7 +256,7 @@ def send_digests(period_list: list[Period], *, now: datetime | None = None, user
     return report
 
 
-def _send_period(ledger: Session, period: Period, now, only, shard, dry_run, batch_size, report: Report) -> None:
+def _send_period(ledger: Connection, period: Period, now, only, shard, dry_run, batch_size, report: Report) -> None:
     if not dry_run:
         _expire_leases(ledger, period, shard, now)
     db.session.rollback()  # read from here on what the ledger committed
@@ -223,13 +269,15 @@ def _send_period(ledger: Session, period: Period, now, only, shard, dry_run, bat
                                                         DigestDelivery.next_attempt_at > now))))
     backend = backend_from_url(current_app.config["MAIL_URL"])
     after_id = 0
+    window: Window | None = None
     while True:
         batch = _candidates(period, shard, now, after_id, batch_size, only)
         if not batch:
             return
         after_id = batch[-1][0].id
         retry_ids = {u.id: retry_id for u, retry_id in batch}
-        digests = select_digests([u for u, _r in batch], period, now)
+        window = window or Window.read(period, now)  # once per run: what every batch draws from
+        digests = select_digests([u for u, _r in batch], period, now, window)
         outgoing: list[tuple[int, RenderedDigest, int]] = []
         for user_id, digest in digests.items():
             if digest.is_empty:
@@ -251,11 +299,14 @@ def _send_period(ledger: Session, period: Period, now, only, shard, dry_run, bat
             _send_batch(ledger, backend, period, outgoing, retry_ids, now, report)
 
 
-def _send_batch(ledger: Session, backend, period: Period, outgoing, retry_ids, now, report: Report) -> None:
+def _send_batch(ledger: Connection, backend, period: Period, outgoing, retry_ids, now, report: Report) -> None:
+    sent: tuple[int, int] | None = None  # handed over, recorded with the next claim or at the end
     try:
         with backend.connection() as connection:
             for position, (user_id, rendered, items) in enumerate(outgoing):
-                if not _claim(ledger, user_id, period, retry_ids[user_id], now):
+                claimed = _claim(ledger, user_id, period, retry_ids[user_id], now, sent)
+                sent = None
+                if not claimed:
                     report.skipped += 1  # an overlapping run or shard got there first
                     continue
                 message = build_message(rendered, user_id, period, now)
@@ -271,7 +322,7 @@ def _send_batch(ledger: Session, backend, period: Period, outgoing, retry_ids, n
                     report.retry_later += len(outgoing) - position
                     raise ServerUnavailable(str(exc)) from exc
                 else:
-                    _finish(ledger, user_id, period, status=Status.SENT, sent_at=utcnow(), items=items, error="")
+                    sent = (user_id, items)
                     report.sent += 1
     except ServerUnavailable:
         raise
@@ -279,9 +330,13 @@ def _send_batch(ledger: Session, backend, period: Period, outgoing, retry_ids, n
         if report.retry_later == 0:
             report.retry_later += len(outgoing)
         raise ServerUnavailable(str(exc)) from exc
+    finally:
+        if sent is not None:  # the batch's last message (or one before the connection failed to close)
+            _record_sent(ledger, *sent, period)
+            ledger.commit()
 
 
-def _retry_later(ledger: Session, user_id: int, period: Period, error: str, now: datetime) -> None:
+def _retry_later(ledger: Connection, user_id: int, period: Period, error: str, now: datetime) -> None:
     attempts = (ledger.scalar(select(DigestDelivery.attempts).where(
         DigestDelivery.user_id == user_id, DigestDelivery.period == period.key)) or 0) + 1
     next_attempt = now + backoff(attempts) if attempts < MAX_ATTEMPTS else None

@@ -302,3 +302,22 @@ def test_documents_opened_on_the_site_are_left_out(create_user, space, create_do
     [message] = sink.wait_for(1)
     text, _html = parts(message)
     assert "Protocole jamais ouvert" in text and "Protocole déjà consulté" not in text
+
+
+def test_each_person_gets_the_digest_in_their_language_and_the_site_keeps_its_own(
+        app, create_user, space, sink, send, login):
+    reader_fr, reader_en = create_user("staff", name="Claire Lecteur"), create_user("staff", name="Jane Reader")
+    reader_en.locale = "en"
+    community, animator = space(reader_fr, reader_en, name="Hygiène")
+    publish(animator, community, "Protocole mains")
+    assert send().exit_code == 0
+    messages = {m["To"]: m for m in sink.wait_for(2)}
+    assert messages[reader_en.email]["Subject"] == "Your Maillage digest: 1 new item"
+    assert messages[reader_fr.email]["Subject"] == "Votre résumé Maillage : 1 nouveauté"
+    text_en, html_en = parts(messages[reader_en.email])
+    assert "Hello Jane Reader," in text_en and 'lang="en"' in html_en
+    assert "Bonjour Claire Lecteur," in parts(messages[reader_fr.email])[0]
+    # The emails' catalogue is bound to their own templates: the French pages stay French.
+    page = login(reader_fr).get("/digest/preview").get_data(as_text=True)
+    assert "Pour vous" in page or "Protocole mains" in page
+    assert "Your Maillage digest" not in page and "Hello " not in page
