@@ -25,6 +25,10 @@ ACTIONS = (
     "token.created", "token.revoked",
     "document.uploaded", "document.version_added", "document.downloaded", "document.updated",
     "document.trashed", "document.restored",
+    "publication.create", "publication.edit", "publication.delete", "publication.pin", "publication.unpin",
+    "publication.wiki_restore", "comment.create", "comment.edit", "comment.delete", "question.accept",
+    "suggestion.create",
+    "digest.frequency_changed", "digest.unsubscribed",
 )
 
 

@@ -58,3 +58,17 @@ def test_cli_commands(runner, db):
     assert "admin@ght-exemple.fr" in demo.output
     again = runner.invoke(args=["rse", "demo"])
     assert again.exit_code == 0 and "already" in again.output
+
+
+def test_every_action_recorded_is_offered_by_the_filter():
+    """The filter's list of actions (ACTIONS) names every action the code records."""
+    import re
+    from pathlib import Path
+
+    from rse.audit import ACTIONS
+
+    root = Path(__file__).resolve().parents[2] / "rse"
+    recorded = {action for path in root.rglob("*.py")
+                for action in re.findall(r'\brecord\(\s*"([a-z_.]+)"', path.read_text(encoding="utf-8"))}
+    assert len(recorded) > 30
+    assert recorded - set(ACTIONS) == set()
