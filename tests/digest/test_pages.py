@@ -91,6 +91,14 @@ def test_frequency_setting_page(create_user, login, client):
     assert _frequency(member) == "daily"
 
 
+def test_the_setting_is_reached_from_every_account_page(create_user, login):
+    browser = login(create_user("staff"))
+    for path in ("/profil/preferences", "/profil/lettre"):
+        page = browser.get(path).get_data(as_text=True)
+        assert 'href="/profil/lettre"' in page and "Résumé par courriel" in page, path
+    assert 'href="/profil/lettre" aria-current="page"' in browser.get("/profil/lettre").get_data(as_text=True)
+
+
 def test_command_refuses_bad_input_clearly(create_user, send):
     create_user("staff", email="connu@ght-exemple.fr")
     cases = {
