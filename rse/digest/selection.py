@@ -10,8 +10,9 @@ read: a partner above all sees nothing else). Per person, the digest holds:
   current one), ranked, grouped by community and capped (10 per community, 30 in all);
 - open questions without a good answer, new members, documents due for review.
 
-An item the person wrote, or opened on the site after its last change, is left out. The last three
-sections are reminders: on their own they do not make a digest worth sending.
+An item the person wrote, opened on the site after its last change, or already had by an immediate
+email after its last change, is left out of every section. The last three sections are reminders:
+on their own they do not make a digest worth sending, nor do they count in the subject's number.
 
 Ranking score of a new item (higher first, newer first on ties)::
 
@@ -93,12 +94,12 @@ class Digest:
 
     @property
     def item_count(self) -> int:
-        return (len(self.for_you) + len(self.pinned) + sum(len(s.entries) for s in self.communities)
-                + sum(len(names) for _c, names in self.new_members))
+        """The news: what is for the person, newly pinned, and the new items shown."""
+        return len(self.for_you) + len(self.pinned) + sum(len(s.entries) for s in self.communities)
 
     @property
     def is_empty(self) -> bool:
-        """Nothing new: reminders (open questions, reviews due) alone do not make an email."""
+        """Nothing new: reminders (open questions, new members, reviews due) alone do not make an email."""
         return self.item_count == 0
 
 
@@ -112,7 +113,7 @@ def _publication_columns() -> tuple:
     body = Publication.body if current_app.config.get("MAIL_EXCERPTS") else null()
     return (Publication.id, Publication.community_id, Publication.author_id, Publication.kind, Publication.title,
             body.label("body"), Publication.like_count, Publication.comment_count, Publication.same_question_count,
-            Publication.created_at, User.name.label("author_name"))
+            Publication.created_at, Publication.updated_at, User.name.label("author_name"))
 
 
 # Plain columns rather than entities: a run's window outlives the read transactions of its batches
@@ -269,8 +270,14 @@ class _Batch:
     animator_of: dict[int, set[int]]
     notices: dict[int, list[Row]]              # by person, oldest first
     modes: dict[tuple[int, str], str]
-    viewed: dict[tuple[int, str, int], datetime]
+    # (person, "publication" | "document", id) → when the person last had it before their eyes:
+    # opened on the site, or sent to them by an immediate email.
+    seen: dict[tuple[int, str, int], datetime]
     followed_documents: dict[int, set[int]]
+
+    def seen_since(self, user_id: int, key: tuple[str, int], changed_at: datetime) -> bool:
+        seen = self.seen.get((user_id, *key))
+        return seen is not None and seen >= changed_at
 
 
 def _read_batch(user_ids: list[int], oldest: datetime, window: Window) -> _Batch:
@@ -283,28 +290,37 @@ def _read_batch(user_ids: list[int], oldest: datetime, window: Window) -> _Batch
         if role == MemberRole.ANIMATOR:
             animator_of[user_id].add(community_id)
 
+    # Only a view or an email since the window began can hide an item changed in it.
+    seen: dict[tuple[int, str, int], datetime] = {}
+
+    def saw(user_id: int, publication_id: int | None, document_id: int | None, at: datetime) -> None:
+        key = (user_id, "publication", publication_id) if publication_id else (user_id, "document", document_id)
+        seen[key] = max(seen.get(key, at), at)
+
     notices: dict[int, list[Row]] = defaultdict(list)
     for notice in db.session.execute(
             select(Notification.user_id, Notification.kind, Notification.community_id, Notification.publication_id,
-                   Notification.document_id, Notification.created_at, User.name.label("actor_name"))
+                   Notification.document_id, Notification.created_at, Notification.emailed_at,
+                   User.name.label("actor_name"))
             .outerjoin(User, User.id == Notification.actor_id)
-            .where(Notification.user_id.in_(user_ids), Notification.read_at.is_(None),
-                   Notification.emailed_at.is_(None), Notification.created_at >= oldest,
-                   Notification.community_id.is_not(None))
+            .where(Notification.user_id.in_(user_ids), Notification.created_at >= oldest,
+                   Notification.community_id.is_not(None),
+                   or_(Notification.read_at.is_(None), Notification.emailed_at.is_not(None)))
             .order_by(Notification.id)):
-        notices[notice.user_id].append(notice)
+        if notice.emailed_at is not None:  # an immediate email: the digest does not repeat its item
+            if notice.publication_id or notice.document_id:
+                saw(notice.user_id, notice.publication_id, notice.document_id, notice.emailed_at)
+        else:
+            notices[notice.user_id].append(notice)
     modes = _email_modes(user_ids) if notices else {}
     # A notification may point at an item older than the window (a suggestion of last year's protocol).
     window.load({n.publication_id for rows in notices.values() for n in rows if n.publication_id},
                 {n.document_id for rows in notices.values() for n in rows if n.document_id})
 
-    # Only a view since the window began can hide an item changed in it.
-    viewed: dict[tuple[int, str, int], datetime] = {}
     for user_id, publication_id, document_id, viewed_at in db.session.execute(
             select(ItemView.user_id, ItemView.publication_id, ItemView.document_id, ItemView.viewed_at)
             .where(ItemView.user_id.in_(user_ids), ItemView.viewed_at >= oldest)):
-        key = (user_id, "publication", publication_id) if publication_id else (user_id, "document", document_id)
-        viewed[key] = max(viewed.get(key, viewed_at), viewed_at)
+        saw(user_id, publication_id, document_id, viewed_at)
 
     followed_documents: dict[int, set[int]] = defaultdict(set)
     for user_id, key in db.session.execute(select(Follow.user_id, Follow.key).where(
@@ -313,7 +329,7 @@ def _read_batch(user_ids: list[int], oldest: datetime, window: Window) -> _Batch
             followed_documents[user_id].add(int(key))
 
     return _Batch(window=window, member_of=member_of, animator_of=animator_of, notices=notices, modes=modes,
-                  viewed=viewed, followed_documents=followed_documents)
+                  seen=seen, followed_documents=followed_documents)
 
 
 def select_digests(users: list[User], period: Period, now: datetime, window: Window | None = None
@@ -363,7 +379,8 @@ def _fill(digest: Digest, batch: _Batch) -> None:
     for pin in window.pins:
         publication = publications.get(pin.publication_id)
         if (pin.community_id not in mine or pin.created_at < after or publication is None
-                or ("publication", publication.id) in shown):
+                or ("publication", publication.id) in shown or publication.author_id == user_id
+                or batch.seen_since(user_id, ("publication", publication.id), publication.updated_at)):
             continue
         shown.add(("publication", publication.id))
         digest.pinned.append(_publication_entry(publication, communities[pin.community_id]))
@@ -414,8 +431,7 @@ def _ranked_new_items(digest: Digest, batch: _Batch, mine: set[int], shown: set[
     span = max((now - after).total_seconds(), 1.0)
     candidates: list[Entry] = []
     for key, (changed_at, verb) in latest.items():
-        seen = batch.viewed.get((user_id, *key))
-        if key in shown or (seen is not None and seen >= changed_at):
+        if key in shown or batch.seen_since(user_id, key, changed_at):
             continue
         if key[0] == "publication":
             item = window.publications.get(key[1])

@@ -268,13 +268,15 @@ def test_unread_mentions_come_first_once_and_immediate_ones_are_not_repeated(cre
     community, animator = space(member, other)
     handle, other_handle = member.email.split("@")[0], other.email.split("@")[0]
     publish(animator, community, "Avec mention", body=f"Merci @{handle} et @{other_handle}")
+    publish(animator, community, "Sans mention")
     sink.clear()  # `other` had the immediate email for the mention
     assert send().exit_code == 0
     messages = {m["To"]: m for m in sink.wait_for(2)}
     text, _html = parts(messages[member.email])
     assert "vous a mentionné" in text and text.count("Avec mention") == 1
     other_text, _html = parts(messages[other.email])
-    assert "vous a mentionné" not in other_text and "Avec mention" in other_text
+    assert "Sans mention" in other_text
+    assert "vous a mentionné" not in other_text and "Avec mention" not in other_text
 
 
 def test_mail_server_down_records_nothing_and_the_next_run_sends(app, create_user, space, sink, send, week):
