@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from .mime import RawMessage
+
 
 class PermanentMailError(Exception):
     """The server refused the message for good (a 5xx answer, an unknown address)."""
@@ -24,7 +26,7 @@ class MailBackend(Protocol):
 
 
 class MailConnection(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: EmailMessage | RawMessage) -> None: ...
 
 
 class FileBackend:
@@ -38,11 +40,15 @@ class FileBackend:
         self.folder.mkdir(parents=True, exist_ok=True)
         yield self
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage | RawMessage) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
         with os.fdopen(fd, "wb") as handle:
-            handle.write(message.as_bytes(policy=SMTP))  # CRLF, as on the wire
-        msg_id = (message["Message-ID"] or "").strip("<>").replace("/", "_") or Path(tmp).stem
+            if isinstance(message, RawMessage):
+                handle.write(message.data)
+            else:
+                handle.write(message.as_bytes(policy=SMTP))  # CRLF, as on the wire
+        msg_id = message.message_id if isinstance(message, RawMessage) else message["Message-ID"]
+        msg_id = (msg_id or "").strip("<>").replace("/", "_") or Path(tmp).stem
         os.replace(tmp, self.folder / f"{msg_id}.eml")
 
 
@@ -79,9 +85,12 @@ class _SmtpConnection:
     def __init__(self, client: smtplib.SMTP):
         self.client = client
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage | RawMessage) -> None:
         try:
-            refused = self.client.send_message(message)
+            if isinstance(message, RawMessage):
+                refused = self.client.sendmail(message.sender, list(message.recipients), message.data)
+            else:
+                refused = self.client.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentMailError(_describe(exc.recipients)) from exc
         except smtplib.SMTPResponseException as exc:

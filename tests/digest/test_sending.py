@@ -132,7 +132,7 @@ def test_a_crash_mid_run_resumes_and_the_message_in_flight_is_uncertain(create_u
     real = sending.transmit
 
     def crash_on_third(connection, message):
-        calls.append(message["To"])
+        calls.append(message.recipients[0])
         if len(calls) == 3:
             raise RuntimeError("the process died")
         real(connection, message)
