@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -105,25 +104,41 @@ def run_digest(instance: Path, port: int, week: str, shards: int) -> tuple[float
     return elapsed, counts
 
 
-def baseline(port: int, count: int, batch: int = 100) -> float:
-    """The same number of messages, pre-rendered once (a digest-sized text and HTML), one connection per batch."""
-    message = EmailMessage()
-    message["From"] = "Maillage <ne-pas-repondre@maillage.example.fr>"
-    message["Subject"] = "Votre résumé Maillage : 12 nouveautés"
-    message["List-Unsubscribe"] = "<https://maillage.example.fr/digest/desabonnement/MTIz.abc>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    line = "Protocole d'hygiène des mains, version 3 · Hygiène – protocoles GHT · https://maillage.example.fr/p/1\n"
-    message.set_content(line * 40)
-    message.add_alternative("<table>" + "".join(f"<tr><td style='padding:10px 0'>{line}</td></tr>"
-                                                for _ in range(40)) * 2 + "</table>", subtype="html")
+SAMPLE = """
+import statistics, sys
+from zoneinfo import ZoneInfo
+from sqlalchemy import select
+from rse import create_app
+from rse.accounts.models import User
+from rse.dbtypes import utcnow
+from rse.digest import periods, rendering, selection, sending
+from rse.extensions import db
+app = create_app()
+with app.app_context():
+    now = utcnow()
+    period = periods.parse(sys.argv[1], ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"]))
+    people = list(db.session.scalars(select(User).order_by(User.id).limit(400)))
+    messages = sorted((sending.build_message(rendering.render(d), user_id, period, now).data
+                       for user_id, d in selection.select_digests(people, period, now).items() if not d.is_empty), key=len)
+    sys.stdout.buffer.write(messages[len(messages) // 2])
+"""
+
+
+def sample_message(instance: Path, week: str) -> bytes:
+    """A real digest of the run's kind, as sent: the median-sized one of the first 400 people."""
+    return subprocess.run([sys.executable, "-c", SAMPLE, week], env=env_for(instance), check=True,
+                          capture_output=True, cwd=ROOT).stdout
+
+
+def baseline(port: int, message: bytes, count: int, batch: int = 100) -> float:
+    """The same number of messages, one pre-rendered digest sent again and again (its bytes as they
+    are, nothing built or encoded per message), one connection per batch: the sink's own limit."""
     started = time.perf_counter()
     sent = 0
     while sent < count:
         with smtplib.SMTP("127.0.0.1", port) as client:
             for _ in range(min(batch, count - sent)):
-                del message["To"]
-                message["To"] = f"personne{sent}@ght-exemple.fr"
-                client.send_message(message)
+                client.sendmail("ne-pas-repondre@maillage.example.fr", [f"personne{sent}@ght-exemple.fr"], message)
                 sent += 1
     return time.perf_counter() - started
 
@@ -159,9 +174,10 @@ def main() -> None:
                 rate = sent / elapsed
             if args.no_baseline:
                 continue
-            limit = baseline(port, sent)
-            print(f"  baseline, {sent} fixed messages: {limit:.1f} s  {sent / limit:6.1f} messages/s;"
-                  f"  2-shard digests at {rate / (sent / limit):.0%} of it")
+            message = sample_message(instance, period)
+            limit = baseline(port, message, sent)
+            print(f"  baseline, {sent} copies of one pre-rendered digest ({len(message):,} bytes): {limit:.1f} s  "
+                  f"{sent / limit:6.1f} messages/s;  {args.shards[-1]}-shard digests at {rate / (sent / limit):.0%} of it")
     finally:
         sink.terminate()
         sink.wait()
