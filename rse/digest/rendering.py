@@ -14,6 +14,8 @@ from rse.urls import external_url
 from .selection import Digest
 from .service import unsubscribe_token
 
+NEWCOMERS_SHOWN = 10  # names of a community's new members; the others are counted
+
 
 @dataclass
 class RenderedDigest:
@@ -60,6 +62,7 @@ def render(digest: Digest) -> RenderedDigest:
             "home": external_url("communities.home"),
             "preferences": external_url("digest.settings"),
             "unsubscribe": unsubscribe,
+            "names_shown": NEWCOMERS_SHOWN,
         }
         text = environment.get_template("digest/email.txt").render(context)
         html = environment.get_template("digest/email.html").render(context)

@@ -323,3 +323,17 @@ def test_each_person_gets_the_digest_in_their_language_and_the_site_keeps_its_ow
     page = login(reader_fr).get("/digest/preview").get_data(as_text=True)
     assert "Pour vous" in page or "Protocole mains" in page
     assert "Your Maillage digest" not in page and "Hello " not in page
+
+
+def test_a_long_list_of_newcomers_shows_ten_names_and_counts_the_others(create_user, space, sink, send):
+    from rse.communities import service as communities
+
+    member = create_user("staff")
+    community, animator = space(member, name="Accueil des internes")
+    publish(animator, community, "Bienvenue aux internes")
+    for n in range(12):
+        communities.add_member(community, create_user("staff", name=f"Interne {n:02d}"), "member", actor=animator)
+    assert send().exit_code == 0
+    message = next(m for m in sink.wait_for(13) if m["To"] == member.email)
+    for part in parts(message):
+        assert "Interne 09" in part and "Interne 10" not in part and "et 2 autres" in part
