@@ -10,8 +10,8 @@ read: a partner above all sees nothing else). Per person, the digest holds:
   current one), ranked, grouped by community and capped (10 per community, 30 in all);
 - open questions without a good answer, new members, documents due for review.
 
-An item the person wrote, opened on the site after its last change, or already had by an immediate
-email after its last change, is left out of every section. The last three sections are reminders:
+An item the person wrote or changed last, opened on the site after its last change, or already had
+by an immediate email after its last change, is left out of every section. The last three sections are reminders:
 on their own they do not make a digest worth sending, nor do they count in the subject's number.
 
 Ranking score of a new item (higher first, newer first on ties)::
@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -53,6 +55,8 @@ QUESTIONS = 5
 QUESTION_AGE = timedelta(days=30)
 REVIEW_NOTICE = timedelta(days=14)
 ITEM_VERBS = (Verb.PUBLISHED, Verb.EDITED, Verb.UPLOADED)
+FRESHNESS = 6           # points for an item changed just now, down to 0 at the start of the window
+FOLLOWED_VERSION = 8    # points for a new version of a document the person follows
 
 
 @dataclass
@@ -70,6 +74,20 @@ class Entry:
     same_questions: int = 0
     score: float = 0.0
     at: datetime | None = None
+
+
+class Change(NamedTuple):
+    """An item's latest change in the window, with what ranking it needs."""
+
+    changed_at: datetime
+    timestamp: float
+    key: tuple[str, int]
+    community_id: int
+    actor_id: int | None
+    author_id: int | None
+    points: float           # reactions and kind: the part of the score that is the same for every reader
+    new_version: bool       # a new version of a document: more points for its followers
+    row: Row
 
 
 @dataclass
@@ -202,7 +220,7 @@ class Window:
     now: datetime
     since: datetime
     communities: dict[int, Row]                # id, name, sensitive
-    activities: dict[int, list[Row]]           # by community
+    changes: dict[int, list[Change]]           # by community, newest first: each item's latest change
     pins: list[Row]                            # in pin order
     questions: dict[int, list[Row]]            # by community, most "same question" first
     publications: dict[int, Row]
@@ -243,14 +261,44 @@ class Window:
                 Document.deleted_at.is_(None), Document.review_by.is_not(None),
                 Document.review_by <= now.date() + REVIEW_NOTICE).order_by(Document.review_by)):
             due[document.community_id].append(document)
-        window = cls(now=now, since=since, communities=communities, activities=activities, pins=pins,
+        window = cls(now=now, since=since, communities=communities, changes={}, pins=pins,
                      questions=questions, publications={}, documents={}, members=members, due=due)
         window.load(
             {a.publication_id for rows in activities.values() for a in rows if a.publication_id}
             | {p.publication_id for p in pins},
             {a.document_id for rows in activities.values() for a in rows if a.document_id})
         window.publications.update({q.id: q for rows in questions.values() for q in rows})
+        window.changes = {community_id: window._changes(rows) for community_id, rows in activities.items()}
         return window
+
+    def _changes(self, activities: list[Row]) -> list[Change]:
+        """One community's items changed in the window, each once with its latest change (deleted
+        ones left out), newest first, with the part of their score that is the same for every reader."""
+        latest: dict[tuple[str, int], Row] = {}
+        for activity in activities:
+            key = ("publication", activity.publication_id) if activity.publication_id else (
+                "document", activity.document_id)
+            if key not in latest or latest[key].created_at < activity.created_at:
+                latest[key] = activity
+        changes = []
+        for key, activity in latest.items():
+            if key[0] == "publication":
+                item = self.publications.get(key[1])
+                if item is None:
+                    continue
+                base = points(likes=item.like_count, comments=item.comment_count,
+                              same_questions=item.same_question_count, kind=item.kind)
+                author_id, new_version = item.author_id, False
+            else:
+                item = self.documents.get(key[1])
+                if item is None:
+                    continue
+                base, author_id = points(kind="document"), item.created_by_id
+                new_version = activity.verb == Verb.UPLOADED and item.current_number > 1
+            changes.append(Change(activity.created_at, activity.created_at.timestamp(), key, item.community_id,
+                                  activity.actor_id, author_id, base, new_version, item))
+        changes.sort(key=lambda c: c.timestamp, reverse=True)
+        return changes
 
     def load(self, publication_ids: set[int], document_ids: set[int]) -> None:
         """Add these publications and documents (deleted ones stay out), unless already there."""
@@ -385,7 +433,7 @@ def _fill(digest: Digest, batch: _Batch) -> None:
         shown.add(("publication", publication.id))
         digest.pinned.append(_publication_entry(publication, communities[pin.community_id]))
 
-    digest.communities = group(_ranked_new_items(digest, batch, mine, shown))
+    digest.communities = _ranked_new_items(digest, batch, mine, shown)
 
     for question in heapq.merge(*(window.questions.get(c, ()) for c in mine),
                                 key=lambda q: (-q.same_question_count, -q.id)):
@@ -414,74 +462,83 @@ def _fill(digest: Digest, batch: _Batch) -> None:
             digest.due_documents.append(entry)
 
 
-def _ranked_new_items(digest: Digest, batch: _Batch, mine: set[int], shown: set[tuple[str, int]]) -> list[Entry]:
-    """The new items of the person's communities since their window began, best first: neither
-    their own, nor opened on the site since their last change, nor already shown above."""
-    user_id, after, window = digest.user.id, digest.since, batch.window
-    now = window.now
-    latest: dict[tuple[str, int], tuple[datetime, str]] = {}
+def _ranked_new_items(digest: Digest, batch: _Batch, mine: set[int], shown: set[tuple[str, int]]
+                      ) -> list[CommunitySection]:
+    """The new items of the person's communities since their window began, best first, grouped:
+    neither their own, nor changed last by them, nor seen since their last change, nor already shown
+    above. Hundreds of candidates a week in a busy group: this loop is the digest's hot path, and an
+    entry (links, texts) is built only for the 30 shown."""
+    user_id, window = digest.user.id, batch.window
+    after = digest.since.timestamp()
+    now = window.now.timestamp()
+    span = max(now - after, 1.0)
+    seen, followed = batch.seen, batch.followed_documents.get(user_id, ())
+    ranked: list[tuple[float, float, tuple[str, int], Change]] = []
     for community_id in mine:
-        for activity in window.activities.get(community_id, ()):
-            if activity.created_at < after or activity.actor_id == user_id:
+        for change in window.changes.get(community_id, ()):
+            if change.timestamp < after:
+                break  # newest first: the rest is older still
+            key = change.key
+            if change.actor_id == user_id or change.author_id == user_id or key in shown:
                 continue
-            key = ("publication", activity.publication_id) if activity.publication_id else (
-                "document", activity.document_id)
-            if key not in latest or latest[key][0] < activity.created_at:
-                latest[key] = (activity.created_at, activity.verb)
-    span = max((now - after).total_seconds(), 1.0)
-    candidates: list[Entry] = []
-    for key, (changed_at, verb) in latest.items():
-        if key in shown or batch.seen_since(user_id, key, changed_at):
-            continue
-        if key[0] == "publication":
-            item = window.publications.get(key[1])
-            if item is None or item.author_id == user_id:
+            seen_at = seen.get((user_id, *key))
+            if seen_at is not None and seen_at >= change.changed_at:
                 continue
-            entry = _publication_entry(item, window.communities[item.community_id])
-            followed = False
-        else:
-            item = window.documents.get(key[1])
-            if item is None or item.created_by_id == user_id:
-                continue
-            followed = item.id in batch.followed_documents.get(user_id, ())
-            note = _("Nouvelle version") if verb == Verb.UPLOADED and item.current_number > 1 else ""
-            entry = _document_entry(item, window.communities[item.community_id], note=note)
-        entry.at = changed_at
-        entry.score = score(entry, followed_version=followed and verb == Verb.UPLOADED,
-                            freshness=1 - (now - changed_at).total_seconds() / span)
-        candidates.append(entry)
-    candidates.sort(key=lambda e: (-e.score, -e.at.timestamp(), e.key))
-    return candidates
+            value = change.points + FRESHNESS * min(max(1 - (now - change.timestamp) / span, 0.0), 1.0)
+            if change.new_version and key[1] in followed:
+                value += FOLLOWED_VERSION
+            ranked.append((-value, -change.timestamp, key, change))
+    ranked.sort()  # best first, then newest first; keys are unique, so changes are never compared
+    return group([(-negative, change) for negative, _t, _k, change in ranked], window.communities,
+                 lambda value, change: _change_entry(change, value, window))
+
+
+def _change_entry(change: Change, value: float, window: Window) -> Entry:
+    community = window.communities[change.community_id]
+    if change.key[0] == "publication":
+        entry = _publication_entry(change.row, community)
+    else:
+        entry = _document_entry(change.row, community, note=_("Nouvelle version") if change.new_version else "")
+    entry.at, entry.score = change.changed_at, value
+    return entry
 
 
 def _day(value: date) -> str:
     return value.strftime("%d/%m/%Y")
 
 
-def score(entry: Entry, *, followed_version: bool, freshness: float) -> float:
+def points(*, likes: int = 0, comments: int = 0, same_questions: int = 0, kind: str, followed_version: bool = False,
+           freshness: float = 0.0) -> float:
     """The documented ranking score (see the module docstring)."""
-    value = 2 * entry.likes + 3 * entry.comments + 3 * entry.same_questions
+    value = 2 * likes + 3 * comments + 3 * same_questions
     if followed_version:
-        value += 8
-    if entry.kind == Kind.ANNOUNCEMENT:
+        value += FOLLOWED_VERSION
+    if kind == Kind.ANNOUNCEMENT:
         value += 4
-    return value + 6 * min(max(freshness, 0.0), 1.0)
+    return value + FRESHNESS * min(max(freshness, 0.0), 1.0)
 
 
-def group(ranked: list[Entry]) -> list[CommunitySection]:
-    """Ranked entries grouped by community (best community first), 10 per community and 30 in all;
-    what is left out is counted for the "et N de plus" link."""
+def score(entry: Entry, *, followed_version: bool, freshness: float) -> float:
+    """An entry's ranking score."""
+    return points(likes=entry.likes, comments=entry.comments, same_questions=entry.same_questions, kind=entry.kind,
+                  followed_version=followed_version, freshness=freshness)
+
+
+def group(ranked: list[tuple[float, Change]], communities: dict[int, Row],
+          build: Callable[[float, Change], Entry]) -> list[CommunitySection]:
+    """Ranked changes grouped by community (best community first), 10 per community and 30 in all,
+    each shown one built into an entry; what is left out is counted for the "et N de plus" link."""
     sections: dict[int, CommunitySection] = {}
     shown = 0
-    for entry in ranked:
-        community = entry.community
-        section = sections.get(community.id)
+    for value, change in ranked:
+        section = sections.get(change.community_id)
         if section is None:
-            section = sections[community.id] = CommunitySection(
-                community, [], 0, external_url("communities.show", community_id=community.id))
+            section = sections[change.community_id] = CommunitySection(
+                communities[change.community_id], [], 0,
+                external_url("communities.show", community_id=change.community_id))
         if shown < IN_ALL and len(section.entries) < PER_COMMUNITY:
-            section.entries.append(entry)
+            section.entries.append(build(value, change))
             shown += 1
         else:
             section.more += 1
-    return [s for s in sections.values() if s.entries or s.more]
+    return list(sections.values())

@@ -407,6 +407,19 @@ def test_a_change_the_person_made_is_not_news_to_them(create_user, space):
     assert new_titles(digests[colleague.id]) == ["Annuaire du service"]
 
 
+def test_an_item_the_person_changed_last_is_not_news_until_someone_changes_it_again(create_user, space):
+    reader, colleague = create_user("staff"), create_user("staff")
+    community, animator = space(reader, colleague)
+    wiki = publish(animator, community, "Procédure d'astreinte", body="Version de départ", kind="wiki")
+    feeds.update_publication(reader, wiki, {"body": "Relu et complété"})
+    db.session.commit()
+    assert new_titles(digest_of(reader)) == []  # published this week, but the reader's edit came after
+
+    feeds.update_publication(colleague, wiki, {"body": "Numéros mis à jour"})
+    db.session.commit()
+    assert new_titles(digest_of(reader)) == ["Procédure d'astreinte"]
+
+
 def test_an_item_opened_after_its_last_change_is_left_out(create_user, space, create_document):
     reader = create_user("staff")
     community, animator = space(reader)
