@@ -1,24 +1,22 @@
 """The weekly digest end to end: `flask digest send` (selection, ranking, rendering, SMTP) into a local
-aiosmtpd sink, with 1 shard and with 2 shards in parallel, beside a baseline that sends a fixed
-pre-rendered message of the same kind to the same sink (the SMTP limit). Prints digests per second,
-the ratio to the baseline and the cost per person.
+aiosmtpd sink, with 1 shard and with 2 shards in parallel, beside a baseline that sends one real
+digest, pre-rendered once, to the same sink as many times (the SMTP limit). Prints digests per
+second, the ratio to the baseline and the cost per person.
 
-Databases are seeded once with `flask rse seed` (SQLite) and kept in --workdir, one per size; a database
-seeded by benchmarks/feeds_streams.py can be reused with --from (it is copied, never changed). Each run
-starts from no digest sent for the week.
+The databases are those of benchmarks/feeds_streams.py (`flask rse seed`, kept in --workdir, one per
+backend and size; PostgreSQL as a private cluster in the same folder): seeded there or here on first
+use. Each run starts from no digest sent for the week.
 
-    .venv/bin/python benchmarks/digest.py --workdir ~/maillage-bench --sizes 200000 2000000
-    .venv/bin/python benchmarks/digest.py --workdir ~/maillage-bench --from ~/feeds-bench   # reuse its seeds
+    .venv/bin/python benchmarks/digest.py --workdir ~/maillage-bench                       # SQLite, both sizes
+    .venv/bin/python benchmarks/digest.py --workdir ~/maillage-bench --backends postgresql --sizes 2000000
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import shutil
+import signal
 import smtplib
-import sqlite3
 import subprocess
 import sys
 import time
@@ -26,53 +24,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import create_engine, text
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.feeds_streams import Database, interrupted, prepare_all, stop_cluster  # noqa: E402
 from tests.services import free_port  # noqa: E402
 
-PASSWORD = "benchmark-password-2026"
-SECRET = "benchmark-secret-key"
 FLASK = str(Path(sys.executable).parent / "flask")
 
 
-def env_for(instance: Path, mail_url: str = "") -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RSE_")}
-    env.update({"RSE_INSTANCE_PATH": str(instance), "RSE_DATABASE_URL": f"sqlite:///{instance / 'rse.db'}",
-                "RSE_SECRET_KEY": SECRET, "RSE_BASE_URL": "https://maillage.example.fr", "FLASK_APP": "rse:create_app",
-                "RSE_SEARCH_SYNC_INLINE": "0"})
+def env_for(database: Database, mail_url: str = "") -> dict:
+    env = database.env()
+    env.update({"RSE_BASE_URL": "https://maillage.example.fr", "RSE_SEARCH_SYNC_INLINE": "0"})
     if mail_url:
         env["RSE_MAIL_URL"] = mail_url
     return env
 
 
-def prepare(workdir: Path, size: int, args) -> Path:
-    key = f"sqlite-u{args.users}-c{args.communities}-a{size}-s{args.seed}"
-    instance = workdir / key
-    if not (instance / "seed.log").exists():
-        shutil.rmtree(instance, ignore_errors=True)
-        instance.mkdir(parents=True)
-        source = Path(args.seeded).expanduser() / key if args.seeded else None
-        if source is not None and (source / "seed.log").exists():
-            print(f"copying {source}", flush=True)
-            shutil.copy(source / "rse.db", instance / "rse.db")
-            subprocess.run([FLASK, "db", "upgrade"], env=env_for(instance), check=True, capture_output=True)
-            shutil.copy(source / "seed.log", instance / "seed.log")
-        else:
-            subprocess.run([FLASK, "db", "upgrade"], env=env_for(instance), check=True, capture_output=True)
-            command = [FLASK, "rse", "seed", "--users", str(args.users), "--communities", str(args.communities),
-                       "--activities", str(size), "--seed", str(args.seed), "--password", PASSWORD]
-            print(f"seeding {key}", flush=True)
-            result = subprocess.run(command, env=env_for(instance), check=True, capture_output=True, text=True)
-            (instance / "seed.log").write_text(result.stdout)
-    subprocess.run([FLASK, "db", "upgrade"], env=env_for(instance), check=True, capture_output=True)
-    return instance
-
-
-def reset(instance: Path) -> None:
+def reset(database: Database) -> None:
     """No digest sent yet this week (nor before: every person's window is the whole previous week)."""
-    with sqlite3.connect(instance / "rse.db") as connection:
-        connection.execute("DELETE FROM digest_deliveries")
+    subprocess.run([FLASK, "db", "upgrade"], env=env_for(database), check=True, capture_output=True)
+    engine = create_engine(database.url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM digest_deliveries"))
+    engine.dispose()
 
 
 def start_sink() -> tuple[subprocess.Popen, int]:
@@ -88,8 +65,8 @@ def start_sink() -> tuple[subprocess.Popen, int]:
     raise SystemExit("the aiosmtpd sink did not start")
 
 
-def run_digest(instance: Path, port: int, week: str, shards: int) -> tuple[float, dict[str, int]]:
-    env = env_for(instance, f"smtp://127.0.0.1:{port}")
+def run_digest(database: Database, port: int, week: str, shards: int) -> tuple[float, dict[str, int]]:
+    env = env_for(database, f"smtp://127.0.0.1:{port}")
     started = time.perf_counter()
     processes = [subprocess.Popen([FLASK, "digest", "send", "--period", week, "--shard", f"{i}/{shards}"], env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(shards)]
@@ -124,9 +101,9 @@ with app.app_context():
 """
 
 
-def sample_message(instance: Path, week: str) -> bytes:
+def sample_message(database: Database, week: str) -> bytes:
     """A real digest of the run's kind, as sent: the median-sized one of the first 400 people."""
-    return subprocess.run([sys.executable, "-c", SAMPLE, week], env=env_for(instance), check=True,
+    return subprocess.run([sys.executable, "-c", SAMPLE, week], env=env_for(database), check=True,
                           capture_output=True, cwd=ROOT).stdout
 
 
@@ -145,42 +122,46 @@ def baseline(port: int, message: bytes, count: int, batch: int = 100) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", required=True)
-    parser.add_argument("--from", dest="seeded", help="a folder of databases seeded by feeds_streams.py")
+    parser.add_argument("--workdir", required=True, help="where the seeded databases are kept between runs")
+    parser.add_argument("--backends", default="sqlite", type=lambda v: v.split(","), help="sqlite, postgresql or both")
+    parser.add_argument("--sizes", default="200000,2000000", type=lambda v: [int(x) for x in v.split(",")])
     parser.add_argument("--users", type=int, default=30_000)
     parser.add_argument("--communities", type=int, default=1_000)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[200_000, 2_000_000])
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--shards", type=int, nargs="+", default=[1, 2], help="the runs to time, by shard count")
+    parser.add_argument("--shards", default="1,2", type=lambda v: [int(x) for x in v.split(",")],
+                        help="the runs to time, by shard count")
     parser.add_argument("--no-baseline", action="store_true", help="skip the fixed-message baseline")
     args = parser.parse_args()
-    workdir = Path(args.workdir).expanduser().resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
     year, week, _day = datetime.now(UTC).astimezone(ZoneInfo("Europe/Paris")).isocalendar()
     period = f"{year}-W{week:02d}"
+    signal.signal(signal.SIGTERM, interrupted)
+    databases, cluster = prepare_all(args)
     sink, port = start_sink()
     try:
-        for size in args.sizes:
-            instance = prepare(workdir, size, args)
-            print(f"\n{args.users} users, {args.communities} communities, {size} activities (SQLite), {period}")
+        for database in databases:
+            print(f"\n{args.users} users, {args.communities} communities, {database.activities} activities "
+                  f"({database.backend}), {period}", flush=True)
             sent = 0
             for shards in args.shards:
-                reset(instance)
-                elapsed, counts = run_digest(instance, port, period, shards)
+                reset(database)
+                elapsed, counts = run_digest(database, port, period, shards)
                 sent = counts.get("sent", 0)
                 people = sent + counts.get("empty", 0)
-                print(f"  {shards} shard(s): {elapsed:7.1f} s  {counts}  {sent / elapsed:6.1f} digests/s  "
-                      f"{1000 * elapsed / max(people, 1):.2f} ms per person", flush=True)
                 rate = sent / elapsed
+                print(f"  {shards} shard(s): {elapsed:7.1f} s  {counts}  {rate:6.1f} digests/s  "
+                      f"{1000 * elapsed / max(people, 1):.2f} ms per person", flush=True)
             if args.no_baseline:
                 continue
-            message = sample_message(instance, period)
+            message = sample_message(database, period)
             limit = baseline(port, message, sent)
             print(f"  baseline, {sent} copies of one pre-rendered digest ({len(message):,} bytes): {limit:.1f} s  "
-                  f"{sent / limit:6.1f} messages/s;  {args.shards[-1]}-shard digests at {rate / (sent / limit):.0%} of it")
+                  f"{sent / limit:6.1f} messages/s;  {args.shards[-1]}-shard digests at {rate / (sent / limit):.0%} "
+                  "of it", flush=True)
     finally:
         sink.terminate()
         sink.wait()
+        if cluster is not None:
+            stop_cluster(cluster)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import queue
 import smtplib
+import sys
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime, make_msgid
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 BATCH = 100
 LEASE = timedelta(minutes=30)  # longer than any batch takes to send
 MAX_ATTEMPTS = 5
+SWITCH_INTERVAL = 0.0001  # seconds, while a run sends (see _send_period)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -249,43 +253,120 @@ def _send_period(ledger: Connection, period: Period, now, only, shard, dry_run, 
         DigestDelivery.status.in_((Status.SENT, Status.EMPTY, Status.CLAIMED)),
         and_(DigestDelivery.status == Status.FAILED, or_(DigestDelivery.next_attempt_at.is_(None),
                                                         DigestDelivery.next_attempt_at > now))))
-    backend = backend_from_url(current_app.config["MAIL_URL"])
+    sender = None if dry_run else _Sender(period, now, report)
     after_id = 0
     window: Window | None = None
-    while True:
-        batch = _candidates(period, shard, now, after_id, batch_size, only)
-        if not batch:
-            return
-        after_id = batch[-1][0].id
-        retry_ids = {u.id: retry_id for u, retry_id in batch}
-        window = window or Window.read(period, now)  # once per run: what every batch draws from
-        digests = select_digests([u for u, _r in batch], period, now, window)
-        outgoing: list[tuple[int, RenderedDigest, int]] = []
-        for user_id, digest in digests.items():
-            if digest.is_empty:
-                if dry_run or _mark_empty(ledger, user_id, period, retry_ids[user_id], now):
-                    report.empty += 1
-                else:
-                    report.skipped += 1
-                continue
-            outgoing.append((user_id, render(digest), digest.item_count))
-        # End the read transaction: the next batch sees what the ledger committed (and SQLite's
-        # snapshot never holds back its writer).
-        db.session.rollback()
-        if not dry_run:
-            ledger.commit()
-        if dry_run:
-            report.sent += len(outgoing)
-            continue
+    # The sender thread's every SMTP answer must win the GIL back from this thread's rendering: at
+    # Python's default interval (5 ms) it would wait that long four times a message. The interval is
+    # the process's; it is put back when the run ends.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    try:
+        while sender is None or not sender.stopped:
+            batch = _candidates(period, shard, now, after_id, batch_size, only)
+            if not batch:
+                break
+            after_id = batch[-1][0].id
+            retry_ids = {u.id: retry_id for u, retry_id in batch}
+            window = window or Window.read(period, now)  # once per run: what every batch draws from
+            digests = select_digests([u for u, _r in batch], period, now, window)
+            empties = [user_id for user_id, digest in digests.items() if digest.is_empty]
+            outgoing = [(user_id, render(digest), digest.item_count)
+                        for user_id, digest in digests.items() if not digest.is_empty]
+            # End the read transaction: the next batch sees what the ledger committed (and SQLite's
+            # snapshot never holds back its writer).
+            db.session.rollback()
+            if sender is None:
+                report.empty += len(empties)
+                report.sent += len(outgoing)
+            else:
+                sender.hand_over(empties, outgoing, retry_ids)
+    except BaseException:
+        if sender is not None:
+            sender.abandon()
+        raise
+    else:
+        if sender is not None:
+            sender.close()
+    finally:
+        sys.setswitchinterval(switch_interval)
+
+
+class _Sender:
+    """Records and sends the batches of a run in a thread of its own, in order, while the next
+    batch is selected and rendered: the wait for the SMTP server's answers overlaps that work.
+    Each person is still claimed just before their message leaves (see the module docstring);
+    what was handed over but not sent when the run stops has no row, and goes at the next run."""
+
+    def __init__(self, period: Period, now: datetime, report: Report):
+        self.app = current_app._get_current_object()
+        self.period, self.now, self.report = period, now, report
+        self.backend = backend_from_url(self.app.config["MAIL_URL"])
+        self.batches: queue.Queue = queue.Queue(maxsize=1)  # one batch ahead at most
+        self.error: BaseException | None = None
+        self.abandoned = False
+        self.thread = threading.Thread(target=self._run, name="digest-sender", daemon=True)
+        self.thread.start()
+
+    @property
+    def stopped(self) -> bool:
+        return self.error is not None
+
+    def hand_over(self, empties: list[int], outgoing: list[tuple[int, RenderedDigest, int]],
+                  retry_ids: dict[int, int | None]) -> None:
+        self.batches.put((empties, outgoing, retry_ids))
+
+    def close(self) -> None:
+        """Wait until every batch handed over is sent; raise what stopped the sending, if anything."""
+        self.batches.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abandon(self) -> None:
+        """The run failed: finish the message in flight, send nothing more."""
+        self.abandoned = True
+        self.batches.put(None)
+        self.thread.join()
+
+    def _run(self) -> None:
+        try:
+            with self.app.app_context(), db.engine.connect() as ledger:
+                while (batch := self.batches.get()) is not None:
+                    empties, outgoing, retry_ids = batch
+                    if self.error is not None or self.abandoned:
+                        if isinstance(self.error, ServerUnavailable):
+                            self.report.retry_later += len(outgoing)
+                        continue
+                    try:
+                        self._send(ledger, empties, outgoing, retry_ids)
+                    except BaseException as exc:  # handed to the run's thread by close()
+                        self.error = exc
+        except BaseException as exc:
+            self.error = self.error or exc
+            while self.batches.get() is not None:  # never leave the run's thread blocked on a full queue
+                pass
+
+    def _send(self, ledger: Connection, empties, outgoing, retry_ids) -> None:
+        period, now, report = self.period, self.now, self.report
+        for user_id in empties:
+            if _mark_empty(ledger, user_id, period, retry_ids[user_id], now):
+                report.empty += 1
+            else:
+                report.skipped += 1
+        ledger.commit()
         if outgoing:
-            _send_batch(ledger, backend, period, outgoing, retry_ids, now, report)
+            _send_batch(ledger, self.backend, period, outgoing, retry_ids, now, report, stop=lambda: self.abandoned)
 
 
-def _send_batch(ledger: Connection, backend, period: Period, outgoing, retry_ids, now, report: Report) -> None:
+def _send_batch(ledger: Connection, backend, period: Period, outgoing, retry_ids, now, report: Report, *,
+                stop=lambda: False) -> None:
     sent: tuple[int, int] | None = None  # handed over, recorded with the next claim or at the end
     try:
         with backend.connection() as connection:
             for position, (user_id, rendered, items) in enumerate(outgoing):
+                if stop():
+                    break
                 claimed = _claim(ledger, user_id, period, retry_ids[user_id], now, sent)
                 sent = None
                 if not claimed:

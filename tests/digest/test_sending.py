@@ -337,3 +337,76 @@ def test_a_long_list_of_newcomers_shows_ten_names_and_counts_the_others(create_u
     message = next(m for m in sink.wait_for(13) if m["To"] == member.email)
     for part in parts(message):
         assert "Interne 09" in part and "Interne 10" not in part and "et 2 autres" in part
+
+
+# --- Batches sent by a thread of their own while the next is selected ----------------------------
+
+
+def _this_week(app):
+    from zoneinfo import ZoneInfo
+
+    from rse.digest import periods
+
+    return periods.current("weekly", utcnow(), ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"]))
+
+
+def test_a_failure_while_selecting_stops_the_sending_and_the_next_run_sends_the_rest_once(
+        app, create_user, space, sink, week, monkeypatch):
+    members = [create_user("staff") for _ in range(7)]
+    community, animator = space(*members)
+    publish(animator, community, "Envoi par lots")
+    real, rendered = sending.render, []
+
+    def failing_on_the_fifth(digest):
+        rendered.append(digest.user.id)
+        if len(rendered) == 5:
+            raise RuntimeError("selection failed")
+        return real(digest)
+
+    monkeypatch.setattr(sending, "render", failing_on_the_fifth)
+    period = _this_week(app)
+    try:
+        sending.send_digests([period], batch_size=2)
+    except RuntimeError as exc:
+        assert str(exc) == "selection failed"
+    else:
+        raise AssertionError("the run should have failed")
+    db.session.rollback()
+    first = [m["To"] for m in sink.wait_for(4, timeout=0.5)]
+    assert len(first) == len(set(first)) <= 4
+    assert "claimed" not in _statuses(week).values()  # the thread finished what it had begun
+
+    monkeypatch.setattr(sending, "render", real)
+    report = sending.send_digests([period], batch_size=2)
+    received = [m["To"] for m in sink.wait_for(7)]
+    assert sorted(received) == sorted(m.email for m in members)  # each once, over both runs
+    assert report.sent == 7 - len(first)
+
+
+def test_the_server_going_down_with_batches_queued_leaves_every_unsent_digest_for_later(
+        app, create_user, space, sink, week, monkeypatch):
+    members = [create_user("staff") for _ in range(6)]
+    community, animator = space(*members)
+    publish(animator, community, "Panne au milieu")
+    real, calls = sending.transmit, []
+
+    def down_from_the_third(connection, message):
+        calls.append(message.recipients[0])
+        if len(calls) >= 3:
+            raise smtplib.SMTPServerDisconnected("connection lost")
+        real(connection, message)
+
+    monkeypatch.setattr(sending, "transmit", down_from_the_third)
+    period = _this_week(app)
+    report = sending.send_digests([period], batch_size=2)
+    db.session.rollback()
+    assert (report.sent, report.failed) == (2, 1)
+    assert 2 <= report.retry_later <= 4  # the failed batch, and the one handed over meanwhile if any
+    assert len(sink.wait_for(2)) == 2 and len(calls) == 3  # nothing tried after the failure
+
+    monkeypatch.setattr(sending, "transmit", real)
+    later = sending.send_digests([period], now=utcnow() + timedelta(hours=1), batch_size=2)
+    db.session.rollback()
+    assert later.sent == 4 and later.failed == 0
+    assert sorted(m["To"] for m in sink.wait_for(6)) == sorted(m.email for m in members)
+    assert list(_statuses(week).values()).count("sent") == 6
