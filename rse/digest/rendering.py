@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app
@@ -47,11 +48,30 @@ def email_environment(locale: str) -> Environment:
     return environment
 
 
-def render(digest: Digest) -> RenderedDigest:
+def _entry_renderer(environment: Environment, template: str, locale: str, fragments: dict) -> Callable:
+    """The entry macro of `template`, remembering what it rendered in `fragments`. An entry renders
+    the same for every reader of a run (its notes, the only per-person text, are part of the key),
+    and a community's new items are in hundreds of digests."""
+    macro = environment.get_template(template).module.entry
+
+    def entry(e, show_community: bool = True):
+        key = (template, locale, e.key, e.note, show_community)
+        fragment = fragments.get(key)
+        if fragment is None:
+            fragment = fragments[key] = macro(e, show_community=show_community)
+        return fragment
+
+    return entry
+
+
+def render(digest: Digest, fragments: dict | None = None) -> RenderedDigest:
+    """The email of a digest. A run passes the same `fragments` to every render: its entries are
+    rendered once (the items, counters and settings must not change meanwhile: one run, no more)."""
     user = digest.user
     unsubscribe = external_url("digest.unsubscribe", token=unsubscribe_token(user))
     locale = user.locale or "fr"
     environment = email_environment(locale)
+    fragments = {} if fragments is None else fragments
     with force_locale(locale):
         count = digest.item_count
         subject = ngettext("Votre résumé Maillage : %(num)d nouveauté", "Votre résumé Maillage : %(num)d nouveautés",
@@ -63,6 +83,8 @@ def render(digest: Digest) -> RenderedDigest:
             "preferences": external_url("digest.settings"),
             "unsubscribe": unsubscribe,
             "names_shown": NEWCOMERS_SHOWN,
+            "entry_text": _entry_renderer(environment, "digest/_entry.txt", locale, fragments),
+            "entry_html": _entry_renderer(environment, "digest/_entry.html", locale, fragments),
         }
         text = environment.get_template("digest/email.txt").render(context)
         html = environment.get_template("digest/email.html").render(context)

@@ -259,6 +259,7 @@ def _send_period(ledger: Connection, period: Period, now, only, shard, dry_run, 
     # The sender thread's every SMTP answer must win the GIL back from this thread's rendering: at
     # Python's default interval (5 ms) it would wait that long four times a message. The interval is
     # the process's; it is put back when the run ends.
+    fragments: dict = {}  # each entry rendered once in the run
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
@@ -271,7 +272,7 @@ def _send_period(ledger: Connection, period: Period, now, only, shard, dry_run, 
             window = window or Window.read(period, now)  # once per run: what every batch draws from
             digests = select_digests([u for u, _r in batch], period, now, window)
             empties = [user_id for user_id, digest in digests.items() if digest.is_empty]
-            outgoing = [(user_id, render(digest), digest.item_count)
+            outgoing = [(user_id, render(digest, fragments), digest.item_count)
                         for user_id, digest in digests.items() if not digest.is_empty]
             # End the read transaction: the next batch sees what the ledger committed (and SQLite's
             # snapshot never holds back its writer).

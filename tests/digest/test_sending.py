@@ -357,11 +357,11 @@ def test_a_failure_while_selecting_stops_the_sending_and_the_next_run_sends_the_
     publish(animator, community, "Envoi par lots")
     real, rendered = sending.render, []
 
-    def failing_on_the_fifth(digest):
+    def failing_on_the_fifth(digest, *args):
         rendered.append(digest.user.id)
         if len(rendered) == 5:
             raise RuntimeError("selection failed")
-        return real(digest)
+        return real(digest, *args)
 
     monkeypatch.setattr(sending, "render", failing_on_the_fifth)
     period = _this_week(app)
@@ -410,3 +410,18 @@ def test_the_server_going_down_with_batches_queued_leaves_every_unsent_digest_fo
     assert later.sent == 4 and later.failed == 0
     assert sorted(m["To"] for m in sink.wait_for(6)) == sorted(m.email for m in members)
     assert list(_statuses(week).values()).count("sent") == 6
+
+
+def test_an_entry_rendered_once_for_a_run_keeps_each_readers_own_note(create_user, space, sink, send):
+    from rse.feeds import notifications
+
+    mentioned, other = create_user("staff"), create_user("staff")
+    notifications.set_preferences(mentioned, {"mention": "digest"})
+    community, animator = space(mentioned, other)
+    publish(animator, community, "Compte rendu du CLIN", body=f"Relu par @{mentioned.email.split('@')[0]}")
+    assert send().exit_code == 0
+    messages = {m["To"]: m for m in sink.wait_for(2)}
+    for part in parts(messages[mentioned.email]):
+        assert "vous a mentionné" in part and part.count("Compte rendu du CLIN") == 1
+    for part in parts(messages[other.email]):
+        assert "vous a mentionné" not in part and "Compte rendu du CLIN" in part
