@@ -425,3 +425,17 @@ def test_an_entry_rendered_once_for_a_run_keeps_each_readers_own_note(create_use
         assert "vous a mentionné" in part and part.count("Compte rendu du CLIN") == 1
     for part in parts(messages[other.email]):
         assert "vous a mentionné" not in part and "Compte rendu du CLIN" in part
+
+
+def test_the_line_under_each_title_has_no_empty_parts(create_user, space, sink, send):
+    member, colleague = create_user("staff"), create_user("staff")
+    community, animator = space(member, colleague, name="Pharmacie")
+    post = publish(animator, community, "Rupture d'amoxicilline")
+    feeds.like(colleague, post)
+    db.session.commit()
+    assert send().exit_code == 0
+    message = next(m for m in sink.wait_for(2) if m["To"] == member.email)
+    text, html = parts(message)
+    meta = [line.strip() for line in text.splitlines() if animator.name in line]
+    assert meta == [animator.name]  # a community's own section: the author alone, no dangling "·"
+    assert re.search(r">\s*" + re.escape(animator.name) + r" · 1 j'aime\s*</div>", html)
