@@ -66,6 +66,20 @@ def test_preview_asks_for_login_and_shows_the_digest_without_recording_it(create
     assert db.session.scalar(select(func.count()).select_from(DigestDelivery)) == 0
 
 
+def test_preview_allows_the_emails_inline_styles_and_nothing_else(create_user, space, login):
+    member = create_user("staff")
+    community, animator = space(member)
+    publish(animator, community, "Aperçu stylé")
+    page = login(member).get("/digest/preview")
+    assert 'style="' in page.get_data(as_text=True)
+    policy = dict(part.strip().split(" ", 1) for part in page.headers["Content-Security-Policy"].split(";"))
+    assert policy["style-src"] == "'unsafe-inline'"
+    assert policy["default-src"] == "'none'" and "script-src" not in policy  # so no script of any kind
+    assert policy["form-action"] == "'none'" and policy["base-uri"] == "'none'"
+    site = login(member).get("/profil/lettre").headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in site  # the rest of the site keeps its own
+
+
 def test_preview_of_a_partner_shows_only_their_communities(create_user, space, login):
     partner, staff = create_user("partner"), create_user("staff")
     mine, animator_a = space(partner, name="CPOM")
