@@ -25,7 +25,7 @@ class BoundedInt(IntegerConverter):
 # Pages anyone may open; every other page asks for a login first.
 PUBLIC_ENDPOINTS = {
     "static", "accounts.login", "accounts.forgot_password", "accounts.reset_password",
-    "communities.accept_invitation", "manifest", "healthz", "digest.unsubscribe",
+    "communities.accept_invitation", "manifest", "favicon", "healthz", "digest.unsubscribe",
 }
 
 

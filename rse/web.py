@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, url_for
+from flask import Flask, current_app, jsonify, redirect, url_for
 from flask_babel import gettext as _
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -45,6 +45,11 @@ def init_app(app: Flask) -> None:
             current_app.logger.exception("health check: database unreachable")
             return jsonify({"status": "unavailable", "database": "down"}), 503
         return jsonify({"status": "ok"})
+
+    @app.route("/favicon.ico")
+    def favicon():
+        """Browsers ask for it on pages that name no icon (the digest preview, a file opened raw)."""
+        return redirect(url_for("static", filename="img/icon.svg"), 301)
 
     @app.route("/manifest.webmanifest")
     def manifest():

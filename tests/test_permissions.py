@@ -58,6 +58,7 @@ PAGES = [
     ("/connexion", expect(302, 200)),  # a logged-in user is sent home
     ("/mot-de-passe/oubli", expect(200, 200)),
     ("/manifest.webmanifest", expect(200, 200)),
+    ("/favicon.ico", expect(301, 301)),
 ]
 
 _names = itertools.count()
