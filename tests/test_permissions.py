@@ -55,6 +55,7 @@ PAGES = [
     ("/admin/utilisateurs/{member}", expect(403, LOGIN, admin=200)),
     ("/admin/journal", expect(403, LOGIN, admin=200)),
     ("/admin/journal/export.csv", expect(403, LOGIN, admin=200)),
+    ("/admin/lettre", expect(403, LOGIN, admin=200)),
     ("/connexion", expect(302, 200)),  # a logged-in user is sent home
     ("/mot-de-passe/oubli", expect(200, 200)),
     ("/manifest.webmanifest", expect(200, 200)),

@@ -58,3 +58,13 @@ def current(frequency: str, now: datetime, tz: ZoneInfo) -> Period:
         return parse(local.isoformat(), tz)
     year, week, _day = local.isocalendar()
     return parse(f"{year}-W{week:02d}", tz)
+
+
+def recent(now: datetime, tz: ZoneInfo, *, weeks: int = 8, days: int = 14) -> list[Period]:
+    """This week and the `weeks` - 1 before it, today and the `days` - 1 before it, newest first."""
+    this_week, today = current(Frequency.WEEKLY, now, tz), current(Frequency.DAILY, now, tz)
+    found = [current(Frequency.WEEKLY, this_week.start - timedelta(weeks=back) + timedelta(days=3), tz)
+             for back in range(weeks)]
+    found += [current(Frequency.DAILY, today.start - timedelta(days=back) + timedelta(hours=12), tz)
+              for back in range(days)]
+    return sorted(found, key=lambda period: (period.start, period.frequency), reverse=True)

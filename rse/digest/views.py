@@ -75,4 +75,6 @@ def unsubscribe(token: str):
 
 @bp.route("/admin/lettre")
 def admin():
-    return render_template("digest/admin.html", rows=service.problems(current_user))
+    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return render_template("digest/admin.html", runs=service.summary(current_user, utcnow(), tz),
+                           rows=service.problems(current_user))

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 import smtplib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select, update
 
 from rse.dbtypes import utcnow
-from rse.digest import sending
+from rse.digest import periods, sending, service
 from rse.digest.models import DigestDelivery, DigestSubscription
+from rse.errors import PermissionDenied
 from rse.extensions import db
 from rse.feeds import comments
 from rse.feeds import service as feeds
@@ -201,6 +204,39 @@ def test_a_refused_address_is_recorded_not_retried_and_shown_to_administrators(
     page = login(admin).get("/admin/lettre").get_data(as_text=True)
     assert refused.email in page and "Adresse refusée" in page and week in page
     assert login(fine).get("/admin/lettre").status_code == 403
+
+
+def test_administrators_see_each_recent_periods_counts(app, create_user, space, sink, send, week, login):
+    refused, fine, idle = (create_user("staff", email="parti@ght-exemple.fr"), create_user("staff"),
+                           create_user("staff"))
+    community, animator = space(refused, fine)
+    space(idle)
+    publish(animator, community, "Pour deux")
+    sink.refuse.add(refused.email)
+    assert send().exit_code == 0
+    tz = ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])
+    last_year = periods.current("weekly", utcnow() - timedelta(days=365), tz).key
+    db.session.add(DigestDelivery(user_id=fine.id, period=last_year, status="sent"))  # too old to list
+    db.session.commit()
+
+    admin = create_user("admin")
+    [run] = service.summary(admin, utcnow(), tz)
+    assert run.period.key == week
+    # fine: sent; refused: refused for good; idle and the two animators: nothing new
+    assert run.counts == {"sent": 1, "failed": 1, "empty": 3} and run.refused == 1 and run.to_retry == 0
+    page = login(admin).get("/admin/lettre").get_data(as_text=True)
+    row = re.search(rf"<tr>\s*<th scope=\"row\">.*?\({week}\).*?</tr>", page, re.S)[0]
+    assert [int(n) for n in re.findall(r"<td class=\"num\"[^>]*>(\d+)</td>", row)] == [1, 3, 0, 0, 1, 0]
+    assert last_year not in page
+    with pytest.raises(PermissionDenied):
+        service.summary(fine, utcnow(), tz)
+
+
+def test_recent_periods_are_weeks_and_days_newest_first():
+    tz = ZoneInfo("Europe/Paris")
+    found = periods.recent(datetime(2026, 12, 5, 12, tzinfo=UTC), tz, weeks=2, days=3)
+    assert [p.key for p in found] == ["2026-12-05", "2026-12-04", "2026-12-03", "2026-W49", "2026-W48"]
+    assert periods.recent(datetime(2026, 12, 5, 12, tzinfo=UTC), tz)[-1].key == "2026-W42"
 
 
 def test_nothing_new_means_no_email(create_user, space, sink, send, week):
