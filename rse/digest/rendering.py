@@ -48,17 +48,19 @@ def email_environment(locale: str) -> Environment:
     return environment
 
 
-def _entry_renderer(environment: Environment, template: str, locale: str, fragments: dict) -> Callable:
+def _entry_renderer(environment: Environment, template: str, locale: str, fragments: dict,
+                    reader_id: int) -> Callable:
     """The entry macro of `template`, remembering what it rendered in `fragments`. An entry renders
-    the same for every reader of a run (its notes, the only per-person text, are part of the key),
-    and a community's new items are in hundreds of digests."""
+    the same for every reader of a run (what is per person, its note and whether the reader wrote
+    it, is part of the key), and a community's new items are in hundreds of digests."""
     macro = environment.get_template(template).module.entry
 
     def entry(e, show_community: bool = True):
-        key = (template, locale, e.key, e.note, show_community)
+        show_author = e.author_id is None or e.author_id != reader_id
+        key = (template, locale, e.key, e.note, show_community, show_author)
         fragment = fragments.get(key)
         if fragment is None:
-            fragment = fragments[key] = macro(e, show_community=show_community)
+            fragment = fragments[key] = macro(e, show_community=show_community, show_author=show_author)
         return fragment
 
     return entry
@@ -83,8 +85,8 @@ def render(digest: Digest, fragments: dict | None = None) -> RenderedDigest:
             "preferences": external_url("digest.settings"),
             "unsubscribe": unsubscribe,
             "names_shown": NEWCOMERS_SHOWN,
-            "entry_text": _entry_renderer(environment, "digest/_entry.txt", locale, fragments),
-            "entry_html": _entry_renderer(environment, "digest/_entry.html", locale, fragments),
+            "entry_text": _entry_renderer(environment, "digest/_entry.txt", locale, fragments, user.id),
+            "entry_html": _entry_renderer(environment, "digest/_entry.html", locale, fragments, user.id),
         }
         text = environment.get_template("digest/email.txt").render(context)
         html = environment.get_template("digest/email.html").render(context)

@@ -67,6 +67,7 @@ class Entry:
     community: Row  # id, name, sensitive
     kind: str
     author: str = ""
+    author_id: int | None = None  # left out of the line under the title when it is the reader
     excerpt: str = ""
     note: str = ""  # why it is here ("nouvelle version", "vous a mentionné", ...)
     likes: int = 0
@@ -161,7 +162,7 @@ def _publication_entry(publication: Row, community: Row, *, note: str = "") -> E
     return Entry(
         key=("publication", publication.id), title=title, community=community, kind=publication.kind,
         url=external_url("feeds.show", publication_id=publication.id),
-        author=publication.author_name or "",
+        author=publication.author_name or "", author_id=publication.author_id,
         excerpt=markdown.plain_excerpt(publication.body, 200) if allowed and publication.title else "",
         note=note, likes=publication.like_count, comments=publication.comment_count,
         same_questions=publication.same_question_count, at=publication.created_at)

@@ -475,3 +475,19 @@ def test_the_line_under_each_title_has_no_empty_parts(create_user, space, sink, 
     meta = [line.strip() for line in text.splitlines() if animator.name in line]
     assert meta == [animator.name]  # a community's own section: the author alone, no dangling "·"
     assert re.search(r">\s*" + re.escape(animator.name) + r" · 1 j'aime\s*</div>", html)
+
+
+def test_readers_own_item_leaves_out_their_name_and_others_still_see_it(create_user, space, sink, send):
+    asker = create_user("staff", name="Sophie Durand")
+    answerer, reader = create_user("staff", name="Karim Benali"), create_user("staff", name="Léa Roux")
+    community, _animator = space(asker, answerer, reader)
+    question = publish(asker, community, "Combien de temps garder les feuilles ?", kind="question")
+    comments.add_comment(answerer, question, "Cinq ans, selon le protocole régional.")
+    db.session.commit()
+    assert send().exit_code == 0
+    messages = {m["To"]: m for m in sink.wait_for(2)}
+    for part in parts(messages[asker.email]):  # in "Pour vous", from the comment's notification
+        assert "Nouveau commentaire de Karim Benali" in part
+        assert part.count("Sophie Durand") == 1 and "Bonjour Sophie Durand" in part  # the greeting alone
+    for part in parts(messages[reader.email]):  # the same entry, rendered in the same run
+        assert "Combien de temps garder les feuilles ?" in part and "Sophie Durand" in part
