@@ -126,11 +126,7 @@ class PeriodSummary:
 
     @property
     def to_retry(self) -> int:
-        return self.counts.get(Status.FAILED, 0) - self.refused
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
+        return max(0, self.counts.get(Status.FAILED, 0) - self.refused)
 
 
 def summary(actor: User, now: datetime, tz: ZoneInfo) -> list[PeriodSummary]:
@@ -151,7 +147,8 @@ def summary(actor: User, now: datetime, tz: ZoneInfo) -> list[PeriodSummary]:
                DigestDelivery.next_attempt_at.is_(None))
         .group_by(DigestDelivery.period))
     for key, count in refused:
-        found[key].refused = count
+        if key in found:  # a send may have failed between the two counts
+            found[key].refused = count
     return [found[key] for key in recent if key in found]
 
 
