@@ -11,16 +11,38 @@ from werkzeug.routing import IntegerConverter
 
 from rse import security
 from rse.config import load_config
+from rse.dbtypes import MAX_ID
 from rse.extensions import babel, csrf, db, limiter, login_manager, migrate
 from rse.uploads import UploadRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def decimal_up_to(limit: int) -> str:
+    """A regular expression matching the numbers 1 to `limit` written without leading zeros."""
+    digits = str(limit)
+    options = [rf"[1-9]\d{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        low, high = (1 if i == 0 else 0), int(digit) - 1
+        if high >= low:
+            options.append(rf"{digits[:i]}[{low}-{high}]\d{{{len(digits) - i - 1}}}")
+    options.append(digits)
+    return "(?:" + "|".join(options) + ")"
+
+
 class BoundedInt(IntegerConverter):
+    """`<int:…>` that only matches a number a row id can be (1 to MAX_ID): any other is a plain 404.
+
+    The bound is in the pattern, not only in `max`: Werkzeug checks a rule's methods before its
+    converters, so a number refused by `max` would answer 405 to a method the path has elsewhere."""
+
+    regex = decimal_up_to(MAX_ID)
+
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
+
 
 # Pages anyone may open; every other page asks for a login first.
 PUBLIC_ENDPOINTS = {

@@ -6,10 +6,11 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from rse.dbtypes import is_id
-from rse.errors import DomainError, ValidationError
+from rse.errors import BadRequest, DomainError, ValidationError
 from rse.extensions import db
 
 
@@ -70,3 +71,17 @@ def form_id(raw: str | None) -> int | None:
         return None
     value = int(raw)
     return value if is_id(value) else None
+
+
+# The last page a listed page may ask for: beyond it nobody is reading, and offsets stay small.
+MAX_PAGE = 10_000
+
+
+def page_number(raw: str | None) -> int:
+    """The page asked for in a query string ("3"), 1 when absent, or a 400 with a clear message."""
+    if raw in (None, ""):
+        return 1
+    if not raw.isascii() or not raw.isdecimal() or len(raw) > 5 or not 1 <= int(raw) <= MAX_PAGE:
+        raise BadRequest(_("Numéro de page invalide : un nombre de 1 à %(max)d est attendu.", max=MAX_PAGE),
+                         code="bad_page")
+    return int(raw)

@@ -12,7 +12,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, or_, select
 
 from rse import audit, permissions
-from rse.dbtypes import utcnow
+from rse.dbtypes import get_by_id, utcnow
 from rse.errors import Conflict, Gone, NotFound, TooManyRequests, Unauthorized, ValidationError
 from rse.extensions import db
 from rse.mail import queue_templated
@@ -28,7 +28,7 @@ PHOTO_SIZE = 256
 
 
 def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = get_by_id(User, user_id)
     if user is None:
         raise NotFound()
     return user

@@ -11,7 +11,7 @@ from flask_login import current_user, login_user, logout_user
 from rse import permissions
 from rse.errors import DomainError, ValidationError
 from rse.extensions import db, limiter
-from rse.forms import ActionForm, apply_errors, end_of_day, error_text
+from rse.forms import ActionForm, apply_errors, end_of_day, error_text, page_number
 
 from . import service
 from .forms import (
@@ -109,7 +109,7 @@ def reset_password(token: str):
 @bp.route("/annuaire")
 def directory():
     query = request.args.get("q", "")[:100]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     people, total = service.search_people(current_user, query, limit=40, offset=(page - 1) * 40)
     template = "accounts/_people.html" if request.headers.get("HX-Request") else "accounts/directory.html"
     return render_template(template, people=people, total=total, query=query, page=page, pages=(total + 39) // 40)
@@ -219,7 +219,7 @@ def revoke_token(token_id: int):
 def admin_users():
     query = request.args.get("q", "")[:100]
     status = request.args.get("statut", "")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     users, total = service.list_users(current_user, query=query, status=status, limit=50, offset=(page - 1) * 50)
     return render_template("accounts/admin_users.html", users=users, total=total, query=query, status=status,
                            page=page, pages=(total + 49) // 50, action_form=ActionForm())

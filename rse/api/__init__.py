@@ -9,10 +9,15 @@ from flask import Blueprint, Flask, g, jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from rse.dbtypes import MAX_ID, is_id
 from rse.errors import BadRequest, Unauthorized, ValidationError
 from rse.extensions import csrf, db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# How far a list may be paged into: beyond it a client is scanning, not reading (and offsets stay
+# far from what the database's integers hold).
+MAX_OFFSET = 100_000
 
 # Endpoints that answer without a token.
 OPEN_ENDPOINTS = {"api.create_token", "api.accept_invitation", "api.openapi"}
@@ -71,7 +76,31 @@ def field(data: dict, name: str, kind: type | tuple, *, required: bool = True, d
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
         raise ValidationError(fields={name: _TYPE_MESSAGES.get(kinds[0], _("Type de valeur invalide."))})
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
+        # No integer column holds it: SQLite overflows and PostgreSQL refuses the comparison.
+        raise ValidationError(fields={name: _("Nombre trop grand.")}, code="number_out_of_range")
     return value
+
+
+def id_field(data: dict, name: str, *, required: bool = True) -> int | None:
+    """A field of the JSON body that names a row by its id (1 to MAX_ID), or a 422 naming it."""
+    value = field(data, name, int, required=required)
+    if value is not None and not is_id(value):
+        raise ValidationError(fields={name: _("Identifiant invalide.")}, code="invalid_id")
+    return value
+
+
+def query_int(name: str, default: int | None, low: int, high: int) -> int | None:
+    """An integer of the query string between low and high, the default when absent, or a 400."""
+    value = request.args.get(name, "")
+    if value == "":
+        return default
+    # Digits only, and few: int() would take "1_000", " 7" or thousands of digits.
+    number = int(value) if value.isascii() and value.isdecimal() and len(value) <= 10 else low - 1
+    if not low <= number <= high:
+        raise BadRequest(_("Paramètre %(name)s invalide : un entier de %(low)d à %(high)d est attendu.",
+                           name=name, low=low, high=high), code="bad_pagination")
+    return number
 
 def iso_datetime(value: str | None, name: str) -> datetime | None:
     """An ISO 8601 date and time with its time zone, or a 422 naming the field."""
@@ -86,15 +115,22 @@ def iso_datetime(value: str | None, name: str) -> datetime | None:
     return parsed
 
 
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def query_bool(name: str) -> bool:
+    """A yes/no of the query string (true/false, 1/0; absent is false), or a 400 naming it."""
+    value = request.args.get(name)
+    if value is None:
+        return False
+    if value not in _BOOLEANS:
+        raise BadRequest(_("Paramètre %(name)s invalide : true ou false est attendu.", name=name), code="bad_parameter")
+    return _BOOLEANS[value]
+
+
 def page_args(default_limit: int = 50, max_limit: int = 200) -> tuple[int, int]:
-    try:
-        limit = int(request.args.get("limit", default_limit))
-        offset = int(request.args.get("offset", 0))
-    except ValueError:
-        raise BadRequest(_("limit et offset doivent être des entiers."), code="bad_pagination") from None
-    if not 1 <= limit <= max_limit or offset < 0:
-        raise BadRequest(_("limit entre 1 et %(max)d, offset positif ou nul.", max=max_limit), code="bad_pagination")
-    return limit, offset
+    """limit and offset of a listed page, bounded, or a 400 bad_pagination."""
+    return query_int("limit", default_limit, 1, max_limit), query_int("offset", 0, 0, MAX_OFFSET)
 
 
 def created(payload: dict, status: int = 201):

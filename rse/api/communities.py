@@ -14,7 +14,7 @@ from rse.communities.models import Invitation
 from rse.errors import Conflict, ValidationError
 from rse.extensions import db, limiter
 
-from . import actor, bp, created, field, iso_datetime, json_body
+from . import actor, bp, created, field, id_field, iso_datetime, json_body, query_bool
 from .serializers import community_json, invitation_json, membership_json, user_json
 
 
@@ -31,7 +31,7 @@ def _community_payload(data: dict) -> dict:
 
 @bp.get("/communities")
 def list_communities():
-    mine = request.args.get("mine") in {"1", "true"}
+    mine = query_bool("mine")
     rows = service.list_communities(actor(), mine=mine, query=request.args.get("q", ""))
     return jsonify({"items": [community_json(c, my_role=role, member_count=count) for c, role, count in rows],
                     "total": len(rows)})
@@ -72,7 +72,7 @@ def list_members(community_id: int):
 def add_member(community_id: int):
     community = service.get_community(actor(), community_id, "view")
     data = json_body()
-    user_id = field(data, "user_id", int)
+    user_id = id_field(data, "user_id")
     role = field(data, "role", str, required=False, default="member")
     if user_id == actor().id and "role" not in data:
         membership = service.join(actor(), community)
@@ -111,7 +111,7 @@ def remove_member(community_id: int, user_id: int):
 def create_invitation():
     data = json_body()
     email = field(data, "email", str)
-    community_id = field(data, "community_id", int)
+    community_id = id_field(data, "community_id")
     role = field(data, "role", str, required=False, default="member")
     expires = iso_datetime(field(data, "account_expires_at", str, required=False), "account_expires_at")
     community = service.get_community(actor(), community_id, "view")

@@ -13,7 +13,7 @@ from rse.extensions import db
 from rse.transactions import commit_with_retry
 from rse.uploads import allow_large_body
 
-from . import actor, bp, created, json_body
+from . import actor, bp, created, json_body, query_bool
 from .serializers import document_json, version_json
 
 
@@ -40,7 +40,7 @@ def upload_document(community_id: int):
 @bp.get("/communities/<int:community_id>/documents")
 def list_documents(community_id: int):
     community = communities.get_community(actor(), community_id, "view")
-    trash = request.args.get("trash") in {"1", "true"}
+    trash = query_bool("trash")
     documents = service.list_documents(actor(), community, all_folders=True, trash=trash)
     return jsonify({"items": [document_json(d) for d in documents], "total": len(documents)})
 
@@ -76,10 +76,10 @@ def upload_version(document_id: int):
 def version_content(document_id: int, number: int):
     document = service.get_document(actor(), document_id, "download")
     version = service.get_version(actor(), document, number)
-    response = version_response(version, inline=request.args.get("inline") == "1")
+    response = version_response(version, inline=query_bool("inline"))
     if response.status_code in (200, 206) and request.headers.get("Range", "bytes=0-").startswith("bytes=0-"):
         # Once per download, not once per range request.
-        service.record_download(actor(), document, version, inline=request.args.get("inline") == "1")
+        service.record_download(actor(), document, version, inline=query_bool("inline"))
         db.session.commit()
     return response
 

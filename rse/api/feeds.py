@@ -9,11 +9,11 @@ from rse.accounts import service as accounts
 from rse.communities import service as communities
 from rse.documents import service as documents
 from rse.errors import BadRequest, ValidationError
-from rse.dbtypes import is_id
+from rse.dbtypes import MAX_ID, is_id
 from rse.extensions import db
 from rse.feeds import comments, follows, notifications, service, streams, suggestions
 
-from . import actor, bp, created, field, iso_datetime, json_body
+from . import actor, bp, created, field, id_field, iso_datetime, json_body, query_bool, query_int
 from .serializers import (
     comment_json, follow_json, notification_json, page_json, pin_json, publication_json, suggestion_json, user_json,
 )
@@ -52,19 +52,6 @@ def _ids(data: dict, name: str) -> list[int] | None:
     if values is not None and not all(is_id(v) for v in values):
         raise ValidationError(fields={name: _("Une liste d'identifiants est attendue.")})
     return values
-
-
-def _query_int(name: str, default: int | None, low: int, high: int | None = None) -> int | None:
-    value = request.args.get(name, "")
-    if value == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = low - 1
-    if number < low or (high is not None and number > high):
-        raise BadRequest(_("Paramètre %(name)s invalide.", name=name), code="bad_pagination")
-    return number
 
 
 # --- Publications ---------------------------------------------------------------------------------
@@ -163,7 +150,7 @@ def delete_comment(comment_id: int):
 def accept_comment(comment_id: int):
     comment = comments.get_comment(actor(), comment_id)
     data = _only(_optional_body(), {"question_id"})
-    question_id = field(data, "question_id", int, required=False)
+    question_id = id_field(data, "question_id", required=False)
     if question_id is not None and question_id != comment.publication_id:
         # The client meant another question: accepting this comment would answer the wrong one.
         raise ValidationError(_("Ce commentaire ne répond pas à cette question."), code="not_a_question")
@@ -291,10 +278,10 @@ def tag_feed(tag: str):
 
 @bp.get("/notifications")
 def list_notifications():
-    before = _query_int("before", None, 1)
-    limit = _query_int("limit", NOTIFICATIONS_PAGE, 1, 100)
+    before = query_int("before", None, 1, MAX_ID)
+    limit = query_int("limit", NOTIFICATIONS_PAGE, 1, 100)
     rows, more = notifications.list_notifications(actor(), before=before, limit=limit,
-                                                  unread_only=request.args.get("unread") in {"1", "true"})
+                                                  unread_only=query_bool("unread"))
     found = notifications.targets(rows)
     items = []
     for row in rows:
@@ -335,7 +322,7 @@ def set_notification_preferences():
 def _follow_target() -> tuple[str, object]:
     data = _only(json_body(), {"target", "key"})
     target = field(data, "target", str)
-    return target, field(data, "key", int if target in {"person", "document"} else str)
+    return target, (id_field(data, "key") if target in {"person", "document"} else field(data, "key", str))
 
 
 @bp.get("/follows")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from rse import permissions
 from rse.extensions import db
+from rse.forms import page_number
 
 from . import ACTIONS
 from .models import AuditEntry
@@ -62,7 +63,7 @@ def filtered_entries(args) -> tuple:
 def index():
     permissions.require(current_user, "audit.read")
     statement, filters = filtered_entries(request.args)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     entries = db.session.scalars(statement.order_by(AuditEntry.id.desc()).limit(PAGE_SIZE)
                                  .offset((page - 1) * PAGE_SIZE)).all()

@@ -262,7 +262,7 @@ def _folder_in(community: Community, folder_id) -> Folder | None:
         folder_id = int(folder_id)
     except (TypeError, ValueError):
         raise ValidationError(fields={"folder_id": _("Dossier invalide.")}) from None
-    folder = db.session.get(Folder, folder_id)
+    folder = get_by_id(Folder, folder_id)  # None for a number no id column holds
     if folder is None or folder.community_id != community.id:
         raise ValidationError(fields={"folder_id": _("Ce dossier n'existe pas dans cet espace.")})
     return folder
