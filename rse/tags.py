@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from rse.errors import ValidationError
+from rse.validation import refuse_bidi_controls
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
@@ -32,6 +33,7 @@ def clean_tags(value: Any, field: str = "tags") -> list[str]:
         tag = " ".join(raw.replace("#", " ").split())
         if not tag:
             continue
+        refuse_bidi_controls(tag, field)  # before the message below, which shows the tag
         if len(tag) > MAX_TAG_LENGTH or any(unicodedata.category(ch) == "Cc" for ch in tag):
             raise ValidationError(fields={field: _("Mot-clé trop long ou invalide : %(tag)s", tag=tag[:60])})
         key = fold(tag)

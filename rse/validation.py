@@ -15,9 +15,28 @@ PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 256
 
 
+# Invisible characters that reorder the text around them: "‮fdp.exe" displays as "exe.pdf", and a
+# title or a name carrying one reaches pages and email subjects disguised. Embeddings, overrides and
+# isolates are refused in every text, bodies included (excerpts and subjects are cut from them).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# The direction marks only nudge neutral characters (legitimate in mixed Arabic or Hebrew prose), but
+# in a single line of display text they serve nothing but disguise: refused there, kept in bodies.
+BIDI_MARKS = frozenset("\u200e\u200f\u061c")
+
+
+def refuse_bidi_controls(value: str, field: str, *, multiline: bool = False) -> str:
+    """`value` unchanged, or a ValidationError (code bidi_control) if it holds direction controls."""
+    refused = BIDI_CONTROLS if multiline else BIDI_CONTROLS | BIDI_MARKS
+    if not refused.isdisjoint(value):
+        raise ValidationError(
+            fields={field: _("Contient des caractères invisibles qui changent le sens d'écriture du texte.")},
+            code="bidi_control")
+    return value
+
+
 def clean_text(value: Any, field: str, *, max_length: int, required: bool = False,
                multiline: bool = False) -> str:
-    """A trimmed string without control characters, or a ValidationError naming the field."""
+    """A trimmed string without control or direction characters, or a ValidationError naming the field."""
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -26,6 +45,7 @@ def clean_text(value: Any, field: str, *, max_length: int, required: bool = Fals
     allowed = {"\n", "\r", "\t"} if multiline else set()
     if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value):
         raise ValidationError(fields={field: _("Contient des caractères non autorisés.")})
+    refuse_bidi_controls(value, field, multiline=multiline)
     if required and not value:
         raise ValidationError(fields={field: _("Ce champ est obligatoire.")})
     if len(value) > max_length:
