@@ -138,10 +138,12 @@ def register_error_handlers(app: Flask) -> None:
             message = str(_l("La demande est invalide.")) if status < 500 else \
                 str(_l("Une erreur inattendue est survenue."))
         if wants_json():
-            response = json_error(status, _HTTP_CODES.get(status, "error"), message)
+            body, status = json_error(status, _HTTP_CODES.get(status, "error"), message)
         else:
-            response = render_template("errors/error.html", status=status, message=message), status
-        return response
+            body = render_template("errors/error.html", status=status, message=message)
+        # The exception's own headers say how to do better: Allow on a 405, Content-Range on a 416,
+        # WWW-Authenticate on a 401. Its Content-Type is that of Werkzeug's page, not of ours.
+        return body, status, [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
 
     @app.errorhandler(IntegrityError)
     def integrity_error(exc: IntegrityError):
