@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from rse.accounts import service as accounts
 from rse.communities import service as communities
 from rse.documents import service as documents
-from rse.errors import BadRequest, ValidationError
+from rse.errors import ValidationError
 from rse.dbtypes import MAX_ID, is_id
 from rse.extensions import db
 from rse.feeds import comments, follows, notifications, service, streams, suggestions
