@@ -6,11 +6,10 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from rse.dbtypes import is_id
-from rse.errors import BadRequest, DomainError, ValidationError
+from rse.errors import DomainError, ValidationError
 from rse.extensions import db
 
 
@@ -78,10 +77,8 @@ MAX_PAGE = 10_000
 
 
 def page_number(raw: str | None) -> int:
-    """The page asked for in a query string ("3"), 1 when absent, or a 400 with a clear message."""
-    if raw in (None, ""):
+    """The page asked for in a query string ("3"); the first page for anything that is not a page
+    number from 1 to MAX_PAGE (pages ignore odd values in their links, as their filters do)."""
+    if raw is None or not raw.isascii() or not raw.isdecimal() or len(raw) > 5 or not 1 <= int(raw) <= MAX_PAGE:
         return 1
-    if not raw.isascii() or not raw.isdecimal() or len(raw) > 5 or not 1 <= int(raw) <= MAX_PAGE:
-        raise BadRequest(_("Numéro de page invalide : un nombre de 1 à %(max)d est attendu.", max=MAX_PAGE),
-                         code="bad_page")
     return int(raw)

@@ -76,17 +76,15 @@ def field(data: dict, name: str, kind: type | tuple, *, required: bool = True, d
     kinds = kind if isinstance(kind, tuple) else (kind,)
     if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
         raise ValidationError(fields={name: _TYPE_MESSAGES.get(kinds[0], _("Type de valeur invalide."))})
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
-        # No integer column holds it: SQLite overflows and PostgreSQL refuses the comparison.
-        raise ValidationError(fields={name: _("Nombre trop grand.")}, code="number_out_of_range")
     return value
 
 
 def id_field(data: dict, name: str, *, required: bool = True) -> int | None:
-    """A field of the JSON body that names a row by its id (1 to MAX_ID), or a 422 naming it."""
+    """A field of the JSON body that names a row by its id (1 to MAX_ID), or a 422 naming it: a number
+    no id column holds must not reach a query (SQLite overflows, PostgreSQL refuses the comparison)."""
     value = field(data, name, int, required=required)
     if value is not None and not is_id(value):
-        raise ValidationError(fields={name: _("Identifiant invalide.")}, code="invalid_id")
+        raise ValidationError(fields={name: _("Identifiant invalide.")})
     return value
 
 

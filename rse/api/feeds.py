@@ -322,7 +322,8 @@ def set_notification_preferences():
 def _follow_target() -> tuple[str, object]:
     data = _only(json_body(), {"target", "key"})
     target = field(data, "target", str)
-    return target, (id_field(data, "key") if target in {"person", "document"} else field(data, "key", str))
+    # A person's or document's id that cannot exist is a missing one (404 from the service), as elsewhere.
+    return target, field(data, "key", int if target in {"person", "document"} else str)
 
 
 @bp.get("/follows")

@@ -17,7 +17,7 @@ from rse.accounts.models import User
 from rse.communities.access import member_community_ids
 from rse.communities.models import Community
 from rse.documents.models import Document
-from rse.errors import BadRequest, DomainError, NotFound, ValidationError
+from rse.errors import DomainError, NotFound, ValidationError
 from rse.extensions import db
 from rse.forms import ActionForm, apply_errors, form_id
 
@@ -121,9 +121,6 @@ def _lines(rows: list[Notification]) -> list[NotificationLine]:
 def notifications_page():
     unread_only = request.args.get("non_lues") == "1"
     before = form_id(request.args.get("before"))
-    if before is None and request.args.get("before"):
-        raise BadRequest(_("Lien de page invalide : repartez de la première page des notifications."),
-                         code="invalid_cursor")
     rows, more = notifications.list_notifications(current_user, before=before, limit=PAGE_SIZE,
                                                   unread_only=unread_only)
     context = {"lines": _lines(rows), "more": more, "next_before": rows[-1].id if rows else None,
