@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from . import bp
+from rse.dbtypes import MAX_ID
+
+from . import MAX_OFFSET, bp
 
 ERROR_STATUSES = {
     "400": "Malformed request (invalid JSON, bad pagination)",
     "401": "Missing, invalid, expired or revoked token",
     "403": "Not allowed",
     "404": "Not found, or not visible to this user",
+    "405": "Method not allowed on this path (the Allow header lists those that are)",
     "409": "Conflict with the current state",
     "410": "Link expired or revoked",
     "413": "Request or file too large",
@@ -34,6 +37,8 @@ def _errors(*codes: str) -> dict:
 
 def _op(summary: str, responses: dict, *, body: dict | None = None, multipart: dict | None = None,
         params: list | None = None, public: bool = False, tag: str = "") -> dict:
+    if any(p["in"] == "query" for p in params or []):
+        responses = {**responses, **_errors("400")}  # a query value of the wrong kind or out of bounds
     operation: dict = {"summary": summary, "responses": responses, "tags": [tag] if tag else []}
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
@@ -46,12 +51,40 @@ def _op(summary: str, responses: dict, *, body: dict | None = None, multipart: d
     return operation
 
 
+# What the services accept in text (rse/validation.py): no control characters (a line break only in
+# multi-line text) and no direction controls (the direction marks only in multi-line text).
+_CONTROLS = "\\x00-\\x1f\\x7f-\\x9f"
+_BIDI = "\\u202a-\\u202e\\u2066-\\u2069"
+_MARKS = "\\u200e\\u200f\\u061c"
+_LINE_CHAR = f"[^{_CONTROLS}{_BIDI}{_MARKS}]"
+_TEXT_CHAR = f"[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI}]"
+
+
+def line(max_length: int, *, required: bool = False, **extra) -> dict:
+    """A single line of text as the services take it; `required`: something other than spaces."""
+    visible = f"[^\\s{_CONTROLS}{_BIDI}{_MARKS}]"
+    pattern = f"^{_LINE_CHAR}*{visible}{_LINE_CHAR}*$" if required else f"^{_LINE_CHAR}*$"
+    return {"type": "string", "maxLength": max_length, "pattern": pattern, **extra}
+
+
+def text(max_length: int, *, required: bool = False, **extra) -> dict:
+    """Multi-line text (bodies, descriptions, messages) as the services take it."""
+    visible = f"[^\\s\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI}]"
+    pattern = f"^{_TEXT_CHAR}*{visible}{_TEXT_CHAR}*$" if required else f"^{_TEXT_CHAR}*$"
+    return {"type": "string", "maxLength": max_length, "pattern": pattern, **extra}
+
+
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+
+
 def _path_param(name: str, kind: str = "integer") -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+    schema = dict(ID) if kind == "integer" else {"type": kind}
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-def _query(name: str, kind: str = "string", description: str = "") -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": {"type": kind}, "description": description}
+def _query(name: str, kind: str = "string", description: str = "", **bounds) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": kind, **bounds},
+            "description": description}
 
 
 def _multipart(required: list[str], **props) -> dict:
@@ -66,6 +99,7 @@ def _obj(required: list[str], **props) -> dict:
 
 
 S, I, B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+EMAIL = {"type": "string", "format": "email", "maxLength": 254}
 ROLE = {"type": "string", "enum": ["animator", "member", "reader"]}
 COMMUNITY_ID = _path_param("community_id")
 USER_ID = _path_param("user_id")
@@ -76,12 +110,13 @@ VERSION_NUMBER = _path_param("number")
 def build_document() -> dict:
     from .openapi_search import SEARCH_SCHEMAS, search_paths
 
-    community_body = _obj([], name={**S, "maxLength": 120}, description={**S, "maxLength": 5000},
+    community_body = _obj([], name=line(120, required=True), description=text(5000),
                           visibility={"type": "string", "enum": ["public", "private", "secret"]}, sensitive=B)
     paths = {
         "/tokens": {"post": _op("Exchange email and password for an expiring bearer token", {
             "201": _json(_ref("Token"), "Token created"), **_errors("400", "401", "422", "429")},
-            body=_obj(["email", "password"], email=S, password=S), public=True, tag="auth")},
+            body=_obj(["email", "password"], email=EMAIL, password={**S, "maxLength": 256}), public=True,
+            tag="auth")},
         "/tokens/current": {"delete": _op("Revoke the token used for this request", {
             "204": {"description": "Revoked"}, **_errors("401")}, tag="auth")},
         "/me": {"get": _op("The current user", {"200": _json(_ref("UserPrivate")), **_errors("401")}, tag="people")},
@@ -89,15 +124,18 @@ def build_document() -> dict:
             "200": _json({"type": "object", "properties": {"items": {"type": "array", "items": _ref("User")},
                                                           "total": I, "limit": I, "offset": I}}),
             **_errors("400", "401", "422")},
-            params=[_query("q", description="Name, organisation, site or job"), _query("limit", "integer"),
-                    _query("offset", "integer")], tag="people")},
+            params=[{**_query("q", description="Name, organisation, site or job"), "schema": line(100)},
+                    _query("limit", "integer", "1 to 200 (50 by default)", minimum=1, maximum=200),
+                    _query("offset", "integer", f"0 to {MAX_OFFSET:,}", minimum=0, maximum=MAX_OFFSET)],
+            tag="people")},
         "/users/{user_id}": {"get": _op("A person's profile", {
             "200": _json(_ref("User")), **_errors("401", "404")}, params=[USER_ID], tag="people")},
         "/communities": {
             "get": _op("Communities visible to the user", {
                 "200": _json({"type": "object", "properties": {
                     "items": {"type": "array", "items": _ref("Community")}, "total": I}}), **_errors("401", "422")},
-                params=[_query("mine", "boolean", "Only mine"), _query("q")], tag="communities"),
+                params=[_query("mine", "boolean", "Only mine"), {**_query("q"), "schema": line(100)}],
+                tag="communities"),
             "post": _op("Create a community (the creator becomes its animator)", {
                 "201": _json(_ref("Community"), "Created"), **_errors("400", "401", "403", "409", "422")},
                 body={**community_body, "required": ["name"]}, tag="communities"),
@@ -116,7 +154,7 @@ def build_document() -> dict:
                 **_errors("401", "403", "404")}, params=[COMMUNITY_ID], tag="communities"),
             "post": _op("Join (own user_id, public community) or add an existing user (animators)", {
                 "201": _json(_ref("Membership"), "Added"), **_errors("400", "401", "403", "404", "409", "422")},
-                body=_obj(["user_id"], user_id=I, role=ROLE), params=[COMMUNITY_ID], tag="communities"),
+                body=_obj(["user_id"], user_id=ID, role=ROLE), params=[COMMUNITY_ID], tag="communities"),
         },
         "/communities/{community_id}/members/{user_id}": {
             "patch": _op("Change a member's role (animators)", {
@@ -132,26 +170,29 @@ def build_document() -> dict:
                     "status": {"type": "string", "enum": ["invited", "added"]},
                     "invitation": _ref("Invitation"), "membership": _ref("Membership")}}, "Invited or added"),
                 **_errors("400", "401", "403", "404", "409", "422", "429")},
-            body=_obj(["email", "community_id"], email=S, community_id=I, role=ROLE,
+            body=_obj(["email", "community_id"], email=EMAIL, community_id=ID, role=ROLE,
                       account_expires_at={**S, "format": "date-time"}), tag="invitations")},
         "/invitations/{token}/accept": {"post": _op(
             "Accept an invitation: choose a name and password; returns the account and a token", {
                 "201": _json({"type": "object", "properties": {
                     "user": _ref("UserPrivate"), "community_id": I, "token": S, "token_type": S}}, "Accepted"),
                 **_errors("400", "404", "409", "410", "422", "429")},
-            body=_obj(["name", "password"], name=S, password={**S, "minLength": 12}),
+            body=_obj(["name", "password"], name=line(120, required=True),
+                      password={**S, "minLength": 12, "maxLength": 256}),
             params=[_path_param("token", "string")], public=True, tag="invitations")},
         "/communities/{community_id}/documents": {
             "get": _op("Documents of a community (trash=1: its trash, for those who may restore)", {
                 "200": _json({"type": "object", "properties": {
                     "items": {"type": "array", "items": _ref("Document")}, "total": I}}),
-                **_errors("401", "403", "404")}, params=[COMMUNITY_ID, _query("trash", "boolean")], tag="documents"),
+                **_errors("400", "401", "403", "404")}, params=[COMMUNITY_ID, _query("trash", "boolean")],
+                tag="documents"),
             "post": _op("Upload a document (multipart: file, title, description, tags, folder_id, review_by)", {
                 "201": _json(_ref("Document"), "Created with version 1"),
                 **_errors("400", "401", "403", "404", "413", "422", "503")},
-                multipart=_multipart(["file"], file={"type": "string", "format": "binary"}, title=S, description=S,
-                                     tags={**S, "description": "Comma-separated"}, folder_id=I,
-                                     review_by={**S, "format": "date"}, note=S),
+                multipart=_multipart(["file"], file={"type": "string", "format": "binary"},
+                                     title=line(200, required=True), description=text(5000),
+                                     tags=line(1000, description="Comma-separated"), folder_id=ID,
+                                     review_by={**S, "format": "date"}, note=text(1000)),
                 params=[COMMUNITY_ID], tag="documents"),
         },
         "/documents/{document_id}": {
@@ -159,9 +200,9 @@ def build_document() -> dict:
                        params=[DOCUMENT_ID], tag="documents"),
             "patch": _op("Change title, description, tags, review date or folder", {
                 "200": _json(_ref("Document")), **_errors("400", "401", "403", "404", "422")},
-                body=_obj([], title=S, description=S, tags={"type": "array", "items": S},
+                body=_obj([], title=line(200, required=True), description=text(5000), tags=TAGS,
                           review_by={"type": "string", "format": "date", "nullable": True},
-                          folder_id={"type": "integer", "nullable": True}),
+                          folder_id={**ID, "nullable": True}),
                 params=[DOCUMENT_ID], tag="documents"),
             "delete": _op("Move to the trash (author or animators)", {
                 "204": {"description": "In the trash"}, **_errors("401", "403", "404")},
@@ -172,11 +213,12 @@ def build_document() -> dict:
             params=[DOCUMENT_ID], tag="documents")},
         "/documents/{document_id}/versions": {"post": _op("Upload a new version (multipart: file, note)", {
             "201": _json(_ref("Version"), "Created"), **_errors("400", "401", "403", "404", "409", "413", "422", "503")},
-            multipart=_multipart(["file"], file={"type": "string", "format": "binary"}, note=S),
+            multipart=_multipart(["file"], file={"type": "string", "format": "binary"}, note=text(1000)),
             params=[DOCUMENT_ID], tag="documents")},
         "/documents/{document_id}/versions/{number}/content": {"get": _op(
             "The version's bytes as uploaded (Range requests, ETag = sha256; inline=1 for PDF and images)", {
-                "200": {"description": "The bytes", "content": {"application/octet-stream": {
+                "200": {"description": "The bytes, with the version's own content type (a PDF, an image, "
+                                       "a spreadsheet…)", "content": {"*/*": {
                     "schema": {"type": "string", "format": "binary"}}}},
                 "206": {"description": "Part of the bytes (Range)"}, "304": {"description": "Not modified"},
                 "416": {"description": "Range not satisfiable"}, **_errors("401", "404", "503")},
@@ -244,20 +286,24 @@ def build_document() -> dict:
 # --- Feeds ------------------------------------------------------------------------------------------
 
 PUBLICATION_ID = _path_param("publication_id")
+TAG = {**_path_param("tag", "string"), "schema": line(50, required=True)}
 COMMENT_ID = _path_param("comment_id")
 NULLABLE_S, NULLABLE_I = {"type": "string", "nullable": True}, {"type": "integer", "nullable": True}
 DATE_TIME = {"type": "string", "format": "date-time"}
 KINDS = ["post", "announcement", "question", "link", "wiki"]
-TAGS = {"type": "array", "items": {**S, "maxLength": 50}, "maxItems": 20,
+TAGS = {"type": "array", "items": line(50), "maxItems": 20,
         "description": "As typed; matched with case and accents folded (a comma-separated string is taken too)"}
 FEED_PARAMS = [
     _query("cursor", description="The next_cursor of the previous page (signed; a forged one is a 400)"),
-    _query("kind", description="One of post, announcement, question, link, wiki, document"),
-    _query("limit", "integer", "Items per page, 1 to 50 (20 by default)"),
+    {**_query("kind", description="Only this kind"), "schema": {"type": "string", "enum": [*KINDS, "document"]}},
+    _query("limit", "integer", "Items per page, 1 to 50 (20 by default)", minimum=1, maximum=50),
 ]
-ITEM_REF = _obj(["type", "id"], type={"type": "string", "enum": ["publication", "document"]}, id=I)
-FOLLOW_BODY = _obj(["target", "key"], target={"type": "string", "enum": ["person", "tag", "document"]},
-                   key={"oneOf": [I, S], "description": "A person's or a document's id, or a tag"})
+ITEM_REF = _obj(["type", "id"], type={"type": "string", "enum": ["publication", "document"]}, id=ID)
+# A person or a document is named by its id, a tag by its label: one schema each, exclusive by target.
+FOLLOW_BODY = {"oneOf": [
+    _obj(["target", "key"], target={"type": "string", "enum": ["person", "document"]}, key=ID),
+    _obj(["target", "key"], target={"type": "string", "enum": ["tag"]}, key=line(50, required=True)),
+]}
 
 
 def _optional_body(operation: dict) -> dict:
@@ -272,11 +318,12 @@ def _list_of(name: str, **extra) -> dict:
 def feeds_paths() -> dict:
     """Publications, comments, likes, questions, pins, suggestions, streams, notifications and follows."""
     publication = _json(_ref("Publication"))
-    comment_body = _obj(["body"], body={**S, "maxLength": 10_000})
-    edit_body = _obj([], title={**S, "maxLength": 200}, body={**S, "maxLength": 50_000},
-                     url={**S, "maxLength": 2000}, place={**S, "maxLength": 120}, tags=TAGS,
-                     attachments={"type": "array", "items": I, "maxItems": 10},
-                     note={**S, "maxLength": 300, "description": "Wiki pages: what this version changes"})
+    comment_body = _obj(["body"], body=text(10_000, required=True))
+    edit_body = _obj([], title=line(200), body=text(50_000, description="Markdown; 2,000 characters at most for a "
+                                                                       "question or a link, 10,000 for a post"),
+                     url=line(2000, description="http(s)://… or /… (links only)"), place=line(120), tags=TAGS,
+                     attachments={"type": "array", "items": ID, "maxItems": 10},
+                     note=line(300, description="Wiki pages: what this version changes"))
     create_body = _obj(["kind"], kind={"type": "string", "enum": KINDS},
                        **{k: v for k, v in edit_body["properties"].items() if k != "note"})
     feed = _json(_ref("StreamPage"))
@@ -324,7 +371,7 @@ def feeds_paths() -> dict:
             "question_id, if given, must be that question (otherwise 422 not_a_question)", {
                 "200": _json(_ref("Publication"), "The question, answered"),
                 **_errors("400", "401", "403", "404", "409", "422")},
-            body=_obj([], question_id=I), params=[COMMENT_ID], tag="feeds"))},
+            body=_obj([], question_id=ID), params=[COMMENT_ID], tag="feeds"))},
         "/publications/{publication_id}/like": {
             "put": _op("Like (409 already_liked if done already)", {
                 "200": publication, **_errors("401", "404", "409")}, params=[PUBLICATION_ID], tag="feeds"),
@@ -347,7 +394,7 @@ def feeds_paths() -> dict:
                 "200": _json(_ref("Pin")), **_errors("400", "401", "403", "404", "422")},
                 body=_obj([], scope={"type": "string", "enum": ["community", "home"], "default": "community"},
                           until={**DATE_TIME, "description": "End of the pin, with its time zone"},
-                          position={"type": "integer", "minimum": 0}),
+                          position={"type": "integer", "minimum": 0, "maximum": MAX_ID}),
                 params=[PUBLICATION_ID], tag="feeds"),
             "delete": _op("Unpin (409 not_pinned if it was not)", {
                 "204": {"description": "Unpinned"}, **_errors("400", "401", "403", "404", "409", "422")},
@@ -359,8 +406,8 @@ def feeds_paths() -> dict:
             "refused with 422 recipient_cannot_read, no_recipient or unknown_recipient, "
             "or 403 everyone_admin_only", {
                 "201": _json(_ref("Suggestion"), "Suggested"), **_errors("400", "401", "403", "404", "422")},
-            body=_obj(["item"], item=ITEM_REF, users={"type": "array", "items": I},
-                      communities={"type": "array", "items": I}, everyone=B, message={**S, "maxLength": 500}),
+            body=_obj(["item"], item=ITEM_REF, users={"type": "array", "items": ID},
+                      communities={"type": "array", "items": ID}, everyone=B, message=text(500)),
             tag="feeds")},
         "/feed": {"get": _op("Home: my communities' activity, what was suggested to me, administrator pins", {
             "200": feed, **_errors("400", "401", "422")}, params=FEED_PARAMS, tag="feeds")},
@@ -371,18 +418,19 @@ def feeds_paths() -> dict:
             "200": feed, **_errors("400", "401", "404", "422")}, params=[USER_ID, *FEED_PARAMS], tag="feeds")},
         "/tags/{tag}/feed": {"get": _op("Publications and documents carrying a tag (case and accents folded)", {
             "200": _json({"allOf": [_ref("StreamPage"), {"type": "object", "properties": {"tag": S}}]}),
-            **_errors("400", "401", "422")}, params=[_path_param("tag", "string"), *FEED_PARAMS], tag="feeds")},
+            **_errors("400", "401", "422")}, params=[TAG, *FEED_PARAMS], tag="feeds")},
         "/notifications": {"get": _op("My notifications, newest first, with the unread count", {
             "200": _json(_list_of("Notification", unread_count=I, next_before=NULLABLE_I)),
             **_errors("400", "401")},
-            params=[_query("before", "integer", "The next_before of the previous page"),
-                    _query("unread", "boolean", "Only the unread ones"), _query("limit", "integer", "1 to 100")],
+            params=[_query("before", "integer", "The next_before of the previous page", minimum=1, maximum=MAX_ID),
+                    _query("unread", "boolean", "Only the unread ones"),
+                    _query("limit", "integer", "1 to 100", minimum=1, maximum=100)],
             tag="feeds")},
         "/notifications/read": {"post": _optional_body(_op(
             "Mark notifications read: the given ids, or all of them with {} or no body", {
                 "200": _json({"type": "object", "properties": {"marked": I, "unread_count": I}}),
                 **_errors("400", "401", "422")},
-            body=_obj([], ids={"type": "array", "items": I}), tag="feeds"))},
+            body=_obj([], ids={"type": "array", "items": ID}), tag="feeds"))},
         "/notifications/preferences": {
             "get": _op("Email preference per notification kind", {
                 "200": _json(_ref("NotificationPreferences")), **_errors("401")}, tag="feeds"),
@@ -402,6 +450,16 @@ def feeds_paths() -> dict:
 
 
 _NAMED = {"type": "object", "nullable": True, "properties": {"id": I, "name": S}}
+
+
+def _stream_item(item_type: str, schema: str, kinds: list[str]) -> dict:
+    return {"type": "object", "required": ["item_type", "item"], "properties": {
+        "id": {**NULLABLE_I, "description": "The activity (null for a pin)"},
+        "verb": {"type": "string", "enum": ["published", "edited", "uploaded", "suggested"]},
+        "kind": {"type": "string", "enum": kinds}, "created_at": DATE_TIME, "actor": _NAMED,
+        "community": _NAMED, "item_type": {"type": "string", "enum": [item_type]},
+        "item": _ref(schema), "pinned": B,
+        "suggestion": {"type": "object", "nullable": True, "properties": {"sender": _NAMED, "message": S}}}}
 _MODE = {"type": "string", "enum": ["immediate", "digest", "never"]}
 FEEDS_SCHEMAS = {
     "Publication": {"type": "object", "properties": {
@@ -418,13 +476,14 @@ FEEDS_SCHEMAS = {
     "Comment": {"type": "object", "properties": {
         "id": I, "publication_id": NULLABLE_I, "document_id": NULLABLE_I, "body": S, "body_html": S,
         "author": _NAMED, "created_at": DATE_TIME, "updated_at": {**DATE_TIME, "nullable": True}, "accepted": B}},
-    "StreamItem": {"type": "object", "properties": {
-        "id": {**NULLABLE_I, "description": "The activity (null for a pin)"},
-        "verb": {"type": "string", "enum": ["published", "edited", "uploaded", "suggested"]},
-        "kind": {"type": "string", "enum": [*KINDS, "document"]}, "created_at": DATE_TIME, "actor": _NAMED,
-        "community": _NAMED, "item_type": {"type": "string", "enum": ["publication", "document"]},
-        "item": {"oneOf": [_ref("Publication"), _ref("Document")]}, "pinned": B,
-        "suggestion": {"type": "object", "nullable": True, "properties": {"sender": _NAMED, "message": S}}}},
+    # One schema per item type, told apart by item_type (a discriminator): a publication and a document
+    # have fields in common, so "one of the two item schemas" would match both.
+    "StreamItem": {"oneOf": [_ref("PublicationStreamItem"), _ref("DocumentStreamItem")],
+                   "discriminator": {"propertyName": "item_type", "mapping": {
+                       "publication": "#/components/schemas/PublicationStreamItem",
+                       "document": "#/components/schemas/DocumentStreamItem"}}},
+    "PublicationStreamItem": _stream_item("publication", "Publication", KINDS),
+    "DocumentStreamItem": _stream_item("document", "Document", ["document"]),
     "StreamPage": {"type": "object", "properties": {
         "items": {"type": "array", "items": _ref("StreamItem")},
         "pins": {"type": "array", "items": _ref("StreamItem"), "description": "First page only"},
@@ -446,7 +505,8 @@ FEEDS_SCHEMAS = {
     "NotificationPreferences": {"type": "object", "additionalProperties": False, "properties": dict.fromkeys(
         ("mention", "suggestion", "comment", "answer", "followed", "version"), _MODE)},
     "Follow": {"type": "object", "properties": {
-        "target": {"type": "string", "enum": ["person", "tag", "document"]}, "key": {"oneOf": [I, S]},
+        "target": {"type": "string", "enum": ["person", "tag", "document"]},
+        "key": {"oneOf": [I, S], "description": "An id (person, document) or a tag"},
         "label": S, "created_at": DATE_TIME}},
 }
 

@@ -7,7 +7,7 @@ from rse.search.engine import SORTS
 from rse.search.fts import RANKING_WINDOW
 from rse.search.text import MAX_QUERY_LENGTH
 
-from .openapi import S, I, _errors, _json, _op, _query, _ref
+from .openapi import ID, S, I, _errors, _json, _op, _query, _ref, line
 
 REF = {"type": "object", "nullable": True, "properties": {"id": I, "name": S}}
 
@@ -15,14 +15,15 @@ REF = {"type": "object", "nullable": True, "properties": {"id": I, "name": S}}
 def search_paths() -> dict:
     params = [
         {**_query("q", description=f"The words to find (required; {MAX_QUERY_LENGTH} characters at most). "
-                                   "Case, accents, elisions and plurals don't matter; a word's start finds it."),
-         "required": True},
+                                   "Case, accents, elisions and plurals don't matter; a word's start finds it. At least "
+                                   "one letter or digit (422 no_search_words otherwise)."),
+         "required": True, "schema": line(MAX_QUERY_LENGTH, required=True)},
         {**_query("sort", description="relevance (default) or date, newest first"),
          "schema": {"type": "string", "enum": list(SORTS)}},
         {**_query("kind", description="Only this kind"), "schema": {"type": "string", "enum": list(KINDS)}},
-        _query("community", "integer", "Only items of this community"),
-        _query("tag", description="Only items carrying this tag (case and accents folded)"),
-        _query("author", "integer", "Only items by this person"),
+        {**_query("community", description="Only items of this community"), "schema": ID},
+        {**_query("tag", description="Only items carrying this tag (case and accents folded)"), "schema": line(50)},
+        {**_query("author", description="Only items by this person"), "schema": ID},
         {**_query("from", description="From this day (YYYY-MM-DD, inclusive)"), "schema": {"type": "string",
                                                                                            "format": "date"}},
         {**_query("to", description="Up to this day (YYYY-MM-DD, inclusive)"), "schema": {"type": "string",
@@ -38,7 +39,9 @@ def search_paths() -> dict:
             "Tags, communities and people whose words start with q (2 characters at least), 5 of each at most, "
             "only those the caller may see", {
                 "200": _json(_ref("Completions")), **_errors("401", "422", "503")},
-            params=[_query("q", description="The start of a word")], tag="search")},
+            params=[_query("q", description="The start of a word; any text is taken as typed so far (spaces "
+                                             f"collapsed, cut at {MAX_QUERY_LENGTH} characters)")],
+            tag="search")},
     }
 
 

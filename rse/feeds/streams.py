@@ -28,7 +28,7 @@ from rse.dbtypes import is_id, utcnow
 from rse.documents.models import Document
 from rse.errors import BadRequest, Unauthorized, ValidationError
 from rse.extensions import db
-from rse.tags import fold
+from rse.tags import clean_tags, fold
 
 from . import service
 from .models import STREAM_KINDS, Activity, Delivery, Pin, Publication, Suggestion, Tagging, Verb
@@ -90,7 +90,7 @@ def decode_cursor(value: str | None) -> int | None:
 
 
 def clean_kind(value: Any) -> str | None:
-    if value in (None, ""):
+    if value is None:  # an empty kind is no kind at all: refused below, as any unknown one
         return None
     if value not in STREAM_KINDS:
         raise ValidationError(fields={"kind": _("Type inconnu : %(kinds)s.", kinds=", ".join(STREAM_KINDS))},
@@ -338,9 +338,7 @@ def person(actor: User, user: User, *, cursor: str | None = None, kind: str | No
 def tag(actor: User, label: str, *, cursor: str | None = None, kind: str | None = None,
         limit: int = PAGE_SIZE) -> Page:
     """Publications and documents carrying this tag (case and accents folded) that the actor may read."""
-    key = fold(" ".join((label or "").split()))[:50]
-    if not key:
-        raise ValidationError(fields={"tag": _("Un mot-clé est attendu.")})
+    key = tag_key(label)
     before, kind = decode_cursor(cursor), clean_kind(kind)
     readable = readable_community_ids(permissions.effective_actor(actor))
     tagged_publications = select(Tagging.publication_id).where(Tagging.tag == key, Tagging.publication_id.is_not(None))
@@ -353,6 +351,15 @@ def tag(actor: User, label: str, *, cursor: str | None = None, kind: str | None 
 
     items, next_cursor = _page(actor, scans, before, kind, limit, check_communities=True)
     return Page(items, next_cursor)
+
+
+def tag_key(label: Any) -> str:
+    """The matching form of a tag named in a URL, checked as tags are when they are written (no
+    longer, no control or direction characters), or a 422: nothing is cut silently."""
+    tags = clean_tags([label] if isinstance(label, str) else label, "tag")
+    if len(tags) != 1:
+        raise ValidationError(fields={"tag": _("Un mot-clé est attendu.")})
+    return fold(tags[0])
 
 
 def tag_label(label: str) -> str:
