@@ -18,6 +18,15 @@ def is_id(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
+def id_from_text(raw: str) -> int | None:
+    """The id written in `raw` ("42"), or None: ASCII digits only (isdigit() takes "²", which int()
+    refuses) and few of them (int() refuses thousands of digits, and no id has more than ten)."""
+    if not raw.isascii() or not raw.isdecimal() or len(raw) > len(str(MAX_ID)):
+        return None
+    value = int(raw)
+    return value if is_id(value) else None
+
+
 def get_by_id(model, value):
     """The row of `model` with this id, or None for a missing row or a value that cannot be an id."""
     from rse.extensions import db

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, flash
 from flask_wtf import FlaskForm
 
-from rse.dbtypes import is_id
+from rse.dbtypes import id_from_text
 from rse.errors import DomainError, ValidationError
 from rse.extensions import db
 
@@ -66,10 +66,7 @@ def end_of_day(day: date | None) -> datetime | None:
 
 def form_id(raw: str | None) -> int | None:
     """A row id read from a form or query value ("42"), or None if it cannot be one."""
-    if raw is None or not raw.isascii() or not raw.isdecimal() or len(raw) > 10:
-        return None
-    value = int(raw)
-    return value if is_id(value) else None
+    return None if raw is None else id_from_text(raw)
 
 
 # The last page a listed page may ask for: beyond it nobody is reading, and offsets stay small.

@@ -99,3 +99,13 @@ def test_api_json_ids_beyond_the_database_are_422_and_change_nothing(world, api,
 
 def test_max_id_is_a_real_id_bound(app):
     assert MAX_ID == 2**31 - 1
+
+
+@pytest.mark.parametrize("odd", ["²", "1" * 5000, "١٢"])
+def test_numbers_int_cannot_read_are_refused_not_errors(world, api, login, odd):
+    """"²" passes isdigit() and 5,000 digits pass isdecimal(), but int() refuses both: a 500 before."""
+    response = api(world.admin).get(f"/api/v1/search?q=protocole&community={odd}")
+    assert response.status_code == 422
+    assert "community" in response.json["error"]["fields"]
+    response = login(world.admin).get(f"/recherche?q=protocole&author={odd}")
+    assert response.status_code == 422 and "Auteur invalide" in response.get_data(as_text=True)

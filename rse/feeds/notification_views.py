@@ -17,6 +17,7 @@ from rse.accounts.models import User
 from rse.communities.access import member_community_ids
 from rse.communities.models import Community
 from rse.documents.models import Document
+from rse.dbtypes import id_from_text
 from rse.errors import DomainError, NotFound, ValidationError
 from rse.extensions import db
 from rse.forms import ActionForm, apply_errors, form_id
@@ -199,7 +200,8 @@ def _suggested_item() -> tuple[str, Publication | Document]:
 def _ids(values: list[str]) -> list[int] | list[str]:
     """Ids as ints; a list with anything else is passed on as it came, for the service to refuse."""
     values = [v for v in values if v != ""]
-    return [int(v) for v in values] if all(v.isdecimal() for v in values) else values
+    ids = [id_from_text(v) for v in values]
+    return values if None in ids else ids
 
 
 @dataclass

@@ -26,7 +26,7 @@ from rse import indexing
 from rse.accounts.models import User
 from rse.communities.access import readable_community_ids, visible_communities
 from rse.communities.models import Community, Membership
-from rse.dbtypes import is_id
+from rse.dbtypes import id_from_text, is_id
 from rse.errors import BadRequest, ServiceUnavailable, ValidationError
 from rse.extensions import db
 from rse.indexing import KINDS, content_scope, listing_scope, people_scope, self_scope
@@ -81,8 +81,8 @@ class Params:
 def _int(value: Any, name: str, message: str) -> int | None:
     if value in (None, ""):
         return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        value = id_from_text(value.strip())
     if not is_id(value):
         raise ValidationError(fields={name: message})
     return value
