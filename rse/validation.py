@@ -24,6 +24,15 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 BIDI_MARKS = frozenset("\u200e\u200f\u061c")
 
 
+_NO_DIRECTION = dict.fromkeys(map(ord, BIDI_CONTROLS | BIDI_MARKS))
+
+
+def without_direction_controls(value: str) -> str:
+    """`value` with every direction control and mark taken out: for text leaving in an email
+    header, which may come from rows written before they were refused."""
+    return value.translate(_NO_DIRECTION)
+
+
 def refuse_bidi_controls(value: str, field: str, *, multiline: bool = False) -> str:
     """`value` unchanged, or a ValidationError (code bidi_control) if it holds direction controls."""
     refused = BIDI_CONTROLS if multiline else BIDI_CONTROLS | BIDI_MARKS

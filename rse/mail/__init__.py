@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from rse.dbtypes import utcnow
 from rse.extensions import db
+from rse.validation import without_direction_controls
 
 from .backends import PermanentMailError, backend_from_url
 from .models import OutboundEmail
@@ -31,8 +32,9 @@ _PENDING_KEY = "rse_pending_mail"
 def queue_email(*, kind: str, to: str, subject: str, text: str, html: str | None = None,
                 headers: dict | None = None) -> OutboundEmail:
     """Write an email to the outbox; it leaves only if the transaction commits."""
-    row = OutboundEmail(kind=kind, recipient=to, subject=subject, text_body=text,
-                        html_body=html, headers=headers or {})
+    # Titles and names in subjects are refused with direction controls now; older rows may hold some.
+    row = OutboundEmail(kind=kind, recipient=to, subject=without_direction_controls(subject),
+                        text_body=text, html_body=html, headers=headers or {})
     db.session.add(row)
     db.session.flush()
     db.session.info.setdefault(_PENDING_KEY, []).append(row.id)

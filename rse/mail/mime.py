@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from email.header import Header
 from email.utils import formataddr, parseaddr
 
+from rse.validation import without_direction_controls
+
 MAX_HEADER_LINE = 998  # RFC 5322: the hard limit of a line, CRLF excluded
 
 
@@ -36,8 +38,9 @@ def address(value: str) -> str:
 
 def header(name: str, value: str) -> bytes:
     """One header line (folded only where encoded words need it). Line breaks in the value are
-    turned into spaces: nothing can start a header or end the block from inside a value."""
-    value = " ".join(value.split())
+    turned into spaces: nothing can start a header or end the block from inside a value. Direction
+    controls are taken out: a subject cannot show its words in a disguised order."""
+    value = " ".join(without_direction_controls(value).split())
     if value.isascii():
         line = f"{name}: {value}"
     else:

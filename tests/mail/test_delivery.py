@@ -136,3 +136,12 @@ def test_file_backend_writes_whole_files_only(tmp_path):
     with backend.connection() as connection:
         connection.send(message)
     assert [p.name for p in Path(tmp_path).iterdir()] == ["abc_def@x.eml"]
+
+
+def test_direction_controls_never_reach_a_subject(mail_backend, db):
+    """A title written before direction controls were refused ("‮fdp.exe") leaves without them."""
+    queue_email(kind="test", to="claire.martin@ght-exemple.fr", subject="Nouveau : \u202efdp.exe\u202c \u200fok",
+                text="Bonjour", html="<p>Bonjour</p>")
+    db.session.commit()
+    [message] = mail_backend()
+    assert message["Subject"] == "Nouveau : fdp.exe ok"

@@ -106,3 +106,9 @@ def test_a_refused_recipient_of_a_raw_message_is_a_permanent_error(smtp_server):
     smtp_server.refuse.add("elodie.lefevre@ght-exemple.fr")
     with backend_from_url(smtp_server.url).connection() as connection, pytest.raises(PermanentMailError, match="550"):
         connection.send(build())
+
+
+def test_direction_controls_are_taken_out_of_headers():
+    line = header("Subject", "Résumé : \u2067Protocole\u2069 \u202eexe.pdf").decode("ascii")
+    parsed = message_from_bytes(line.encode("ascii") + b"\r\n", policy=policy.default)
+    assert parsed["Subject"] == "Résumé : Protocole exe.pdf"
