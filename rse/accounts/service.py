@@ -235,7 +235,7 @@ def search_people(actor: User, query: str = "", *, limit: int = 50, offset: int 
     """The directory: people the actor may see, matching name, organisation, site or job."""
     permissions.require(actor, "directory.read")
     query = clean_text(query, "q", max_length=100)
-    condition = permissions.readable(actor, User)
+    condition = permissions.visible(actor, User)
     statement = select(User).where(condition)
     if query:
         pattern = f"%{query.lower()}%"

@@ -316,7 +316,7 @@ def likers(actor: User, publication: Publication) -> list[User]:
     permissions.require(actor, "read", publication)
     return list(db.session.scalars(
         select(User).join(Like, Like.user_id == User.id).where(
-            Like.publication_id == publication.id, permissions.readable(actor, User)).order_by(Like.created_at)))
+            Like.publication_id == publication.id, permissions.visible(actor, User)).order_by(Like.created_at)))
 
 
 def press_same_question(actor: User, publication: Publication) -> None:
