@@ -30,7 +30,6 @@ def version_response(version: DocumentVersion, *, inline: bool = False) -> Respo
         "ETag": f'"{etag}"',
         "Accept-Ranges": "bytes",
         "Content-Disposition": content_disposition(version.filename, inline),
-        "Cache-Control": "private, max-age=0, must-revalidate",
         "X-Content-Type-Options": "nosniff",
         # Bytes served from here never run as a page of this site.
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
@@ -91,7 +90,7 @@ def thumbnail_response(version: DocumentVersion) -> Response:
     if not key:
         raise NotFound()
     etag = f"t-{version.blob_sha256}"
-    headers = {"ETag": f'"{etag}"', "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
+    headers = {"ETag": f'"{etag}"', "X-Content-Type-Options": "nosniff"}
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
     try:
