@@ -86,7 +86,7 @@ def thumbnail_response(version: DocumentVersion) -> Response:
 
     from .previews import THUMBNAIL_CONTENT_TYPE
 
-    key = version.blob.thumbnail_key
+    key = version.thumbnail_key
     if not key:
         raise NotFound()
     etag = f"t-{version.blob_sha256}"
