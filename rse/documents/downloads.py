@@ -37,7 +37,7 @@ def version_response(version: DocumentVersion, *, inline: bool = False) -> Respo
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
     start, length, status = 0, blob.size, 200
-    if "Range" in request.headers and (not request.if_range.etag or request.if_range.etag == etag):
+    if request.headers.get("Range") and (not request.if_range.etag or request.if_range.etag == etag):
         ranges = request.range  # werkzeug's parse, the only one: what is served and what is audited follow it
         bounds = ranges.range_for_length(blob.size) if ranges and len(ranges.ranges) == 1 else None
         if bounds is None:

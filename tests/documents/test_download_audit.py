@@ -16,6 +16,7 @@ SIZE = len(CONTENT)
 # that carries its first byte. Werkzeug's parser decides what is served; the audit follows it.
 CASES = [
     (None, 200, CONTENT, True),
+    ("", 200, CONTENT, True),  # an empty header is no Range
     ("bytes=0-", 206, CONTENT, True),
     ("bytes= 0-", 206, CONTENT, True),
     ("bytes=0 -", 206, CONTENT, True),
