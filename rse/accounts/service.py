@@ -163,14 +163,23 @@ def end_all_credentials(user: User, *, reason: str, actor: User | None = None) -
 
 # --- Passwords --------------------------------------------------------------------------
 
-def request_password_reset(email: str) -> None:
-    """Email a single-use link if the address has an active account; say nothing either way."""
+def request_password_reset(email: str) -> str | None:
+    """Record a reset request and say nothing either way: this part does the same work (one
+    lookup, one audit entry) whether or not the address has an account, so that its time tells
+    nothing. The address to pass to send_password_reset once the response is gone, or None."""
     try:
         email = normalize_email(email)
     except ValidationError:
-        return
+        return None
     user = find_user_by_email(email)
     audit.record("password.reset_requested", actor=user, actor_label=email)
+    return email
+
+
+def send_password_reset(email: str) -> None:
+    """Make a single-use link and email it if the address has an active account (run after the
+    response: the link, its row and the email are work an unknown address would not cost)."""
+    user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
     token, digest = new_token("pwd")

@@ -14,7 +14,7 @@ from rse.extensions import db, limiter
 from rse.forms import ActionForm, apply_errors, end_of_day, error_text
 
 from . import service
-from .web import sign_in, sign_out
+from .web import after_response, sign_in, sign_out
 from .forms import (
     ChangePasswordForm,
     ExpiryForm,
@@ -77,8 +77,10 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        service.request_password_reset(form.email.data)
+        email = service.request_password_reset(form.email.data)
         db.session.commit()
+        if email is not None:
+            after_response(service.send_password_reset, email)
         return render_template("accounts/forgot_sent.html")
     return render_template("accounts/forgot.html", form=form), 422 if request.method == "POST" else 200
 
