@@ -1,14 +1,13 @@
 """Password reset by an emailed single-use link that expires."""
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
-from flask import has_request_context
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from rse.accounts.models import PasswordReset
 from rse.dbtypes import utcnow
+from tests.accounts.helpers import statements_in_the_request
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "une-nouvelle-phrase-secrète"
@@ -92,30 +91,14 @@ def test_deactivated_account_gets_no_reset_email(client, create_user, outbox):
     assert outbox() == []
 
 
-@contextmanager
-def _statements_in_the_request(db):
-    """The SQL statements run while the request is handled (not after its response has gone)."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, _parameters, _context, _executemany):
-        if has_request_context():
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
 def test_known_and_unknown_addresses_cost_the_same_work_in_the_request(client, create_user, db, outbox):
     """What made the time differ (the link, its row, the email rendered, queued and sent) happens
     after the response: in the request both addresses run the same statements and get the same bytes."""
     user = create_user("staff")
     client.post("/mot-de-passe/oubli", data={"email": "echauffement@ght-exemple.fr"}, buffered=True)
-    with _statements_in_the_request(db) as known_work:
+    with statements_in_the_request(db) as known_work:
         known = client.post("/mot-de-passe/oubli", data={"email": user.email}, buffered=True)
-    with _statements_in_the_request(db) as unknown_work:
+    with statements_in_the_request(db) as unknown_work:
         unknown = client.post("/mot-de-passe/oubli", data={"email": "personne@ght-exemple.fr"}, buffered=True)
     assert known_work == unknown_work
     assert any(s.lstrip().upper().startswith("INSERT INTO AUDIT_ENTRIES") for s in known_work)
