@@ -110,8 +110,6 @@ def authenticate(email: str, password: str, *, via: str = "web") -> User:
     return user
 
 
-
-
 # --- Web sessions and the end of every credential ---------------------------------------------
 
 def open_session(user: User) -> str:
