@@ -1,8 +1,8 @@
 """community names: unique among the communities a person sees (checked by the service), no longer
 across the whole platform, where refusing a name told anyone that a secret community had it
 
-Revision ID: 0006b
-Revises: 0005
+Revision ID: 0007
+Revises: 0006a
 Create Date: 2026-12-07 02:10:00.000000
 
 """
@@ -10,8 +10,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0006b'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006a'
 branch_labels = None
 depends_on = None
 
