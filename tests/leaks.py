@@ -200,7 +200,13 @@ def build_world() -> SimpleNamespace:
                                                        "tags": ["Zqx7CanariTagInterne"]})
     internal_doc = _document(animator, internal, title="Zqx7CanariDocumentInterne", filename="interne.pdf")
     partners_post = feeds.publish(animator, partners, {"kind": "post", "body": "Bienvenue aux partenaires"})
+    # Spaces where the outsider and the partner may write: the hidden keys are also sent inside them
+    # (a secret folder as a parent, a secret document as an attachment, a hidden person mentioned).
     own = communities.create_community(u.outsider, {"name": "Espace de l'agent extérieur", "visibility": "private"})
+    own_doc = _document(u.outsider, own, title="Note de l'extérieur", filename="note.pdf")
+    forum = communities.create_community(animator, {"name": "Forum public", "visibility": "public"})
+    communities.add_member(forum, u.partner, "member", actor=animator)
+    forum_post = feeds.publish(animator, forum, {"kind": "post", "body": "Questions ouvertes"})
 
     personal_link = communities.add_link(animator, "Zqx7CanariRaccourciPerso", "https://agenda.ght-exemple.fr")
     _token, token = accounts.issue_token(animator, kind="personal", name="Zqx7CanariJeton",
@@ -218,7 +224,8 @@ def build_world() -> SimpleNamespace:
         "quicklink": quicklink.id, "invitation": invitation.id,
         "private_post": private_post.id, "private_doc": private_doc.id, "private_link": private_link.id,
         "join_request": join_request.id, "internal_post": internal_post.id, "internal_doc": internal_doc.id,
-        "partners_post": partners_post.id, "own": own.id,
+        "partners_post": partners_post.id, "own": own.id, "own_doc": own_doc.id, "forum": forum.id,
+        "forum_post": forum_post.id, "person_handle": "zqx7canari.personne",
         "personal_link": personal_link.id, "token": token.id,
         "notification": notification.id if notification else None,
         "person": u.person.id, "animator": animator.id, "member": u.member.id, "requester": u.requester.id,
