@@ -609,3 +609,79 @@ def test_the_canaries_are_there_for_those_who_may_read_them(leak_world: LeakWorl
     assert "Zqx7CanariEspacePrive" in _text(leak_world.web["outsider"].get(f"/espaces/{ids['private']}"))
     assert "Zqx7CanariBilletInterne" in _text(leak_world.api["outsider"].get(
         f"/api/v1/publications/{ids['internal_post']}"))
+
+
+def test_followers_notifications_and_digests_of_hidden_things_carry_no_canary(leak_world: LeakWorld, smtp_server):
+    """Everyone tries to follow the hidden tag, document and person; new hidden content follows. No
+    notification, stream, digest preview, notification email or weekly digest of an actor who may
+    not read it carries a canary; the member, who may, is told (the fan-out did happen)."""
+    from rse.communities.models import Community
+    from rse.documents.models import Document
+    from rse.feeds import comments, service, suggestions
+
+    world, app = leak_world, leak_world.app
+    ids, users = world.ids, world.users
+    saved = app.config["MAIL_URL"]
+    app.config["MAIL_URL"] = smtp_server.url  # notification emails and digests over real SMTP
+    smtp_server.clear()
+    try:
+        for actor in ACTORS:
+            for body in ({"target": "tag", "key": "Zqx7CanariTagSecret".lower()},
+                         {"target": "tag", "key": ids["internal_tag"]},
+                         {"target": "document", "key": ids["document"]}, {"target": "person", "key": ids["person"]}):
+                world.api[actor].put("/api/v1/follows", json=body)
+        secret = _db.session.get(Community, ids["secret"])
+        internal = _db.session.get(Community, ids["internal"])
+        post = service.publish(users.person, secret, {"kind": "post", "body": "Zqx7CanariNouveauBillet",
+                                                      "tags": ["Zqx7CanariTagSecret"]})
+        _db.session.commit()
+        comments.add_comment(users.person, post, "Zqx7CanariNouveauCommentaire")
+        _db.session.commit()
+        leaks._new_version(users.animator, _db.session.get(Document, ids["document"]),
+                           filename="Zqx7CanariFichier3.pdf", note="Zqx7CanariNouvelleVersion")
+        _db.session.commit()
+        suggestions.suggest(users.animator, post, communities=[ids["secret"]], message="Zqx7CanariNouvelleSuggestion")
+        _db.session.commit()
+        service.publish(users.animator, internal, {"kind": "post", "body": "Zqx7CanariNouveauInterne",
+                                                   "tags": ["Zqx7CanariTagInterne"]})
+        _db.session.commit()
+        runner = app.test_cli_runner()
+        for period in _weeks():
+            result = runner.invoke(args=["digest", "send", "--period", period])
+            assert result.exit_code == 0, result.output
+        mails = smtp_server.wait_for(1, timeout=2)
+    finally:
+        app.config["MAIL_URL"] = saved
+
+    found = {}
+    for actor in ACTORS:
+        user = getattr(users, actor, None)
+        texts = [_text(world.web[actor].get(path, headers=HX if path == "/fil" else {}))
+                 for path in ("/notifications", "/", "/fil", "/digest/preview")]
+        texts.append(_text(world.api[actor].get("/api/v1/notifications")))
+        texts += [m.as_string() + _mail_text(m) for m in mails if user is not None and user.email in m["To"]]
+        leaked = leaks.leaked(texts, leaks.forbidden_canaries(actor), "")
+        if leaked:
+            found[actor] = leaked
+    assert found == {}
+    # The partner's weekly digest was among the emails checked; the member was told of the new post.
+    assert any(users.partner.email in m["To"] and "résumé" in m["Subject"] for m in mails)
+    member_mails = [_mail_text(m) for m in mails if users.member.email in m["To"]]
+    member_news = _text(world.web["member"].get("/notifications")) + "".join(member_mails)
+    assert "Zqx7CanariNouveauBillet" in member_news or "Zqx7CanariNouveauCommentaire" in member_news
+
+
+def _weeks() -> list[str]:
+    """This ISO week and the last one: the digests that may hold what was just made."""
+    from datetime import date
+
+    weeks = []
+    for back in (0, 1):
+        year, week, _weekday = (date.today() - timedelta(weeks=back)).isocalendar()
+        weeks.append(f"{year}-W{week:02d}")
+    return weeks
+
+
+def _mail_text(message) -> str:
+    """Every part of an email, decoded (quoted-printable and base64 hide words from a plain search)."""
+    return "\n".join(part.get_content() for part in message.walk() if part.get_content_maintype() == "text")
