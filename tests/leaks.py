@@ -22,6 +22,7 @@ from rse.documents import service as documents
 from rse.extensions import db
 from rse.feeds import comments, follows, service as feeds, suggestions
 from rse.feeds.models import Notification
+from rse.feeds.streams import encode_cursor
 from rse.uploads import HashingSpool
 
 from .documents.samples import pdf_bytes
@@ -237,7 +238,7 @@ def build_world() -> SimpleNamespace:
         "person": u.person.id, "animator": animator.id, "member": u.member.id, "requester": u.requester.id,
         "tag": "zqx7canaritagsecret", "internal_tag": "zqx7canaritaginterne",
         "secret_name": "zqx7canariespacesecret", "private_name": "zqx7canariespaceprive",
-        "version": 2, "wiki_version": 1,
+        "version": 2, "wiki_version": 1, "cursor": encode_cursor(10 ** 9),
     }
     return SimpleNamespace(users=u, ids=ids)
 
@@ -331,5 +332,5 @@ class Figures:
     leaks: list = field(default_factory=list)
 
     def report(self) -> str:
-        return (f"leak matrix: {len(self.routes)} routes × {len(self.actors)} actors, "
+        return (f"leak matrix: {len(self.routes)} route × method pairs × {len(self.actors)} actors, "
                 f"{self.cases} cases, {self.requests} requests, {len(self.leaks)} leaks found")

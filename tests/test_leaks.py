@@ -100,6 +100,11 @@ def _cases() -> list[Case]:
                  "/manifest.webmanifest", "/favicon.ico", "/healthz"):
         add(Case("GET", path))
     add(Case("GET", "/fil", htmx=True))
+    add(Case("GET", "/fil?cursor={cursor}", htmx=True))  # a page below every activity: all of the stream
+    add(Case("GET", "/recherche?q=zqx7canari", htmx=True))
+    for prefix in ("zqx7canaritag", "zqx7canaripers", "zqx7canariespace", "zqx7canarido"):
+        add(Case("GET", f"/recherche/suggestions?q={prefix}"))
+        add(Case("GET", f"/api/v1/autocomplete?q={prefix}"))
     for path in ("/api/v1/me", "/api/v1/feed", "/api/v1/feed?kind=document", "/api/v1/follows",
                  "/api/v1/notifications", "/api/v1/notifications/preferences", "/api/v1/communities",
                  "/api/v1/users", "/api/v1/users?q=zqx7canari", "/api/v1/autocomplete?q=zqx7canari",
@@ -188,7 +193,8 @@ def _cases() -> list[Case]:
                        ("/documents/{document}/corbeille", {}),
                        ("/liens/{quicklink}/monter", {}), ("/liens/{quicklink}/supprimer", {})):
         add(Case("POST", path, s, data=data))
-    for path in ("/publications/{post}/jaime", "/publications/{question}/meme-question"):
+    for path in ("/publications/{post}/jaime", "/publications/{post}/jaime/retirer",
+                 "/publications/{question}/meme-question", "/publications/{question}/meme-question/retirer"):
         add(Case("POST", path, s, data={}, htmx=True))
     for path in ("/documents/{document}", "/documents/{document}/lecteur",
                  "/documents/{document}/versions/{version}/apercu", "/documents/{document}/versions/{version}/contenu",
@@ -208,6 +214,9 @@ def _cases() -> list[Case]:
                  xfail={} if htmx else F(2, *OUTSIDERS)))
     add(Case("GET", "/mots-cles/{tag}", s, xfail=F(2, *OUTSIDERS)))
     add(Case("GET", "/mots-cles/{tag}/fil", s, htmx=True))
+    add(Case("GET", "/mots-cles/{tag}/fil", s, xfail=F(2, *OUTSIDERS)))
+    add(Case("GET", "/espaces/{secret}/fil?cursor={cursor}", s, htmx=True, keep=("cursor",)))
+    add(Case("GET", "/api/v1/communities/{secret}/documents?trash=1", s))
     add(Case("GET", "/api/v1/tags/{tag}/feed", s, xfail=F(2, *OUTSIDERS)))
     # The API on the secret community.
     for path in ("/api/v1/communities/{secret}", "/api/v1/communities/{secret}/members",
@@ -281,6 +290,7 @@ def _cases() -> list[Case]:
                  "/admin/utilisateurs/{person}", "/api/v1/users/{person}", "/api/v1/users/{person}/feed",
                  "/proposer?publication={partners_post}&ajouter={person}"):
         add(Case("GET", path, PERSON, keep=("partners_post",)))
+    add(Case("GET", "/personnes/{person}/fil", PERSON, htmx=True))
     add(Case("POST", "/admin/utilisateurs/{person}/desactiver", PERSON, data={}))
     add(Case("POST", "/proposer?publication={partners_post}", PERSON, data={"users": "{person}"},
              keep=("partners_post",)))
@@ -323,8 +333,9 @@ def _cases() -> list[Case]:
     # --- A public community without partners.
     for path in ("/publications/{internal_post}", "/documents/{internal_doc}", "/mots-cles/{internal_tag}",
                  "/api/v1/publications/{internal_post}", "/api/v1/documents/{internal_doc}",
-                 "/api/v1/tags/{internal_tag}/feed", "/espaces/{internal}/fil"):
+                 "/api/v1/tags/{internal_tag}/feed", "/espaces/{internal}/fil", "/mots-cles/{internal_tag}/fil"):
         add(Case("GET", path, STAFF, xfail=F(2, *PARTNERS) if "tag" in path else {}))
+    add(Case("GET", "/mots-cles/{internal_tag}/fil", STAFF, htmx=True))
 
     # --- The animator's own things.
     for action in ("monter", "descendre", "supprimer"):
@@ -417,6 +428,7 @@ def leak_world(request, _backends):
     state = _backends(request.param)
     saved = dict(state.app.config)
     state.reset()
+    was_enabled = limiter.enabled
     limiter.enabled = False  # the matrix logs in and posts far more than a person would
     try:
         with state.app.app_context():
@@ -424,10 +436,9 @@ def leak_world(request, _backends):
             yield own_world
             _db.session.remove()
     finally:
-        limiter.enabled = True
+        limiter.enabled = was_enabled
         state.app.config.clear()
         state.app.config.update(saved)
-        print(f"\n[{request.param}] {FIGURES[request.param].report()}")
 
 
 # --- Requests and checks -----------------------------------------------------------------------------
@@ -609,6 +620,18 @@ def test_the_canaries_are_there_for_those_who_may_read_them(leak_world: LeakWorl
     assert "Zqx7CanariEspacePrive" in _text(leak_world.web["outsider"].get(f"/espaces/{ids['private']}"))
     assert "Zqx7CanariBilletInterne" in _text(leak_world.api["outsider"].get(
         f"/api/v1/publications/{ids['internal_post']}"))
+
+
+def test_matrix_figures(leak_world: LeakWorld, capsys):
+    """Print what the matrix did on this database (it runs after the matrix: tests run in file order)."""
+    figures = leak_world.figures
+    rules = [rule for rule in leak_world.app.url_map.iter_rules() if rule.rule not in EXEMPT]
+    pairs = sum(len(rule.methods - {"HEAD", "OPTIONS"}) for rule in rules)
+    with capsys.disabled():
+        print(f"\n[{leak_world.backend}] {figures.report()} "
+              f"(the app has {pairs} pairs on {len(rules)} rules, and {len(EXEMPT)} exempt)")
+        for case_id, actor, problems in figures.leaks:
+            print(f"  leak: {case_id} as {actor}: {problems[0].splitlines()[0]}")
 
 
 def test_followers_notifications_and_digests_of_hidden_things_carry_no_canary(leak_world: LeakWorld, smtp_server):
