@@ -53,7 +53,7 @@ class Case:
     upload: bool = False        # a multipart body with a small PDF under "file"
     fresh: bool = False         # ends the actor's session or token: run it on a client of its own
     keep: tuple = ()            # placeholders not replaced by the missing key (the actor may know them)
-    echo: tuple = ()            # numeric keys sent in the body that the answer echoes in a query (?dossier=)
+    echo: tuple = ()            # numeric keys the answer echoes back (?dossier=, a filter chip, a form value)
     forbid: tuple = ()          # (zone, pattern): must not appear to who may not read the zone (counts)
     xfail: dict = field(default_factory=dict)  # actor -> reason, for leaks known today
     label: str = ""
@@ -277,6 +277,15 @@ def _cases() -> list[Case]:
              keep=("own_doc",)))
     add(Case("PATCH", "/api/v1/documents/{own_doc}", s, json={"folder_id": "{folder}"}, keep=("own_doc",)))
 
+    # Search filters naming a hidden space, tag or author.
+    for path in ("/recherche?q=zqx7canari&community={secret}", "/recherche?q=r%C3%A9union&community={secret}",
+                 "/recherche?q=zqx7canari&tag={tag}", "/recherche?tag={tag}",
+                 "/api/v1/search?q=zqx7canari&community={secret}", "/api/v1/search?q=r%C3%A9union&tag={tag}",
+                 "/api/v1/search?tag={tag}", "/documents/{document}/lecteur?version=1"):
+        add(Case("GET", path, s, echo=("secret",) if "community" in path else ()))
+    for path in ("/recherche?q=zqx7canari&author={person}", "/api/v1/search?q=zqx7canari&author={person}"):
+        add(Case("GET", path, PERSON, echo=("person",)))
+
     # --- The trashed document: only its author, the animators and administrators know it.
     for path in ("/documents/{trashed}", "/api/v1/documents/{trashed}", "/documents/{trashed}/versions/1/contenu"):
         add(Case("GET", path, TRASH))
@@ -342,6 +351,7 @@ def _cases() -> list[Case]:
         add(Case("POST", f"/liens/{{personal_link}}/{action}", PERSONAL, data={}))
     add(Case("POST", "/profil/jetons/{token}/revoquer", PERSONAL, data={}))
     add(Case("GET", "/notifications/{notification}", PERSONAL))
+
     return c
 
 
@@ -507,10 +517,11 @@ def _send(world: LeakWorld, client, case: Case, values: dict) -> tuple[Answer, s
 def _comparable(answer: Answer, path: str, keys: dict, echoed: dict) -> tuple:
     def norm(text: str) -> str:
         text = leaks.normalise(text, path, keys)
-        # A key the request sent in its body and the answer sends back in a query (a redirect to
-        # "?dossier=<the folder given>"): the same key, not a sign of what exists.
+        # A key the request sent and the answer sends back as it came (a redirect to "?dossier=<the
+        # folder given>", a search filter chip "Espace : <id>", the filter's hidden input): the same
+        # key, not a sign of what exists. Only these contexts: small ids occur by chance elsewhere.
         for name, value in echoed.items():
-            text = re.sub(rf"([?&]\w+=){value}(?!\d)", rf"\g<1><{name}>", text)
+            text = re.sub(rf"([?&]\w+=|name=\"\w+\" value=\"|: ){value}(?![\d.])", rf"\g<1><{name}>", text)
         return text
 
     return (answer.status, {k: norm(v) for k, v in sorted(answer.headers.items())}, norm(answer.body),
