@@ -38,6 +38,7 @@ from .leaks import (
 )
 
 HX = {"HX-Request": "true"}
+FLASH_PAGE = "/profil/mot-de-passe"
 
 
 @dataclass
@@ -497,11 +498,13 @@ def _send(world: LeakWorld, client, case: Case, values: dict) -> tuple[Answer, s
     if response.is_json:  # JSON escapes « and accents: check the decoded text too
         answer.raw.append(json.dumps(response.get_json(), ensure_ascii=False))
     response.close()  # a file sent by the app (favicon, download) is closed at once
-    # The next page shows the flashes this request left: follow redirects, or open the home page.
+    # The next page shows the flashes this request left: follow redirects, or else (a form post that
+    # answered in place: an error page, an htmx fragment) open a light page of the base layout, which
+    # shows every pending flash (anonymous: the login page, through its redirect).
     if not case.api:
         location = response.headers.get("Location") if 300 <= response.status_code < 400 else None
         if location is None and case.method != "GET":
-            location = "/"
+            location = FLASH_PAGE
         hops = 0
         while location and location.startswith(("/", "http://maillage.test", "http://localhost")) and hops < 3:
             following = client.get(location)
