@@ -9,10 +9,10 @@ while the original spelling found anywhere in an answer is one.
 from __future__ import annotations
 
 import re
-from urllib.parse import quote
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import SimpleNamespace
+from urllib.parse import quote
 
 from rse.accounts import service as accounts
 from rse.communities import invitations
@@ -20,7 +20,8 @@ from rse.communities import service as communities
 from rse.dbtypes import utcnow
 from rse.documents import service as documents
 from rse.extensions import db
-from rse.feeds import comments, follows, service as feeds, suggestions
+from rse.feeds import comments, follows, suggestions
+from rse.feeds import service as feeds
 from rse.feeds.models import Notification
 from rse.feeds.streams import encode_cursor
 from rse.uploads import HashingSpool

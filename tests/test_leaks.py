@@ -10,7 +10,8 @@ next page where a redirect or a form post leaves a flash) must carry no canary, 
 same once normalised (tests/leaks.py says what is normalised and why). Cases without a hidden
 key ("plain") only check the canaries, for every actor.
 
-Print the figures with `pytest tests/test_leaks.py -s` (routes × actors, requests, leaks found).
+test_matrix_figures prints, for each database, the route × method pairs and actors covered, the
+requests made and the leaks found (the known ones included: they are strict xfails).
 """
 
 from __future__ import annotations
@@ -33,7 +34,17 @@ from . import leaks
 from .conftest import BACKENDS
 from .documents.samples import pdf_bytes
 from .leaks import (
-    ACTORS, HIDDEN_ZONES, MISSING_ID, PERSON, PERSONAL, PRIVATE, PRIVATE_SPACE, SECRET, STAFF, TRASH, Answer,
+    ACTORS,
+    HIDDEN_ZONES,
+    MISSING_ID,
+    PERSON,
+    PERSONAL,
+    PRIVATE,
+    PRIVATE_SPACE,
+    SECRET,
+    STAFF,
+    TRASH,
+    Answer,
     Figures,
 )
 
@@ -76,7 +87,7 @@ def F(n: int, *actors: str) -> dict:
     return {actor: f"issue 13 finding {n}" for actor in actors}
 
 
-# Leaks this matrix found that issue 13 does not list (see the module docstring of tests/leaks.py).
+# Leaks this matrix found that issue 13 does not list.
 MENTION_LEAK = {"partner": "new leak: an @mention renders the name of a person the author may not see"}
 
 
@@ -106,6 +117,7 @@ def _cases() -> list[Case]:
     for prefix in ("zqx7canaritag", "zqx7canaripers", "zqx7canariespace", "zqx7canarido"):
         add(Case("GET", f"/recherche/suggestions?q={prefix}"))
         add(Case("GET", f"/api/v1/autocomplete?q={prefix}"))
+        add(Case("GET", f"/proposer/personnes?publication={{partners_post}}&q={prefix}"))
     for path in ("/api/v1/me", "/api/v1/feed", "/api/v1/feed?kind=document", "/api/v1/follows",
                  "/api/v1/notifications", "/api/v1/notifications/preferences", "/api/v1/communities",
                  "/api/v1/users", "/api/v1/users?q=zqx7canari", "/api/v1/autocomplete?q=zqx7canari",
@@ -133,8 +145,8 @@ def _cases() -> list[Case]:
     add(Case("DELETE", "/api/v1/tokens/current", fresh=True))
     add(Case("POST", "/api/v1/invitations/jeton-inconnu/accept", json={"name": "Nouveau", "password": "x" * 16}))
     # Finding 5: a suggestion to a space the sender may see but is not in must not count its members.
-    add(Case("POST", "/proposer?publication={internal_post}", data={"communities": "{private}"}, forbid=((PRIVATE, COUNT),),
-             xfail=F(5, "outsider"), label="count"))
+    add(Case("POST", "/proposer?publication={internal_post}", data={"communities": "{private}"},
+             forbid=((PRIVATE, COUNT),), xfail=F(5, "outsider"), label="count"))
     add(Case("POST", "/api/v1/suggestions", json={"item": {"type": "publication", "id": "{internal_post}"},
                                                   "communities": ["{private}"]}, forbid=((PRIVATE, COUNT),),
              xfail=F(5, "outsider"), label="count"))
@@ -400,10 +412,10 @@ class LeakWorld:
         self._names = itertools.count(1)
         self.web, self.api = {}, {}
         for actor in ACTORS:
-            self.web[actor], self.api[actor] = self._clients(actor)
+            self.web[actor], self.api[actor] = self.clients(actor)
         leaks.deactivate(self.users.deactivated)
 
-    def _clients(self, actor: str):
+    def clients(self, actor: str):
         """A web client through the login form and an API client with a token, made while active."""
         web, api = self.app.test_client(), self.app.test_client()
         if actor == "anonymous":
@@ -436,6 +448,7 @@ class LeakWorld:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def leak_world(request, _backends):
+    """The world, built once per database for the whole module (a clean database first)."""
     state = _backends(request.param)
     saved = dict(state.app.config)
     state.reset()
@@ -533,7 +546,7 @@ def _comparable(answer: Answer, path: str, keys: dict, echoed: dict) -> tuple:
 
 def _client(world: LeakWorld, case: Case, actor: str):
     if case.fresh:
-        return world._clients(actor)[1 if case.api else 0]
+        return world.clients(actor)[1 if case.api else 0]
     return (world.api if case.api else world.web)[actor]
 
 
@@ -541,7 +554,7 @@ def _diff(hidden: tuple, missing: tuple) -> str:
     import difflib
 
     parts = []
-    for name, a, b in zip(("status", "headers", "body", "next page"), hidden, missing):
+    for name, a, b in zip(("status", "headers", "body", "next page"), hidden, missing, strict=True):
         if a != b:
             if isinstance(a, str):
                 lines = difflib.unified_diff(b.splitlines(), a.splitlines(), "missing", "hidden", n=1, lineterm="")
