@@ -83,8 +83,8 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale, default_translation_directories=str(ROOT / "translations"))
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    # "basic": a phone moving between networks keeps its session; the session stamp ends
-    # sessions on password change and deactivation.
+    # "basic": a phone moving between networks keeps its session; server-side session rows
+    # (accounts.UserSession) end sessions on logout, password change and deactivation.
     login_manager.session_protection = "basic"
     i18n.init_app(app)
 

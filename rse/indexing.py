@@ -113,7 +113,10 @@ class Watch:
 
 Dependents = Callable[[Any, list[int]], Iterable[tuple[str, int]]]
 
+Audience = Callable[[Any], Iterable[str]]
+
 _sources: dict[str, Source] = {}
+_audiences: list[Audience] = []
 _watches: dict[type, list[Watch]] = {}
 _dependents: dict[str, list[Dependents]] = {}
 
@@ -124,6 +127,17 @@ def register_source(source: Source) -> None:
 
 def sources() -> dict[str, Source]:
     return dict(_sources)
+
+
+def register_audience(fn: Audience) -> None:
+    """`fn(actor)` names scope tokens the actor holds (computed by the package that owns the rule)."""
+    if fn not in _audiences:
+        _audiences.append(fn)
+
+
+def audience(actor: Any) -> frozenset[str]:
+    """Every scope token the actor holds now (none for anonymous and deactivated accounts)."""
+    return frozenset(token for fn in _audiences for token in fn(actor))
 
 
 def watch(model: type, refs: Refs, fields: Iterable[str] | None = None) -> None:

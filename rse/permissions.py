@@ -1,10 +1,19 @@
-"""One permission layer: may this actor do this action on this target.
+"""One permission layer: may this actor do this action on this target, and which rows may they see.
 
-Every page, API call, listing and (later) search result, feed, download and
-digest asks here. The rules for each kind of target are registered by the
-package that owns the target (communities registers the rules for users and
-communities, and so on), so that lower packages never import higher ones while
-there is still one entry point: `can`, `require` and `readable`.
+Every page, API call, listing, search result, feed, download, notification and digest asks
+here. The rules for each kind of target are registered by the package that owns the target
+(communities registers the rules for users and communities, and so on), so that lower
+packages never import higher ones while there is still one entry point.
+
+For one object: `can`, `require` and `decide` ask the type's *policy*. For lists, each type
+registers beside its policy the SQL conditions that select the same rows in the database:
+- `visible(actor, Model)`: the rows the actor may know exist (a private community's name);
+- `readable(actor, Model)`: the rows whose content the actor may read, true exactly where
+  `can(actor, "read", row)` is;
+- `readers(target)`: the reverse, a condition on users true for the active people who may read
+  `target` (who is notified, who may be suggested something).
+A property test holds each SQL condition equal to its policy over a world of every kind of
+actor and target; no other code decides on its own who may read a content table.
 """
 
 from __future__ import annotations
@@ -29,8 +38,11 @@ class Site:
 SITE = Site()
 
 Policy = Callable[[Any, str, Any], Decision]
+Filter = Callable[[Any], Any]
 _policies: dict[type, Policy] = {}
-_filters: dict[type, Callable[[Any], Any]] = {}
+_visible: dict[type, Filter] = {}
+_readable: dict[type, Filter] = {}
+_readers: dict[type, Filter] = {}
 
 
 def policy(target_type: type) -> Callable[[Policy], Policy]:
@@ -43,14 +55,29 @@ def policy(target_type: type) -> Callable[[Policy], Policy]:
     return decorator
 
 
-def readable_filter(model: type) -> Callable:
-    """Register the SQL condition selecting the rows of `model` an actor may read."""
-
-    def decorator(fn):
-        _filters[model] = fn
+def _registrar(registry: dict[type, Filter], model: type) -> Callable[[Filter], Filter]:
+    def decorator(fn: Filter) -> Filter:
+        registry[model] = fn
         return fn
 
     return decorator
+
+
+def visible_filter(model: type) -> Callable[[Filter], Filter]:
+    """Register `fn(actor)`: the SQL condition on `model` true for the rows the actor may know exist.
+    The actor is None for nobody (anonymous, deactivated, expired)."""
+    return _registrar(_visible, model)
+
+
+def readable_filter(model: type) -> Callable[[Filter], Filter]:
+    """Register `fn(actor)`: the SQL condition on `model` true for the rows whose content the actor
+    may read, exactly those for which `can(actor, "read", row)` holds."""
+    return _registrar(_readable, model)
+
+
+def readers_filter(target_type: type) -> Callable[[Filter], Filter]:
+    """Register `fn(target)`: the SQL condition on users true for the active people who may read `target`."""
+    return _registrar(_readers, target_type)
 
 
 def effective_actor(actor: Any) -> Any:
@@ -92,6 +119,33 @@ def require(actor: Any, action: str, target: Any = SITE) -> None:
     raise PermissionDenied(hidden=decision is Decision.HIDDEN)
 
 
+def _registered(registry: dict[type, Filter], model: type, what: str) -> Filter:
+    try:
+        return registry[model]
+    except KeyError:
+        raise LookupError(f"no {what} filter registered for {model.__name__}") from None
+
+
+def visible(actor: Any, model: type):
+    """A SQL condition on `model` true for the rows the actor may know exist."""
+    return _registered(_visible, model, "visible")(effective_actor(_unwrap(actor)))
+
+
 def readable(actor: Any, model: type):
-    """A SQL condition on `model` true for the rows the actor may read."""
-    return _filters[model](effective_actor(actor))
+    """A SQL condition on `model` true for the rows whose content the actor may read."""
+    return _registered(_readable, model, "readable")(effective_actor(_unwrap(actor)))
+
+
+def readers(target: Any):
+    """A SQL condition on users true for the active people who may read `target`."""
+    target = _unwrap(target)
+    for klass in type(target).__mro__:
+        rule = _readers.get(klass)
+        if rule is not None:
+            return rule(target)
+    raise LookupError(f"no readers filter registered for {type(target).__name__}")
+
+
+def registered_filters() -> dict[str, set[type]]:
+    """The types each kind of filter is registered for (what the property test checks)."""
+    return {"visible": set(_visible), "readable": set(_readable), "readers": set(_readers)}

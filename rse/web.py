@@ -1,8 +1,8 @@
-"""What every page shares: security headers, the web app manifest, template globals."""
+"""What every page shares: security and caching headers, the web app manifest, template globals."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, redirect, url_for
+from flask import Flask, Response, current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,9 +24,29 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+# What a browser or proxy may keep, decided here for every answer rather than route by route.
+# Pages, API answers, redirects and errors are never stored: they name private things, and pages
+# carry forms with a CSRF token. Private bytes served with a validator (document versions,
+# thumbnails, profile photos: each route sets an ETag) may stay in the browser's own cache but
+# are revalidated on every use: the permission check runs again (a revoked reader gets a 404, not
+# a copy), and an unchanged file costs a 304. Static files are public and keep Flask's caching.
+NOT_STORED = "no-store"
+REVALIDATED = "private, no-cache"
+
+
+def cache_control(response: Response) -> str | None:
+    """The Cache-Control this response gets, or None to leave it as is (static files)."""
+    if request.endpoint == "static" or (request.endpoint or "").endswith(".static"):
+        return None
+    return REVALIDATED if response.headers.get("ETag") else NOT_STORED
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
+        policy = cache_control(response)
+        if policy is not None:
+            response.headers["Cache-Control"] = policy
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

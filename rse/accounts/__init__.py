@@ -1,22 +1,28 @@
 """Accounts: users, roles, login, passwords, profiles, directory, API tokens."""
 
-from flask import Flask
+from flask import Flask, request
+from flask_login import current_user
 
 from rse.extensions import db, login_manager
 
 
 @login_manager.user_loader
-def load_user(session_id: str):
-    from .models import User
+def load_user(session_key: str):
+    from .service import user_for_session
 
-    user_id, _sep, stamp = (session_id or "").partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    # A changed password or a deactivation rotates the stamp and ends every other session.
-    if user is None or user.session_stamp != stamp or not user.is_active:
-        return None
-    return user
+    # The cookie names a server-side session: logout, a new password or a deactivation deletes it.
+    return user_for_session(session_key or "")
+
+
+def _save_session_seen() -> None:
+    """Load the signed-in user before the view and save a refreshed last-seen time on its own,
+    so that the view's transaction (or a GET page that never commits) does not carry it."""
+    from .models import UserSession
+
+    if request.blueprint == "api" or request.endpoint in {None, "static"}:
+        return
+    if current_user.is_authenticated and any(isinstance(row, UserSession) for row in db.session.dirty):
+        db.session.commit()
 
 
 def init_app(app: Flask) -> None:
@@ -24,5 +30,6 @@ def init_app(app: Flask) -> None:
     from .cli import rse_cli
     from .views import bp
 
+    app.before_request(_save_session_seen)
     app.register_blueprint(bp)
     app.cli.add_command(rse_cli)

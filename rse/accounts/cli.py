@@ -5,8 +5,6 @@ from flask.cli import with_appcontext
 
 from rse.errors import DomainError
 from rse.extensions import db
-from rse.security import hash_password
-from rse.validation import check_password
 
 from . import service
 from .models import Role
@@ -25,14 +23,10 @@ def rse_cli() -> None:
 def create_admin(email: str, password: str, name: str) -> None:
     """Create an administrator account (or promote an existing one and set its password)."""
     try:
-        existing = service.find_user_by_email(email)
-        if existing is None:
+        if service.find_user_by_email(email) is None:
             user = service.create_user(email=email, name=name, password=password, role=Role.ADMIN)
         else:
-            check_password(password, email=existing.email)
-            existing.role, existing.password_hash, existing.deactivated_at = Role.ADMIN, hash_password(password), None
-            existing.rotate_session_stamp()
-            user = existing
+            user = service.make_administrator(email, password)
     except DomainError as exc:
         details = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
         raise click.ClickException(f"{exc.message} {details}".strip()) from None

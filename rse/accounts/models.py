@@ -1,8 +1,7 @@
-"""Users, their photo, API tokens and password-reset tokens."""
+"""Users, their photo, web sessions, API tokens and password-reset tokens."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from enum import StrEnum
 
@@ -22,10 +21,6 @@ class Role(StrEnum):
 
 THEMES = ("ocean", "foret", "prune", "ardoise", "contraste")
 BACKGROUNDS = ("uni", "vagues", "points", "maillage")
-
-
-def _new_stamp() -> str:
-    return secrets.token_hex(8)
 
 
 class User(UserMixin, db.Model):
@@ -50,8 +45,6 @@ class User(UserMixin, db.Model):
     theme: Mapped[str] = mapped_column(String(20), default="ocean")
     background: Mapped[str] = mapped_column(String(20), default="uni")
     locale: Mapped[str | None] = mapped_column(String(8))
-    # Rotated when the password changes or the account is deactivated: old sessions end.
-    session_stamp: Mapped[str] = mapped_column(String(16), default=_new_stamp)
     has_photo: Mapped[bool] = mapped_column(default=False)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -74,11 +67,14 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # read by Flask-Login and by the permission layer
         return self.deactivated_at is None and not self.is_expired
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_stamp}"
+    # The key of the web session this object was loaded for (or just opened), never stored:
+    # Flask-Login keeps it in the cookie, the `user_sessions` table keeps its sha256.
+    session_key = None
 
-    def rotate_session_stamp(self) -> None:
-        self.session_stamp = _new_stamp()
+    def get_id(self) -> str:
+        if self.session_key is None:
+            raise RuntimeError("open a web session (accounts.web.sign_in) before logging a user in")
+        return self.session_key
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"
@@ -91,6 +87,19 @@ class UserPhoto(db.Model):
     content_type: Mapped[str] = mapped_column(String(40))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserSession(db.Model):
+    """A signed-in browser. Its random key lives in the signed cookie and only its sha256 here:
+    logging out deletes the row, so a cookie saved before is worth nothing after."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ApiToken(db.Model):

@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 
 from rse import audit, permissions
 from rse.dbtypes import get_by_id, utcnow
@@ -20,11 +20,13 @@ from rse.security import burn_verification_time, hash_password, needs_rehash, ne
 from rse.urls import external_url
 from rse.validation import check_password, clean_text, normalize_email, one_of
 
-from .models import BACKGROUNDS, THEMES, ApiToken, PasswordReset, Role, User, UserPhoto
+from .models import BACKGROUNDS, THEMES, ApiToken, PasswordReset, Role, User, UserPhoto, UserSession
 
 PROFILE_FIELDS = {"name": 120, "job_title": 120, "organisation": 120, "site": 120, "phone": 40, "bio": 2000}
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_SIZE = 256
+# A session's last-seen time is written at most this often: the user loader runs on every request.
+SESSION_SEEN_INTERVAL = timedelta(minutes=5)
 
 
 def get_user(user_id: int) -> User:
@@ -108,20 +110,74 @@ def authenticate(email: str, password: str, *, via: str = "web") -> User:
     return user
 
 
-def record_logout(user: User) -> None:
+# --- Web sessions and the end of every credential ---------------------------------------------
+
+def open_session(user: User) -> str:
+    """A new web session for `user` (who just proved who they are); the key goes in the cookie."""
+    key, digest = new_token("ses")
+    db.session.add(UserSession(id=digest, user_id=user.id))
+    db.session.flush()
+    user.session_key = key
+    return key
+
+
+def user_for_session(key: str) -> User | None:
+    """The active user of a live web session, or None (logged out, credentials ended, unknown key)."""
+    if not key.startswith("ses_"):  # cookies of the former "id:stamp" format end here
+        return None
+    row = db.session.execute(select(UserSession, User).join(User, User.id == UserSession.user_id)
+                             .where(UserSession.id == token_digest(key))).first()
+    if row is None:
+        return None
+    session_row, user = row
+    if not user.is_active:
+        return None
+    now = utcnow()
+    if now - session_row.last_seen_at > SESSION_SEEN_INTERVAL:
+        session_row.last_seen_at = now
+    user.session_key = key
+    return user
+
+
+def end_session(user: User) -> None:
+    """Log out this session only: the user's other browsers stay signed in."""
+    if user.session_key is not None:
+        db.session.execute(delete(UserSession).where(UserSession.id == token_digest(user.session_key)))
     audit.record("logout", actor=user)
+
+
+def end_all_credentials(user: User, *, reason: str, actor: User | None = None) -> None:
+    """End every web session and API token of `user`: their password was set or their access
+    lapsed. Rows are deleted or revoked, not hidden behind a flag, so nothing brings them back."""
+    now = utcnow()
+    sessions = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id)).rowcount
+    tokens = db.session.execute(update(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now,
+    ).values(revoked_at=now)).rowcount
+    user.session_key = None
+    audit.record("credentials.ended", actor=actor or user, target=user,
+                 details={"reason": reason, "sessions": sessions, "tokens": tokens})
 
 
 # --- Passwords --------------------------------------------------------------------------
 
-def request_password_reset(email: str) -> None:
-    """Email a single-use link if the address has an active account; say nothing either way."""
+def request_password_reset(email: str) -> str | None:
+    """Record a reset request and say nothing either way: this part does the same work (one
+    lookup, one audit entry) whether or not the address has an account, so that its time tells
+    nothing. The address to pass to send_password_reset once the response is gone, or None."""
     try:
         email = normalize_email(email)
     except ValidationError:
-        return
+        return None
     user = find_user_by_email(email)
     audit.record("password.reset_requested", actor=user, actor_label=email)
+    return email
+
+
+def send_password_reset(email: str) -> None:
+    """Make a single-use link and email it if the address has an active account (run after the
+    response: the link, its row and the email are work an unknown address would not cost)."""
+    user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
     token, digest = new_token("pwd")
@@ -155,7 +211,7 @@ def reset_password(token: str, password: str) -> User:
     for other in db.session.scalars(select(PasswordReset).where(
             PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))):
         other.used_at = now
-    _set_password(user, password)
+    _set_password(user, password, reason="password_reset")
     audit.record("password.reset", actor=user, target=user)
     return user
 
@@ -164,13 +220,27 @@ def change_password(actor: User, current: str, new: str) -> None:
     if not verify_password(actor.password_hash, current or ""):
         raise ValidationError(fields={"current_password": _("Mot de passe actuel incorrect.")})
     check_password(new, email=actor.email, field="new_password")
-    _set_password(actor, new)
+    _set_password(actor, new, reason="password_changed")
     audit.record("password.reset", actor=actor, target=actor, details={"via": "profile"})
 
 
-def _set_password(user: User, password: str) -> None:
+def make_administrator(email: str, password: str) -> User:
+    """Promote an existing account to administrator with a new password (`flask rse create-admin`):
+    it is active again, and whatever held its former credentials holds nothing now."""
+    user = find_user_by_email(email)
+    if user is None:
+        raise NotFound()
+    check_password(password, email=user.email)
+    if user.role != Role.ADMIN:
+        audit.record("user.role_changed", target=user, details={"from": user.role, "to": Role.ADMIN.value})
+    user.role, user.deactivated_at = Role.ADMIN, None
+    _set_password(user, password, reason="password_set_by_operator")
+    return user
+
+
+def _set_password(user: User, password: str, *, reason: str) -> None:
     user.password_hash = hash_password(password)
-    user.rotate_session_stamp()  # other sessions end
+    end_all_credentials(user, reason=reason)  # sessions and tokens opened with the old password end
 
 
 # --- Profile and preferences -------------------------------------------------------------
@@ -235,7 +305,7 @@ def search_people(actor: User, query: str = "", *, limit: int = 50, offset: int 
     """The directory: people the actor may see, matching name, organisation, site or job."""
     permissions.require(actor, "directory.read")
     query = clean_text(query, "q", max_length=100)
-    condition = permissions.readable(actor, User)
+    condition = permissions.visible(actor, User)
     statement = select(User).where(condition)
     if query:
         pattern = f"%{query.lower()}%"
@@ -318,8 +388,9 @@ def deactivate_user(actor: User, user: User) -> None:
     permissions.require(actor, "administer", user)
     if user.deactivated_at is None:
         user.deactivated_at = utcnow()
-        user.rotate_session_stamp()
         audit.record("user.deactivated", actor=actor, target=user)
+        # Deleted, not merely refused while deactivated: a reactivation starts from a fresh login.
+        end_all_credentials(user, reason="deactivated", actor=actor)
 
 
 def reactivate_user(actor: User, user: User) -> None:
@@ -332,6 +403,9 @@ def reactivate_user(actor: User, user: User) -> None:
 def set_account_expiry(actor: User, user: User, expires_at: datetime | None) -> None:
     permissions.require(actor, "administer", user)
     if user.expires_at != expires_at:
+        if user.is_expired:
+            # A lapsed access renewed starts from a fresh login, as a reactivation does.
+            end_all_credentials(user, reason="expired", actor=actor)
         user.expires_at = expires_at
         audit.record("user.expiry_changed", actor=actor, target=user,
                      details={"expires_at": expires_at.isoformat() if expires_at else None})
@@ -340,6 +414,8 @@ def set_account_expiry(actor: User, user: User, expires_at: datetime | None) -> 
 def set_role(actor: User, user: User, role: str) -> None:
     permissions.require(actor, "administer", user)
     one_of(role, [r.value for r in Role], "role")
+    # Sessions and tokens stay: they carry no role of their own, every request reads the role
+    # again from this row, so the change applies to them at their next request.
     if user.role != role:
         audit.record("user.role_changed", actor=actor, target=user, details={"from": user.role, "to": role})
         user.role = role

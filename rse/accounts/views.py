@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from rse import permissions
 from rse.errors import DomainError, ValidationError
@@ -14,6 +14,7 @@ from rse.extensions import db, limiter
 from rse.forms import ActionForm, apply_errors, end_of_day, error_text, page_number
 
 from . import service
+from .web import after_response, sign_in, sign_out
 from .forms import (
     ChangePasswordForm,
     ExpiryForm,
@@ -53,8 +54,8 @@ def login():
             form.form_errors.append(exc.message)
             status = exc.status
         else:
+            sign_in(user, remember=form.remember.data)
             db.session.commit()
-            login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("communities.home"))
     elif request.method == "POST":
         status = 422
@@ -65,9 +66,8 @@ def login():
 def logout():
     form = ActionForm()
     if form.validate_on_submit():
-        service.record_logout(current_user)
+        sign_out()
         db.session.commit()
-        logout_user()
         flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -77,8 +77,10 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        service.request_password_reset(form.email.data)
+        email = service.request_password_reset(form.email.data)
         db.session.commit()
+        if email is not None:
+            after_response(service.send_password_reset, email)
         return render_template("accounts/forgot_sent.html")
     return render_template("accounts/forgot.html", form=form), 422 if request.method == "POST" else 200
 
@@ -97,8 +99,8 @@ def reset_password(token: str):
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
+                sign_in(user)  # a fresh session: reset_password ended all the others
                 db.session.commit()
-                login_user(user)
                 flash(_("Votre mot de passe est changé."), "success")
                 return redirect(url_for("communities.home"))
     return render_template("accounts/reset.html", form=form), 422 if request.method == "POST" else 200
@@ -128,8 +130,7 @@ def photo(user_id: int):
     found = service.get_photo(current_user, user)
     response = make_response(found.data)
     response.headers["Content-Type"] = found.content_type
-    # Revalidated each time (cheap with the ETag): a new photo shows at once.
-    response.headers["Cache-Control"] = "private, no-cache"
+    # The ETag makes it revalidated on each use (see rse/web.py): a new photo shows at once.
     response.set_etag(f"{user.id}-{found.updated_at.timestamp():.0f}")
     return response.make_conditional(request)
 
@@ -180,9 +181,10 @@ def change_password():
             except ValidationError as exc:
                 apply_errors(form, exc)
             else:
+                sign_in(current_user._get_current_object())  # this browser only gets a fresh session
                 db.session.commit()
-                login_user(current_user._get_current_object())  # the session follows the new stamp
-                flash(_("Mot de passe changé. Vos autres sessions sont fermées."), "success")
+                flash(_("Mot de passe changé. Vos autres sessions et vos jetons d'accès à l'API sont fermés."),
+                      "success")
                 return redirect(url_for("accounts.edit_profile"))
     return render_template("accounts/change_password.html", form=form), 422 if request.method == "POST" else 200
 

@@ -40,8 +40,7 @@ def authenticate():
 
 
 @bp.after_request
-def no_store(response):
-    response.headers.setdefault("Cache-Control", "no-store")
+def challenge(response):
     if response.status_code == 401:
         response.headers.setdefault("WWW-Authenticate", 'Bearer realm="maillage"')
     return response

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from rse.communities import service as communities
 from rse.documents import service
-from rse.documents.downloads import thumbnail_response, version_response
+from rse.documents.downloads import starts_a_download, thumbnail_response, version_response
 from rse.errors import ValidationError
 from rse.extensions import db
 from rse.transactions import commit_with_retry
@@ -77,8 +77,7 @@ def version_content(document_id: int, number: int):
     document = service.get_document(actor(), document_id, "download")
     version = service.get_version(actor(), document, number)
     response = version_response(version, inline=query_bool("inline"))
-    if response.status_code in (200, 206) and request.headers.get("Range", "bytes=0-").startswith("bytes=0-"):
-        # Once per download, not once per range request.
+    if starts_a_download(response):
         service.record_download(actor(), document, version, inline=query_bool("inline"))
         db.session.commit()
     return response

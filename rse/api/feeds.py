@@ -271,7 +271,7 @@ def person_feed(user_id: int):
 @bp.get("/tags/<tag>/feed")
 def tag_feed(tag: str):
     page = streams.tag(actor(), tag, **_stream_args())
-    return jsonify({"tag": streams.tag_label(tag), **page_json(page)})
+    return jsonify({"tag": streams.tag_label(actor(), tag), **page_json(page)})
 
 
 # --- Notifications --------------------------------------------------------------------------------

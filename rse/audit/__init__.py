@@ -15,7 +15,7 @@ from .models import AuditEntry
 current_ip: ContextVar[str] = ContextVar("audit_ip", default="")
 
 ACTIONS = (
-    "login.success", "login.failure", "logout",
+    "login.success", "login.failure", "logout", "credentials.ended",
     "password.reset_requested", "password.reset",
     "invitation.sent", "invitation.accepted", "invitation.revoked",
     "membership.added", "membership.removed", "membership.role_changed",

@@ -1,7 +1,8 @@
-"""The rules for communities and for seeing people, and the SQL filters that list them.
+"""The rules for communities, their quick links and for seeing people, and the SQL filters that list them.
 
 A partner sees only the communities they belong to and the people who share one
-with them; a secret community is invisible to everyone but its members.
+with them; a secret community is invisible to everyone but its members. A community's
+quick links are its content: whoever may not read the community does not learn they exist.
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import aliased
 
-from rse.accounts.models import User
+from rse.accounts.models import Role, User
 from rse.dbtypes import utcnow
 from rse.extensions import db
-from rse.permissions import Decision, policy, readable_filter
+from rse.permissions import Decision, decide, policy, readable_filter, readers_filter, visible_filter
 
-from .models import Community, MemberRole, Membership, Visibility
+from .models import Community, MemberRole, Membership, QuickLink, Visibility
 
 _MEMBER_ACTIONS = {
     "view": {MemberRole.ANIMATOR, MemberRole.MEMBER, MemberRole.READER},
@@ -71,6 +72,12 @@ def community_policy(actor, action: str, community: Community) -> Decision:
 
 
 @readable_filter(Community)
+def readable_communities(actor):
+    """Communities whose content the actor may read."""
+    return Community.id.in_(readable_community_ids(actor))
+
+
+@visible_filter(Community)
 def visible_communities(actor):
     """Communities the actor may know exist (listed): not the same as readable content."""
     if actor is None:
@@ -92,13 +99,27 @@ def _shares_a_community(actor_id: int):
     )
 
 
+def active_people():
+    """SQL on User: the account is neither deactivated nor expired."""
+    return and_(User.deactivated_at.is_(None), or_(User.expires_at.is_(None), User.expires_at > utcnow()))
+
+
+@readers_filter(Community)
+def community_readers(community: Community):
+    """SQL on User: the active people who may read the content of `community`."""
+    members = select(Membership.user_id).where(Membership.community_id == community.id)
+    staff = User.role == Role.STAFF if community.visibility == Visibility.PUBLIC else false()
+    return and_(active_people(), or_(User.role == Role.ADMIN, User.id.in_(members), staff))
+
+
+@visible_filter(User)
 @readable_filter(User)
 def visible_people(actor):
     if actor is None:
         return false()
     if actor.is_admin:
         return true()
-    active = and_(User.deactivated_at.is_(None), or_(User.expires_at.is_(None), User.expires_at > utcnow()))
+    active = active_people()
     if actor.is_partner:
         return or_(User.id == actor.id, and_(active, User.id.in_(_shares_a_community(actor.id))))
     return or_(User.id == actor.id, active)
@@ -118,3 +139,25 @@ def user_policy(actor, action: str, user: User) -> Decision:
     if visible is None:
         return Decision.HIDDEN
     return Decision.ALLOW if action == "read" else Decision.DENY
+
+
+@policy(QuickLink)
+def quick_link_policy(actor, action: str, link: QuickLink) -> Decision:
+    """A community's links follow the community (read its content to see them, manage to change
+    them); a personal link is its owner's alone."""
+    if actor is None:
+        return Decision.HIDDEN
+    if link.community_id is None:
+        return Decision.ALLOW if link.user_id == actor.id else Decision.HIDDEN
+    community = db.session.get(Community, link.community_id)
+    if decide(actor, "read", community) is not Decision.ALLOW:
+        return Decision.HIDDEN
+    return Decision.ALLOW if action == "read" else decide(actor, "manage", community)
+
+
+@visible_filter(QuickLink)
+@readable_filter(QuickLink)
+def readable_quick_links(actor):
+    if actor is None:
+        return false()
+    return or_(QuickLink.user_id == actor.id, QuickLink.community_id.in_(readable_community_ids(actor)))

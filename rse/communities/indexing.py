@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
 from rse import indexing
 from rse.accounts.models import User
-from rse.dbtypes import utcnow
-from rse.indexing import EVERY_STAFF_MEMBER, SearchItem, listing_scope, people_scope, self_scope
+from rse.indexing import EVERY_STAFF_MEMBER, SearchItem, content_scope, listing_scope, people_scope, self_scope
 from rse.urls import internal_path
 
-from .access import visible_communities, visible_people
+from .access import active_people, member_community_ids
 from .models import Community, Membership
 
 
@@ -32,10 +31,6 @@ def load_communities(session: Session, ids: list[int]) -> dict[int, SearchItem]:
         )
         for c in session.scalars(select(Community).where(Community.id.in_(ids)))
     }
-
-
-def _active():
-    return (User.deactivated_at.is_(None)) & or_(User.expires_at.is_(None), User.expires_at > utcnow())
 
 
 def load_people(session: Session, ids: list[int]) -> dict[int, SearchItem]:
@@ -52,29 +47,53 @@ def load_people(session: Session, ids: list[int]) -> dict[int, SearchItem]:
             description=" · ".join(part for part in (u.job_title, u.organisation) if part),
             place=u.site or "", body=u.bio or "", names=(u.name,),
         )
-        for u in session.scalars(select(User).where(User.id.in_(ids), _active()))
+        for u in session.scalars(select(User).where(User.id.in_(ids), active_people()))
     }
 
 
-def _visible(model, condition):
+def _visible(model, condition=None):
+    """Source.visible: the ids the actor may know exist, by the permission layer's filter on `model`."""
     def visible(actor: Any, ids: list[int]) -> set[int]:
         from rse.extensions import db
-        from rse.permissions import effective_actor
+        from rse.permissions import visible
 
-        return set(db.session.scalars(select(model.id).where(model.id.in_(ids),
-                                                             condition(effective_actor(actor)))))
+        extra = condition() if condition is not None else true()
+        return set(db.session.scalars(select(model.id).where(model.id.in_(ids), visible(actor, model), extra)))
 
     return visible
 
 
+def audience(actor: Any) -> set[str]:
+    """The scope tokens the actor holds now, from the permission layer's filters: the content of
+    the communities they read, the listing of those they may know exist, and the people they may
+    see (every staff member sees every active person; a partner, those who share a community)."""
+    from rse.extensions import db
+    from rse.permissions import effective_actor, readable, visible
+
+    actor = effective_actor(actor)
+    if actor is None:
+        return set()
+    tokens = {self_scope(actor.id)}
+    tokens.update(content_scope(cid) for cid in db.session.scalars(select(Community.id).where(
+        readable(actor, Community))))
+    tokens.update(listing_scope(cid) for cid in db.session.scalars(select(Community.id).where(
+        visible(actor, Community))))
+    if actor.is_partner:
+        tokens.update(people_scope(cid) for cid in db.session.scalars(member_community_ids(actor.id)))
+    else:
+        tokens.add(EVERY_STAFF_MEMBER)
+    return tokens
+
+
 def register() -> None:
+    indexing.register_audience(audience)
     indexing.register_source(indexing.Source(
-        name="community", load=load_communities, visible=_visible(Community, visible_communities),
+        name="community", load=load_communities, visible=_visible(Community),
         batches=lambda session, size: indexing.id_batches(session, Community, Community.id > 0, size),
     ))
     indexing.register_source(indexing.Source(
-        name="person", load=load_people, visible=_visible(User, lambda actor: visible_people(actor) & _active()),
-        batches=lambda session, size: indexing.id_batches(session, User, _active(), size),
+        name="person", load=load_people, visible=_visible(User, active_people),
+        batches=lambda session, size: indexing.id_batches(session, User, active_people(), size),
     ))
     indexing.watch(Community, lambda c: [("community", c.id)], fields=("name", "description", "visibility"))
     indexing.watch(User, lambda u: [("person", u.id)],

@@ -30,7 +30,7 @@ class Community(db.Model):
     __table_args__ = (CheckConstraint("visibility IN ('public', 'private', 'secret')", name="visibility"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(120), index=True)  # unique among what a person sees (service)
     description: Mapped[str] = mapped_column(Text, default="")
     visibility: Mapped[str] = mapped_column(String(16), default=Visibility.PRIVATE)
     # Nothing of a sensitive community's content but titles ever leaves by email.

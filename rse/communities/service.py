@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from rse import audit, permissions, signals
 from rse.accounts.models import User
 from rse.dbtypes import get_by_id, utcnow
-from rse.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from rse.errors import Conflict, NotFound, ValidationError
 from rse.extensions import db
 from rse.permissions import SITE
 from rse.validation import clean_text, clean_url, one_of
@@ -36,7 +36,7 @@ def list_communities(actor: User, *, mine: bool = False, query: str = "") -> lis
     role = select(Membership.role).where(
         Membership.community_id == Community.id, Membership.user_id == actor.id).scalar_subquery()
     members = select(func.count(Membership.id)).where(Membership.community_id == Community.id).scalar_subquery()
-    statement = select(Community, role, members).where(permissions.readable(actor, Community))
+    statement = select(Community, role, members).where(permissions.visible(actor, Community))
     if mine:
         statement = statement.where(role.is_not(None))
     if query:
@@ -60,16 +60,20 @@ def _clean_community(data: dict, *, partial: bool) -> dict:
     return cleaned
 
 
-def _check_name_free(name: str, community_id: int | None = None) -> None:
-    clash = db.session.scalar(select(Community.id).where(func.lower(Community.name) == name.lower()))
-    if clash is not None and clash != community_id:
+def _check_name_free(actor: User, name: str, community_id: int | None = None) -> None:
+    """Two communities the actor can see may not share a name. One they cannot see may: refusing
+    the name would tell them that a secret community of that name exists."""
+    clash = db.session.scalar(select(Community.id).where(
+        func.lower(Community.name) == name.lower(), Community.id != (community_id or 0),
+        permissions.visible(actor, Community)).limit(1))
+    if clash is not None:
         raise Conflict(_("Un espace porte déjà ce nom."), code="name_taken")
 
 
 def create_community(actor: User, data: dict) -> Community:
     permissions.require(actor, "community.create", SITE)
     cleaned = _clean_community(data, partial=False)
-    _check_name_free(cleaned["name"])
+    _check_name_free(actor, cleaned["name"])
     community = Community(created_by_id=actor.id, **cleaned)
     db.session.add(community)
     db.session.flush()
@@ -83,7 +87,7 @@ def update_community(actor: User, community: Community, data: dict) -> Community
     permissions.require(actor, "manage", community)
     cleaned = _clean_community(data, partial=True)
     if "name" in cleaned:
-        _check_name_free(cleaned["name"], community.id)
+        _check_name_free(actor, cleaned["name"], community.id)
     changes = {k: v for k, v in cleaned.items() if getattr(community, k) != v}
     for field, value in changes.items():
         setattr(community, field, value)
@@ -256,14 +260,11 @@ def add_link(actor: User, title: str, url: str, *, community: Community | None =
 
 
 def _get_link(actor: User, link_id: int) -> QuickLink:
+    """A link the actor may change; one they may not read is as missing (404) as an unknown id."""
     link = get_by_id(QuickLink, link_id)
     if link is None:
         raise NotFound()
-    if link.community_id is not None:
-        community = db.session.get(Community, link.community_id)
-        permissions.require(actor, "manage", community)
-    elif link.user_id != actor.id:
-        raise PermissionDenied(hidden=True)
+    permissions.require(actor, "manage", link)
     return link
 
 

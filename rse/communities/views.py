@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from rse import permissions
 from rse.accounts import service as accounts
+from rse.accounts.web import sign_in
 from rse.errors import Conflict, DomainError, ValidationError
 from rse.extensions import db, limiter
 from rse.forms import ActionForm, apply_errors, end_of_day, run_and_flash
@@ -272,8 +273,8 @@ def accept_invitation(token: str):
                 db.session.rollback()
                 apply_errors(form, exc)
             else:
+                sign_in(user)
                 db.session.commit()
-                login_user(user)
                 flash(_("Bienvenue sur Maillage, %(name)s.", name=user.name), "success")
                 return redirect(url_for("communities.show", community_id=community.id))
     status = 422 if request.method == "POST" else 200

@@ -42,7 +42,6 @@ def preview():
     if digest.is_empty:
         return render_template("digest/preview_empty.html", frequency=chosen)
     response = current_app.make_response(render(digest).html)
-    response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = PREVIEW_POLICY
     return response
 

@@ -7,7 +7,12 @@ is seen only by those who may restore it (its author, the animators, administrat
 
 from __future__ import annotations
 
-from rse.permissions import Decision, decide, policy
+from sqlalchemy import and_, false, or_, select
+
+from rse.accounts.models import Role, User
+from rse.communities.access import readable_community_ids
+from rse.communities.models import MemberRole, Membership
+from rse.permissions import Decision, decide, policy, readable_filter, readers, readers_filter, visible_filter
 
 from .models import Document, Folder
 
@@ -50,3 +55,40 @@ def folder_policy(actor, action: str, folder: Folder) -> Decision:
     if action == "read":
         return Decision.ALLOW
     return decide(actor, "contribute", community)
+
+
+def _animated_by(user_id):
+    """SQL: the ids of the communities this user (an id, or a column) animates."""
+    return select(Membership.community_id).where(Membership.user_id == user_id, Membership.role == MemberRole.ANIMATOR)
+
+
+@visible_filter(Document)
+@readable_filter(Document)
+def readable_documents(actor):
+    """Live documents of the communities the actor reads; trashed ones only for who may restore them."""
+    if actor is None:
+        return false()
+    in_readable = Document.community_id.in_(readable_community_ids(actor))
+    if actor.is_admin:
+        return in_readable
+    manages = or_(Document.created_by_id == actor.id, Document.community_id.in_(_animated_by(actor.id)))
+    return and_(in_readable, or_(Document.deleted_at.is_(None), manages))
+
+
+@readers_filter(Document)
+def document_readers(document: Document):
+    community_readers = readers(document.community)
+    if not document.in_trash:
+        return community_readers
+    animators = select(Membership.user_id).where(
+        Membership.community_id == document.community_id, Membership.role == MemberRole.ANIMATOR)
+    return and_(community_readers, or_(User.role == Role.ADMIN, User.id == document.created_by_id,
+                                       User.id.in_(animators)))
+
+
+@visible_filter(Folder)
+@readable_filter(Folder)
+def readable_folders(actor):
+    if actor is None:
+        return false()
+    return Folder.community_id.in_(readable_community_ids(actor))

@@ -47,14 +47,19 @@ def unavailable(exc: Exception) -> ServiceUnavailable:
 
 
 def store_blob(path: str, sha256: str, size: int, content_type: str) -> Blob:
-    """Write the bytes (unless stored already) and return their Blob row, flushed not committed."""
+    """Write the bytes and return their Blob row, flushed not committed.
+
+    The bytes are written even when the same content is stored already (for a version in any
+    space): skipping the write made such an upload measurably faster, which told the uploader
+    that the file exists somewhere, perhaps in a space they cannot see. Writing the same bytes
+    under their own content-addressed key changes nothing that is stored (the backends replace
+    an object atomically, so a reader sees the old or the new copy, both whole and identical).
+    """
     existing = db.session.get(Blob, sha256)
     key = blob_key(sha256)
     try:
+        storage().put_file(key, path, size, content_type)
         info = storage().stat(key)
-        if info is None or info.size != size:
-            storage().put_file(key, path, size, content_type)
-            info = storage().stat(key)
     except StorageUnavailable as exc:
         raise unavailable(exc) from exc
     if info is None or info.size != size:  # the row must never name bytes that are not all there
@@ -107,16 +112,18 @@ def process_versions(ids: list[int] | None = None, *, limit: int = 50) -> dict[s
                         log.warning("text extraction failed for version %s (%s): %s",
                                     version.id, version.filename, exc)
                         version.extraction = "failed"
-                    if blob.thumbnail_key is None:
-                        try:
-                            image = make_thumbnail(path, file_type)
-                        except PreviewError as exc:
-                            log.warning("thumbnail failed for version %s: %s", version.id, exc)
-                            image = None
-                        if image is not None:
-                            key = f"{THUMBNAIL_PREFIX}{blob.sha256}"
-                            storage().put_bytes(key, image, THUMBNAIL_CONTENT_TYPE)
-                            blob.thumbnail_key = key
+                    # Made again even when these bytes have a thumbnail from another version:
+                    # processing must take the same time and store the same way whether or not the
+                    # content exists elsewhere (DocumentVersion.thumbnail_key says why).
+                    try:
+                        image = make_thumbnail(path, file_type)
+                    except PreviewError as exc:
+                        log.warning("thumbnail failed for version %s: %s", version.id, exc)
+                        image = None
+                    if image is not None:
+                        key = f"{THUMBNAIL_PREFIX}{blob.sha256}"
+                        storage().put_bytes(key, image, THUMBNAIL_CONTENT_TYPE)
+                        blob.thumbnail_key = key
             except (StorageUnavailable, BlobNotFound) as exc:
                 log.warning("processing of version %s postponed: %s", version.id, exc)
                 continue  # stays pending: the next run retries

@@ -10,7 +10,6 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Response, request
-from werkzeug.http import parse_range_header
 
 from . import blobs
 from .models import DocumentVersion
@@ -31,7 +30,6 @@ def version_response(version: DocumentVersion, *, inline: bool = False) -> Respo
         "ETag": f'"{etag}"',
         "Accept-Ranges": "bytes",
         "Content-Disposition": content_disposition(version.filename, inline),
-        "Cache-Control": "private, max-age=0, must-revalidate",
         "X-Content-Type-Options": "nosniff",
         # Bytes served from here never run as a page of this site.
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
@@ -39,9 +37,8 @@ def version_response(version: DocumentVersion, *, inline: bool = False) -> Respo
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
     start, length, status = 0, blob.size, 200
-    range_header = request.headers.get("Range")
-    if range_header and (not request.if_range.etag or request.if_range.etag == etag):
-        ranges = parse_range_header(range_header)
+    if request.headers.get("Range") and (not request.if_range.etag or request.if_range.etag == etag):
+        ranges = request.range  # werkzeug's parse, the only one: what is served and what is audited follow it
         bounds = ranges.range_for_length(blob.size) if ranges and len(ranges.ranges) == 1 else None
         if bounds is None:
             return Response(status=416, headers={**headers, "Content-Range": f"bytes */{blob.size}"})
@@ -53,6 +50,18 @@ def version_response(version: DocumentVersion, *, inline: bool = False) -> Respo
     # The storage stream is open already: the generator needs no app or request context.
     return Response(_closing(chunks), status=status, headers=headers,
                     content_type=_served_type(version), direct_passthrough=True)
+
+
+def starts_a_download(response: Response) -> bool:
+    """Whether this answer to a version request serves the file from its first byte.
+
+    A download is audited once, on the answer that carries byte 0: the whole file (200, also when
+    a stale If-Range makes the server ignore the Range) or a range starting at 0 (206). Decided on
+    what was served, never on how the Range header was spelled (`bytes= 0-` is `bytes=0-`).
+    """
+    if response.status_code == 200:
+        return True
+    return response.status_code == 206 and response.content_range is not None and response.content_range.start == 0
 
 
 def _served_type(version: DocumentVersion) -> str:
@@ -77,11 +86,11 @@ def thumbnail_response(version: DocumentVersion) -> Response:
 
     from .previews import THUMBNAIL_CONTENT_TYPE
 
-    key = version.blob.thumbnail_key
+    key = version.thumbnail_key
     if not key:
         raise NotFound()
     etag = f"t-{version.blob_sha256}"
-    headers = {"ETag": f'"{etag}"', "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
+    headers = {"ETag": f'"{etag}"', "X-Content-Type-Options": "nosniff"}
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
     try:

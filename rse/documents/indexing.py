@@ -7,10 +7,8 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from rse import indexing
-from rse.communities.access import readable_community_ids
+from rse import indexing, permissions
 from rse.indexing import SearchItem, content_scope
-from rse.permissions import effective_actor
 from rse.urls import internal_path
 
 from .models import Document, DocumentVersion
@@ -39,9 +37,7 @@ def visible_documents(actor: Any, ids: list[int]) -> set[int]:
     from rse.extensions import db
 
     return set(db.session.scalars(select(Document.id).where(
-        Document.id.in_(ids), Document.deleted_at.is_(None),
-        Document.community_id.in_(readable_community_ids(effective_actor(actor))),
-    )))
+        Document.id.in_(ids), Document.deleted_at.is_(None), permissions.readable(actor, Document))))
 
 
 def register() -> None:

@@ -32,7 +32,12 @@ class Folder(db.Model):
 
 
 class Blob(db.Model):
-    """Bytes stored once, under a key derived from their sha256; shared by identical versions."""
+    """Bytes stored once, under a key derived from their sha256; shared by identical versions.
+
+    Identical bytes may sit in spaces that cannot see each other: nothing a version shows may
+    depend on another version having the same bytes (see DocumentVersion.thumbnail_key and
+    blobs.store_blob).
+    """
 
     __tablename__ = "blobs"
 
@@ -40,7 +45,8 @@ class Blob(db.Model):
     size: Mapped[int] = mapped_column(db.BigInteger)
     storage_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Derived data, made after the upload commits (thumbnails live under their own key).
+    # Derived data, made after the upload commits (thumbnails live under their own key); a version
+    # shows it only once its own processing has made it again (DocumentVersion.thumbnail_key).
     thumbnail_key: Mapped[str | None] = mapped_column(String(200))
 
 
@@ -103,3 +109,18 @@ class DocumentVersion(db.Model):
 
     author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="joined")
     blob: Mapped[Blob] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def thumbnail_key(self) -> str | None:
+        """Where this version's thumbnail is stored; None until this version's own processing ran.
+
+        The image is stored once per content, but a version uploaded with bytes already processed
+        in another space (perhaps a secret one) must not show it at once: that would tell the
+        uploader the file exists somewhere. Processing always renders it again (blobs.process_versions),
+        so a version that shows a thumbnail is one that made it, from its own bytes and type.
+        """
+        from .previews import can_preview
+
+        if self.extraction == "pending" or not can_preview(self.content_type):
+            return None
+        return self.blob.thumbnail_key

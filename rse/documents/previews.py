@@ -30,6 +30,12 @@ class PreviewError(Exception):
     """The file could not be rendered (corrupt, password-protected, too large)."""
 
 
+def can_preview(content_type: str) -> bool:
+    """Whether make_thumbnail renders files of this media type (PDF and the raster images above)."""
+    media_type = content_type.split(";", 1)[0].strip()
+    return media_type == "application/pdf" or media_type in _PILLOW_FORMATS
+
+
 def make_thumbnail(path: str, file_type: FileType, *, width: int = 480) -> bytes | None:
     """WEBP bytes (THUMBNAIL_CONTENT_TYPE) of the first page of a PDF or of an image, else None.
 
@@ -125,4 +131,4 @@ def _flatten(image):
     return image.convert("RGB")
 
 
-__all__ = ["PreviewError", "THUMBNAIL_CONTENT_TYPE", "make_thumbnail"]
+__all__ = ["PreviewError", "THUMBNAIL_CONTENT_TYPE", "can_preview", "make_thumbnail"]

@@ -103,11 +103,9 @@ def get_document(actor: User, document_id, action: str = "read") -> Document:
 def list_documents(actor: User, community: Community, *, folder_id: int | None = None,
                    all_folders: bool = False, trash: bool = False) -> list[Document]:
     permissions.require(actor, "read", community)
-    statement = select(Document).where(Document.community_id == community.id)
+    statement = select(Document).where(Document.community_id == community.id, permissions.readable(actor, Document))
     if trash:
         statement = statement.where(Document.deleted_at.is_not(None))
-        if not permissions.can(actor, "manage", community):
-            statement = statement.where(Document.created_by_id == actor.id)
     else:
         statement = statement.where(Document.deleted_at.is_(None))
         if not all_folders:

@@ -16,7 +16,7 @@ from rse.transactions import commit_with_retry
 from rse.uploads import allow_large_body
 
 from . import service
-from .downloads import INLINE_TYPES, thumbnail_response, version_response
+from .downloads import INLINE_TYPES, starts_a_download, thumbnail_response, version_response
 from .forms import DocumentForm, FolderForm, UploadForm, VersionForm
 
 bp = Blueprint("documents", __name__)
@@ -221,7 +221,7 @@ def download(document_id: int, number: int):
     document = service.get_document(current_user, document_id, "download")
     version = service.get_version(current_user, document, number)
     response = version_response(version, inline=request.args.get("inline") == "1")
-    if response.status_code in (200, 206) and request.headers.get("Range", "bytes=0-").startswith("bytes=0-"):
+    if starts_a_download(response):
         service.record_download(current_user, document, version, inline=request.args.get("inline") == "1")
         db.session.commit()
     return response

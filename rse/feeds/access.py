@@ -8,11 +8,16 @@ to everyone's home.
 
 from __future__ import annotations
 
+from sqlalchemy import and_, false, or_, select
+
+from rse.communities.access import readable_community_ids
 from rse.documents.models import Document
 from rse.extensions import db
-from rse.permissions import Decision, decide, policy
+from rse.permissions import (
+    Decision, decide, policy, readable, readable_filter, readers, readers_filter, visible_filter,
+)
 
-from .models import Comment, Kind, Publication
+from .models import Comment, Kind, Publication, Tagging
 
 
 def _community_decision(actor, action: str, community) -> Decision:
@@ -80,3 +85,57 @@ def comment_target(comment: Comment):
     if comment.publication_id is not None:
         return db.session.get(Publication, comment.publication_id)
     return db.session.get(Document, comment.document_id)
+
+
+def tagging_target(tagging: Tagging):
+    """The publication or the document a tag is on."""
+    if tagging.publication_id is not None:
+        return db.session.get(Publication, tagging.publication_id)
+    return db.session.get(Document, tagging.document_id)
+
+
+@policy(Tagging)
+def tagging_policy(actor, action: str, tagging: Tagging) -> Decision:
+    """A tag as spelled on an item is part of the item: read it where one reads the item."""
+    target = tagging_target(tagging)
+    if actor is None or target is None or decide(actor, "read", target) is not Decision.ALLOW:
+        return Decision.HIDDEN
+    return Decision.ALLOW if action == "read" else Decision.DENY
+
+
+# --- The same rules as SQL, for lists ---------------------------------------------------------------
+
+@visible_filter(Publication)
+@readable_filter(Publication)
+def readable_publications(actor):
+    if actor is None:
+        return false()
+    return and_(Publication.deleted_at.is_(None), Publication.community_id.in_(readable_community_ids(actor)))
+
+
+@readers_filter(Publication)
+def publication_readers(publication: Publication):
+    return false() if publication.is_deleted else readers(publication.community)
+
+
+def _on_readable_item(actor, publication_column, document_column):
+    """SQL: the row's publication or document (given by these columns) is readable by the actor.
+    Correlated, so that it costs a lookup per row rather than a list of every readable item."""
+    return or_(select(Publication.id).where(Publication.id == publication_column, readable(actor, Publication)).exists(),
+               select(Document.id).where(Document.id == document_column, readable(actor, Document)).exists())
+
+
+@visible_filter(Comment)
+@readable_filter(Comment)
+def readable_comments(actor):
+    if actor is None:
+        return false()
+    return and_(Comment.deleted_at.is_(None), _on_readable_item(actor, Comment.publication_id, Comment.document_id))
+
+
+@visible_filter(Tagging)
+@readable_filter(Tagging)
+def readable_taggings(actor):
+    if actor is None:
+        return false()
+    return _on_readable_item(actor, Tagging.publication_id, Tagging.document_id)

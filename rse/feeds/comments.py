@@ -51,7 +51,7 @@ def add_comment(actor: User, target: Publication | Document, body: Any) -> Comme
     else:
         comment.publication_id = target.id
         target.comment_count = Publication.comment_count + 1
-    comment.mentions = resolve_mentions(text, lambda u: permissions.can(u, "read", target))
+    comment.mentions = resolve_mentions(actor, text, target)
     comment.body_html = render_with_mentions(text, comment.mentions)
     db.session.add(comment)
     db.session.flush()
@@ -75,7 +75,7 @@ def edit_comment(actor: User, comment: Comment, body: Any) -> Comment:
     text = clean_text(body, "body", max_length=COMMENT_MAX, required=True, multiline=True)
     before = set(comment.mentions or {})
     comment.body = text
-    comment.mentions = resolve_mentions(text, lambda u: permissions.can(u, "read", target))
+    comment.mentions = resolve_mentions(actor, text, target)
     comment.body_html = render_with_mentions(text, comment.mentions)
     comment.updated_at = utcnow()
     audit.record("comment.edit", actor=actor, target=comment)

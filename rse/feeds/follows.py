@@ -17,6 +17,7 @@ from rse.extensions import db
 from rse.tags import clean_tags, fold
 
 from .models import Follow, FollowTarget
+from .streams import tag_label
 
 
 def follow(actor: User, target: str, key: Any) -> Follow:
@@ -32,14 +33,33 @@ def follow(actor: User, target: str, key: Any) -> Follow:
 
 
 def unfollow(actor: User, target: str, key: Any) -> None:
-    if target in {FollowTarget.PERSON, FollowTarget.DOCUMENT} and is_id(key):
-        key = str(key)  # no permission check: one stops following what one can no longer see
+    """Stop following. One stops following what one can no longer see, so a person or a document is
+    named by its id alone and nothing is read of it: a hidden, a missing and a followed id answer alike."""
+    if target in {FollowTarget.PERSON, FollowTarget.DOCUMENT}:
+        if not is_id(key):
+            raise NotFound()
+        key = str(key)
     else:
         target, key, _label = _follow_key(actor, target, key)
     db.session.execute(delete(Follow).where(Follow.user_id == actor.id, Follow.target == target, Follow.key == key))
 
 
+def state(actor: User, target: str, key: Any) -> dict:
+    """What a follow button shows: whether the actor follows it, and its name when they may read it
+    (None otherwise: a button or a message never names what the actor may not see)."""
+    name = None
+    if target == FollowTarget.TAG:
+        name = tag_label(actor, key) if isinstance(key, str) else None
+    elif target in (FollowTarget.PERSON, FollowTarget.DOCUMENT):
+        row = get_by_id(User if target == FollowTarget.PERSON else Document, key)
+        if row is not None and permissions.can(actor, "read", row):
+            name = row.name if target == FollowTarget.PERSON else row.title
+    return {"target": target, "key": key, "name": name, "following": is_following(actor, target, key)}
+
+
 def is_following(actor: User, target: str, key: Any) -> bool:
+    if target not in set(FollowTarget):
+        return False
     if target == FollowTarget.TAG:
         tags = clean_tags([key]) if isinstance(key, str) else []
         if len(tags) != 1:

@@ -13,11 +13,9 @@ from markupsafe import Markup
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from rse import indexing
-from rse.communities.access import readable_community_ids
+from rse import indexing, permissions
 from rse.documents.models import Document
 from rse.indexing import SearchItem, content_scope
-from rse.permissions import effective_actor
 from rse.urls import internal_path
 
 from .models import Comment, Kind, Publication
@@ -53,9 +51,7 @@ def visible_publications(actor: Any, ids: list[int]) -> set[int]:
     from rse.extensions import db
 
     return set(db.session.scalars(select(Publication.id).where(
-        Publication.id.in_(ids), Publication.deleted_at.is_(None),
-        Publication.community_id.in_(readable_community_ids(effective_actor(actor))),
-    )))
+        Publication.id.in_(ids), permissions.readable(actor, Publication))))
 
 
 # Comments.
@@ -89,12 +85,13 @@ def load_comments(session: Session, ids: list[int]) -> dict[int, SearchItem]:
 
 
 def visible_comments(actor: Any, ids: list[int]) -> set[int]:
+    """Comments the actor may read, on a live target (a trashed document's comments are not searched)."""
     from rse.extensions import db
 
-    readable = readable_community_ids(effective_actor(actor))
-    condition = and_(Comment.id.in_(ids), or_(Publication.community_id.in_(readable),
-                                              Document.community_id.in_(readable)))
-    return {row[0].id for row in _comment_rows(db.session, condition)}
+    live_target = or_(Comment.publication_id.is_not(None), select(Document.id).where(
+        Document.id == Comment.document_id, Document.deleted_at.is_(None)).exists())
+    return set(db.session.scalars(select(Comment.id).where(
+        Comment.id.in_(ids), live_target, permissions.readable(actor, Comment))))
 
 
 def _comments_of(column):

@@ -225,7 +225,7 @@ def _picker(item) -> dict:
     if removed is not None:
         chosen_ids = [i for i in chosen_ids if i != removed]
     people = {u.id: u for u in db.session.scalars(select(User).where(
-        User.id.in_(chosen_ids), permissions.readable(current_user, User)))} if chosen_ids else {}
+        User.id.in_(chosen_ids), permissions.visible(current_user, User)))} if chosen_ids else {}
     chosen = _candidates(item, [people[i] for i in chosen_ids if i in people])
     # Once someone is added, the search starts afresh for the next one.
     query = "" if added is not None else request.values.get("q", "").strip()[:100]
@@ -247,7 +247,7 @@ def _suggestable_communities() -> tuple[list[Community], set[int]]:
     and which of them they belong to."""
     mine = set(db.session.scalars(member_community_ids(current_user.id)))
     spaces = list(db.session.scalars(select(Community).where(
-        permissions.readable(current_user, Community)).order_by(Community.name)))
+        permissions.visible(current_user, Community)).order_by(Community.name)))
     return spaces, mine
 
 

@@ -14,15 +14,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, false, func, or_, select, update
 
-from rse.accounts.models import Role, User
-from rse.communities.access import readable_community_ids
-from rse.communities.models import Community, Membership, Visibility
+from rse.accounts.models import User
+from rse.communities.models import Community
 from rse.dbtypes import utcnow
 from rse.documents.models import Document
 from rse.errors import ValidationError
 from rse.extensions import db
 from rse.mail import queue_templated
-from rse.permissions import effective_actor
+from rse import permissions
 from rse.urls import external_url, internal_path
 
 from . import markdown
@@ -30,16 +29,6 @@ from .models import (
     DEFAULT_EMAIL_MODES, Comment, EmailMode, Follow, FollowTarget, Notification, NotificationKind,
     NotificationPreference, Publication, SameQuestion, Suggestion,
 )
-
-
-# --- Who may read -------------------------------------------------------------------------------
-
-def readers_condition(community: Community):
-    """SQL on User: active, and may read the content of `community`."""
-    members = select(Membership.user_id).where(Membership.community_id == community.id)
-    staff = and_(User.role == Role.STAFF) if community.visibility == Visibility.PUBLIC else false()
-    active = and_(User.deactivated_at.is_(None), or_(User.expires_at.is_(None), User.expires_at > utcnow()))
-    return and_(active, or_(User.role == Role.ADMIN, User.id.in_(members), staff))
 
 
 def _item_fields(item) -> dict:
@@ -56,7 +45,7 @@ def notify(kind: str, actor: User | None, item, user_ids: Iterable[int], *, comm
     ids = {uid for uid in user_ids if uid is not None and uid != getattr(actor, "id", None)}
     if not ids:
         return []
-    recipients = list(db.session.scalars(select(User).where(User.id.in_(ids), readers_condition(item.community))))
+    recipients = list(db.session.scalars(select(User).where(User.id.in_(ids), permissions.readers(item))))
     if not recipients:
         return []
     modes = email_modes([u.id for u in recipients], kind)
@@ -179,12 +168,13 @@ def _visible(actor):
     two million ids for each unread count.
     """
     publication_ok = or_(Notification.publication_id.is_(None), select(Publication.id).where(
-        Publication.id == Notification.publication_id, Publication.deleted_at.is_(None)).exists())
+        Publication.id == Notification.publication_id, permissions.readable(actor, Publication)).exists())
     document_ok = or_(Notification.document_id.is_(None), select(Document.id).where(
-        Document.id == Notification.document_id, Document.deleted_at.is_(None)).exists())
+        Document.id == Notification.document_id, Document.deleted_at.is_(None),
+        permissions.readable(actor, Document)).exists())
     comment_ok = or_(Notification.comment_id.is_(None), select(Comment.id).where(
-        Comment.id == Notification.comment_id, Comment.deleted_at.is_(None)).exists())
-    readable = readable_community_ids(effective_actor(actor))  # a deactivated or expired account reads nothing
+        Comment.id == Notification.comment_id, permissions.readable(actor, Comment)).exists())
+    readable = select(Community.id).where(permissions.readable(actor, Community))
     return and_(Notification.user_id == actor.id, Notification.community_id.in_(readable),
                 publication_ok, document_ok, comment_ok)
 

@@ -226,7 +226,7 @@ class Seeder:
                    "password_hash": self.password_hash,
                    "phone": f"04 77 {rng.randrange(10, 100)} {rng.randrange(10, 100)} {rng.randrange(10, 100)}",
                    "bio": "", "theme": "ocean", "background": "uni", "locale": None,
-                   "session_stamp": f"{rng.getrandbits(64):016x}", "has_photo": False, "expires_at": None,
+                   "has_photo": False, "expires_at": None,
                    "deactivated_at": None, "created_at": self.days_before_start(900), "last_login_at": None}
             if position == 0:
                 row.update(name="Administrateur Maillage", role=Role.ADMIN.value, job_title="Administrateur du réseau",

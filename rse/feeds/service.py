@@ -104,18 +104,21 @@ def _clean_attachments(community: Community, value: Any) -> list[int]:
 
 # --- Mentions -----------------------------------------------------------------------------------
 
-def resolve_mentions(text: str, can_read) -> dict[str, int]:
-    """{handle: user id} for each "@handle" naming exactly one active person who may read the item."""
+def resolve_mentions(actor: User, text: str, item) -> dict[str, int]:
+    """{handle: user id} for each "@handle" naming exactly one active person whom the author may
+    see and who may read the item. A handle the author may not resolve stays plain text: the
+    rendered mention (a name and a profile link) must not tell them who is behind an address."""
     handles = markdown.mention_handles(text)
     if not handles:
         return {}
     found: dict[str, int] = {}
     for handle in list(handles)[:20]:
         literal = handle.replace("_", "\\_")  # "_" is a LIKE wildcard: "@a_b" must not find "a.b@"
-        users = db.session.scalars(select(User).where(
-            User.email.like(f"{literal}@%", escape="\\"), User.deactivated_at.is_(None)).limit(2)).all()
-        if len(users) == 1 and users[0].is_active and can_read(users[0]):
-            found[handle] = users[0].id
+        users = db.session.scalars(select(User.id).where(
+            User.email.like(f"{literal}@%", escape="\\"), permissions.visible(actor, User),
+            permissions.readers(item)).limit(2)).all()
+        if len(users) == 1:
+            found[handle] = users[0]
     return found
 
 
@@ -157,7 +160,7 @@ def publish(actor: User, community: Community, data: dict) -> Publication:
                               place=cleaned.get("place", ""), tags=cleaned.get("tags", []))
     db.session.add(publication)
     db.session.flush()
-    publication.mentions = resolve_mentions(publication.body, lambda u: permissions.can(u, "read", publication))
+    publication.mentions = resolve_mentions(actor, publication.body, publication)
     publication.body_html = render_with_mentions(publication.body, publication.mentions)
     for position, document_id in enumerate(attached):
         db.session.add(Attachment(publication_id=publication.id, document_id=document_id, position=position))
@@ -188,7 +191,7 @@ def update_publication(actor: User, publication: Publication, data: dict) -> Pub
     for name, value in cleaned.items():
         setattr(publication, name, value)
     if "body" in cleaned:
-        publication.mentions = resolve_mentions(publication.body, lambda u: permissions.can(u, "read", publication))
+        publication.mentions = resolve_mentions(actor, publication.body, publication)
         publication.body_html = render_with_mentions(publication.body, publication.mentions)
     if "tags" in cleaned:
         _sync_taggings(publication=publication)
@@ -288,7 +291,7 @@ def restore_wiki_version(actor: User, publication: Publication, number: Any) -> 
     if old.number == publication.wiki_number:
         raise Conflict(_("C'est déjà la version en cours."), code="already_current")
     publication.title, publication.body = old.title, old.body
-    publication.mentions = resolve_mentions(publication.body, lambda u: permissions.can(u, "read", publication))
+    publication.mentions = resolve_mentions(actor, publication.body, publication)
     publication.body_html = render_with_mentions(publication.body, publication.mentions)
     publication.updated_at = utcnow()
     # No note: the pages say "restored from version N" in the reader's language.
@@ -316,7 +319,7 @@ def likers(actor: User, publication: Publication) -> list[User]:
     permissions.require(actor, "read", publication)
     return list(db.session.scalars(
         select(User).join(Like, Like.user_id == User.id).where(
-            Like.publication_id == publication.id, permissions.readable(actor, User)).order_by(Like.created_at)))
+            Like.publication_id == publication.id, permissions.visible(actor, User)).order_by(Like.created_at)))
 
 
 def press_same_question(actor: User, publication: Publication) -> None:

@@ -23,7 +23,7 @@ from rse.forms import ActionForm, error_text, form_id
 
 from . import comments, follows, service, streams
 from .forms import KIND_LABELS, CommentForm, FollowForm, PublicationForm
-from .models import Comment, FollowTarget, Verb
+from .models import Comment, FollowTarget
 from .views import attempt, bp, is_htmx, kind_arg, next_url
 
 STREAM_TABS = (
@@ -45,18 +45,9 @@ class Source:
     show_community: bool = True  # not on a community's own stream
 
 
-def _destinations(page: streams.Page) -> dict[int, Community]:
-    """The communities that items were suggested to (named on their cards)."""
-    ids = {item.activity.community_id for item in page.items
-           if item.activity.verb == Verb.SUGGESTED and item.activity.community_id}
-    if not ids:
-        return {}
-    return {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_(ids)))}
-
-
 def _stream_context(page: streams.Page, kind: str | None, source: Source) -> dict:
     return {"page": page, "kind": kind or "", "source": source, "tabs": STREAM_TABS,
-            "destinations": _destinations(page), "action_form": ActionForm()}
+            "destinations": streams.suggested_to(current_user, page), "action_form": ActionForm()}
 
 
 def _stream_response(load, source: Source, title: str, back: str):
@@ -122,7 +113,7 @@ def person_stream(user_id: int):
 @bp.route("/mots-cles/<path:tag>/fil")
 def tag_stream(tag: str):
     return _stream_response(lambda cursor, kind: streams.tag(current_user, tag, cursor=cursor, kind=kind),
-                            _tag_source(tag), _("Mot-clé « %(tag)s »", tag=streams.tag_label(tag)),
+                            _tag_source(tag), _("Mot-clé « %(tag)s »", tag=streams.tag_label(current_user, tag)),
                             url_for("feeds.tag", tag=tag))
 
 
@@ -130,8 +121,8 @@ def tag_stream(tag: str):
 def tag(tag: str):
     kind = kind_arg()
     page = streams.tag(current_user, tag, kind=kind)
-    return render_template("feeds/tag.html", label=streams.tag_label(tag), tag=tag,
-                           follow=_follow_state(FollowTarget.TAG, tag),
+    return render_template("feeds/tag.html", label=streams.tag_label(current_user, tag), tag=tag,
+                           follow=follows.state(current_user, FollowTarget.TAG, tag),
                            **_stream_context(page, kind, _tag_source(tag)))
 
 
@@ -154,18 +145,6 @@ def _follow_key(target: str | None, raw: str):
     return raw
 
 
-def _follow_state(target: str, key) -> dict:
-    """What a follow button shows: whom or what, and whether the current user follows it."""
-    if target == FollowTarget.PERSON:
-        name = db.session.get(User, key).name
-    elif target == FollowTarget.DOCUMENT:
-        name = db.session.get(Document, key).title
-    else:
-        name = streams.tag_label(key)
-    return {"target": target, "key": key, "name": name,
-            "following": follows.is_following(current_user, target, key)}
-
-
 @bp.route("/suivre", methods=["POST"])
 def follow():
     form = FollowForm()
@@ -177,7 +156,7 @@ def follow():
         message, status = attempt(lambda: follows.follow(current_user, target, key))
     else:
         message, status = attempt(lambda: follows.unfollow(current_user, target, key))
-    state = _follow_state(target, key) if status == 200 else None
+    state = follows.state(current_user, target, key) if status == 200 else None
     if is_htmx():
         if state is None:
             return render_template("feeds/_stream_error.html", message=message, back=None), status
@@ -186,8 +165,10 @@ def follow():
         flash(message, "error")
     elif state["following"]:
         flash(_("Vous suivez désormais « %(name)s ».", name=state["name"]), "success")
-    else:
+    elif state["name"]:
         flash(_("Vous ne suivez plus « %(name)s ».", name=state["name"]), "success")
+    else:
+        flash(_("Vous ne suivez plus cet élément."), "success")
     return redirect(next_url(url_for("communities.home")))
 
 
@@ -211,7 +192,7 @@ def _community_slot(community: Community, **_context) -> str:
 def _profile_slot(person: User, **_context) -> str:
     kind = kind_arg()
     page = streams.person(current_user, person, kind=kind)
-    follow_state = None if person.id == current_user.id else _follow_state(FollowTarget.PERSON, person.id)
+    follow_state = None if person.id == current_user.id else follows.state(current_user, FollowTarget.PERSON, person.id)
     return render_template("feeds/_profile.html", person=person, follow=follow_state,
                            **_stream_context(page, kind, _person_source(person)))
 
@@ -228,7 +209,8 @@ def _document_follow_slot(document: Document, **_context) -> str:
     if document.in_trash:
         return ""
     return render_template("feeds/_document_follow.html",
-                           follow=_follow_state(FollowTarget.DOCUMENT, document.id), action_form=ActionForm())
+                           follow=follows.state(current_user, FollowTarget.DOCUMENT, document.id),
+                           action_form=ActionForm())
 
 
 def register_slots(app: Flask) -> None:

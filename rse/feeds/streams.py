@@ -4,7 +4,9 @@ Every stream is a merge of index range scans on `activities`: one per community 
 home (`community_id, id`), one over the person's deliveries and one over what was
 suggested to everyone. Each scan reads at most a page of rows below the cursor, so the
 cost of a page grows with the logarithm of the table, not with its size or the page's
-depth. What a stream shows then goes through the permission layer once more.
+depth. The scans narrow by community; what a page shows is then confirmed in one query by the
+permission layer's read filters (the item itself readable and live), so an item that moved,
+was trashed or was suggested from a space the reader cannot read never shows.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy.orm.util import identity_key
 
 from rse import permissions
 from rse.accounts.models import User
-from rse.communities.access import member_community_ids, readable_community_ids
+from rse.communities.access import member_community_ids
 from rse.communities.models import Community
 from rse.dbtypes import is_id, utcnow
 from rse.documents.models import Document
@@ -155,7 +157,7 @@ def _home_scans(actor: User, before, kind, n) -> list:
     # Walked down the person's deliveries (their primary key), with the kind and hidden rows
     # filtered on the way: a limit on the deliveries alone would stop short of older matches.
     # What was suggested to the person or to everyone shows only while they may read the item.
-    readable_item = _item_in(readable_community_ids(actor))
+    readable_item = shows_readable_item(actor)
     delivered = select(Activity.id).join(Delivery, Delivery.activity_id == Activity.id).where(
         Delivery.user_id == actor.id, Activity.hidden == false(), readable_item)
     if before is not None:
@@ -167,35 +169,44 @@ def _home_scans(actor: User, before, kind, n) -> list:
     return scans
 
 
-def _item_in(community_ids):
-    """SQL on Activity: its publication or document belongs to one of these communities.
+def shows_readable_item(actor):
+    """SQL on Activity: its publication or document is live and the actor may read it.
 
     Correlated (EXISTS on the row's own item), so it costs a lookup per candidate row instead
-    of listing every publication of every readable community first.
+    of listing every item of every readable community first.
     """
     publication = select(Publication.id).where(
-        Publication.id == Activity.publication_id, Publication.community_id.in_(community_ids)).exists()
+        Publication.id == Activity.publication_id, permissions.readable(actor, Publication)).exists()
     document = select(Document.id).where(
-        Document.id == Activity.document_id, Document.community_id.in_(community_ids)).exists()
+        Document.id == Activity.document_id, Document.deleted_at.is_(None),
+        permissions.readable(actor, Document)).exists()
     return or_(publication, document)
 
 
+def _readable_communities(actor):
+    """A SELECT of the ids of the communities whose content the actor may read (to narrow scans)."""
+    return select(Community.id).where(permissions.readable(actor, Community))
+
+
+def _confirmed(actor, activity_ids: list[int]) -> set[int]:
+    """Those of these activities whose item the actor may read now."""
+    if not activity_ids:
+        return set()
+    return set(db.session.scalars(select(Activity.id).where(
+        Activity.id.in_(activity_ids), shows_readable_item(actor))))
+
+
 def _page(actor: User, scans_for, before: int | None, kind: str | None, limit: int,
-          *, check_communities: bool, exclude: set[int] = frozenset()) -> tuple[list[StreamItem], str | None]:
+          *, exclude: set[int] = frozenset()) -> tuple[list[StreamItem], str | None]:
     """Items below `before`, newest first, as many as `limit`, and the next cursor."""
     visible: list[StreamItem] = []
-    readable: set[int] | None = None
     exhausted = False
     for _round in range(_MAX_ROUNDS):
         n = limit + 1 - len(visible)
         ids = _merge(scans_for(before, kind, n), n)
-        for item in hydrate(actor, ids):
-            if check_communities or item.activity.verb == Verb.SUGGESTED:
-                if readable is None:
-                    readable = set(db.session.scalars(readable_community_ids(actor)))
-                if _item_community_id(item) not in readable:
-                    continue
-            if item.item is None or _gone(item):
+        readable = _confirmed(actor, ids)
+        for item in hydrate(actor, [i for i in ids if i in readable]):
+            if item.item is None:
                 continue
             if item.activity.verb == Verb.PUBLISHED and item.activity.publication_id in exclude:
                 continue
@@ -212,17 +223,6 @@ def _page(actor: User, scans_for, before: int | None, kind: str | None, limit: i
         return visible, encode_cursor(visible[-1].activity.id)
     # Out of rounds on a long run of hidden rows: let the reader go on past them.
     return visible, None if exhausted or before is None else encode_cursor(before)
-
-
-def _item_community_id(item: StreamItem) -> int | None:
-    target = item.item
-    return getattr(target, "community_id", None)
-
-
-def _gone(item: StreamItem) -> bool:
-    if item.publication is not None:
-        return item.publication.deleted_at is not None
-    return item.document is not None and item.document.deleted_at is not None
 
 
 # --- Hydration ----------------------------------------------------------------------------------
@@ -279,8 +279,7 @@ def _pinned_items(actor: User, pins: list[Pin]) -> list[StreamItem]:
     if not pins:
         return []
     publications = {p.id: p for p in db.session.scalars(select(Publication).where(
-        Publication.id.in_([pin.publication_id for pin in pins]), Publication.deleted_at.is_(None),
-        Publication.community_id.in_(readable_community_ids(permissions.effective_actor(actor)))))}
+        Publication.id.in_([pin.publication_id for pin in pins]), permissions.readable(actor, Publication)))}
     items = []
     liked, same = service.user_state(actor, list(publications))
     for pin in pins:
@@ -306,7 +305,7 @@ def home(actor: User, *, cursor: str | None = None, kind: str | None = None, lim
     # Pinned publications stand above the stream (unfiltered), so the stream leaves them out.
     pins = _active_pins(select(Pin).where(Pin.scope == "home")) if kind is None else []
     items, next_cursor = _page(actor, lambda b, k, n: _home_scans(actor, b, k, n), before, kind, limit,
-                               check_communities=False, exclude={pin.publication_id for pin in pins})
+                               exclude={pin.publication_id for pin in pins})
     return Page(items, next_cursor, _pinned_items(actor, pins) if before is None else [])
 
 
@@ -319,7 +318,7 @@ def community(actor: User, community: Community, *, cursor: str | None = None, k
         pins = _active_pins(select(Pin).where(Pin.scope == "community", Pin.community_id == community.id))
     items, next_cursor = _page(
         actor, lambda b, k, n: [_scan(Activity.community_id == community.id, b, k, n)], before, kind, limit,
-        check_communities=False, exclude={pin.publication_id for pin in pins})
+        exclude={pin.publication_id for pin in pins})
     return Page(items, next_cursor, _pinned_items(actor, pins) if before is None else [])
 
 
@@ -329,9 +328,8 @@ def person(actor: User, user: User, *, cursor: str | None = None, kind: str | No
     permissions.require(actor, "read", user)
     before, kind = decode_cursor(cursor), clean_kind(kind)
     condition = (Activity.actor_id == user.id) & (Activity.verb != Verb.SUGGESTED) & (
-        Activity.community_id.in_(readable_community_ids(permissions.effective_actor(actor))))
-    items, next_cursor = _page(actor, lambda b, k, n: [_scan(condition, b, k, n)], before, kind, limit,
-                               check_communities=True)
+        Activity.community_id.in_(_readable_communities(actor)))
+    items, next_cursor = _page(actor, lambda b, k, n: [_scan(condition, b, k, n)], before, kind, limit)
     return Page(items, next_cursor)
 
 
@@ -340,7 +338,7 @@ def tag(actor: User, label: str, *, cursor: str | None = None, kind: str | None 
     """Publications and documents carrying this tag (case and accents folded) that the actor may read."""
     key = tag_key(label)
     before, kind = decode_cursor(cursor), clean_kind(kind)
-    readable = readable_community_ids(permissions.effective_actor(actor))
+    readable = _readable_communities(actor)
     tagged_publications = select(Tagging.publication_id).where(Tagging.tag == key, Tagging.publication_id.is_not(None))
     tagged_documents = select(Tagging.document_id).where(Tagging.tag == key, Tagging.document_id.is_not(None))
     base = (Activity.verb != Verb.SUGGESTED) & Activity.community_id.in_(readable)
@@ -349,21 +347,34 @@ def tag(actor: User, label: str, *, cursor: str | None = None, kind: str | None 
         return [_scan(base & Activity.publication_id.in_(tagged_publications), b, k, n),
                 _scan(base & Activity.document_id.in_(tagged_documents), b, k, n)]
 
-    items, next_cursor = _page(actor, scans, before, kind, limit, check_communities=True)
+    items, next_cursor = _page(actor, scans, before, kind, limit)
     return Page(items, next_cursor)
 
 
 def tag_key(label: Any) -> str:
-    """The matching form of a tag named in a URL, checked as tags are when they are written (no
-    longer, no control or direction characters), or a 422: nothing is cut silently."""
+    """A tag's folded form (case, accents and spaces), as tag streams and follows match it. Checked
+    as tags are when they are written (length, control and direction characters), or a 422: a
+    label is never cut silently."""
     tags = clean_tags([label] if isinstance(label, str) else label, "tag")
     if len(tags) != 1:
         raise ValidationError(fields={"tag": _("Un mot-clé est attendu.")})
     return fold(tags[0])
 
 
-def tag_label(label: str) -> str:
-    """A tag as first typed, for the page title."""
-    key = fold(" ".join((label or "").split()))[:50]
-    found = db.session.scalar(select(Tagging.label).where(Tagging.tag == key).order_by(Tagging.id).limit(1))
+def tag_label(actor: User, label: str) -> str:
+    """The tag as first typed on an item the actor may read, else as the actor typed it: the
+    spelling of a tag is part of the items that carry it."""
+    key = tag_key(label)
+    found = db.session.scalar(select(Tagging.label).where(
+        Tagging.tag == key, permissions.readable(actor, Tagging)).order_by(Tagging.id).limit(1)) if key else None
     return found or label
+
+
+def suggested_to(actor: User, page: Page) -> dict[int, Community]:
+    """The communities this page's items were suggested to, those the actor may know exist."""
+    ids = {item.activity.community_id for item in page.items
+           if item.activity.verb == Verb.SUGGESTED and item.activity.community_id}
+    if not ids:
+        return {}
+    return {c.id: c for c in db.session.scalars(select(Community).where(
+        Community.id.in_(ids), permissions.visible(actor, Community)))}

@@ -8,13 +8,13 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from rse import audit, permissions
 from rse.accounts.models import User
-from rse.communities.access import member_community_ids
+from rse.communities.access import active_people
 from rse.communities.models import Community, Membership
-from rse.dbtypes import is_id, utcnow
+from rse.dbtypes import is_id
 from rse.documents.models import Document
 from rse.errors import PermissionDenied, ValidationError
 from rse.extensions import db
@@ -101,14 +101,16 @@ def _item_kind(item: Publication | Document) -> str:
 
 
 def _suggestion_people(actor: User, item, user_ids: list[int]) -> list[User]:
+    """The people named, those the actor may see; each must be able to read the item."""
     if not user_ids:
         return []
     people = {u.id: u for u in db.session.scalars(select(User).where(
-        User.id.in_(user_ids), permissions.readable(actor, User)))}
+        User.id.in_(user_ids), permissions.visible(actor, User)))}
     unknown = [uid for uid in user_ids if uid not in people]
     if unknown:
         raise ValidationError(fields={"users": _("Personne introuvable.")}, code="unknown_recipient")
-    blind = [p.name for p in people.values() if not p.is_active or not permissions.can(p, "read", item)]
+    readers = set(db.session.scalars(select(User.id).where(User.id.in_(user_ids), permissions.readers(item))))
+    blind = [people[uid].name for uid in user_ids if uid not in readers]
     if blind:
         raise ValidationError(fields={"users": _("Ne peut pas lire cet élément : %(names)s.", names=", ".join(blind))},
                               code="recipient_cannot_read")
@@ -116,27 +118,27 @@ def _suggestion_people(actor: User, item, user_ids: list[int]) -> list[User]:
 
 
 def _suggestion_communities(actor: User, item, community_ids: list[int]) -> list[Community]:
+    """The communities named, those the actor may know exist (a partner: only their own); every active
+    member of each must be able to read the item. How many cannot is said only to who may read the
+    community's member list."""
     if not community_ids:
         return []
-    mine = set(db.session.scalars(member_community_ids(actor.id)))
-    spaces = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_(community_ids)))}
-    for cid in community_ids:
-        community = spaces.get(cid)
-        # A partner suggests only to their communities; staff to any community they may see.
-        if community is None or not permissions.can(actor, "view", community) or (
-                actor.is_partner and cid not in mine):
-            raise ValidationError(fields={"communities": _("Espace introuvable.")}, code="unknown_recipient")
+    spaces = {c.id: c for c in db.session.scalars(select(Community).where(
+        Community.id.in_(community_ids), permissions.visible(actor, Community)))}
+    if any(cid not in spaces for cid in community_ids):  # missing or hidden: the same answer
+        raise ValidationError(fields={"communities": _("Espace introuvable.")}, code="unknown_recipient")
     for community in spaces.values():
-        # Deactivated and expired members receive nothing: only active ones must be able to read.
         blind = db.session.scalar(select(func.count()).select_from(Membership).join(User).where(
-            Membership.community_id == community.id, User.deactivated_at.is_(None),
-            or_(User.expires_at.is_(None), User.expires_at > utcnow())).where(
-            ~notifications.readers_condition(item.community)))
-        if blind:
-            raise ValidationError(fields={"communities": ngettext(
-                "%(num)d membre de « %(name)s » ne peut pas lire cet élément.",
-                "%(num)d membres de « %(name)s » ne peuvent pas lire cet élément.",
-                blind, name=community.name)}, code="recipient_cannot_read")
+            Membership.community_id == community.id, active_people(), ~permissions.readers(item)))
+        if not blind:
+            continue
+        if permissions.can(actor, "read", community):
+            message = ngettext("%(num)d membre de « %(name)s » ne peut pas lire cet élément.",
+                               "%(num)d membres de « %(name)s » ne peuvent pas lire cet élément.",
+                               blind, name=community.name)
+        else:
+            message = _("Des membres de « %(name)s » ne peuvent pas lire cet élément.", name=community.name)
+        raise ValidationError(fields={"communities": message}, code="recipient_cannot_read")
     return [spaces[cid] for cid in community_ids]
 
 

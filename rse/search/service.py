@@ -22,15 +22,13 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from sqlalchemy import select
 
-from rse import indexing
+from rse import indexing, permissions
 from rse.accounts.models import User
-from rse.communities.access import readable_community_ids, visible_communities
-from rse.communities.models import Community, Membership
+from rse.communities.models import Community
 from rse.dbtypes import id_from_text, is_id
 from rse.errors import BadRequest, ServiceUnavailable, ValidationError
 from rse.extensions import db
-from rse.indexing import KINDS, content_scope, listing_scope, people_scope, self_scope
-from rse.permissions import effective_actor
+from rse.indexing import KINDS
 from rse.tags import fold
 
 from .engine import RELEVANCE, SORTS, Completions, Hit, Query, SearchUnavailable
@@ -43,19 +41,18 @@ MIN_PREFIX = 2
 
 def audience(actor: Any) -> frozenset[str]:
     """The scope tokens the actor holds now (empty for anonymous and deactivated accounts)."""
-    actor = effective_actor(actor)
-    if actor is None:
-        return frozenset()
-    tokens = {self_scope(actor.id)}
-    tokens.update(content_scope(cid) for cid in db.session.scalars(readable_community_ids(actor)))
-    tokens.update(listing_scope(cid) for cid in db.session.scalars(select(Community.id).where(
-        visible_communities(actor))))
-    if actor.is_partner:
-        mine = db.session.scalars(select(Membership.community_id).where(Membership.user_id == actor.id))
-        tokens.update(people_scope(cid) for cid in mine)
-    else:
-        tokens.add(indexing.EVERY_STAFF_MEMBER)
-    return frozenset(tokens)
+    return indexing.audience(actor)
+
+
+def filter_communities(actor: Any) -> list[Community]:
+    """The communities the reader may filter on (those whose content they read), by name."""
+    return list(db.session.scalars(select(Community).where(permissions.readable(actor, Community))
+                                   .order_by(Community.name)))
+
+
+def visible_person(actor: Any, user_id: int) -> User | None:
+    """The person a filter names, if the reader may see them."""
+    return db.session.scalar(select(User).where(User.id == user_id, permissions.visible(actor, User)))
 
 
 # The reader's request.

@@ -5,14 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from rse import permissions, slots
-from rse.accounts.models import User
-from rse.communities.access import visible_communities
-from rse.communities.models import Community
+from rse import slots
 from rse.errors import DomainError
-from rse.extensions import db
 from rse.indexing import KINDS
 
 from . import service
@@ -35,18 +30,6 @@ def _is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _filter_choices() -> dict:
-    """The communities the reader may filter on (those whose content they read), by name."""
-    from rse.communities.access import readable_community_ids
-
-    communities = db.session.scalars(
-        select(Community).where(Community.id.in_(readable_community_ids(current_user._get_current_object())),
-                                visible_communities(current_user._get_current_object()))
-        .order_by(Community.name)
-    ).all()
-    return {"communities": communities}
-
-
 @bp.route("/recherche")
 @login_required
 def page():
@@ -63,11 +46,10 @@ def page():
             context["error"] = exc
             status = exc.status
     if context["params"] and context["params"].author_id:
-        author = db.session.get(User, context["params"].author_id)
-        context["author"] = author if author is not None and permissions.can(current_user, "read", author) else None
+        context["author"] = service.visible_person(current_user, context["params"].author_id)
     if _is_htmx() and args.get("cursor") and context["page"] is not None:
         return render_template("search/_results.html", **context), status
-    context.update(_filter_choices())
+    context["communities"] = service.filter_communities(current_user)
     return render_template("search/page.html", **context), status
 
 

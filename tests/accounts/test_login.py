@@ -2,7 +2,9 @@
 
 from sqlalchemy import select
 
+from rse import security
 from rse.audit.models import AuditEntry
+from tests.accounts.helpers import statements_in_the_request
 from tests.conftest import PASSWORD
 
 
@@ -69,3 +71,21 @@ def test_logout_by_get_is_not_possible(login, create_user):
     client = login(create_user("staff"))
     assert client.get("/deconnexion").status_code == 405
     assert client.get("/").status_code == 200
+
+
+def test_unknown_address_and_wrong_password_do_the_same_work(app, client, create_user, db):
+    """Same statements, same page, and an argon2 check for both: an unknown address is checked
+    against a dummy hash, so that its failure takes as long as a wrong password's."""
+    user = create_user("staff")
+    security.configure_hasher(app.config.get("ARGON2_PARAMS"))  # forgets the dummy hash
+    with statements_in_the_request(db) as wrong_password_work:
+        wrong = client.post("/connexion", data={"email": user.email, "password": "mauvais-mot-de-passe"})
+    assert security._dummy_hash is None  # a known address is checked against its own hash
+    with statements_in_the_request(db) as unknown_work:
+        unknown = client.post("/connexion", data={"email": "personne@ght-exemple.fr",
+                                                   "password": "mauvais-mot-de-passe"})
+    assert security._dummy_hash is not None
+    assert wrong_password_work == unknown_work
+    assert wrong.status_code == unknown.status_code == 401
+    assert (wrong.get_data(as_text=True).replace(user.email, "@")
+            == unknown.get_data(as_text=True).replace("personne@ght-exemple.fr", "@"))

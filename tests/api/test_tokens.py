@@ -1,5 +1,6 @@
 """API authentication: login tokens, personal tokens, refusals."""
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -126,3 +127,98 @@ def test_token_endpoint_is_rate_limited_per_client_address(client):
                 for i in range(11)]
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
+
+
+# --- Every token ends when the credentials change (issue 13, finding 7) ----------------------
+
+NEW_PASSWORD = "une-nouvelle-phrase-secrète"
+
+
+def _assert_token_dead(client) -> None:
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "invalid_token"
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def _personal_token(login, user) -> str:
+    page = login(user).post("/profil/jetons", data={"name": "Script du tableau de bord", "days": 30})
+    return re.search(r"rse_[A-Za-z0-9_-]{20,}", page.get_data(as_text=True)).group(0)
+
+
+def test_password_reset_ends_every_token(api, app, client, create_user, login, outbox, db):
+    user = create_user("staff")
+    login_token_client = api(user)
+    personal = app.test_client()
+    personal.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {_personal_token(login, user)}"
+    assert personal.get("/api/v1/me").json["email"] == user.email
+    client.post("/mot-de-passe/oubli", data={"email": user.email}, buffered=True)
+    body = outbox()[0].get_body(("plain",)).get_content()
+    path = re.search(r"http://maillage\.test(/mot-de-passe/reinitialiser/\S+)", body).group(1)
+    assert client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
+    _assert_token_dead(login_token_client)
+    _assert_token_dead(personal)
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "credentials.ended")).one()
+    assert entry.target_id == str(user.id)
+    assert entry.details == {"reason": "password_reset", "sessions": 1, "tokens": 2}
+
+
+def test_password_change_ends_every_token(api, login, create_user):
+    user = create_user("staff")
+    token_client = api(user)
+    login(user).post("/profil/mot-de-passe", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD,
+                                                   "confirm": NEW_PASSWORD})
+    _assert_token_dead(token_client)
+
+
+def test_failed_password_change_keeps_the_tokens(api, login, create_user):
+    user = create_user("staff")
+    token_client = api(user)
+    page = login(user).post("/profil/mot-de-passe", data={"current_password": "pas-le-bon", "new_password": NEW_PASSWORD,
+                                                          "confirm": NEW_PASSWORD})
+    assert page.status_code == 422 and "Mot de passe actuel incorrect." in page.get_data(as_text=True)
+    assert token_client.get("/api/v1/me").json["email"] == user.email
+
+
+def test_deactivated_then_reactivated_user_keeps_their_old_token_dead(api, client, login, create_user, db):
+    admin, partner = create_user("admin"), create_user("partner")
+    token_client = api(partner)
+    admin_client = login(admin)
+    admin_client.post(f"/admin/utilisateurs/{partner.id}/desactiver")
+    _assert_token_dead(token_client)
+    admin_client.post(f"/admin/utilisateurs/{partner.id}/reactiver")
+    _assert_token_dead(token_client)
+    # A fresh login gives a working token again.
+    fresh = client.post("/api/v1/tokens", json={"email": partner.email, "password": PASSWORD})
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh.json['token']}"}).status_code == 200
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "credentials.ended")).one()
+    assert entry.actor_id == admin.id and entry.details["reason"] == "deactivated"
+
+
+def test_renewed_partner_access_keeps_the_old_token_dead(api, login, create_user, db):
+    admin, partner = create_user("admin"), create_user("partner")
+    token_client = api(partner)
+    partner.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    _assert_token_dead(token_client)
+    login(admin).post(f"/admin/utilisateurs/{partner.id}/expiration", data={"expiry-expires_on": "2099-12-31"})
+    db.session.refresh(partner)
+    assert not partner.is_expired
+    _assert_token_dead(token_client)
+
+
+def test_administrator_set_password_ends_every_token(api, runner, create_user):
+    user = create_user("staff")
+    token_client = api(user)
+    result = runner.invoke(args=["rse", "create-admin", user.email, "--password", NEW_PASSWORD])
+    assert result.exit_code == 0, result.output
+    assert f"administrator {user.email} ready" in result.output
+    _assert_token_dead(token_client)
+
+
+def test_role_change_applies_to_an_open_token_at_its_next_request(api, login, create_user):
+    admin, user = create_user("admin"), create_user("staff")
+    token_client = api(user)
+    login(admin).post(f"/admin/utilisateurs/{user.id}/role", data={"role-role": "partner"})
+    # The token stays (it carries no role), the permission layer reads the new one.
+    assert token_client.get("/api/v1/me").json["role"] == "partner"
