@@ -43,7 +43,7 @@ def test_api_refuses_direction_controls_in_every_display_field(world, api, creat
     publication = client.post(f"/api/v1/communities/{space.id}/publications",
                               json={"kind": "post", "title": "Note", "body": "Texte"}).json
     _refused(client.post("/api/v1/communities", json={"name": f"Comité{RLO}", "visibility": "public"}), "name")
-    _refused(client.patch(f"/api/v1/communities/{space.id}", json={"name": f"Espace\u2067x"}), "name")
+    _refused(client.patch(f"/api/v1/communities/{space.id}", json={"name": "Espace\u2067x"}), "name")
     _refused(client.patch(f"/api/v1/communities/{space.id}", json={"description": f"Ligne\n{RLO}"}), "description")
     for field, value in (("title", f"Titre{RLO}"), ("place", "Salle\u200f 3"), ("tags", [f"mot{RLO}clé"])):
         body = {"kind": "post", "title": "T", "body": "Texte", field: value}
@@ -52,7 +52,7 @@ def test_api_refuses_direction_controls_in_every_display_field(world, api, creat
                          json={"kind": "link", "url": f"https://exemple.fr/{RLO}fdp.exe"}), "url")
     _refused(client.patch(f"/api/v1/publications/{publication['id']}", json={"body": f"Corps{RLO}"}), "body")
     _refused(client.patch(f"/api/v1/documents/{document.id}", json={"title": "Protocole\u200e"}), "title")
-    _refused(client.patch(f"/api/v1/documents/{document.id}", json={"tags": [f"a\u2066b"]}), "tags")
+    _refused(client.patch(f"/api/v1/documents/{document.id}", json={"tags": ["a\u2066b"]}), "tags")
     _refused(client.post(f"/api/v1/publications/{publication['id']}/comments", json={"body": f"Vu {RLO}"}), "body")
     # Nothing was written.
     assert client.get(f"/api/v1/documents/{document.id}").json["title"] == "Protocole"
