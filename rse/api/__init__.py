@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, g, jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from rse.dbtypes import MAX_ID, is_id
+from rse.dbtypes import is_id
 from rse.errors import BadRequest, Unauthorized, ValidationError
 from rse.extensions import csrf, db
 
