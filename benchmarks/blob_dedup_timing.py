@@ -36,7 +36,7 @@ from flask_migrate import upgrade  # noqa: E402
 from rse import create_app  # noqa: E402
 from rse.accounts import service as accounts  # noqa: E402
 from rse.communities import service as communities  # noqa: E402
-from rse.extensions import db  # noqa: E402
+from rse.database import db  # noqa: E402
 
 PASSWORD = "benchmark-password-2026"
 

@@ -89,7 +89,7 @@ from rse import create_app
 from rse.accounts.models import User
 from rse.dbtypes import utcnow
 from rse.digest import periods, rendering, selection, sending
-from rse.extensions import db
+from rse.database import db
 app = create_app()
 with app.app_context():
     now = utcnow()

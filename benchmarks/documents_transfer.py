@@ -65,7 +65,7 @@ def prepare_instance(env: dict) -> tuple[str, int]:
     script = (
         "from datetime import timedelta\n"
         "from rse import create_app\n"
-        "from rse.extensions import db\n"
+        "from rse.database import db\n"
         "from rse.accounts.service import create_user, issue_token\n"
         "from rse.communities.service import create_community\n"
         "app = create_app()\n"

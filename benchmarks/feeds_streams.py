@@ -135,7 +135,7 @@ class Reader:
         from rse import create_app
 
         self.app = create_app(env=database.env())
-        from rse.extensions import db
+        from rse.database import db
         from rse.feeds import seed
 
         with self.app.app_context():
@@ -157,7 +157,7 @@ class Reader:
     def home(self, cursor: str | None) -> tuple[float, int, str | None]:
         """(seconds, items, next cursor) of one call."""
         from rse.accounts.models import User
-        from rse.extensions import db
+        from rse.database import db
         from rse.feeds import streams
 
         with self.app.app_context():
@@ -184,7 +184,7 @@ def measure(database: Database, runs: int, warmup: int) -> dict[str, list[float]
                 raise SystemExit(f"{name} page has {items} items, not 20")
             timings[name].append(seconds * 1000)
     with reader.app.app_context():
-        from rse.extensions import db
+        from rse.database import db
 
         db.engine.dispose()
     return timings
@@ -196,7 +196,7 @@ def explain(database: Database) -> None:
     """Each statement of one call of the 50th page: its time, then its plan."""
     from sqlalchemy import event
 
-    from rse.extensions import db
+    from rse.database import db
 
     reader = Reader(database)
     statements: list[tuple[str, object, float]] = []

@@ -12,7 +12,8 @@ from werkzeug.routing import IntegerConverter
 from rse import security
 from rse.config import load_config
 from rse.dbtypes import MAX_ID
-from rse.extensions import babel, csrf, db, limiter, login_manager, migrate
+from rse.database import db
+from rse.extensions import babel, csrf, limiter, login_manager, migrate
 from rse.uploads import UploadRequest
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,7 +29,7 @@ def id_from_text(raw: str) -> int | None:
 
 def get_by_id(model, value):
     """The row of `model` with this id, or None for a missing row or a value that cannot be an id."""
-    from rse.extensions import db
+    from rse.database import db
 
     return db.session.get(model, value) if is_id(value) else None
 

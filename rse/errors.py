@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from rse.extensions import db
+from rse.database import db
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 
 from rse.dbtypes import id_from_text
 from rse.errors import DomainError, ValidationError
-from rse.extensions import db
+from rse.database import db
 
 
 class ActionForm(FlaskForm):

@@ -1,4 +1,7 @@
-"""Committing a unit of work that may clash with a concurrent one, retrying it a few times."""
+"""The end of a unit of work: commit or roll back what the services flushed, retrying a clash.
+
+Views, API handlers and commands end their work here; none of them touches the session itself.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from rse.extensions import db
+from rse.database import db
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,3 +44,13 @@ def commit_with_retry(work: Callable[[], T], attempts: int = 6) -> T:
             log.info("concurrent change, retrying (%d/%d): %s", attempt, attempts, exc.orig)
             time.sleep(random.uniform(0.01, 0.05) * attempt)
     raise AssertionError("unreachable")
+
+
+def commit() -> None:
+    """Write what the services flushed during this request or command."""
+    db.session.commit()
+
+
+def rollback() -> None:
+    """Drop what the services flushed (a refused change), so that what follows reads the database as it is."""
+    db.session.rollback()

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from rse.extensions import db
+from rse.database import db
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",

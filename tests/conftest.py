@@ -28,7 +28,7 @@ from rse.accounts import service as accounts  # noqa: E402
 from rse.accounts.service import issue_token  # noqa: E402
 from rse.communities import service as communities  # noqa: E402
 from rse.dbtypes import utcnow  # noqa: E402
-from rse.extensions import db as _db  # noqa: E402
+from rse.database import db as _db  # noqa: E402
 from rse.extensions import limiter  # noqa: E402
 
 from .services import start_postgres, start_smtp, unavailable  # noqa: E402

@@ -19,7 +19,7 @@ from rse.communities import invitations
 from rse.communities import service as communities
 from rse.dbtypes import utcnow
 from rse.documents import service as documents
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments, follows, suggestions
 from rse.feeds import service as feeds
 from rse.feeds.models import Notification

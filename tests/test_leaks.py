@@ -28,7 +28,7 @@ from sqlalchemy import delete, func, select
 
 from rse.accounts.service import issue_token
 from rse.communities.models import Community
-from rse.extensions import db as _db
+from rse.database import db as _db
 from rse.extensions import limiter
 
 from . import leaks

@@ -24,7 +24,7 @@ from rse.communities.models import Community, QuickLink
 from rse.dbtypes import utcnow
 from rse.documents import service as documents
 from rse.documents.models import Document, Folder
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments
 from rse.feeds import service as feeds
 from rse.feeds.models import Comment, Publication, Tagging

@@ -3,7 +3,9 @@
 from flask import Flask, request
 from flask_login import current_user
 
-from rse.extensions import db, login_manager
+from rse.database import db
+
+from rse.extensions import login_manager
 
 
 @login_manager.user_loader

@@ -4,7 +4,7 @@ import click
 from flask.cli import with_appcontext
 
 from rse.errors import DomainError
-from rse.extensions import db
+from rse.database import db
 
 from . import service
 from .models import Role

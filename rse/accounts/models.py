@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rse.dbtypes import UTCDateTime, utcnow
-from rse.extensions import db
+from rse.database import db
 
 
 class Role(StrEnum):

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, or_, select, update
 from rse import audit, permissions
 from rse.dbtypes import get_by_id, utcnow
 from rse.errors import Conflict, Gone, NotFound, TooManyRequests, Unauthorized, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.mail import queue_templated
 from rse.security import burn_verification_time, hash_password, needs_rehash, new_token, token_digest, verify_password
 from rse.urls import external_url

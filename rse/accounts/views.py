@@ -8,9 +8,9 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from rse import permissions
+from rse import permissions, transactions
 from rse.errors import DomainError, ValidationError
-from rse.extensions import db, limiter
+from rse.extensions import limiter
 from rse.forms import ActionForm, apply_errors, end_of_day, error_text, page_number
 
 from . import service
@@ -50,12 +50,12 @@ def login():
         try:
             user = service.authenticate(form.email.data, form.password.data)
         except DomainError as exc:
-            db.session.commit()  # the failure stays in the audit trail
+            transactions.commit()  # the failure stays in the audit trail
             form.form_errors.append(exc.message)
             status = exc.status
         else:
             sign_in(user, remember=form.remember.data)
-            db.session.commit()
+            transactions.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("communities.home"))
     elif request.method == "POST":
         status = 422
@@ -67,7 +67,7 @@ def logout():
     form = ActionForm()
     if form.validate_on_submit():
         sign_out()
-        db.session.commit()
+        transactions.commit()
         flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -78,7 +78,7 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         email = service.request_password_reset(form.email.data)
-        db.session.commit()
+        transactions.commit()
         if email is not None:
             after_response(service.send_password_reset, email)
         return render_template("accounts/forgot_sent.html")
@@ -100,7 +100,7 @@ def reset_password(token: str):
                 apply_errors(form, exc)
             else:
                 sign_in(user)  # a fresh session: reset_password ended all the others
-                db.session.commit()
+                transactions.commit()
                 flash(_("Votre mot de passe est changé."), "success")
                 return redirect(url_for("communities.home"))
     return render_template("accounts/reset.html", form=form), 422 if request.method == "POST" else 200
@@ -145,10 +145,10 @@ def edit_profile():
             if upload and getattr(upload, "filename", ""):
                 service.set_photo(current_user, current_user, upload.read(service.PHOTO_MAX_BYTES + 1))
         except ValidationError as exc:
-            db.session.rollback()
+            transactions.rollback()
             apply_errors(form, exc)
         else:
-            db.session.commit()
+            transactions.commit()
             flash(_("Profil enregistré."), "success")
             return redirect(url_for("accounts.profile", user_id=current_user.id))
     status = 422 if request.method == "POST" else 200
@@ -163,7 +163,7 @@ def preferences():
     if form.validate_on_submit():
         service.set_preferences(current_user, theme=form.theme.data, background=form.background.data,
                                 locale=form.locale.data)
-        db.session.commit()
+        transactions.commit()
         flash(_("Préférences enregistrées."), "success")
         return redirect(url_for("accounts.preferences"))
     return render_template("accounts/preferences.html", form=form), 422 if request.method == "POST" else 200
@@ -182,7 +182,7 @@ def change_password():
                 apply_errors(form, exc)
             else:
                 sign_in(current_user._get_current_object())  # this browser only gets a fresh session
-                db.session.commit()
+                transactions.commit()
                 flash(_("Mot de passe changé. Vos autres sessions et vos jetons d'accès à l'API sont fermés."),
                       "success")
                 return redirect(url_for("accounts.edit_profile"))
@@ -199,7 +199,7 @@ def tokens():
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            db.session.commit()
+            transactions.commit()
             form = TokenForm(formdata=None)
     status = 422 if request.method == "POST" and created is None else 200
     return render_template("accounts/tokens.html", form=form, tokens=service.list_tokens(current_user),
@@ -210,7 +210,7 @@ def tokens():
 def revoke_token(token_id: int):
     if ActionForm().validate_on_submit():
         service.revoke_token(current_user, token_id)
-        db.session.commit()
+        transactions.commit()
         flash(_("Jeton révoqué."), "success")
     return redirect(url_for("accounts.tokens"))
 
@@ -265,8 +265,8 @@ def admin_user_action(user_id: int, action: str):
         else:
             return redirect(url_for("accounts.admin_user", user_id=user.id))
     except ValidationError as exc:
-        db.session.rollback()
+        transactions.rollback()
         flash(error_text(exc), "error")
     else:
-        db.session.commit()
+        transactions.commit()
     return redirect(url_for("accounts.admin_user", user_id=user.id))

@@ -10,7 +10,7 @@ from functools import partial
 from flask import Flask, after_this_request, current_app
 from flask_login import current_user, login_user, logout_user
 
-from rse.extensions import db
+from rse.database import db
 
 from . import service
 from .models import User

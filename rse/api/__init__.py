@@ -9,9 +9,10 @@ from flask import Blueprint, Flask, g, jsonify, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from rse import transactions
 from rse.dbtypes import is_id
 from rse.errors import BadRequest, Unauthorized, ValidationError
-from rse.extensions import csrf, db
+from rse.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -34,7 +35,7 @@ def authenticate():
         g.api_user = user_for_token(token.strip())
         if g.api_user is None:
             raise Unauthorized(_("Jeton invalide, expiré ou révoqué."), code="invalid_token")
-        db.session.commit()  # last_used_at
+        transactions.commit()  # last_used_at
     elif request.endpoint not in OPEN_ENDPOINTS:
         raise Unauthorized(_("Un jeton d'accès est requis (en-tête Authorization: Bearer …)."))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
-from rse import permissions
+from rse import permissions, transactions
 from rse.accounts import service
-from rse.extensions import db, limiter
+from rse.extensions import limiter
 
 from . import actor, bp, created, field, json_body, page_args
 from .serializers import iso, user_json
@@ -21,16 +21,16 @@ def create_token():
     try:
         token, record = service.login_token(email, password)
     except Exception:
-        db.session.commit()  # the failed attempt stays in the audit trail
+        transactions.commit()  # the failed attempt stays in the audit trail
         raise
-    db.session.commit()
+    transactions.commit()
     return created({"token": token, "token_type": "Bearer", "expires_at": iso(record.expires_at)})
 
 
 @bp.delete("/tokens/current")
 def revoke_current_token():
     service.revoke_token_value(request.headers["Authorization"].partition(" ")[2].strip())
-    db.session.commit()
+    transactions.commit()
     return "", 204
 
 

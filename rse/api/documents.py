@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from rse import transactions
 from rse.communities import service as communities
 from rse.documents import service
 from rse.documents.downloads import starts_a_download, thumbnail_response, version_response
 from rse.errors import ValidationError
-from rse.extensions import db
 from rse.transactions import commit_with_retry
 from rse.uploads import allow_large_body
 
@@ -59,7 +59,7 @@ def update_document(document_id: int):
     if unknown:
         raise ValidationError(fields={name: _("Champ inconnu.") for name in sorted(unknown)})
     service.update_document(actor(), document, data)
-    db.session.commit()
+    transactions.commit()
     return jsonify(document_json(document))
 
 
@@ -79,7 +79,7 @@ def version_content(document_id: int, number: int):
     response = version_response(version, inline=query_bool("inline"))
     if starts_a_download(response):
         service.record_download(actor(), document, version, inline=query_bool("inline"))
-        db.session.commit()
+        transactions.commit()
     return response
 
 
@@ -100,7 +100,7 @@ def restore_version(document_id: int, number: int):
 def trash_document(document_id: int):
     document = service.get_document(actor(), document_id)
     service.trash_document(actor(), document)
-    db.session.commit()
+    transactions.commit()
     return "", 204
 
 
@@ -108,5 +108,5 @@ def trash_document(document_id: int):
 def restore_document(document_id: int):
     document = service.get_document(actor(), document_id, "restore")
     service.restore_document(actor(), document)
-    db.session.commit()
+    transactions.commit()
     return jsonify(document_json(document))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from rse import transactions
 from rse.accounts import service as accounts
 from rse.communities import service as communities
 from rse.documents import service as documents
 from rse.errors import ValidationError
 from rse.dbtypes import MAX_ID, is_id
-from rse.extensions import db
 from rse.feeds import comments, follows, notifications, service, streams, suggestions
 
 from . import actor, bp, created, field, id_field, iso_datetime, json_body, query_bool, query_int
@@ -67,7 +67,7 @@ def create_publication(community_id: int):
     community = communities.get_community(actor(), community_id, "view")
     data = _publication_fields(json_body(), PUBLICATION_FIELDS)
     publication = service.publish(actor(), community, data)
-    db.session.commit()
+    transactions.commit()
     return created(_publication(publication))
 
 
@@ -81,7 +81,7 @@ def update_publication(publication_id: int):
     publication = service.get_publication(actor(), publication_id, "edit")
     data = _publication_fields(json_body(), EDIT_FIELDS)
     service.update_publication(actor(), publication, data)
-    db.session.commit()
+    transactions.commit()
     return jsonify(_publication(publication))
 
 
@@ -89,7 +89,7 @@ def update_publication(publication_id: int):
 def delete_publication(publication_id: int):
     publication = service.get_publication(actor(), publication_id, "delete")
     service.delete_publication(actor(), publication)
-    db.session.commit()
+    transactions.commit()
     return "", 204
 
 
@@ -104,7 +104,7 @@ def _comments(target):
 def _add_comment(target):
     data = _only(json_body(), {"body"})
     comment = comments.add_comment(actor(), target, field(data, "body", str))
-    db.session.commit()
+    transactions.commit()
     return created(comment_json(comment))
 
 
@@ -133,7 +133,7 @@ def edit_comment(comment_id: int):
     comment = comments.get_comment(actor(), comment_id, "edit")
     data = _only(json_body(), {"body"})
     comments.edit_comment(actor(), comment, field(data, "body", str))
-    db.session.commit()
+    transactions.commit()
     target = comments.comment_target(comment)
     return jsonify(comment_json(comment, accepted_id=getattr(target, "accepted_comment_id", None)))
 
@@ -142,7 +142,7 @@ def edit_comment(comment_id: int):
 def delete_comment(comment_id: int):
     comment = comments.get_comment(actor(), comment_id, "delete")
     comments.delete_comment(actor(), comment)
-    db.session.commit()
+    transactions.commit()
     return "", 204
 
 
@@ -155,7 +155,7 @@ def accept_comment(comment_id: int):
         # The client meant another question: accepting this comment would answer the wrong one.
         raise ValidationError(_("Ce commentaire ne répond pas à cette question."), code="not_a_question")
     question = service.accept_answer(actor(), comment)
-    db.session.commit()
+    transactions.commit()
     return jsonify(_publication(question))
 
 
@@ -165,7 +165,7 @@ def accept_comment(comment_id: int):
 def like_publication(publication_id: int):
     publication = service.get_publication(actor(), publication_id)
     service.like(actor(), publication)
-    db.session.commit()
+    transactions.commit()
     return jsonify(_publication(publication))
 
 
@@ -173,7 +173,7 @@ def like_publication(publication_id: int):
 def unlike_publication(publication_id: int):
     publication = service.get_publication(actor(), publication_id)
     service.unlike(actor(), publication)
-    db.session.commit()
+    transactions.commit()
     return jsonify(_publication(publication))
 
 
@@ -187,7 +187,7 @@ def publication_likers(publication_id: int):
 def press_same_question(publication_id: int):
     publication = service.get_publication(actor(), publication_id)
     service.press_same_question(actor(), publication)
-    db.session.commit()
+    transactions.commit()
     return jsonify(_publication(publication))
 
 
@@ -195,7 +195,7 @@ def press_same_question(publication_id: int):
 def release_same_question(publication_id: int):
     publication = service.get_publication(actor(), publication_id)
     service.release_same_question(actor(), publication)
-    db.session.commit()
+    transactions.commit()
     return jsonify(_publication(publication))
 
 
@@ -217,7 +217,7 @@ def pin_publication(publication_id: int):
     until = iso_datetime(field(data, "until", str, required=False), "until")
     row = service.pin(actor(), publication, home=home, until=until,
                       position=field(data, "position", int, required=False))
-    db.session.commit()
+    transactions.commit()
     return jsonify(pin_json(row))
 
 
@@ -226,7 +226,7 @@ def unpin_publication(publication_id: int):
     publication = service.get_publication(actor(), publication_id)
     home = _pin_scope(_only(_optional_body(), {"scope"}))
     service.unpin(actor(), publication, home=home)
-    db.session.commit()
+    transactions.commit()
     return "", 204
 
 
@@ -240,7 +240,7 @@ def create_suggestion():
     suggestion = suggestions.suggest(actor(), item, users=_ids(data, "users"), communities=_ids(data, "communities"),
                                  everyone=field(data, "everyone", bool, required=False, default=False),
                                  message=field(data, "message", str, required=False, default=""))
-    db.session.commit()
+    transactions.commit()
     return created(suggestion_json(suggestion))
 
 
@@ -298,7 +298,7 @@ def list_notifications():
 def read_notifications():
     data = _only(_optional_body(), {"ids"})
     marked = notifications.mark_read(actor(), _ids(data, "ids"))
-    db.session.commit()
+    transactions.commit()
     return jsonify({"marked": marked, "unread_count": notifications.unread_count(actor())})
 
 
@@ -313,7 +313,7 @@ def set_notification_preferences():
     for kind in data:
         field(data, kind, str)
     modes = notifications.set_preferences(actor(), data)
-    db.session.commit()
+    transactions.commit()
     return jsonify(modes)
 
 
@@ -335,7 +335,7 @@ def list_follows():
 def follow():
     target, key = _follow_target()
     row = follows.follow(actor(), target, key)
-    db.session.commit()
+    transactions.commit()
     return jsonify(follow_json(row))
 
 
@@ -343,5 +343,5 @@ def follow():
 def unfollow():
     target, key = _follow_target()
     follows.unfollow(actor(), target, key)
-    db.session.commit()
+    transactions.commit()
     return "", 204

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, request
 
-from rse.extensions import db
+from rse.database import db
 
 from .models import AuditEntry
 

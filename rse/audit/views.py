@@ -4,78 +4,30 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_login import current_user
-from sqlalchemy import func, select
 
-from rse import permissions
-from rse.extensions import db
 from rse.forms import page_number
 
-from . import ACTIONS
-from .models import AuditEntry
+from . import ACTIONS, queries
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/journal")
-PAGE_SIZE = 100
-EXPORT_LIMIT = 100_000
-
-
-def _parse_day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def filtered_entries(args) -> tuple:
-    """The audit query for the filters of the page (action, actor, target, dates, IP)."""
-    statement = select(AuditEntry)
-    filters = {
-        "action": (args.get("action") or "").strip()[:64],
-        "actor": (args.get("acteur") or "").strip().lower()[:254],
-        "target": (args.get("cible") or "").strip()[:64],
-        "ip": (args.get("ip") or "").strip()[:45],
-        "from": _parse_day(args.get("du")),
-        "to": _parse_day(args.get("au")),
-    }
-    if filters["action"]:
-        statement = statement.where(AuditEntry.action.startswith(filters["action"]))
-    if filters["actor"]:
-        statement = statement.where(func.lower(AuditEntry.actor_label).contains(filters["actor"]))
-    if filters["target"]:
-        statement = statement.where((AuditEntry.target_id == filters["target"]) |
-                                    AuditEntry.target_label.contains(filters["target"]))
-    if filters["ip"]:
-        statement = statement.where(AuditEntry.ip == filters["ip"])
-    # Days are those of the people reading the log (Europe/Paris by default), not UTC days.
-    local = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    if filters["from"]:
-        statement = statement.where(AuditEntry.created_at >= datetime.combine(filters["from"], time.min, local))
-    if filters["to"]:
-        statement = statement.where(AuditEntry.created_at <= datetime.combine(filters["to"], time.max, local))
-    return statement, filters
 
 
 @bp.route("")
 def index():
-    permissions.require(current_user, "audit.read")
-    statement, filters = filtered_entries(request.args)
     page = page_number(request.args.get("page"))
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    entries = db.session.scalars(statement.order_by(AuditEntry.id.desc()).limit(PAGE_SIZE)
-                                 .offset((page - 1) * PAGE_SIZE)).all()
+    entries, total, filters = queries.page(current_user, request.args, page)
     return render_template("audit/index.html", entries=entries, filters=filters, total=total, page=page,
-                           pages=(total + PAGE_SIZE - 1) // PAGE_SIZE, actions=ACTIONS,
+                           pages=(total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, actions=ACTIONS,
                            query_string=request.query_string.decode())
 
 
 @bp.route("/export.csv")
 def export():
-    permissions.require(current_user, "audit.read")
-    statement, _filters = filtered_entries(request.args)
+    entries = queries.export(current_user, request.args)  # refused here, before the response starts
 
     def rows():
         buffer = io.StringIO()
@@ -83,8 +35,7 @@ def export():
         writer.writerow(["id", "date_utc", "action", "actor_id", "actor", "target_type", "target_id",
                          "target", "ip", "details"])
         yield "\ufeff" + buffer.getvalue()  # a BOM so that spreadsheet software reads UTF-8
-        for entry in db.session.scalars(statement.order_by(AuditEntry.id).limit(EXPORT_LIMIT)
-                                        .execution_options(yield_per=1000)):
+        for entry in entries:
             buffer.seek(0)
             buffer.truncate()
             writer.writerow([entry.id, entry.created_at.isoformat(), entry.action, entry.actor_id or "",

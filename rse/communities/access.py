@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from rse.accounts.models import Role, User
 from rse.dbtypes import utcnow
-from rse.extensions import db
+from rse.database import db
 from rse.permissions import Decision, decide, policy, readable_filter, readers_filter, visible_filter
 
 from .models import Community, MemberRole, Membership, QuickLink, Visibility

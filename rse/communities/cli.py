@@ -14,7 +14,7 @@ from sqlalchemy import select
 from rse import signals
 from rse.accounts import service as accounts
 from rse.accounts.models import Role, User
-from rse.extensions import db
+from rse.database import db
 
 from . import service
 from .models import Community, MemberRole

@@ -54,7 +54,7 @@ def load_people(session: Session, ids: list[int]) -> dict[int, SearchItem]:
 def _visible(model, condition=None):
     """Source.visible: the ids the actor may know exist, by the permission layer's filter on `model`."""
     def visible(actor: Any, ids: list[int]) -> set[int]:
-        from rse.extensions import db
+        from rse.database import db
         from rse.permissions import visible
 
         extra = condition() if condition is not None else true()
@@ -67,7 +67,7 @@ def audience(actor: Any) -> set[str]:
     """The scope tokens the actor holds now, from the permission layer's filters: the content of
     the communities they read, the listing of those they may know exist, and the people they may
     see (every staff member sees every active person; a partner, those who share a community)."""
-    from rse.extensions import db
+    from rse.database import db
     from rse.permissions import effective_actor, readable, visible
 
     actor = effective_actor(actor)

@@ -14,7 +14,7 @@ from rse.accounts.models import Role, User
 from rse.accounts.service import create_user, find_user_by_email, role_for_email
 from rse.dbtypes import utcnow
 from rse.errors import Conflict, Gone, NotFound, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.mail import queue_templated
 from rse.security import new_token, token_digest
 from rse.urls import external_url

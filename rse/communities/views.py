@@ -6,11 +6,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from rse import permissions
+from rse import permissions, transactions
 from rse.accounts import service as accounts
 from rse.accounts.web import sign_in
 from rse.errors import Conflict, DomainError, ValidationError
-from rse.extensions import db, limiter
+from rse.extensions import limiter
 from rse.forms import ActionForm, apply_errors, end_of_day, run_and_flash
 
 from . import invitations, service
@@ -50,7 +50,7 @@ def change_link(link_id: int, action: str):
         service.remove_link(current_user, link_id)
     else:
         service.move_link(current_user, link_id, -1 if action == "monter" else 1)
-    db.session.commit()
+    transactions.commit()
     return redirect(_back_to_links())
 
 
@@ -78,11 +78,11 @@ def create():
         try:
             community = service.create_community(current_user, _community_data(form))
         except DomainError as exc:
-            db.session.rollback()
+            transactions.rollback()
             _form_error(form, exc)
             status = exc.status
         else:
-            db.session.commit()
+            transactions.commit()
             flash(_("Espace créé. Invitez maintenant ses membres."), "success")
             return redirect(url_for("communities.members", community_id=community.id))
     return render_template("communities/form.html", form=form, community=None), status
@@ -138,10 +138,10 @@ def membership_action(community_id: int, action: str):
     except DomainError as exc:
         if exc.status in (401, 404):
             raise
-        db.session.rollback()
+        transactions.rollback()
         flash(exc.message, "error")
     else:
-        db.session.commit()
+        transactions.commit()
         flash(message, "success")
     if action == "quitter" and not permissions.can(current_user, "view", community):
         return redirect(url_for("communities.index"))
@@ -162,11 +162,11 @@ def members(community_id: int):
                 result = invitations.invite(current_user, community, invite_form.email.data, invite_form.role.data,
                                             end_of_day(invite_form.account_expires_on.data))
             except DomainError as exc:
-                db.session.rollback()
+                transactions.rollback()
                 _form_error(invite_form, exc)
                 status = exc.status
             else:
-                db.session.commit()
+                transactions.commit()
                 if isinstance(result, invitations.Invitation):
                     flash(_("Invitation envoyée à %(email)s.", email=result.email), "success")
                 else:
@@ -201,7 +201,7 @@ def revoke_invitation(community_id: int, invitation_id: int):
     community = service.get_community(current_user, community_id, "read")
     if ActionForm().validate_on_submit():
         invitations.revoke_invitation(current_user, community, invitation_id)
-        db.session.commit()
+        transactions.commit()
         flash(_("Invitation annulée."), "success")
     return redirect(url_for("communities.members", community_id=community.id))
 
@@ -211,7 +211,7 @@ def decide_request(community_id: int, request_id: int, action: str):
     community = service.get_community(current_user, community_id, "read")
     if ActionForm().validate_on_submit():
         service.decide_join_request(current_user, community, request_id, approve=action == "accepter")
-        db.session.commit()
+        transactions.commit()
         flash(_("Demande acceptée.") if action == "accepter" else _("Demande refusée."), "success")
     return redirect(url_for("communities.members", community_id=community.id))
 
@@ -226,11 +226,11 @@ def settings(community_id: int):
         try:
             service.update_community(current_user, community, _community_data(form))
         except DomainError as exc:
-            db.session.rollback()
+            transactions.rollback()
             _form_error(form, exc)
             status = exc.status
         else:
-            db.session.commit()
+            transactions.commit()
             flash(_("Paramètres enregistrés."), "success")
             return redirect(url_for("communities.show", community_id=community.id))
     return render_template("communities/form.html", form=form, community=community), status
@@ -260,7 +260,7 @@ def accept_invitation(token: str):
     form = AcceptInvitationForm()
     if existing is not None and request.method == "POST" and ActionForm().validate_on_submit():
         _user, community, _created = invitations.accept_invitation(token, existing.name, "")
-        db.session.commit()
+        transactions.commit()
         flash(_("Vous avez rejoint l'espace « %(name)s ». Connectez-vous.", name=community.name), "success")
         return redirect(url_for("accounts.login", next=url_for("communities.show", community_id=community.id)))
     if existing is None and form.validate_on_submit():
@@ -270,11 +270,11 @@ def accept_invitation(token: str):
             try:
                 user, community, _created = invitations.accept_invitation(token, form.name.data, form.password.data)
             except ValidationError as exc:
-                db.session.rollback()
+                transactions.rollback()
                 apply_errors(form, exc)
             else:
                 sign_in(user)
-                db.session.commit()
+                transactions.commit()
                 flash(_("Bienvenue sur Maillage, %(name)s.", name=user.name), "success")
                 return redirect(url_for("communities.show", community_id=community.id))
     status = 422 if request.method == "POST" else 200

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from rse.accounts.models import User
 from rse.dbtypes import utcnow
-from rse.extensions import db
+from rse.database import db
 
 from . import periods
 from .sending import periods_due, send_digests

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rse.dbtypes import UTCDateTime, utcnow
-from rse.extensions import db
+from rse.database import db
 
 
 class Frequency(StrEnum):

@@ -38,7 +38,7 @@ from sqlalchemy import Row, Select, func, null, or_, select
 from rse.accounts.models import User
 from rse.communities.models import Community, MemberRole, Membership
 from rse.documents.models import Document
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import markdown
 from rse.feeds.models import (
     DEFAULT_EMAIL_MODES, Activity, EmailMode, Follow, FollowTarget, Kind, Notification, NotificationKind,

@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from rse.accounts.models import User
 from rse.dbtypes import utcnow
-from rse.extensions import db
+from rse.database import db
 from rse.mail.backends import PermanentMailError, backend_from_url
 from rse.mail.mime import RawMessage, address, alternative
 

@@ -19,7 +19,7 @@ from rse import audit, permissions
 from rse.accounts.models import User
 from rse.dbtypes import get_by_id, utcnow
 from rse.errors import NotFound, ValidationError
-from rse.extensions import db
+from rse.database import db
 
 from . import periods
 from .models import DigestDelivery, DigestSubscription, Frequency, ItemView, Status

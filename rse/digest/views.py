@@ -8,8 +8,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from rse import transactions
 from rse.dbtypes import utcnow
-from rse.extensions import csrf, db
+from rse.extensions import csrf
 from rse.forms import ActionForm, run_and_flash
 
 from . import periods, service
@@ -68,7 +69,7 @@ def unsubscribe(token: str):
     if request.method == "GET":
         return render_template("digest/unsubscribe.html", token=token, user=user, done=False)
     service.unsubscribe(token)
-    db.session.commit()
+    transactions.commit()
     return render_template("digest/unsubscribe.html", token=token, user=user, done=True)
 
 

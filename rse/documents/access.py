@@ -47,7 +47,7 @@ def document_policy(actor, action: str, document: Document) -> Decision:
 @policy(Folder)
 def folder_policy(actor, action: str, folder: Folder) -> Decision:
     from rse.communities.models import Community
-    from rse.extensions import db
+    from rse.database import db
 
     community = db.session.get(Community, folder.community_id)
     if actor is None or decide(actor, "read", community) is not Decision.ALLOW:

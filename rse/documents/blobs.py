@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from rse.dbtypes import utcnow
 from rse.errors import ServiceUnavailable
-from rse.extensions import db
+from rse.database import db
 
 from .models import Blob, Document, DocumentVersion
 from .storage import BlobNotFound, Storage, StorageUnavailable, storage_from_url

@@ -34,7 +34,7 @@ def load_documents(session: Session, ids: list[int]) -> dict[int, SearchItem]:
 
 
 def visible_documents(actor: Any, ids: list[int]) -> set[int]:
-    from rse.extensions import db
+    from rse.database import db
 
     return set(db.session.scalars(select(Document.id).where(
         Document.id.in_(ids), Document.deleted_at.is_(None), permissions.readable(actor, Document))))

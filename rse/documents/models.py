@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from rse.accounts.models import User
 from rse.communities.models import Community
 from rse.dbtypes import UTCDateTime, utcnow
-from rse.extensions import db
+from rse.database import db
 
 
 class Folder(db.Model):

@@ -14,7 +14,7 @@ from rse.accounts.models import User
 from rse.communities.models import Community
 from rse.dbtypes import get_by_id, is_id, utcnow
 from rse.errors import Conflict, NotFound, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.i18n import local_today
 from rse.tags import clean_tags
 from rse.uploads import HashingSpool
@@ -298,6 +298,12 @@ def get_folder(actor: User, folder_id) -> Folder:
         raise NotFound()
     permissions.require(actor, "read", folder)
     return folder
+
+
+def document_path(actor: User, document: Document) -> list[Folder]:
+    """The folders from the root down to the document's own (for breadcrumbs)."""
+    permissions.require(actor, "read", document)
+    return folder_path(db.session.get(Folder, document.folder_id) if document.folder_id else None)
 
 
 def folder_path(folder: Folder | None) -> list[Folder]:

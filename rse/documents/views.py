@@ -7,10 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from rse import permissions, signals
+from rse import permissions, signals, transactions
 from rse.communities import service as communities
 from rse.errors import DomainError, ValidationError
-from rse.extensions import db
 from rse.forms import ActionForm, apply_errors, run_and_flash
 from rse.transactions import commit_with_retry
 from rse.uploads import allow_large_body
@@ -92,7 +91,7 @@ def _submit(form, work):
     try:
         return commit_with_retry(work), 200
     except DomainError as exc:
-        db.session.rollback()
+        transactions.rollback()
         _show_error(form, exc)
         return None, exc.status
 
@@ -166,7 +165,7 @@ def show(document_id: int):
     return render_template(
         "documents/show.html", document=document, community=community, current=current,
         versions=service.list_versions(current_user, document),
-        path=service.folder_path(db.session.get(service.Folder, document.folder_id) if document.folder_id else None),
+        path=service.document_path(current_user, document),
         viewable=current is not None and current.content_type in INLINE_TYPES,
         can=lambda action: permissions.can(current_user, action, document),
         version_form=version_form, edit_form=edit_form, action_form=ActionForm(),
@@ -209,7 +208,7 @@ def trash_action(document_id: int, action: str):
         else:
             service.restore_document(current_user, document)
             message = _("Document restauré.")
-        db.session.commit()
+        transactions.commit()
         flash(message, "success")
     if action == "corbeille":
         return redirect(url_for("documents.index", community_id=document.community_id))
@@ -223,7 +222,7 @@ def download(document_id: int, number: int):
     response = version_response(version, inline=request.args.get("inline") == "1")
     if starts_a_download(response):
         service.record_download(current_user, document, version, inline=request.args.get("inline") == "1")
-        db.session.commit()
+        transactions.commit()
     return response
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import and_, false, or_, select
 
 from rse.communities.access import readable_community_ids
 from rse.documents.models import Document
-from rse.extensions import db
+from rse.database import db
 from rse.permissions import (
     Decision, decide, policy, readable, readable_filter, readers, readers_filter, visible_filter,
 )

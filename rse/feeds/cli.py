@@ -10,7 +10,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from rse.extensions import db
+from rse.database import db
 from rse.security import hash_password
 
 from . import seed as seeding

@@ -12,7 +12,7 @@ from rse.accounts.models import User
 from rse.dbtypes import get_by_id, utcnow
 from rse.documents.models import Document
 from rse.errors import NotFound
-from rse.extensions import db
+from rse.database import db
 from rse.validation import clean_text
 
 from . import notifications

@@ -13,7 +13,7 @@ from rse.accounts.models import User
 from rse.documents.models import Document
 from rse.errors import NotFound, ValidationError
 from rse.dbtypes import get_by_id, is_id
-from rse.extensions import db
+from rse.database import db
 from rse.tags import clean_tags, fold
 
 from .models import Follow, FollowTarget

@@ -48,7 +48,7 @@ def load_publications(session: Session, ids: list[int]) -> dict[int, SearchItem]
 
 
 def visible_publications(actor: Any, ids: list[int]) -> set[int]:
-    from rse.extensions import db
+    from rse.database import db
 
     return set(db.session.scalars(select(Publication.id).where(
         Publication.id.in_(ids), permissions.readable(actor, Publication))))
@@ -86,7 +86,7 @@ def load_comments(session: Session, ids: list[int]) -> dict[int, SearchItem]:
 
 def visible_comments(actor: Any, ids: list[int]) -> set[int]:
     """Comments the actor may read, on a live target (a trashed document's comments are not searched)."""
-    from rse.extensions import db
+    from rse.database import db
 
     live_target = or_(Comment.publication_id.is_not(None), select(Document.id).where(
         Document.id == Comment.document_id, Document.deleted_at.is_(None)).exists())

@@ -8,18 +8,14 @@ from dataclasses import dataclass
 from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
-from rse import permissions, slots
+from rse import permissions, slots, transactions
 from rse.accounts import service as accounts
 from rse.accounts.models import User
-from rse.communities.access import member_community_ids
 from rse.communities.models import Community
 from rse.documents.models import Document
 from rse.dbtypes import id_from_text
 from rse.errors import DomainError, NotFound, ValidationError
-from rse.extensions import db
 from rse.forms import ActionForm, apply_errors, form_id
 
 from . import markdown, notifications, suggestions
@@ -44,11 +40,8 @@ def register_notification_slots(app: Flask) -> None:
 def _bell(**_context) -> str:
     if not current_user.is_authenticated:
         return ""
-    try:
-        unread = notifications.unread_count(current_user)
-    except SQLAlchemyError:
-        # The error page of a failed database transaction has a header too: it goes without the bell.
-        log.warning("notification bell left out: the database did not answer", exc_info=True)
+    unread = notifications.bell_count(current_user)
+    if unread is None:  # the error page of a failed database transaction has a header too: no bell there
         return ""
     return render_template("feeds/_bell.html", unread=unread)
 
@@ -134,13 +127,8 @@ def notifications_page():
 
 @bp.route("/notifications/<int:notification_id>")
 def open_notification(notification_id: int):
-    row = notifications.get_notification(current_user, notification_id)
-    notifications.mark_read(current_user, [row.id])
-    item = db.session.get(Document, row.document_id) if row.document_id else db.session.get(
-        Publication, row.publication_id)
-    comment = db.session.get(Comment, row.comment_id) if row.comment_id else None
-    target = notifications.item_url(item, comment=comment, external=False)
-    db.session.commit()
+    target = notifications.open_notification(current_user, notification_id)
+    transactions.commit()
     return redirect(target)
 
 
@@ -149,7 +137,7 @@ def mark_all_read():
     form = ActionForm()
     if form.validate_on_submit():
         count = notifications.mark_read(current_user)
-        db.session.commit()
+        transactions.commit()
         if count:
             flash(_("Toutes vos notifications sont marquées comme lues."), "success")
     else:
@@ -171,10 +159,10 @@ def preferences():
             try:
                 notifications.set_preferences(current_user, changes)
             except ValidationError as exc:
-                db.session.rollback()
+                transactions.rollback()
                 errors = {kind: str(message) for kind, message in (exc.fields or {}).items()}
             else:
-                db.session.commit()
+                transactions.commit()
                 flash(_("Préférences de notification enregistrées."), "success")
                 return redirect(url_for("feeds.preferences"))
         modes.update(changes)
@@ -224,8 +212,7 @@ def _picker(item) -> dict:
         chosen_ids.append(added)
     if removed is not None:
         chosen_ids = [i for i in chosen_ids if i != removed]
-    people = {u.id: u for u in db.session.scalars(select(User).where(
-        User.id.in_(chosen_ids), permissions.visible(current_user, User)))} if chosen_ids else {}
+    people = suggestions.visible_people(current_user, chosen_ids)
     chosen = _candidates(item, [people[i] for i in chosen_ids if i in people])
     # Once someone is added, the search starts afresh for the next one.
     query = "" if added is not None else request.values.get("q", "").strip()[:100]
@@ -245,10 +232,7 @@ def _picker(item) -> dict:
 def _suggestable_communities() -> tuple[list[Community], set[int]]:
     """The communities the user may suggest to: those they may see (for a partner, exactly their own),
     and which of them they belong to."""
-    mine = set(db.session.scalars(member_community_ids(current_user.id)))
-    spaces = list(db.session.scalars(select(Community).where(
-        permissions.visible(current_user, Community)).order_by(Community.name)))
-    return spaces, mine
+    return suggestions.suggestable_communities(current_user)
 
 
 @bp.route("/proposer/personnes")
@@ -273,10 +257,10 @@ def suggest():
             except DomainError as exc:
                 if exc.status in (401, 404):
                     raise
-                db.session.rollback()
+                transactions.rollback()
                 apply_errors(form, exc)
             else:
-                db.session.commit()
+                transactions.commit()
                 flash(_("« %(title)s » a été proposé.", title=notifications.item_title(item)), "success")
                 return redirect(notifications.item_url(item, external=False))
         status = 422

@@ -7,19 +7,21 @@ community is not sensitive), never more.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, false, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from rse.accounts.models import User
 from rse.communities.models import Community
 from rse.dbtypes import utcnow
 from rse.documents.models import Document
 from rse.errors import ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.mail import queue_templated
 from rse import permissions
 from rse.urls import external_url, internal_path
@@ -35,6 +37,8 @@ def _item_fields(item) -> dict:
     if isinstance(item, Document):
         return {"document_id": item.id, "community_id": item.community_id}
     return {"publication_id": item.id, "community_id": item.community_id}
+
+log = logging.getLogger(__name__)
 
 
 # --- Writing ------------------------------------------------------------------------------------
@@ -186,6 +190,16 @@ def unread_count(actor) -> int:
         _visible(actor), Notification.read_at.is_(None))) or 0
 
 
+def bell_count(actor) -> int | None:
+    """The unread count for the header's bell, or None when the database does not answer (the
+    header of an error page must still render)."""
+    try:
+        return unread_count(actor)
+    except SQLAlchemyError:
+        log.warning("notification bell left out: the database did not answer", exc_info=True)
+        return None
+
+
 def list_notifications(actor, *, before: int | None = None, limit: int = 30, unread_only: bool = False):
     query = select(Notification).where(_visible(actor))
     if before is not None:
@@ -215,6 +229,16 @@ def get_notification(actor, notification_id: int) -> Notification:
     if row is None:
         raise NotFound()
     return row
+
+
+def open_notification(actor, notification_id: int) -> str:
+    """Mark the notification read and return the path of what it is about (its comment, if any)."""
+    row = get_notification(actor, notification_id)
+    mark_read(actor, [row.id])
+    item = db.session.get(Document, row.document_id) if row.document_id else db.session.get(
+        Publication, row.publication_id)
+    comment = db.session.get(Comment, row.comment_id) if row.comment_id else None
+    return item_url(item, comment=comment, external=False)
 
 
 def mark_read(actor, notification_ids: list[int] | None = None) -> int:

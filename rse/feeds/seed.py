@@ -22,7 +22,7 @@ from sqlalchemy import JSON, Table, bindparam, func, select, text, update
 from rse.accounts.models import Role, User
 from rse.communities.models import Community, MemberRole, Membership, Visibility
 from rse.dbtypes import utcnow
-from rse.extensions import db
+from rse.database import db
 from rse.tags import fold
 
 from . import markdown

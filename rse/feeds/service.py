@@ -21,7 +21,7 @@ from rse.communities.models import Community
 from rse.dbtypes import MAX_ID, get_by_id, is_id, utcnow
 from rse.documents.models import Document
 from rse.errors import Conflict, NotFound, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.tags import clean_tags, fold
 from rse.urls import internal_path
 from rse.validation import clean_text, clean_url
@@ -376,6 +376,15 @@ def faq(actor: User, community: Community) -> list[Publication]:
         Publication.community_id == community.id, Publication.kind == Kind.QUESTION,
         Publication.accepted_comment_id.is_not(None), Publication.deleted_at.is_(None),
     ).order_by(Publication.same_question_count.desc(), Publication.id.desc())))
+
+
+def accepted_answers(actor: User, questions: list[Publication]) -> dict[int, Comment]:
+    """The accepted answer of each of these questions, by comment id, those the actor may read."""
+    ids = [q.accepted_comment_id for q in questions if q.accepted_comment_id]
+    if not ids:
+        return {}
+    return {c.id: c for c in db.session.scalars(select(Comment).where(
+        Comment.id.in_(ids), permissions.readable(actor, Comment)))}
 
 
 def open_questions(actor: User, community: Community, limit: int = 10) -> list[Publication]:

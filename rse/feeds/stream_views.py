@@ -9,7 +9,6 @@ from flask import Flask, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from rse import permissions, slots
 from rse.accounts import service as accounts
@@ -18,12 +17,11 @@ from rse.communities import service as communities
 from rse.communities.models import Community
 from rse.documents.models import Document
 from rse.errors import BadRequest, ValidationError
-from rse.extensions import db
 from rse.forms import ActionForm, error_text, form_id
 
 from . import comments, follows, service, streams
 from .forms import KIND_LABELS, CommentForm, FollowForm, PublicationForm
-from .models import Comment, FollowTarget
+from .models import FollowTarget
 from .views import attempt, bp, is_htmx, kind_arg, next_url
 
 STREAM_TABS = (
@@ -130,8 +128,7 @@ def tag(tag: str):
 def faq(community_id: int):
     community = communities.get_community(current_user, community_id, "read")
     questions = service.faq(current_user, community)
-    ids = [q.accepted_comment_id for q in questions]
-    answers = {c.id: c for c in db.session.scalars(select(Comment).where(Comment.id.in_(ids)))} if ids else {}
+    answers = service.accepted_answers(current_user, questions)
     return render_template("feeds/faq.html", community=community, questions=questions, answers=answers,
                            open_questions=service.open_questions(current_user, community),
                            can_contribute=permissions.can(current_user, "contribute", community))

@@ -29,7 +29,7 @@ from rse.communities.models import Community
 from rse.dbtypes import is_id, utcnow
 from rse.documents.models import Document
 from rse.errors import BadRequest, Unauthorized, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.tags import clean_tags, fold
 
 from . import service

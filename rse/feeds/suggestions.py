@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from rse import audit, permissions
 from rse.accounts.models import User
-from rse.communities.access import active_people
+from rse.communities.access import active_people, member_community_ids
 from rse.communities.models import Community, Membership
 from rse.dbtypes import is_id
 from rse.documents.models import Document
 from rse.errors import PermissionDenied, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.validation import clean_text
 
 from . import notifications
@@ -98,6 +98,23 @@ def suggest(actor: User, item: Publication | Document, *, users: Any = None, com
 
 def _item_kind(item: Publication | Document) -> str:
     return "document" if isinstance(item, Document) else item.kind
+
+
+def visible_people(actor: User, user_ids: list[int]) -> dict[int, User]:
+    """These people, those the actor may see, by id (the recipients picked so far)."""
+    if not user_ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_(user_ids), permissions.visible(actor, User)))}
+
+
+def suggestable_communities(actor: User) -> tuple[list[Community], set[int]]:
+    """The communities the actor may suggest to (those they may see; a partner, exactly their own),
+    by name, and the ids of those they belong to."""
+    mine = set(db.session.scalars(member_community_ids(actor.id)))
+    spaces = list(db.session.scalars(select(Community).where(
+        permissions.visible(actor, Community)).order_by(Community.name)))
+    return spaces, mine
 
 
 def _suggestion_people(actor: User, item, user_ids: list[int]) -> list[User]:

@@ -12,13 +12,12 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
-from rse import permissions, signals
+from rse import permissions, signals, transactions
 from rse.communities import service as communities
 from rse.communities.models import Community
 from rse.documents import service as documents
 from rse.documents.models import Document
 from rse.errors import DomainError, NotFound, ValidationError
-from rse.extensions import db
 from rse.forms import ActionForm, apply_errors, end_of_day, error_text, run_and_flash
 from rse.transactions import commit_with_retry
 
@@ -92,7 +91,7 @@ def _submit(form, work):
     except DomainError as exc:
         if exc.status in (401, 404):
             raise
-        db.session.rollback()
+        transactions.rollback()
         if isinstance(exc, ValidationError):
             apply_errors(form, exc)
         else:
@@ -109,7 +108,7 @@ def attempt(work) -> tuple[str | None, int]:
     except DomainError as exc:
         if exc.status in (401, 404):
             raise
-        db.session.rollback()
+        transactions.rollback()
         return error_text(exc), exc.status
     return None, 200
 

@@ -16,7 +16,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from rse.dbtypes import utcnow
-from rse.extensions import db
+from rse.database import db
 from rse.validation import without_direction_controls
 
 from .backends import PermanentMailError, backend_from_url

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rse.dbtypes import UTCDateTime, utcnow
-from rse.extensions import db
+from rse.database import db
 
 
 class OutboundEmail(db.Model):

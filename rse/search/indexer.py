@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from rse import indexing
 from rse.dbtypes import utcnow
-from rse.extensions import db
+from rse.database import db
 from rse.indexing import SearchItem, item_key
 
 from .engine import Engine, SearchUnavailable

@@ -8,7 +8,7 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rse.dbtypes import UTCDateTime, utcnow
-from rse.extensions import db
+from rse.database import db
 
 
 class SearchChange(db.Model):

@@ -27,7 +27,7 @@ from rse.accounts.models import User
 from rse.communities.models import Community
 from rse.dbtypes import id_from_text, is_id
 from rse.errors import BadRequest, ServiceUnavailable, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.indexing import KINDS
 from rse.tags import fold
 

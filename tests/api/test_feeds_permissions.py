@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rse.communities import service as communities
-from rse.extensions import db as _db
+from rse.database import db as _db
 from rse.feeds import comments, service
 from rse.feeds.models import Notification, Suggestion
 

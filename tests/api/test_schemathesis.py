@@ -12,7 +12,7 @@ from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 
 from rse.accounts.service import issue_token
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments, follows
 from rse.feeds import service as feeds
 from rse.search.text import MAX_QUERY_LENGTH

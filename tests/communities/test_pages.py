@@ -58,7 +58,7 @@ def test_staff_outside_a_private_community_sees_it_but_not_its_content(login, cr
     animator = create_user("staff")
     community = create_community(animator, visibility="private", description="Ordre du jour confidentiel")
     service.add_link(animator, "Lien interne", "https://interne.ght-exemple.fr", community=community)
-    from rse.extensions import db
+    from rse.database import db
 
     db.session.commit()
     page = login(create_user("staff")).get(f"/espaces/{community.id}").get_data(as_text=True)

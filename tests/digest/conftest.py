@@ -11,7 +11,7 @@ from sqlalchemy import update
 from rse.communities.models import Membership
 from rse.dbtypes import utcnow
 from rse.digest import periods
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import service as feeds
 
 BASE = "http://maillage.test"

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from rse.audit.models import AuditEntry
 from rse.digest import service
 from rse.digest.models import DigestDelivery, DigestSubscription
-from rse.extensions import db
+from rse.database import db
 
 from .conftest import BASE, parts, publish
 

@@ -19,7 +19,7 @@ from rse.digest.models import DigestDelivery, ItemView, Status
 from rse.digest.selection import Digest, Entry, select_digests
 from rse.documents import service as documents
 from rse.documents.models import Document
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments, follows, notifications, suggestions
 from rse.feeds import service as feeds
 from rse.feeds.models import Activity, Notification, Pin, Publication

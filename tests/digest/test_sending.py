@@ -15,7 +15,7 @@ from rse.dbtypes import utcnow
 from rse.digest import periods, sending, service
 from rse.digest.models import DigestDelivery, DigestSubscription
 from rse.errors import PermissionDenied
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments
 from rse.feeds import service as feeds
 

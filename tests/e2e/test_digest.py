@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from rse.communities.models import Membership
 from rse.dbtypes import utcnow
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import service as feeds
 from tests.e2e.conftest import sign_in
 

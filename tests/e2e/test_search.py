@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import service as feeds
 from tests.e2e.conftest import sign_in
 from tests.documents.samples import pdf_bytes

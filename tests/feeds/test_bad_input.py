@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from rse.audit.models import AuditEntry
 from rse.errors import BadRequest, Conflict, DomainError, NotFound, PermissionDenied, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments, follows, notifications, service, streams, suggestions
 from rse.feeds.models import (
     Activity, Attachment, Comment, Delivery, Follow, Like, Notification, NotificationPreference, Pin, Publication,

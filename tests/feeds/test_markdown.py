@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments, markdown, service
 
 # From the OWASP XSS filter evasion cheat sheet and the usual Markdown tricks.

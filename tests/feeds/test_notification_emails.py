@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments, notifications, service, suggestions
 from rse.feeds.models import Notification
 

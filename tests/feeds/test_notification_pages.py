@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rse.communities import service as communities
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments, notifications, service, suggestions
 from rse.feeds.models import Notification, NotificationPreference, Suggestion
 from tests.test_permissions import ACTORS, GONE, LOGIN, _web_client, expect

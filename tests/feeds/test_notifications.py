@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from rse.dbtypes import utcnow
 from rse.errors import NotFound, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments, notifications, service, suggestions
 from rse.feeds.models import Notification
 

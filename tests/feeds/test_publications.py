@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rse.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import service, streams
 from rse.feeds.models import Activity, Attachment, Pin, Publication, Tagging, WikiVersion
 

@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import follows, service, suggestions
 from rse.feeds.models import Follow
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from rse.dbtypes import utcnow
 from rse.errors import Conflict, PermissionDenied, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments, follows, notifications, service, streams
 from rse.feeds.models import Comment, Follow, Like, Notification, Pin, Publication, SameQuestion
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from rse.errors import DomainError, PermissionDenied, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments, notifications, service, streams, suggestions
 from rse.feeds.models import Notification
 

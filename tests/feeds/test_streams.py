@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rse.errors import BadRequest, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import service, streams, suggestions
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from rse.audit.models import AuditEntry
 from rse.errors import PermissionDenied, ValidationError
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import service, streams, suggestions
 from rse.feeds.models import Activity, Delivery, Notification, Suggestion
 from rse.mail.models import OutboundEmail

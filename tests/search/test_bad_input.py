@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from rse.audit.models import AuditEntry
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import service as feeds
 from rse.indexing import SearchItem, content_scope
 from rse.search.engine import Query

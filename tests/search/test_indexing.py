@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rse.communities import service as communities
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments, service as feeds
 from rse.search import engine_from_url, indexer, service
 from rse.search.engine import SearchUnavailable

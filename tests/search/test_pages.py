@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import service as feeds
 from rse.search import engine_from_url
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from rse.communities import service as communities
-from rse.extensions import db
+from rse.database import db
 from rse.feeds import comments, service as feeds
 
 from ..test_permissions import ACTORS, _api_client
