@@ -12,8 +12,6 @@ A list that uses the filters therefore says no more and no less than the object 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
@@ -21,7 +19,6 @@ from rse import permissions
 from rse.accounts.models import User
 from rse.communities import service as communities
 from rse.communities.models import Community, QuickLink
-from rse.dbtypes import utcnow
 from rse.documents import service as documents
 from rse.documents.models import Document, Folder
 from rse.database import db
@@ -36,24 +33,16 @@ READER_TYPES = {Community, Publication, Document}
 
 
 @pytest.fixture
-def every_kind(create_user, create_community, create_document):
-    """People of every kind around one community of each visibility, each holding every kind of item."""
-    admin = create_user("admin", name="Admin")
-    animator = create_user("staff", name="Animatrice")
-    member = create_user("staff", name="Membre")
+def every_kind(world, create_user, create_document):
+    """The permission matrix's world (every kind of actor around a public, a private and a secret
+    community) with a reader in each community, and every kind of item in each."""
     reader = create_user("staff", name="Lectrice")
-    partner = create_user("partner", name="Partenaire membre")
-    outsider = create_user("staff", name="Agent extérieur")
-    stranger = create_user("partner", name="Partenaire étranger")
-    deactivated = create_user("staff", name="Désactivé")
-    expired = create_user("partner", name="Expiré")
-    roles = [(member, "member"), (reader, "reader"), (partner, "member"), (deactivated, "member"),
-             (expired, "member")]
-    for visibility in ("public", "private", "secret"):
-        space = create_community(animator, visibility=visibility, name=f"Espace {visibility}", members=roles)
+    member, animator = world.member, world.animator
+    for space in world.spaces.values():
+        communities.add_member(space, reader, "reader", actor=animator)
         post = feeds.publish(member, space, {"kind": "post", "body": "Message", "tags": ["Fusion"]})
         gone = feeds.publish(member, space, {"kind": "question", "title": "Supprimée ?", "body": "Texte"})
-        live_doc = create_document(space, member, title=f"Protocole {visibility}", tags=["Hygiène"])
+        live_doc = create_document(space, member, title=f"Protocole {space.visibility}", tags=["Hygiène"])
         trashed_by_member = create_document(space, member, title="Ancien protocole")
         trashed_by_animator = create_document(space, animator, title="Brouillon")
         for target in (post, gone, live_doc, trashed_by_member):
@@ -65,13 +54,11 @@ def every_kind(create_user, create_community, create_document):
         documents.trash_document(animator, trashed_by_animator)
         documents.create_folder(member, space, "Comptes rendus")
         communities.add_link(animator, "Intranet", "https://intranet.example/", community=space)
-    communities.add_link(outsider, "Mes favoris", "https://favoris.example/")
-    communities.add_link(partner, "Agence", "https://agence.example/")
+    communities.add_link(world.outsider, "Mes favoris", "https://favoris.example/")
+    communities.add_link(world.partner, "Agence", "https://agence.example/")
     db.session.commit()
-    deactivated.deactivated_at = utcnow()
-    expired.expires_at = utcnow() - timedelta(days=1)
-    db.session.commit()
-    return [admin, animator, member, reader, partner, outsider, stranger, deactivated, expired, None]
+    return [world.admin, animator, member, reader, world.partner, world.outsider, world.stranger,
+            world.deactivated, world.expired, None]
 
 
 def _label(actor) -> str:
