@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.feeds_http import wait_until_up  # noqa: E402
 from tests.services import free_port, start_smtp  # noqa: E402
 
 PASSWORD = "correct-horse-battery-staple"
@@ -61,20 +62,6 @@ def prepare(env: dict[str, str], code: Path) -> None:
     # An administrator is an existing, active account as good as any for a reset.
     subprocess.run([flask, "rse", "create-admin", KNOWN, "--password", PASSWORD, "--name", "Agathe Lemoine"],
                    cwd=code, env=env, check=True, capture_output=True)
-
-
-def wait_until_up(port: int, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("gunicorn did not answer /healthz")
 
 
 def form_session(port: int) -> tuple[str, str]:
