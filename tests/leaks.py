@@ -286,6 +286,13 @@ class Answer:
     raw: list[str] = field(default_factory=list)  # every text checked for canaries (headers, bodies)
 
 
+def steady(text: str) -> str:
+    """`text` without what changes at every render: CSRF tokens, timestamps, request ids."""
+    for pattern, replacement in _VOLATILE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 def normalise(text: str, path: str, key_values: dict[str, str]) -> str:
     """`text` without what changes from one request to the next, and without the request's own key.
 
@@ -295,8 +302,7 @@ def normalise(text: str, path: str, key_values: dict[str, str]) -> str:
     not replaced elsewhere: small ids also occur by chance in links to other objects and in SVG
     paths, which must stay as they are.
     """
-    for pattern, replacement in _VOLATILE:
-        text = pattern.sub(replacement, text)
+    text = steady(text)
     for variant in sorted(_path_variants(path), key=len, reverse=True):
         text = re.sub(re.escape(variant) + r"(?![\w%])", "<path>", text)
     for name, value in sorted(key_values.items(), key=lambda kv: -len(kv[1])):
