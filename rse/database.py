@@ -5,6 +5,8 @@ import-linter contract keeps it so): they call services, and end the request's u
 through rse.transactions.
 """
 
+from typing import TYPE_CHECKING
+
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -24,3 +26,10 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The models' base class. Flask-SQLAlchemy builds `db.Model` at run time from Base (adding the
+# table name and the query property); type checkers see Base itself, whose typed columns they know.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model

@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rse.dbtypes import UTCDateTime, utcnow
-from rse.database import db
+from rse.database import Model
 
 
 class Role(StrEnum):
@@ -23,7 +23,7 @@ THEMES = ("ocean", "foret", "prune", "ardoise", "contraste")
 BACKGROUNDS = ("uni", "vagues", "points", "maillage")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'staff', 'partner')", name="role"),
@@ -80,7 +80,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email}>"
 
 
-class UserPhoto(db.Model):
+class UserPhoto(Model):
     __tablename__ = "user_photos"
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
@@ -89,7 +89,7 @@ class UserPhoto(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A signed-in browser. Its random key lives in the signed cookie and only its sha256 here:
     logging out deletes the row, so a cookie saved before is worth nothing after."""
 
@@ -102,7 +102,7 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token; only its sha256 is stored."""
 
     __tablename__ = "api_tokens"
@@ -127,7 +127,7 @@ class ApiToken(db.Model):
         return self.revoked_at is None and self.expires_at > utcnow()
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     __tablename__ = "password_resets"
     __table_args__ = (Index("ix_password_resets_user_id", "user_id"),)
 

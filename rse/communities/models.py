@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rse.accounts.models import User
 from rse.dbtypes import UTCDateTime, utcnow
-from rse.database import db
+from rse.database import Model
 
 
 class Visibility(StrEnum):
@@ -25,7 +25,7 @@ class MemberRole(StrEnum):
     READER = "reader"
 
 
-class Community(db.Model):
+class Community(Model):
     __tablename__ = "communities"
     __table_args__ = (CheckConstraint("visibility IN ('public', 'private', 'secret')", name="visibility"),)
 
@@ -42,7 +42,7 @@ class Community(db.Model):
         return f"<Community {self.id} {self.name!r}>"
 
 
-class Membership(db.Model):
+class Membership(Model):
     __tablename__ = "memberships"
     __table_args__ = (
         UniqueConstraint("community_id", "user_id"),
@@ -60,7 +60,7 @@ class Membership(db.Model):
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
-class JoinRequest(db.Model):
+class JoinRequest(Model):
     __tablename__ = "join_requests"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'approved', 'refused')", name="status"),
@@ -82,7 +82,7 @@ class JoinRequest(db.Model):
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True, foreign_keys=[user_id])
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """An invitation of an email address into a community; only the token's sha256 is kept."""
 
     __tablename__ = "invitations"
@@ -114,7 +114,7 @@ class Invitation(db.Model):
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > utcnow()
 
 
-class QuickLink(db.Model):
+class QuickLink(Model):
     """A quick-access resource pinned on a community page or on one person's home page."""
 
     __tablename__ = "quick_links"

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rse.dbtypes import UTCDateTime, utcnow
-from rse.database import db
+from rse.database import Model
 
 
 class Frequency(StrEnum):
@@ -26,7 +26,7 @@ class Status(StrEnum):
     UNCERTAIN = "uncertain"    # a run stopped while sending it: may have left, never resent automatically
 
 
-class DigestSubscription(db.Model):
+class DigestSubscription(Model):
     """A person's digest frequency; no row means weekly (the default everybody gets)."""
 
     __tablename__ = "digest_subscriptions"
@@ -37,7 +37,7 @@ class DigestSubscription(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DigestDelivery(db.Model):
+class DigestDelivery(Model):
     """One digest for one person and period. The unique (user_id, period) row is the at-most-once
     guarantee: a run inserts it before sending, so a second run or an overlapping shard cannot."""
 
@@ -62,7 +62,7 @@ class DigestDelivery(db.Model):
     error: Mapped[str] = mapped_column(String(500), default="")
 
 
-class ItemView(db.Model):
+class ItemView(Model):
     """A person opened a publication or a document page: the digest does not offer it again."""
 
     __tablename__ = "item_views"

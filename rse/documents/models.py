@@ -10,10 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from rse.accounts.models import User
 from rse.communities.models import Community
 from rse.dbtypes import UTCDateTime, utcnow
-from rse.database import db
+from rse.database import Model, db
 
 
-class Folder(db.Model):
+class Folder(Model):
     __tablename__ = "folders"
     __table_args__ = (
         # Names are unique among siblings (two partial indexes: NULL parents are distinct in SQL).
@@ -31,7 +31,7 @@ class Folder(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class Blob(db.Model):
+class Blob(Model):
     """Bytes stored once, under a key derived from their sha256; shared by identical versions.
 
     Identical bytes may sit in spaces that cannot see each other: nothing a version shows may
@@ -50,7 +50,7 @@ class Blob(db.Model):
     thumbnail_key: Mapped[str | None] = mapped_column(String(200))
 
 
-class Document(db.Model):
+class Document(Model):
     __tablename__ = "documents"
     __table_args__ = (
         Index("ix_documents_community_id_folder_id", "community_id", "folder_id"),
@@ -80,7 +80,7 @@ class Document(db.Model):
         return self.deleted_at is not None
 
 
-class DocumentVersion(db.Model):
+class DocumentVersion(Model):
     """One upload of a document: never changed, never overwritten (restore adds a new one)."""
 
     __tablename__ = "document_versions"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from rse.accounts.models import User
 from rse.communities.models import Community
 from rse.dbtypes import UTCDateTime, utcnow
-from rse.database import db
+from rse.database import Model
 
 
 class Kind(StrEnum):
@@ -34,7 +34,7 @@ class Verb(StrEnum):
     SUGGESTED = "suggested"   # someone suggested an item to people, a community or everyone
 
 
-class Publication(db.Model):
+class Publication(Model):
     __tablename__ = "publications"
     __table_args__ = (
         CheckConstraint("kind IN ('post', 'announcement', 'question', 'link', 'wiki')", name="kind"),
@@ -75,7 +75,7 @@ class Publication(db.Model):
         return self.deleted_at is not None
 
 
-class WikiVersion(db.Model):
+class WikiVersion(Model):
     """One state of a wiki page: never changed (restore adds a new one)."""
 
     __tablename__ = "wiki_versions"
@@ -94,7 +94,7 @@ class WikiVersion(db.Model):
     author: Mapped[User | None] = relationship(lazy="joined")
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     """A document of the same community attached to a publication."""
 
     __tablename__ = "attachments"
@@ -104,7 +104,7 @@ class Attachment(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
 
-class Tagging(db.Model):
+class Tagging(Model):
     """A tag on a publication or a document, by its folded form: what tag streams and follows match."""
 
     __tablename__ = "taggings"
@@ -122,7 +122,7 @@ class Tagging(db.Model):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
 
 
-class Comment(db.Model):
+class Comment(Model):
     __tablename__ = "comments"
     __table_args__ = (
         CheckConstraint("(publication_id IS NULL) <> (document_id IS NULL)", name="one_target"),
@@ -146,7 +146,7 @@ class Comment(db.Model):
     author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="joined")
 
 
-class Like(db.Model):
+class Like(Model):
     __tablename__ = "likes"
     __table_args__ = (Index("ix_likes_user_id", "user_id"),)
 
@@ -157,7 +157,7 @@ class Like(db.Model):
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
-class SameQuestion(db.Model):
+class SameQuestion(Model):
     """"I have the same question": counted, and told when the answer comes."""
 
     __tablename__ = "same_questions"
@@ -168,7 +168,7 @@ class SameQuestion(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Pin(db.Model):
+class Pin(Model):
     """A publication pinned to the top of its community's stream, or (scope "home") of everyone's home."""
 
     __tablename__ = "pins"
@@ -189,7 +189,7 @@ class Pin(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Suggestion(db.Model):
+class Suggestion(Model):
     """"Proposer à…": an item suggested to people, communities or everyone, with a short message."""
 
     __tablename__ = "suggestions"
@@ -208,7 +208,7 @@ class Suggestion(db.Model):
     sender: Mapped[User | None] = relationship(lazy="joined")
 
 
-class Activity(db.Model):
+class Activity(Model):
     """One line of the streams: who did what, in which community, on which item.
 
     Streams read this table only through (community_id, id), (actor_id, id) and the
@@ -242,7 +242,7 @@ class Activity(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Delivery(db.Model):
+class Delivery(Model):
     """An activity addressed to one person (a suggestion to people)."""
 
     __tablename__ = "deliveries"
@@ -257,7 +257,7 @@ class FollowTarget(StrEnum):
     DOCUMENT = "document"
 
 
-class Follow(db.Model):
+class Follow(Model):
     __tablename__ = "follows"
     __table_args__ = (
         CheckConstraint("target IN ('person', 'tag', 'document')", name="target"),
@@ -299,7 +299,7 @@ DEFAULT_EMAIL_MODES = {
 }
 
 
-class Notification(db.Model):
+class Notification(Model):
     __tablename__ = "notifications"
     __table_args__ = (
         CheckConstraint(
@@ -327,7 +327,7 @@ class Notification(db.Model):
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Model):
     __tablename__ = "notification_preferences"
     __table_args__ = (CheckConstraint("mode IN ('immediate', 'digest', 'never')", name="mode"),)
 

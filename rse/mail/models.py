@@ -8,10 +8,10 @@ from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rse.dbtypes import UTCDateTime, utcnow
-from rse.database import db
+from rse.database import Model
 
 
-class OutboundEmail(db.Model):
+class OutboundEmail(Model):
     __tablename__ = "outbound_emails"
     __table_args__ = (Index("ix_outbound_emails_pending", "sent_at", "next_attempt_at"),)
 

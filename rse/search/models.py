@@ -8,10 +8,10 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rse.dbtypes import UTCDateTime, utcnow
-from rse.database import db
+from rse.database import Model
 
 
-class SearchChange(db.Model):
+class SearchChange(Model):
     """An item to (re)index or remove. Its id is the version written into the index.
 
     Rows are marked done, not deleted, when the engine has them: a full reindex replays
