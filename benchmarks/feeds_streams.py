@@ -135,8 +135,8 @@ class Reader:
         from rse import create_app
 
         self.app = create_app(env=database.env())
+        from benchmarks.seeding import generate as seed
         from rse.database import db
-        from rse.feeds import seed
 
         with self.app.app_context():
             reader = seed.pick_heavy_reader()
@@ -158,7 +158,7 @@ class Reader:
         """(seconds, items, next cursor) of one call."""
         from rse.accounts.models import User
         from rse.database import db
-        from rse.feeds import streams
+        from rse.feeds.streams import service as streams
 
         with self.app.app_context():
             user = db.session.get(User, self.user_id)  # what Flask-Login loads before the view

@@ -41,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rse.feeds.seed_data import (  # noqa: E402  (the names and places of `flask rse seed`)
+from benchmarks.seeding.data import (  # noqa: E402  (the names and places of `flask rse seed`)
     COMMUNITY_KINDS,
     COMMUNITY_THEMES,
     DEPARTMENTS,
@@ -50,7 +50,7 @@ from rse.feeds.seed_data import (  # noqa: E402  (the names and places of `flask
     LAST_NAMES,
     STAFF_JOBS,
 )
-from rse.feeds.seed_data import TAGS as SEED_TAGS  # noqa: E402
+from benchmarks.seeding.data import TAGS as SEED_TAGS  # noqa: E402
 from rse.indexing import (  # noqa: E402
     EVERY_STAFF_MEMBER,
     SearchItem,
@@ -59,7 +59,13 @@ from rse.indexing import (  # noqa: E402
     people_scope,
     self_scope,
 )
-from rse.search.engine import DATE, RELEVANCE, Engine, Query, SearchUnavailable  # noqa: E402
+from rse.search.engine import (  # noqa: E402
+    DATE,
+    RELEVANCE,
+    Engine,
+    Query,
+    SearchUnavailable,
+)
 from rse.search.text import STOPWORDS, parse_query  # noqa: E402
 from rse.tags import fold  # noqa: E402
 

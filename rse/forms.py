@@ -1,16 +1,18 @@
-"""Helpers shared by the forms of every package."""
+"""Helpers shared by the forms of every package, and the end of a page's unit of work."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from rse.dbtypes import id_from_text
 from rse.errors import DomainError, ValidationError
-from rse.database import db
+from rse.transactions import commit_with_retry, rollback
 
 
 class ActionForm(FlaskForm):
@@ -22,26 +24,53 @@ def error_text(error: DomainError) -> str:
     return " ".join(str(m) for m in (error.fields or {}).values()) or error.message
 
 
-def run_and_flash(work, *, success: str | None = None):
-    """Run the state change of a button or small form: commit it, or roll back and flash why not.
+def run_work(work) -> tuple[Any, DomainError | None]:
+    """Run a unit of work and commit it: (its result, None), or (None, the refusal) once rolled back.
 
-    A refusal the user may see (403, 409, 422, 503…) becomes a flash message and None is
-    returned; one that must keep the target hidden (401, 404) propagates. Retries a unit of work
-    that clashes with a concurrent one.
+    The one place where pages end a change. A refusal the user may see (403, 409, 422, 503…) is
+    returned for the caller to show; one that must keep the target hidden (401, 404) propagates.
+    A unit of work that clashes with a concurrent one is run again.
     """
-    from rse.transactions import commit_with_retry
-
     try:
-        result = commit_with_retry(work)
+        return commit_with_retry(work), None
     except DomainError as exc:
         if exc.status in (401, 404):
             raise
-        db.session.rollback()
-        flash(error_text(exc), "error")
+        rollback()
+        return None, exc
+
+
+def run_and_flash(work, *, success: str | None = None):
+    """Run the state change of a button or small form: its result, or None with the refusal flashed."""
+    result, refused = run_work(work)
+    if refused is not None:
+        flash(error_text(refused), "error")
         return None
     if success:
         flash(success, "success")
     return result
+
+
+def submit(form: FlaskForm, work) -> tuple[Any, int]:
+    """Run a form's unit of work: (result, 200), or (None, status) with the refusal shown on the form."""
+    result, refused = run_work(work)
+    if refused is None:
+        return result, 200
+    if isinstance(refused, ValidationError):
+        apply_errors(form, refused)
+    else:
+        form.form_errors.append(refused.message)
+    return None, refused.status
+
+
+def attempt(work) -> tuple[str | None, int]:
+    """Run a button's unit of work (CSRF checked first): (None, 200), or the refusal's message and status."""
+    if not ActionForm().validate_on_submit():
+        return _("Le formulaire a expiré. Rechargez la page et réessayez."), 400
+    _result, refused = run_work(work)
+    if refused is not None:
+        return error_text(refused), refused.status
+    return None, 200
 
 
 def apply_errors(form: FlaskForm, error: ValidationError) -> None:

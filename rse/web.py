@@ -1,6 +1,10 @@
-"""What every page shares: security and caching headers, the web app manifest, template globals."""
+"""What every page shares: security and caching headers, the web app manifest, template globals,
+htmx requests and safe return paths."""
 
 from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, Response, current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
@@ -41,7 +45,41 @@ def cache_control(response: Response) -> str | None:
     return REVALIDATED if response.headers.get("ETag") else NOT_STORED
 
 
+# A path of this site: no backslash, space or control character (browsers read "/\\evil" or
+# "/\t/evil" as another site), and not "//host".
+_LOCAL_PATH = re.compile(r"/[^\s\\\x00-\x1f\x7f]{0,1999}")
+
+
+def is_htmx() -> bool:
+    """The request comes from htmx: it wants a fragment of a page, not a whole one."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path of this site (safe to send the browser back to), else None."""
+    if target and _LOCAL_PATH.fullmatch(target) and not target.startswith("//"):
+        return target
+    return None
+
+
+def next_url(default: str) -> str:
+    """Where a button's form says to come back to (its `next` field), if a path of this site."""
+    return local_path(request.form.get("next")) or default
+
+
+def current_path() -> str:
+    """The page being shown (for an htmx fragment: the page that asked for it), as a local path."""
+    current = request.headers.get("HX-Current-URL") if is_htmx() else None
+    if current:
+        parts = urlsplit(current)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    query = request.query_string.decode("latin-1")
+    return quote(request.script_root + request.path) + (f"?{query}" if query else "")
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_global(current_path)
+
     @app.after_request
     def security_headers(response):
         policy = cache_control(response)

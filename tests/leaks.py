@@ -20,10 +20,14 @@ from rse.communities import service as communities
 from rse.dbtypes import utcnow
 from rse.documents import service as documents
 from rse.database import db
-from rse.feeds import comments, follows, suggestions
-from rse.feeds import service as feeds
+from rse.feeds.social import comments
+from rse.feeds.social import follows
+from rse.feeds.social import suggestions
+from rse.feeds.publications import pins
+from rse.feeds.publications import service as publications
+from rse.feeds.social import reactions
 from rse.feeds.models import Notification
-from rse.feeds.streams import encode_cursor
+from rse.feeds.streams.service import encode_cursor
 from rse.uploads import HashingSpool
 
 from .documents.samples import pdf_bytes
@@ -169,20 +173,20 @@ def build_world() -> SimpleNamespace:
             communities.add_member(community, person, "member", actor=animator)
     db.session.flush()
 
-    post = feeds.publish(animator, secret, {"kind": "post", "body": "Zqx7CanariBilletSecret",
+    post = publications.publish(animator, secret, {"kind": "post", "body": "Zqx7CanariBilletSecret",
                                             "tags": ["Zqx7CanariTagSecret"]})
-    question = feeds.publish(animator, secret, {"kind": "question", "title": "Zqx7CanariQuestionSecret"})
-    wiki = feeds.publish(animator, secret, {"kind": "wiki", "title": "Zqx7CanariWikiSecret",
+    question = publications.publish(animator, secret, {"kind": "question", "title": "Zqx7CanariQuestionSecret"})
+    wiki = publications.publish(animator, secret, {"kind": "wiki", "title": "Zqx7CanariWikiSecret",
                                             "body": "Zqx7CanariWikiCorpsUn"})
-    feeds.update_publication(animator, wiki, {"body": "Zqx7CanariWikiCorpsDeux"})
-    link = feeds.publish(animator, secret, {"kind": "link", "title": "Zqx7CanariLienSecret",
+    publications.update_publication(animator, wiki, {"body": "Zqx7CanariWikiCorpsDeux"})
+    link = publications.publish(animator, secret, {"kind": "link", "title": "Zqx7CanariLienSecret",
                                             "url": "https://intranet.ght-exemple.fr/comite"})
-    announcement = feeds.publish(animator, secret, {"kind": "announcement", "title": "Zqx7CanariAnnonceSecret",
+    announcement = publications.publish(animator, secret, {"kind": "announcement", "title": "Zqx7CanariAnnonceSecret",
                                                     "body": "Réunion"})
     comment = comments.add_comment(u.member, question, "Zqx7CanariCommentaireSecret")
     answer = comments.add_comment(animator, question, "Zqx7CanariReponseSecret")
-    feeds.like(u.member, post)
-    feeds.pin(animator, post)
+    reactions.like(u.member, post)
+    pins.pin(animator, post)
     folder = documents.create_folder(animator, secret, "Zqx7CanariDossierSecret")
     db.session.flush()
     document = _document(animator, secret, title="Zqx7CanariDocumentSecret", filename="Zqx7CanariFichier.pdf",
@@ -198,23 +202,23 @@ def build_world() -> SimpleNamespace:
     follows.follow(u.member, "document", document.id)
     follows.follow(u.member, "tag", "Zqx7CanariTagSecret")
 
-    private_post = feeds.publish(animator, private, {"kind": "post", "body": "Zqx7CanariBilletPrive"})
+    private_post = publications.publish(animator, private, {"kind": "post", "body": "Zqx7CanariBilletPrive"})
     private_doc = _document(animator, private, title="Zqx7CanariDocumentPrive", filename="prive.pdf")
     private_link = communities.add_link(animator, "Zqx7CanariRaccourciPrive", "https://intranet.ght-exemple.fr/p",
                                         community=private)
     join_request = communities.request_to_join(u.requester, private, "Zqx7CanariDemande")
 
-    internal_post = feeds.publish(animator, internal, {"kind": "post", "body": "Zqx7CanariBilletInterne",
+    internal_post = publications.publish(animator, internal, {"kind": "post", "body": "Zqx7CanariBilletInterne",
                                                        "tags": ["Zqx7CanariTagInterne"]})
     internal_doc = _document(animator, internal, title="Zqx7CanariDocumentInterne", filename="interne.pdf")
-    partners_post = feeds.publish(animator, partners, {"kind": "post", "body": "Bienvenue aux partenaires"})
+    partners_post = publications.publish(animator, partners, {"kind": "post", "body": "Bienvenue aux partenaires"})
     # Spaces where the outsider and the partner may write: the hidden keys are also sent inside them
     # (a secret folder as a parent, a secret document as an attachment, a hidden person mentioned).
     own = communities.create_community(u.outsider, {"name": "Espace de l'agent extérieur", "visibility": "private"})
     own_doc = _document(u.outsider, own, title="Note de l'extérieur", filename="note.pdf")
     forum = communities.create_community(animator, {"name": "Forum public", "visibility": "public"})
     communities.add_member(forum, u.partner, "member", actor=animator)
-    forum_post = feeds.publish(animator, forum, {"kind": "post", "body": "Questions ouvertes"})
+    forum_post = publications.publish(animator, forum, {"kind": "post", "body": "Questions ouvertes"})
 
     personal_link = communities.add_link(animator, "Zqx7CanariRaccourciPerso", "https://agenda.ght-exemple.fr")
     _token, token = accounts.issue_token(animator, kind="personal", name="Zqx7CanariJeton",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rse.accounts import service as accounts
-from rse.feeds import service as feeds
+from rse.feeds.publications import service as publications
 from tests.conftest import PASSWORD
 from tests.documents.samples import pdf_bytes, png_bytes
 
@@ -21,7 +21,7 @@ def site(world, create_document, db):
     pdf = create_document(space, world.animator, content=pdf_bytes("Plan blanc"), filename="plan.pdf",
                           title="Plan blanc", review_by="2020-01-01")
     image = create_document(space, world.animator, content=png_bytes(), filename="schema.png", title="Schéma")
-    post = feeds.publish(world.member, space, {"kind": "post", "body": "Réunion jeudi", "tags": ["Hygiène"]})
+    post = publications.publish(world.member, space, {"kind": "post", "body": "Réunion jeudi", "tags": ["Hygiène"]})
     accounts.set_photo(world.member, world.member, png_bytes(200, 200))
     db.session.commit()
     return world, space, pdf, image, post

@@ -615,13 +615,14 @@ def _delete_new_communities(last_id: int) -> None:
 def _delete_mentions(world: LeakWorld) -> None:
     """Take the mention cases' posts and comments away, so that a leak stored in one (a rendered
     name) does not show again on every later page of the same actor."""
-    from rse.feeds import comments, service
+    from rse.feeds.social import comments
+    from rse.feeds.publications import service as publications
     from rse.feeds.models import Comment, Publication
 
     admin = world.users.admin
     for publication in _db.session.scalars(select(Publication).where(
             Publication.body.contains("@zqx7canari"), Publication.deleted_at.is_(None))):
-        service.delete_publication(admin, publication)
+        publications.delete_publication(admin, publication)
     for comment in _db.session.scalars(select(Comment).where(
             Comment.body.contains("@zqx7canari"), Comment.deleted_at.is_(None))):
         comments.delete_comment(admin, comment)
@@ -677,7 +678,9 @@ def test_followers_notifications_and_digests_of_hidden_things_carry_no_canary(le
     not read it carries a canary; the member, who may, is told (the fan-out did happen)."""
     from rse.communities.models import Community
     from rse.documents.models import Document
-    from rse.feeds import comments, service, suggestions
+    from rse.feeds.social import comments
+    from rse.feeds.social import suggestions
+    from rse.feeds.publications import service as publications
 
     world, app = leak_world, leak_world.app
     ids, users = world.ids, world.users
@@ -692,7 +695,7 @@ def test_followers_notifications_and_digests_of_hidden_things_carry_no_canary(le
                 world.api[actor].put("/api/v1/follows", json=body)
         secret = _db.session.get(Community, ids["secret"])
         internal = _db.session.get(Community, ids["internal"])
-        post = service.publish(users.person, secret, {"kind": "post", "body": "Zqx7CanariNouveauBillet",
+        post = publications.publish(users.person, secret, {"kind": "post", "body": "Zqx7CanariNouveauBillet",
                                                       "tags": ["Zqx7CanariTagSecret"]})
         _db.session.commit()
         comments.add_comment(users.person, post, "Zqx7CanariNouveauCommentaire")
@@ -702,7 +705,7 @@ def test_followers_notifications_and_digests_of_hidden_things_carry_no_canary(le
         _db.session.commit()
         suggestions.suggest(users.animator, post, communities=[ids["secret"]], message="Zqx7CanariNouvelleSuggestion")
         _db.session.commit()
-        service.publish(users.animator, internal, {"kind": "post", "body": "Zqx7CanariNouveauInterne",
+        publications.publish(users.animator, internal, {"kind": "post", "body": "Zqx7CanariNouveauInterne",
                                                    "tags": ["Zqx7CanariTagInterne"]})
         _db.session.commit()
         runner = app.test_cli_runner()

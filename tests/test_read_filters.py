@@ -22,8 +22,8 @@ from rse.communities.models import Community, QuickLink
 from rse.documents import service as documents
 from rse.documents.models import Document, Folder
 from rse.database import db
-from rse.feeds import comments
-from rse.feeds import service as feeds
+from rse.feeds.social import comments
+from rse.feeds.publications import service as publications
 from rse.feeds.models import Comment, Publication, Tagging
 from rse.permissions import Decision
 
@@ -40,8 +40,8 @@ def every_kind(world, create_user, create_document):
     member, animator = world.member, world.animator
     for space in world.spaces.values():
         communities.add_member(space, reader, "reader", actor=animator)
-        post = feeds.publish(member, space, {"kind": "post", "body": "Message", "tags": ["Fusion"]})
-        gone = feeds.publish(member, space, {"kind": "question", "title": "Supprimée ?", "body": "Texte"})
+        post = publications.publish(member, space, {"kind": "post", "body": "Message", "tags": ["Fusion"]})
+        gone = publications.publish(member, space, {"kind": "question", "title": "Supprimée ?", "body": "Texte"})
         live_doc = create_document(space, member, title=f"Protocole {space.visibility}", tags=["Hygiène"])
         trashed_by_member = create_document(space, member, title="Ancien protocole")
         trashed_by_animator = create_document(space, animator, title="Brouillon")
@@ -49,7 +49,7 @@ def every_kind(world, create_user, create_document):
             comments.add_comment(member, target, "Un avis")
             dropped = comments.add_comment(member, target, "Retiré")
             comments.delete_comment(member, dropped)
-        feeds.delete_publication(member, gone)
+        publications.delete_publication(member, gone)
         documents.trash_document(member, trashed_by_member)
         documents.trash_document(animator, trashed_by_animator)
         documents.create_folder(member, space, "Comptes rendus")

@@ -1,16 +1,44 @@
 """`flask rse …`: administration commands."""
 
+import importlib
+
 import click
 from flask.cli import with_appcontext
 
-from rse.errors import DomainError
 from rse.database import db
+from rse.errors import DomainError
 
 from . import service
 from .models import Role
 
 
-@click.group("rse", help="Maillage administration.")
+class AdministrationCommands(click.Group):
+    """`flask rse …`, plus the development commands that live outside the product.
+
+    `seed` (bulk data for the benchmarks) belongs to benchmarks/seeding, which the product never
+    imports and the container image leaves out: it is loaded only when asked for, and only where
+    that folder exists (a development checkout).
+    """
+
+    DEVELOPMENT = {"seed": "benchmarks.seeding.cli"}
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *(n for n in self.DEVELOPMENT if self._development(n))})
+
+    def get_command(self, ctx, name):
+        return super().get_command(ctx, name) or self._development(name)
+
+    def _development(self, name):
+        if name not in self.DEVELOPMENT:
+            return None
+        try:
+            module = importlib.import_module(self.DEVELOPMENT[name])
+        except ModuleNotFoundError:
+            return None
+        return module.command
+
+
+@click.group("rse", cls=AdministrationCommands, help="Maillage administration.")
 def rse_cli() -> None:
     pass
 

@@ -8,14 +8,35 @@ from flask_babel import gettext as _
 from rse import transactions
 from rse.accounts import service as accounts
 from rse.communities import service as communities
+from rse.dbtypes import MAX_ID, is_id
 from rse.documents import service as documents
 from rse.errors import ValidationError
-from rse.dbtypes import MAX_ID, is_id
-from rse.feeds import comments, follows, notifications, service, streams, suggestions
+from rse.feeds.notifications import service as notifications
+from rse.feeds.publications import pins
+from rse.feeds.publications import service as publications
+from rse.feeds.social import answers, comments, follows, reactions, suggestions
+from rse.feeds.streams import service as streams
 
-from . import actor, bp, created, field, id_field, iso_datetime, json_body, query_bool, query_int
+from . import (
+    actor,
+    bp,
+    created,
+    field,
+    id_field,
+    iso_datetime,
+    json_body,
+    query_bool,
+    query_int,
+)
 from .serializers import (
-    comment_json, follow_json, notification_json, page_json, pin_json, publication_json, suggestion_json, user_json,
+    comment_json,
+    follow_json,
+    notification_json,
+    page_json,
+    pin_json,
+    publication_json,
+    suggestion_json,
+    user_json,
 )
 
 PUBLICATION_FIELDS = {"kind", "title", "body", "tags", "url", "place", "attachments"}
@@ -57,38 +78,38 @@ def _ids(data: dict, name: str) -> list[int] | None:
 # --- Publications ---------------------------------------------------------------------------------
 
 def _publication(publication) -> dict:
-    liked, same = service.user_state(actor(), [publication.id])
+    liked, same = reactions.user_state(actor(), [publication.id])
     return publication_json(publication, liked=publication.id in liked, same_question=publication.id in same,
-                            attachments=service.attachments(publication))
+                            attachments=publications.attachments(publication))
 
 
 @bp.post("/communities/<int:community_id>/publications")
 def create_publication(community_id: int):
     community = communities.get_community(actor(), community_id, "view")
     data = _publication_fields(json_body(), PUBLICATION_FIELDS)
-    publication = service.publish(actor(), community, data)
+    publication = publications.publish(actor(), community, data)
     transactions.commit()
     return created(_publication(publication))
 
 
 @bp.get("/publications/<int:publication_id>")
 def get_publication(publication_id: int):
-    return jsonify(_publication(service.get_publication(actor(), publication_id)))
+    return jsonify(_publication(publications.get_publication(actor(), publication_id)))
 
 
 @bp.patch("/publications/<int:publication_id>")
 def update_publication(publication_id: int):
-    publication = service.get_publication(actor(), publication_id, "edit")
+    publication = publications.get_publication(actor(), publication_id, "edit")
     data = _publication_fields(json_body(), EDIT_FIELDS)
-    service.update_publication(actor(), publication, data)
+    publications.update_publication(actor(), publication, data)
     transactions.commit()
     return jsonify(_publication(publication))
 
 
 @bp.delete("/publications/<int:publication_id>")
 def delete_publication(publication_id: int):
-    publication = service.get_publication(actor(), publication_id, "delete")
-    service.delete_publication(actor(), publication)
+    publication = publications.get_publication(actor(), publication_id, "delete")
+    publications.delete_publication(actor(), publication)
     transactions.commit()
     return "", 204
 
@@ -110,12 +131,12 @@ def _add_comment(target):
 
 @bp.get("/publications/<int:publication_id>/comments")
 def publication_comments(publication_id: int):
-    return _comments(service.get_publication(actor(), publication_id))
+    return _comments(publications.get_publication(actor(), publication_id))
 
 
 @bp.post("/publications/<int:publication_id>/comments")
 def comment_publication(publication_id: int):
-    return _add_comment(service.get_publication(actor(), publication_id))
+    return _add_comment(publications.get_publication(actor(), publication_id))
 
 
 @bp.get("/documents/<int:document_id>/comments")
@@ -154,7 +175,7 @@ def accept_comment(comment_id: int):
     if question_id is not None and question_id != comment.publication_id:
         # The client meant another question: accepting this comment would answer the wrong one.
         raise ValidationError(_("Ce commentaire ne répond pas à cette question."), code="not_a_question")
-    question = service.accept_answer(actor(), comment)
+    question = answers.accept_answer(actor(), comment)
     transactions.commit()
     return jsonify(_publication(question))
 
@@ -163,38 +184,38 @@ def accept_comment(comment_id: int):
 
 @bp.put("/publications/<int:publication_id>/like")
 def like_publication(publication_id: int):
-    publication = service.get_publication(actor(), publication_id)
-    service.like(actor(), publication)
+    publication = publications.get_publication(actor(), publication_id)
+    reactions.like(actor(), publication)
     transactions.commit()
     return jsonify(_publication(publication))
 
 
 @bp.delete("/publications/<int:publication_id>/like")
 def unlike_publication(publication_id: int):
-    publication = service.get_publication(actor(), publication_id)
-    service.unlike(actor(), publication)
+    publication = publications.get_publication(actor(), publication_id)
+    reactions.unlike(actor(), publication)
     transactions.commit()
     return jsonify(_publication(publication))
 
 
 @bp.get("/publications/<int:publication_id>/likes")
 def publication_likers(publication_id: int):
-    people = service.likers(actor(), service.get_publication(actor(), publication_id))
+    people = reactions.likers(actor(), publications.get_publication(actor(), publication_id))
     return jsonify({"items": [user_json(p) for p in people], "total": len(people)})
 
 
 @bp.put("/publications/<int:publication_id>/same-question")
 def press_same_question(publication_id: int):
-    publication = service.get_publication(actor(), publication_id)
-    service.press_same_question(actor(), publication)
+    publication = publications.get_publication(actor(), publication_id)
+    reactions.press_same_question(actor(), publication)
     transactions.commit()
     return jsonify(_publication(publication))
 
 
 @bp.delete("/publications/<int:publication_id>/same-question")
 def release_same_question(publication_id: int):
-    publication = service.get_publication(actor(), publication_id)
-    service.release_same_question(actor(), publication)
+    publication = publications.get_publication(actor(), publication_id)
+    reactions.release_same_question(actor(), publication)
     transactions.commit()
     return jsonify(_publication(publication))
 
@@ -211,11 +232,11 @@ def _pin_scope(data: dict) -> bool:
 
 @bp.put("/publications/<int:publication_id>/pin")
 def pin_publication(publication_id: int):
-    publication = service.get_publication(actor(), publication_id)
+    publication = publications.get_publication(actor(), publication_id)
     data = _only(_optional_body(), {"scope", "until", "position"})
     home = _pin_scope(data)
     until = iso_datetime(field(data, "until", str, required=False), "until")
-    row = service.pin(actor(), publication, home=home, until=until,
+    row = pins.pin(actor(), publication, home=home, until=until,
                       position=field(data, "position", int, required=False))
     transactions.commit()
     return jsonify(pin_json(row))
@@ -223,9 +244,9 @@ def pin_publication(publication_id: int):
 
 @bp.delete("/publications/<int:publication_id>/pin")
 def unpin_publication(publication_id: int):
-    publication = service.get_publication(actor(), publication_id)
+    publication = publications.get_publication(actor(), publication_id)
     home = _pin_scope(_only(_optional_body(), {"scope"}))
-    service.unpin(actor(), publication, home=home)
+    pins.unpin(actor(), publication, home=home)
     transactions.commit()
     return "", 204
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import url_for
 
-from rse.feeds.notifications import item_title, item_url
+from rse.feeds.notifications.service import item_title, item_url
 
 
 def iso(value: datetime | None) -> str | None:
@@ -95,7 +95,7 @@ def publication_json(publication, *, liked: bool = False, same_question: bool = 
         "accepted_comment_id": publication.accepted_comment_id,
         "wiki_number": publication.wiki_number if publication.kind == "wiki" else None,
         "liked": liked, "same_question": same_question,
-        "links": {"html": url_for("feeds.show", publication_id=publication.id),
+        "links": {"html": url_for("publications.show", publication_id=publication.id),
                   "api": url_for("api.get_publication", publication_id=publication.id),
                   "comments": url_for("api.publication_comments", publication_id=publication.id)},
     }

@@ -161,7 +161,7 @@ def _publication_entry(publication: Row, community: Row, *, note: str = "") -> E
             "Message dans « %(community)s »", community=community.name)
     return Entry(
         key=("publication", publication.id), title=title, community=community, kind=publication.kind,
-        url=external_url("feeds.show", publication_id=publication.id),
+        url=external_url("publications.show", publication_id=publication.id),
         author=publication.author_name or "", author_id=publication.author_id,
         excerpt=markdown.plain_excerpt(publication.body, 200) if allowed and publication.title else "",
         note=note, likes=publication.like_count, comments=publication.comment_count,

@@ -1,37 +1,58 @@
-"""Feeds: publications, wiki pages, comments, likes, questions and their good answers, pins,
-suggestions, follows, notifications, and the streams that show them."""
+"""Feeds: what people publish and how it reaches others, in four topics.
+
+- publications/: posts, announcements, questions, links and wiki pages (with versions, pins);
+- social/: comments, likes, "same question", good answers, follows, suggestions;
+- notifications/: the bell, the list, email preferences and notification emails;
+- streams/: the home, community, person and tag streams.
+
+Shared by the four: the models, the permission rules (access.py), activities and taggings
+(activity.py), mentions, Markdown rendering and the search sources (indexing.py). Each topic
+has its own blueprint, whose URL map is the topic's urls.py. Everything is wired here.
+"""
 
 from flask import Flask
 
-from rse import signals
+from rse import signals, slots
+
+from . import (  # noqa: F401  (access: its policies register on import)
+    access,
+    activity,
+    demo,
+    indexing,
+    markdown,
+)
+from .notifications import urls as notification_urls
+from .notifications import views as notification_views
+from .publications import urls as publication_urls
+from .social import urls as social_urls
+from .social import views as social_views
+from .streams import urls as stream_urls
+from .streams import views as stream_views
 
 
 def _on_version_added(document, *, version, actor, **_extra) -> None:
-    from .service import document_version_added
-
-    document_version_added(document, version, actor)
+    activity.document_version_added(document, version, actor)
 
 
 def _on_document_changed(document, **_extra) -> None:
-    from .service import document_changed
+    activity.document_changed(document)
 
-    document_changed(document)
+
+def excerpt(text: str, length: int = 280) -> str:
+    return markdown.plain_excerpt(text, length)
 
 
 def init_app(app: Flask) -> None:
-    from . import access, demo  # noqa: F401  (registers the rules for publications and comments)
-    from .cli import register_cli
-    from .notification_views import register_notification_slots  # (its routes join the blueprint)
-    from .stream_views import register_slots
-    from .views import bp
-
-    from .indexing import register as register_search_sources
-
-    register_search_sources()
+    indexing.register()
     signals.document_version_added.connect(_on_version_added)
     signals.document_changed.connect(_on_document_changed)
     demo.init_app(app)
-    app.register_blueprint(bp)
-    register_slots(app)
-    register_notification_slots(app)
-    register_cli(app)
+    for urls in (publication_urls, social_urls, notification_urls, stream_urls):
+        app.register_blueprint(urls.bp)
+    app.add_template_filter(excerpt, "feed_excerpt")
+    slots.register(app, "header.actions", notification_views.bell_slot)
+    slots.register(app, "home.main", stream_views.home_slot)
+    slots.register(app, "community.main", stream_views.community_slot)
+    slots.register(app, "profile.main", stream_views.profile_slot)
+    slots.register(app, "document.main", social_views.document_comments_slot)
+    slots.register(app, "document.aside", social_views.document_follow_slot)

@@ -11,10 +11,17 @@ from __future__ import annotations
 from sqlalchemy import and_, false, or_, select
 
 from rse.communities.access import readable_community_ids
-from rse.documents.models import Document
 from rse.database import db
+from rse.documents.models import Document
 from rse.permissions import (
-    Decision, decide, policy, readable, readable_filter, readers, readers_filter, visible_filter,
+    Decision,
+    decide,
+    policy,
+    readable,
+    readable_filter,
+    readers,
+    readers_filter,
+    visible_filter,
 )
 
 from .models import Comment, Kind, Publication, Tagging

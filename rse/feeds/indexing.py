@@ -34,7 +34,7 @@ def publication_item(publication: Publication) -> SearchItem:
         source="publication", id=publication.id,
         kind="wiki" if publication.kind == Kind.WIKI else "publication", subkind=publication.kind,
         scopes=(content_scope(publication.community_id),),
-        url=internal_path("feeds.show", publication_id=publication.id),
+        url=internal_path("publications.show", publication_id=publication.id),
         date=publication.created_at if publication.kind != Kind.WIKI else publication.updated_at,
         title=publication.title, tags=tuple(publication.tags or ()), link=publication.url or "",
         place=publication.place or "", body=plain(publication.body_html),
@@ -71,7 +71,7 @@ def load_comments(session: Session, ids: list[int]) -> dict[int, SearchItem]:
     items = {}
     for comment, p_title, p_community, d_title, d_community in _comment_rows(session, Comment.id.in_(ids)):
         if comment.publication_id is not None:
-            url = internal_path("feeds.show", publication_id=comment.publication_id)
+            url = internal_path("publications.show", publication_id=comment.publication_id)
             heading, community_id = p_title, p_community
         else:
             url = internal_path("documents.show", document_id=comment.document_id)

@@ -6,13 +6,22 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rse.accounts.models import User
 from rse.communities.models import Community
-from rse.dbtypes import UTCDateTime, utcnow
 from rse.database import Model
+from rse.dbtypes import UTCDateTime, utcnow
 
 
 class Kind(StrEnum):

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from rse.communities import service as communities
 from rse.database import db as _db
-from rse.feeds import comments, service
+from rse.feeds.social import comments
+from rse.feeds.publications import service as publications
 from rse.feeds.models import Notification, Suggestion
 
 from ..test_permissions import _api_client
@@ -120,10 +121,10 @@ def feeds_world(world, create_user, create_document):
     for v in VISIBILITIES:
         space = world.spaces[v]
         communities.add_member(space, reader, "reader", actor=world.animator)
-        post = service.publish(world.animator, space, {"kind": "post", "body": f"Note {v}", "tags": ["Hygiène"]})
-        question = service.publish(world.member, space, {"kind": "question", "title": f"Question {v} ?"})
+        post = publications.publish(world.animator, space, {"kind": "post", "body": f"Note {v}", "tags": ["Hygiène"]})
+        question = publications.publish(world.member, space, {"kind": "question", "title": f"Question {v} ?"})
         answer = comments.add_comment(world.animator, question, "Dans le classeur rouge")
-        victim = service.publish(world.animator, space, {"kind": "post", "body": "À supprimer"})
+        victim = publications.publish(world.animator, space, {"kind": "post", "body": "À supprimer"})
         _db.session.commit()
         document = create_document(space, world.animator, title=f"Protocole {v}", tags="Hygiène")
         made.update({f"post_{v}": post.id, f"question_{v}": question.id, f"answer_{v}": answer.id,
@@ -178,8 +179,8 @@ def elsewhere(feeds_world, create_community):
     """A public community the partner is not in, where the member publishes tagged items."""
     world = feeds_world.world
     achats = create_community(world.outsider, visibility="public", name="Achats", members=[(world.member, "member")])
-    post = service.publish(world.member, achats, {"kind": "post", "body": "Appel d'offres", "tags": ["Hygiène"]})
-    question = service.publish(world.member, achats, {"kind": "question", "title": "Gants nitrile ?",
+    post = publications.publish(world.member, achats, {"kind": "post", "body": "Appel d'offres", "tags": ["Hygiène"]})
+    question = publications.publish(world.member, achats, {"kind": "question", "title": "Gants nitrile ?",
                                                       "tags": ["hygiène"]})
     _db.session.commit()
     return SimpleNamespace(community=achats, post=post, question=question)

@@ -13,8 +13,9 @@ from schemathesis.config import SchemathesisConfig
 
 from rse.accounts.service import issue_token
 from rse.database import db
-from rse.feeds import comments, follows
-from rse.feeds import service as feeds
+from rse.feeds.social import comments
+from rse.feeds.social import follows
+from rse.feeds.publications import service as publications
 from rse.search.text import MAX_QUERY_LENGTH
 
 # Examples per operation and mode (valid, invalid): enough to reach every parameter's edges, few enough
@@ -41,9 +42,9 @@ def _actor(world, create_document, role: str):
     user whose tokens the run uses: the animator (staff) or the partner member of the three spaces."""
     space = world.spaces["private"]
     document = create_document(space, world.animator, title="Protocole hygiène", tags=["hygiène"])
-    question = feeds.publish(world.member, space, {"kind": "question", "title": "Une question",
+    question = publications.publish(world.member, space, {"kind": "question", "title": "Une question",
                                                               "body": "Qui sait ?", "tags": ["hygiène"]})
-    feeds.publish(world.animator, world.spaces["public"], {"kind": "post", "body": "Bonjour"})
+    publications.publish(world.animator, world.spaces["public"], {"kind": "post", "body": "Bonjour"})
     comments.add_comment(world.partner, question, "Réponse, @Animatrice")
     follows.follow(world.animator, "document", document.id)
     db.session.commit()

@@ -12,7 +12,7 @@ from rse.communities.models import Membership
 from rse.dbtypes import utcnow
 from rse.digest import periods
 from rse.database import db
-from rse.feeds import service as feeds
+from rse.feeds.publications import service as publications
 
 BASE = "http://maillage.test"
 
@@ -65,7 +65,7 @@ def space(create_user, create_community):
 
 
 def publish(author, community, title: str, body: str = "Texte de la publication", **data):
-    publication = feeds.publish(author, community, {"kind": data.pop("kind", "post"), "title": title, "body": body,
+    publication = publications.publish(author, community, {"kind": data.pop("kind", "post"), "title": title, "body": body,
                                                     **data})
     db.session.commit()
     return publication

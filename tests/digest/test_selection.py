@@ -20,8 +20,14 @@ from rse.digest.selection import Digest, Entry, select_digests
 from rse.documents import service as documents
 from rse.documents.models import Document
 from rse.database import db
-from rse.feeds import comments, follows, notifications, suggestions
-from rse.feeds import service as feeds
+from rse.feeds.social import comments
+from rse.feeds.social import follows
+from rse.feeds.notifications import service as notifications
+from rse.feeds.social import suggestions
+from rse.feeds.publications import pins
+from rse.feeds.publications import service as publications
+from rse.feeds.social import answers
+from rse.feeds.social import reactions
 from rse.feeds.models import Activity, Notification, Pin, Publication
 from rse.uploads import HashingSpool
 from tests.documents.samples import pdf_bytes
@@ -230,7 +236,7 @@ def test_a_notification_about_a_deleted_item_is_left_out(create_user, space, cre
     add_version(animator, document, "Version 2")
     assert {n.kind for n in db.session.scalars(select(Notification).where(Notification.user_id == reader.id))} == {
         "mention", "version"}
-    feeds.delete_publication(colleague, gone)
+    publications.delete_publication(colleague, gone)
     documents.trash_document(animator, document)
 
     digest = digest_of(reader)
@@ -247,8 +253,8 @@ def test_newly_pinned_items_have_their_own_section_and_are_not_repeated_below(cr
     happened_at(old, utcnow() - timedelta(days=40))  # long published, newly pinned: news all the same
     fresh = publish(animator, community, "Astreinte des fêtes")
     publish(animator, community, "Autre nouvelle")
-    feeds.pin(animator, old)
-    feeds.pin(animator, fresh)
+    pins.pin(animator, old)
+    pins.pin(animator, fresh)
     db.session.commit()
 
     digest = digest_of(reader)
@@ -262,7 +268,7 @@ def test_a_pin_made_before_the_window_is_not_news(create_user, space):
     community, animator = space(reader)
     publication = publish(animator, community, "Épinglé depuis longtemps")
     happened_at(publication, utcnow() - timedelta(days=40))
-    feeds.pin(animator, publication)
+    pins.pin(animator, publication)
     db.session.execute(update(Pin).values(created_at=utcnow() - timedelta(days=40)))
 
     digest = digest_of(reader)
@@ -275,8 +281,8 @@ def test_an_expired_pin_is_left_out(create_user, space):
     lasting, expired = publish(animator, community, "Épingle en cours"), publish(animator, community, "Épingle finie")
     happened_at(lasting, utcnow() - timedelta(days=40))
     happened_at(expired, utcnow() - timedelta(days=40))
-    feeds.pin(animator, lasting, until=utcnow() + timedelta(days=2))
-    feeds.pin(animator, expired, until=utcnow() + timedelta(hours=1))
+    pins.pin(animator, lasting, until=utcnow() + timedelta(days=2))
+    pins.pin(animator, expired, until=utcnow() + timedelta(hours=1))
     db.session.commit()
 
     assert titles(digest_of(reader, now=utcnow() + timedelta(hours=2)).pinned) == ["Épingle en cours"]
@@ -287,7 +293,7 @@ def test_a_pinned_item_already_for_you_is_not_repeated(create_user, space):
     notifications.set_preferences(reader, {"mention": "digest"})
     community, animator = space(reader)
     publication = publish(animator, community, "Consigne pour toi", body=f"@{handle(reader)} à appliquer")
-    feeds.pin(animator, publication)
+    pins.pin(animator, publication)
     db.session.commit()
 
     digest = digest_of(reader)
@@ -298,7 +304,7 @@ def test_a_pinned_item_already_for_you_is_not_repeated(create_user, space):
 def test_a_pinned_item_the_person_wrote_is_left_out(create_user, space):
     reader = create_user("staff")
     community, animator = space(reader)
-    feeds.pin(animator, publish(animator, community, "Ma propre annonce", kind="announcement"))
+    pins.pin(animator, publish(animator, community, "Ma propre annonce", kind="announcement"))
     db.session.commit()
 
     assert digest_of(animator).pinned == []
@@ -311,7 +317,7 @@ def test_a_pinned_item_opened_after_its_last_change_is_left_out(create_user, spa
     publication = publish(animator, community, "Déjà lue puis épinglée")
     happened_at(publication, utcnow() - timedelta(days=2))
     opened(reader, publication, utcnow() - timedelta(days=1))
-    feeds.pin(animator, publication)
+    pins.pin(animator, publication)
     db.session.commit()
 
     assert digest_of(reader).pinned == []
@@ -385,7 +391,7 @@ def test_an_item_the_person_wrote_stays_out_when_someone_else_changes_it(create_
     for item in (document, wiki):
         happened_at(item, utcnow() - timedelta(days=20))
     add_version(animator, document, "Révisé par l'animateur")
-    feeds.update_publication(colleague, wiki, {"body": "Complété par un collègue"})
+    publications.update_publication(colleague, wiki, {"body": "Complété par un collègue"})
     db.session.commit()
 
     digests = digests_of(reader, colleague)
@@ -399,7 +405,7 @@ def test_a_change_the_person_made_is_not_news_to_them(create_user, space):
     community, animator = space(reader, colleague)
     wiki = publish(animator, community, "Annuaire du service", body="Version de départ", kind="wiki")
     happened_at(wiki, utcnow() - timedelta(days=20))
-    feeds.update_publication(reader, wiki, {"body": "Mis à jour par moi"})
+    publications.update_publication(reader, wiki, {"body": "Mis à jour par moi"})
     db.session.commit()
 
     digests = digests_of(reader, colleague)
@@ -411,11 +417,11 @@ def test_an_item_the_person_changed_last_is_not_news_until_someone_changes_it_ag
     reader, colleague = create_user("staff"), create_user("staff")
     community, animator = space(reader, colleague)
     wiki = publish(animator, community, "Procédure d'astreinte", body="Version de départ", kind="wiki")
-    feeds.update_publication(reader, wiki, {"body": "Relu et complété"})
+    publications.update_publication(reader, wiki, {"body": "Relu et complété"})
     db.session.commit()
     assert new_titles(digest_of(reader)) == []  # published this week, but the reader's edit came after
 
-    feeds.update_publication(colleague, wiki, {"body": "Numéros mis à jour"})
+    publications.update_publication(colleague, wiki, {"body": "Numéros mis à jour"})
     db.session.commit()
     assert new_titles(digest_of(reader)) == ["Procédure d'astreinte"]
 
@@ -444,7 +450,7 @@ def test_an_item_changed_since_it_was_opened_comes_back(create_user, space, crea
         happened_at(item, earlier - timedelta(hours=3))
         opened(reader, item, earlier - timedelta(hours=2))
     add_version(animator, document, "Deuxième version du protocole")
-    feeds.update_publication(animator, wiki, {"body": "Deuxième version"})
+    publications.update_publication(animator, wiki, {"body": "Deuxième version"})
     db.session.commit()
 
     digest = digest_of(reader)
@@ -455,7 +461,7 @@ def test_an_item_changed_since_it_was_opened_comes_back(create_user, space, crea
 def test_deleted_publications_and_trashed_documents_are_left_out(create_user, space, create_document):
     reader = create_user("staff")
     community, animator = space(reader)
-    feeds.delete_publication(animator, publish(animator, community, "Publication retirée"))
+    publications.delete_publication(animator, publish(animator, community, "Publication retirée"))
     documents.trash_document(animator, create_document(community, animator, title="Document à la corbeille"))
     publish(animator, community, "Publication restée")
 
@@ -547,7 +553,7 @@ def test_each_person_of_a_batch_has_their_own_window(create_user, space):
     mention = publish(animator, community, "Mention avant la lettre",
                       body=f"@{handle(informed)} et @{handle(newcomer)} à lire")
     pinned = publish(animator, community, "Épinglée avant la lettre")
-    feeds.pin(animator, pinned)
+    pins.pin(animator, pinned)
     publish(animator, community, "Publiée avant la lettre")
     communities.add_member(community, create_user("staff", name="Arrivé avant la lettre"), "member", actor=animator)
     for item in (mention, pinned):
@@ -594,10 +600,10 @@ def test_likes_comments_same_question_presses_and_announcements_rank_new_items(c
     community, animator = space(reader, *fans)
     liked = publish(animator, community, "Trois fois aimée")
     for fan in fans:
-        feeds.like(fan, liked)
+        reactions.like(fan, liked)
     shared = publish(animator, community, "Question partagée", kind="question")
-    feeds.press_same_question(fans[0], shared)
-    feeds.like(fans[1], shared)
+    reactions.press_same_question(fans[0], shared)
+    reactions.like(fans[1], shared)
     publish(animator, community, "Annonce officielle", kind="announcement")
     discussed = publish(animator, community, "Une fois commentée")
     comments.add_comment(fans[0], discussed, "Bonne idée")
@@ -658,7 +664,7 @@ def test_recency_can_outrank_a_like(create_user, space):
     now = utcnow()
     since = floor_of(now)
     old_liked = publish(animator, community, "Aimée mais ancienne")
-    feeds.like(fan, old_liked)
+    reactions.like(fan, old_liked)
     happened_at(old_liked, since + (now - since) / 10)  # 2 + 0.6 points
     happened_at(publish(animator, community, "Récente sans réaction"), now - timedelta(minutes=1))  # ~6 points
 
@@ -699,8 +705,8 @@ def test_open_questions_are_listed_most_shared_first_up_to_the_cap(create_user, 
     asked = {title: publish(animator, community, title, kind="question")
              for title in ("Q1 sans écho", "Q2 deux fois", "Q3 une fois", "Q4 sans écho")}
     for fan in fans:
-        feeds.press_same_question(fan, asked["Q2 deux fois"])
-    feeds.press_same_question(fans[0], asked["Q3 une fois"])
+        reactions.press_same_question(fan, asked["Q2 deux fois"])
+    reactions.press_same_question(fans[0], asked["Q3 une fois"])
     db.session.commit()
 
     digest = digest_of(reader)
@@ -713,7 +719,7 @@ def test_ones_own_question_is_not_a_reminder_and_takes_no_place(create_user, spa
     reader, fan = create_user("staff"), create_user("staff")
     community, animator = space(reader, fan)
     own = publish(reader, community, "Ma question", kind="question")
-    feeds.press_same_question(fan, own)
+    reactions.press_same_question(fan, own)
     publish(animator, community, "La question d'un autre", kind="question")
     db.session.commit()
 
@@ -738,8 +744,8 @@ def test_a_question_with_a_good_answer_or_deleted_is_not_a_reminder(create_user,
     reader, colleague = create_user("staff"), create_user("staff")
     community, animator = space(reader, colleague)
     answered = publish(animator, community, "Question résolue", kind="question")
-    feeds.accept_answer(animator, comments.add_comment(colleague, answered, "Voici la réponse"))
-    feeds.delete_publication(animator, publish(animator, community, "Question retirée", kind="question"))
+    answers.accept_answer(animator, comments.add_comment(colleague, answered, "Voici la réponse"))
+    publications.delete_publication(animator, publish(animator, community, "Question retirée", kind="question"))
     commented = publish(animator, community, "Question commentée sans bonne réponse", kind="question")
     comments.add_comment(colleague, commented, "Je ne sais pas")
     db.session.commit()
@@ -838,7 +844,7 @@ def test_every_news_section_counts_towards_the_items_but_new_members(create_user
     notifications.set_preferences(reader, {"mention": "digest"})
     community, animator = space(reader, colleague)
     publish(colleague, community, "Pour toi", body=f"@{handle(reader)} tiens")
-    feeds.pin(animator, publish(animator, community, "Épinglée"))
+    pins.pin(animator, publish(animator, community, "Épinglée"))
     publish(animator, community, "Nouvelle 1")
     publish(animator, community, "Nouvelle 2")
     communities.add_member(community, create_user("staff", name="Arrivée récente"), "member", actor=animator)
@@ -880,7 +886,7 @@ def test_a_batch_gives_each_person_their_own_digest(create_user, create_communit
     public = create_community(board_animator, visibility="public", name="Forum public")
     publish(shared_animator, shared, "Diagnostic partagé")
     publish(board_animator, board, "Budget confidentiel", body=f"@{handle(ana)} à valider")
-    feeds.pin(board_animator, publish(board_animator, board, "Ordre du jour épinglé"))
+    pins.pin(board_animator, publish(board_animator, board, "Ordre du jour épinglé"))
     publish(board_animator, board, "Arbitrages en suspens", kind="question")
     create_document(board, sam, title="Plan de financement", review_by=utcnow().date())
     communities.add_member(board, create_user("staff", name="Nouvelle directrice"), "member", actor=board_animator)

@@ -16,8 +16,8 @@ from rse.digest import periods, sending, service
 from rse.digest.models import DigestDelivery, DigestSubscription
 from rse.errors import PermissionDenied
 from rse.database import db
-from rse.feeds import comments
-from rse.feeds import service as feeds
+from rse.feeds.social import comments
+from rse.feeds.social import reactions
 
 from .conftest import BASE, parts, publish
 
@@ -79,7 +79,7 @@ def test_new_items_are_ranked_by_score_and_capped_with_a_more_link(create_user, 
     liked = publish(animator, community, "Très aimé")
     discussed = publish(animator, community, "Un commentaire")
     for fan in fans:
-        feeds.like(fan, liked)
+        reactions.like(fan, liked)
     comments.add_comment(fans[0], discussed, "D'accord")
     db.session.commit()
     monkeypatch.setattr(selection, "PER_COMMUNITY", 2)
@@ -296,7 +296,7 @@ def test_items_opened_on_the_site_are_left_out(create_user, space, sink, send, l
 
 
 def test_unread_mentions_come_first_once_and_immediate_ones_are_not_repeated(create_user, space, sink, send):
-    from rse.feeds import notifications
+    from rse.feeds.notifications import service as notifications
 
     member, other = create_user("staff"), create_user("staff")
     notifications.set_preferences(member, {"mention": "digest"})
@@ -449,7 +449,7 @@ def test_the_server_going_down_with_batches_queued_leaves_every_unsent_digest_fo
 
 
 def test_an_entry_rendered_once_for_a_run_keeps_each_readers_own_note(create_user, space, sink, send):
-    from rse.feeds import notifications
+    from rse.feeds.notifications import service as notifications
 
     mentioned, other = create_user("staff"), create_user("staff")
     notifications.set_preferences(mentioned, {"mention": "digest"})
@@ -467,7 +467,7 @@ def test_the_line_under_each_title_has_no_empty_parts(create_user, space, sink, 
     member, colleague = create_user("staff"), create_user("staff")
     community, animator = space(member, colleague, name="Pharmacie")
     post = publish(animator, community, "Rupture d'amoxicilline")
-    feeds.like(colleague, post)
+    reactions.like(colleague, post)
     db.session.commit()
     assert send().exit_code == 0
     message = next(m for m in sink.wait_for(2) if m["To"] == member.email)

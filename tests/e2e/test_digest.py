@@ -13,7 +13,7 @@ from sqlalchemy import update
 from rse.communities.models import Membership
 from rse.dbtypes import utcnow
 from rse.database import db
-from rse.feeds import service as feeds
+from rse.feeds.publications import service as publications
 from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.browser
@@ -29,7 +29,7 @@ def test_the_preview_shows_the_email_as_styled_and_its_links_work(
     community = create_community(animator, name="Hygiène – protocoles GHT", visibility="private",
                                  members=[(reader, "member")])
     db.session.execute(update(Membership).values(created_at=utcnow() - timedelta(days=30)))
-    feeds.publish(animator, community, {"kind": "post", "title": TITLE, "body": "Version validée par le CLIN."})
+    publications.publish(animator, community, {"kind": "post", "title": TITLE, "body": "Version validée par le CLIN."})
     db.session.commit()
 
     tab = open_page("reader")

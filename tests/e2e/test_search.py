@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rse.database import db
-from rse.feeds import service as feeds
+from rse.feeds.publications import service as publications
 from tests.e2e.conftest import sign_in
 from tests.documents.samples import pdf_bytes
 
@@ -44,7 +44,7 @@ def hygiene(create_user, create_community, create_document):
                              description="Les protocoles de l'équipe opérationnelle d'hygiène.")
     create_community(staff, name="CPOM 2026 – EHPAD Les Tilleuls", visibility="private",
                      members=[(partner, "member")])
-    publication = feeds.publish(staff, space, {
+    publication = publications.publish(staff, space, {
         "kind": "announcement", "title": "Protocole de bionettoyage des chambres",
         "body": "Le nouveau protocole de bionettoyage remplace les protocoles de chaque site.",
         "tags": "hygiène, protocole",

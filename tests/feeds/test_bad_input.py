@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 from rse.audit.models import AuditEntry
 from rse.errors import BadRequest, Conflict, DomainError, NotFound, PermissionDenied, ValidationError
 from rse.database import db
-from rse.feeds import comments, follows, notifications, service, streams, suggestions
+from rse.feeds.social import comments
+from rse.feeds.social import follows
+from rse.feeds.notifications import service as notifications
+from rse.feeds.publications import pins
+from rse.feeds.publications import service as publications
+from rse.feeds.social import answers
+from rse.feeds.social import reactions
+from rse.feeds.streams import service as streams
+from rse.feeds.social import suggestions
 from rse.feeds.models import (
     Activity, Attachment, Comment, Delivery, Follow, Like, Notification, NotificationPreference, Pin, Publication,
     SameQuestion, Suggestion, Tagging, WikiVersion,
@@ -43,7 +51,7 @@ def _refused(error_type, call, *args, **kwargs) -> DomainError:
 
 
 def _publish(author, community, kind="post", **data):
-    publication = service.publish(author, community, {"kind": kind, **KINDS[kind], **data})
+    publication = publications.publish(author, community, {"kind": kind, **KINDS[kind], **data})
     db.session.commit()
     return publication
 
@@ -53,28 +61,28 @@ def _publish(author, community, kind="post", **data):
 @pytest.mark.parametrize("kind", ["post", "announcement", "wiki"])
 @pytest.mark.parametrize("body", ["", "   \n\t  ", None])
 def test_an_empty_body_is_refused(world, kind, body):
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"],
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": kind, **KINDS[kind], "body": body})
     assert "body" in error.fields
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_a_100000_character_body_is_refused(world, kind):
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"],
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": kind, **KINDS[kind], "body": HUGE})
     assert "body" in error.fields
 
 
 @pytest.mark.parametrize("field", ["title", "place"])
 def test_an_overlong_title_or_place_is_refused(world, field):
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"],
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "announcement", **KINDS["announcement"], field: "y" * 1_000})
     assert field in error.fields
 
 
 @pytest.mark.parametrize("kind", ["sondage", "", None, "POST", " post", ["post"], {"post": 1}, 3, True])
 def test_an_unknown_kind_is_refused(world, kind):
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"],
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": kind, "body": "Bonjour"})
     assert error.code == "unknown_kind" and "kind" in error.fields
 
@@ -84,20 +92,20 @@ def test_an_unknown_kind_is_refused(world, kind):
     ("tags", 5), ("tags", [1, 2]), ("tags", {"a": "b"}), ("attachments", 7), ("attachments", [{"id": 1}]),
 ])
 def test_a_field_of_the_wrong_type_is_refused(world, field, value):
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"],
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "announcement", **KINDS["announcement"], field: value})
     assert field in error.fields
 
 
 @pytest.mark.parametrize("url", [5, ["https://www.ght-exemple.fr/"], "", "javascript:alert(1)", "h" * 3_000])
 def test_a_bad_link_url_is_refused(world, url):
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"],
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "link", "url": url})
     assert "url" in error.fields
 
 
 def test_control_characters_in_a_title_are_refused(world):
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"],
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "question", "title": "Question\x00cachée"})
     assert "title" in error.fields
 
@@ -106,7 +114,7 @@ def test_control_characters_in_a_title_are_refused(world):
     [f"mot{i}" for i in range(21)], ["m" * 51], ["bip\x07"], ",".join(f"t{i}" for i in range(25)),
 ])
 def test_too_many_or_too_long_tags_are_refused(world, tags):
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"],
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "post", "body": "Bonjour", "tags": tags})
     assert "tags" in error.fields
 
@@ -119,7 +127,7 @@ def test_twenty_tags_of_fifty_characters_are_accepted(world):
 
 def test_too_many_attachments_are_refused(world, create_document):
     documents = [create_document(world.spaces["public"], world.member).id for _ in range(11)]
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"],
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "post", "body": "Voir", "attachments": documents})
     assert "attachments" in error.fields
 
@@ -141,7 +149,7 @@ def test_too_many_attachments_are_refused(world, create_document):
 def test_a_bad_edit_changes_nothing(world, kind, data, field):
     publication = _publish(world.member, world.spaces["public"], kind)
     before = (publication.title, publication.body, publication.url, publication.tags, publication.wiki_number)
-    error = _refused(ValidationError, service.update_publication, world.member, publication, data)
+    error = _refused(ValidationError, publications.update_publication, world.member, publication, data)
     assert field in error.fields
     fresh = db.session.get(Publication, publication.id)
     assert (fresh.title, fresh.body, fresh.url, fresh.tags, fresh.wiki_number) == before
@@ -150,7 +158,7 @@ def test_a_bad_edit_changes_nothing(world, kind, data, field):
 def test_a_bad_wiki_note_is_refused_before_anything_is_touched(world):
     page = _publish(world.member, world.spaces["public"], "wiki")
     with pytest.raises(ValidationError):
-        service.update_publication(world.member, page, {"body": "Nouveau", "note": "n" * 301})
+        publications.update_publication(world.member, page, {"body": "Nouveau", "note": "n" * 301})
     assert page.body == "Texte"  # even before the caller rolls back
     db.session.rollback()
 
@@ -182,16 +190,16 @@ def test_a_missing_comment_is_not_found(world, comment_id):
 @pytest.mark.parametrize("publication_id", ["1", None, 999_999])
 def test_a_missing_publication_is_not_found(world, publication_id):
     _publish(world.member, world.spaces["public"])
-    _refused(NotFound, service.get_publication, world.member, publication_id)
+    _refused(NotFound, publications.get_publication, world.member, publication_id)
 
 
 # --- Social refusals ----------------------------------------------------------------------------
 
 def test_liking_twice(world):
     post = _publish(world.member, world.spaces["public"])
-    service.like(world.animator, post)
+    reactions.like(world.animator, post)
     db.session.commit()
-    assert _refused(Conflict, service.like, world.animator, post).code == "already_liked"
+    assert _refused(Conflict, reactions.like, world.animator, post).code == "already_liked"
     assert db.session.get(Publication, post.id).like_count == 1
 
 
@@ -200,7 +208,7 @@ def test_accepting_a_comment_of_another_question(world):
     other = _publish(world.partner, world.spaces["public"], "question", title="Une autre")
     answer = comments.add_comment(world.animator, other, "Réponse à l'autre")
     db.session.commit()
-    _refused(PermissionDenied, service.accept_answer, world.member, answer)
+    _refused(PermissionDenied, answers.accept_answer, world.member, answer)
     assert db.session.get(Publication, mine.id).accepted_comment_id is None
     assert db.session.get(Publication, other.id).accepted_comment_id is None
 
@@ -209,19 +217,19 @@ def test_accepting_a_comment_on_a_post(world):
     post = _publish(world.member, world.spaces["public"])
     comment = comments.add_comment(world.animator, post, "Commentaire")
     db.session.commit()
-    assert _refused(ValidationError, service.accept_answer, world.member, comment).code == "not_a_question"
+    assert _refused(ValidationError, answers.accept_answer, world.member, comment).code == "not_a_question"
 
 
 @pytest.mark.parametrize("home", [False, True])
 def test_pinning_without_the_role(world, home):
     post = _publish(world.member, world.spaces["public"])
-    _refused(PermissionDenied, service.pin, world.member, post, home=home)
+    _refused(PermissionDenied, pins.pin, world.member, post, home=home)
 
 
 @pytest.mark.parametrize("position", [-1, "2", 1.5, True])
 def test_a_bad_pin_position_is_refused(world, position):
     post = _publish(world.member, world.spaces["public"])
-    assert "position" in _refused(ValidationError, service.pin, world.animator, post, position=position).fields
+    assert "position" in _refused(ValidationError, pins.pin, world.animator, post, position=position).fields
 
 
 def test_a_suggestion_message_over_500_characters(world):

@@ -8,7 +8,9 @@ from html.parser import HTMLParser
 import pytest
 
 from rse.database import db
-from rse.feeds import comments, markdown, service
+from rse.feeds import markdown
+from rse.feeds.social import comments
+from rse.feeds.publications import service as publications
 
 # From the OWASP XSS filter evasion cheat sheet and the usual Markdown tricks.
 PAYLOADS = [
@@ -131,14 +133,14 @@ def test_render_leaves_no_executable_markup(payload):
 
 @pytest.mark.parametrize("payload", PAYLOADS[::3])
 def test_bodies_and_comments_are_stored_safe(world, payload):
-    post = service.publish(world.member, world.spaces["public"], {"kind": "announcement", "title": payload,
+    post = publications.publish(world.member, world.spaces["public"], {"kind": "announcement", "title": payload,
                                                                   "body": payload, "tags": ["<b>onclick</b>"]})
     comment = comments.add_comment(world.member, post, payload)
     db.session.commit()
     assert problems(post.body_html) == []
     assert problems(comment.body_html) == []
     comments.edit_comment(world.member, comment, payload + "\n\n" + payload)
-    service.update_publication(world.member, post, {"body": "Avant\n\n" + payload})
+    publications.update_publication(world.member, post, {"body": "Avant\n\n" + payload})
     db.session.commit()
     assert problems(comment.body_html) == [] and problems(post.body_html) == []
 
@@ -150,7 +152,7 @@ def test_a_mention_with_a_hostile_name_stays_safe(world, create_user):
                        name='<img src=x onerror=alert(1)>](javascript:alert(1)) "')
     communities.add_member(world.spaces["public"], user, "member", actor=world.animator)
     db.session.commit()
-    post = service.publish(world.member, world.spaces["public"], {"kind": "post", "body": "Merci @hostile"})
+    post = publications.publish(world.member, world.spaces["public"], {"kind": "post", "body": "Merci @hostile"})
     db.session.commit()
     assert post.mentions == {"hostile": user.id}
     assert problems(post.body_html) == []

@@ -7,7 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from rse.database import db
-from rse.feeds import comments, notifications, service, suggestions
+from rse.feeds.social import comments
+from rse.feeds.notifications import service as notifications
+from rse.feeds.publications import service as publications
+from rse.feeds.social import answers
+from rse.feeds.social import suggestions
 from rse.feeds.models import Notification
 
 BASE = "http://maillage.test"
@@ -25,7 +29,7 @@ def delivered(request, app, outbox):
 
 
 def _publish(author, community, body="Bonjour", **data):
-    publication = service.publish(author, community, {"kind": "post", "body": body, **data})
+    publication = publications.publish(author, community, {"kind": "post", "body": body, **data})
     db.session.commit()
     return publication
 
@@ -139,11 +143,11 @@ def test_immediate_comments_and_answers_are_emailed_with_their_own_heading(world
     assert "Animatrice a commenté « Où trouver le formulaire ? », dans l'espace « Espace public »." in text
     assert "Nouveau commentaire de Animatrice" in html
 
-    service.accept_answer(world.animator, comment)  # the animator accepts: the asker hears of it
+    answers.accept_answer(world.animator, comment)  # the animator accepts: the asker hears of it
     db.session.commit()
-    answers = [m for m in outbox() if m["Subject"].startswith("Une bonne réponse")]
-    assert [m["To"] for m in answers] == [world.member.email]
-    text, html = _parts(answers[0])
+    answer_mails = [m for m in outbox() if m["Subject"].startswith("Une bonne réponse")]
+    assert [m["To"] for m in answer_mails] == [world.member.email]
+    text, html = _parts(answer_mails[0])
     assert "Animatrice a choisi la bonne réponse à la question « Où trouver le formulaire ? »" in text
     assert "Une question a reçu sa bonne réponse" in html
 

@@ -10,13 +10,16 @@ from sqlalchemy import func, select
 
 from rse.communities import service as communities
 from rse.database import db
-from rse.feeds import comments, notifications, service, suggestions
+from rse.feeds.social import comments
+from rse.feeds.notifications import service as notifications
+from rse.feeds.publications import service as publications
+from rse.feeds.social import suggestions
 from rse.feeds.models import Notification, NotificationPreference, Suggestion
 from tests.test_permissions import ACTORS, GONE, LOGIN, _web_client, expect
 
 
 def _publish(author, community, body="Bonjour", **data):
-    publication = service.publish(author, community, {"kind": "post", "body": body, **data})
+    publication = publications.publish(author, community, {"kind": "post", "body": body, **data})
     db.session.commit()
     return publication
 
@@ -78,7 +81,7 @@ def test_the_list_says_who_did_what_newest_first(world, login):
     handle = world.member.email.split("@")[0]
     private = world.spaces["private"]
     _publish(world.animator, private, f"Merci @{handle} pour le relevé")
-    wiki = service.publish(world.animator, private, {"kind": "wiki", "title": "Procédure d'astreinte",
+    wiki = publications.publish(world.animator, private, {"kind": "wiki", "title": "Procédure d'astreinte",
                                                      "body": "Appeler le cadre de garde"})
     db.session.commit()
     _suggest(world.animator, wiki, users=[world.member.id], message="À relire avant jeudi")

@@ -8,12 +8,15 @@ from sqlalchemy import select
 from rse.dbtypes import utcnow
 from rse.errors import NotFound, ValidationError
 from rse.database import db
-from rse.feeds import comments, notifications, service, suggestions
+from rse.feeds.social import comments
+from rse.feeds.notifications import service as notifications
+from rse.feeds.publications import service as publications
+from rse.feeds.social import suggestions
 from rse.feeds.models import Notification
 
 
 def _publish(author, community, body="Bonjour", **data):
-    publication = service.publish(author, community, {"kind": "post", "body": body, **data})
+    publication = publications.publish(author, community, {"kind": "post", "body": body, **data})
     db.session.commit()
     return publication
 
@@ -95,7 +98,7 @@ def test_a_mention_in_a_comment(world, marie):
 def test_an_edit_notifies_only_new_mentions(world, marie, create_user):
     post = _publish(world.member, world.spaces["private"], "Pour @marie.dupont")
     handle = world.partner.email.split("@")[0]
-    service.update_publication(world.member, post, {"body": f"Pour @marie.dupont et @{handle}"})
+    publications.update_publication(world.member, post, {"body": f"Pour @marie.dupont et @{handle}"})
     db.session.commit()
     assert len(_rows(marie, "mention")) == 1
     assert len(_rows(world.partner, "mention")) == 1
@@ -161,7 +164,7 @@ def test_leaving_the_community_hides_its_notifications(world, marie):
 def test_a_deleted_item_hides_its_notifications(world, marie):
     post = _publish(world.member, world.spaces["private"], "Pour @marie.dupont")
     assert notifications.unread_count(marie) == 1
-    service.delete_publication(world.member, post)
+    publications.delete_publication(world.member, post)
     db.session.commit()
     assert notifications.unread_count(marie) == 0 and _listed(marie) == []
 

@@ -12,7 +12,10 @@ from html import unescape
 
 import pytest
 
-from rse.feeds import comments, service, suggestions
+from rse.feeds.social import comments
+from rse.feeds.publications import pins
+from rse.feeds.publications import service as publications
+from rse.feeds.social import suggestions
 from tests.test_permissions import ACTORS, LOGIN, _ids, _web_client, expect
 
 FEED_ACTORS = ("animator", *ACTORS)
@@ -38,12 +41,12 @@ def items(world, create_document, db):
     by the member on the post and on the question, a post to delete and a document."""
     made = {}
     for visibility, community in world.spaces.items():
-        post = service.publish(world.animator, community, {"kind": "post", "body": f"Message {visibility}",
+        post = publications.publish(world.animator, community, {"kind": "post", "body": f"Message {visibility}",
                                                            "tags": ["Partagé"]})
-        question = service.publish(world.animator, community, {"kind": "question", "title": f"Question {visibility}"})
-        wiki = service.publish(world.animator, community, {"kind": "wiki", "title": "Fiche", "body": "v1"})
-        service.update_publication(world.animator, wiki, {"body": "v2"})
-        doomed = service.publish(world.animator, community, {"kind": "post", "body": "À supprimer"})
+        question = publications.publish(world.animator, community, {"kind": "question", "title": f"Question {visibility}"})
+        wiki = publications.publish(world.animator, community, {"kind": "wiki", "title": "Fiche", "body": "v1"})
+        publications.update_publication(world.animator, wiki, {"body": "v2"})
+        doomed = publications.publish(world.animator, community, {"kind": "post", "body": "À supprimer"})
         made[f"post_{visibility}"] = post.id
         made[f"question_{visibility}"] = question.id
         made[f"wiki_{visibility}"] = wiki.id
@@ -174,10 +177,10 @@ def _plain(response) -> str:
 def test_partner_never_sees_an_item_of_a_community_they_are_not_in(world, login, create_community, db):
     other = create_community(world.outsider, visibility="public", name="Public sans partenaire",
                              members=[(world.member, "member")])
-    hidden = service.publish(world.member, other, {"kind": "post", "body": "Interne au GHT", "tags": ["Partagé"]})
-    service.publish(world.member, world.spaces["private"], {"kind": "post", "body": "Visible du partenaire",
+    hidden = publications.publish(world.member, other, {"kind": "post", "body": "Interne au GHT", "tags": ["Partagé"]})
+    publications.publish(world.member, world.spaces["private"], {"kind": "post", "body": "Visible du partenaire",
                                                             "tags": ["Partagé"]})
-    service.pin(world.admin, hidden, home=True)
+    pins.pin(world.admin, hidden, home=True)
     suggestions.suggest(world.admin, hidden, everyone=True, message="Pour tous")
     db.session.commit()
 
@@ -199,7 +202,7 @@ def test_partner_never_sees_an_item_of_a_community_they_are_not_in(world, login,
 
 def test_leaving_a_community_removes_its_items_from_my_pages_at_once(world, login, db):
     private = world.spaces["private"]
-    post = service.publish(world.animator, private, {"kind": "post", "body": "Réservé aux membres",
+    post = publications.publish(world.animator, private, {"kind": "post", "body": "Réservé aux membres",
                                                      "tags": ["Confidentiel"]})
     db.session.commit()
     client = login(world.partner)

@@ -11,7 +11,9 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from rse.documents import service as documents
-from rse.feeds import service, suggestions
+from rse.feeds.publications import service as publications
+from rse.feeds.social import answers
+from rse.feeds.social import suggestions
 from rse.feeds.models import Activity, Comment, Follow, Like, Pin, Publication, SameQuestion, WikiVersion
 from rse.uploads import HashingSpool
 
@@ -21,7 +23,7 @@ HX = {"HX-Request": "true"}
 
 
 def _publish(db, author, community, kind="post", body="Bonjour", **data):
-    publication = service.publish(author, community, {"kind": kind, "body": body, **data})
+    publication = publications.publish(author, community, {"kind": kind, "body": body, **data})
     db.session.commit()
     return publication
 
@@ -532,12 +534,12 @@ def test_known_xss_payloads_render_as_text_everywhere(world, login, app, db):
     question = _publish(db, world.member, public, kind="question", title=SHORT[0], body=SHORT[1],
                         tags=SHORT[:3], place=SHORT[2])
     wiki = _publish(db, world.member, public, kind="wiki", title=SHORT[1], body="\n".join(PAYLOADS[:8]))
-    service.update_publication(world.member, wiki, {"body": "\n".join(PAYLOADS[8:]), "note": SHORT[0]})
+    publications.update_publication(world.member, wiki, {"body": "\n".join(PAYLOADS[8:]), "note": SHORT[0]})
     db.session.commit()
     for payload in PAYLOADS:
         client.post(f"/publications/{question.id}/commentaires", data={"body": payload})
     db.session.commit()
-    service.accept_answer(world.member, db.session.scalars(select(Comment).order_by(Comment.id)).first())
+    answers.accept_answer(world.member, db.session.scalars(select(Comment).order_by(Comment.id)).first())
     db.session.commit()
 
     # Addresses that are not web addresses are refused; tricky but valid ones are kept, and shown safely.
@@ -553,7 +555,7 @@ def test_known_xss_payloads_render_as_text_everywhere(world, login, app, db):
     assert _count(db, Publication, Publication.kind == "link") == len(TRICKY_URLS)
 
     with app.test_request_context():
-        tag_pages = [url_for("feeds.tag", tag=tag) for tag in SHORT[:3]]
+        tag_pages = [url_for("streams.tag", tag=tag) for tag in SHORT[:3]]
     pages = [f"/publications/{p.id}" for p in made] + [f"/publications/{i}" for i in links] + [
         f"/publications/{question.id}", f"/publications/{wiki.id}", f"/publications/{wiki.id}/historique",
         f"/publications/{wiki.id}/diff?de=1&a=2", f"/publications/{wiki.id}/versions/1",

@@ -7,7 +7,10 @@ from sqlalchemy import func, select
 
 from rse.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from rse.database import db
-from rse.feeds import service, streams
+from rse.feeds.publications import pins
+from rse.feeds.publications import service as publications
+from rse.feeds.publications import wiki
+from rse.feeds.streams import service as streams
 from rse.feeds.models import Activity, Attachment, Pin, Publication, Tagging, WikiVersion
 
 MINIMAL = {
@@ -20,7 +23,7 @@ MINIMAL = {
 
 
 def _publish(author, community, kind="post", **data):
-    publication = service.publish(author, community, {"kind": kind, **MINIMAL[kind], **data})
+    publication = publications.publish(author, community, {"kind": kind, **MINIMAL[kind], **data})
     db.session.commit()
     return publication
 
@@ -64,7 +67,7 @@ def test_each_kind_is_published_with_its_activity(world, kind):
 ])
 def test_each_kind_requires_its_fields(world, kind, missing):
     data = {"kind": kind, **MINIMAL[kind], missing: "   "}
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"], data)
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"], data)
     assert missing in error.fields
     assert _count(Publication) == 0 and _count(Activity) == 0
 
@@ -92,7 +95,7 @@ def test_body_is_rendered_once_when_saved(world):
     "www.ght-exemple.fr",
 ])
 def test_a_link_takes_only_http_or_https(world, url):
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"],
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "link", "url": url})
     assert "url" in error.fields
     assert _count(Publication) == 0
@@ -107,13 +110,13 @@ def test_link_title_defaults_to_its_url(world):
 
 def test_link_title_emptied_on_edit_falls_back_to_the_url(world):
     link = _publish(world.member, world.spaces["public"], "link", title="Le menu")
-    service.update_publication(world.member, link, {"title": ""})
+    publications.update_publication(world.member, link, {"title": ""})
     db.session.commit()
     assert link.title == link.url
 
 
 def test_only_a_link_carries_a_url(world):
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"],
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "post", "body": "Voir", "url": "https://www.ght-exemple.fr/"})
     assert "url" in error.fields
 
@@ -124,13 +127,13 @@ def test_a_reader_may_not_publish(world, create_user):
     reader = create_user("staff")
     communities.add_member(world.spaces["public"], reader, "reader", actor=world.animator)
     db.session.commit()
-    error = _refused(PermissionDenied, service.publish, reader, world.spaces["public"], {"kind": "post", "body": "x"})
+    error = _refused(PermissionDenied, publications.publish, reader, world.spaces["public"], {"kind": "post", "body": "x"})
     assert not error.hidden
     assert _count(Publication) == 0
 
 
 def test_a_partner_outside_the_community_gets_not_found(world):
-    error = _refused(PermissionDenied, service.publish, world.stranger, world.spaces["public"],
+    error = _refused(PermissionDenied, publications.publish, world.stranger, world.spaces["public"],
                      {"kind": "post", "body": "x"})
     assert error.hidden and error.status == 404
 
@@ -155,7 +158,7 @@ def test_tags_from_a_comma_separated_string(world):
 
 def test_editing_tags_moves_the_item_between_tag_streams(world):
     post = _publish(world.member, world.spaces["public"], tags=["Cardiologie"])
-    service.update_publication(world.member, post, {"tags": ["Neurologie"]})
+    publications.update_publication(world.member, post, {"tags": ["Neurologie"]})
     db.session.commit()
     assert _ids(streams.tag(world.member, "cardiologie")) == []
     assert _ids(streams.tag(world.member, "neurologie")) == [post.id]
@@ -173,12 +176,12 @@ def test_attachments_are_documents_of_the_same_community_in_order(world, create_
     first = create_document(public, world.member, title="Premier")
     second = create_document(public, world.member, title="Second")
     post = _publish(world.member, public, attachments=[second.id, first.id])
-    assert [d.id for d in service.attachments(post)] == [second.id, first.id]
+    assert [d.id for d in publications.attachments(post)] == [second.id, first.id]
 
 
 def test_a_document_of_another_community_cannot_be_attached(world, create_document):
     elsewhere = create_document(world.spaces["private"], world.member)
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"],
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "post", "body": "Voir", "attachments": [elsewhere.id]})
     assert "attachments" in error.fields
     assert _count(Publication) == 0 and _count(Attachment) == 0
@@ -192,17 +195,17 @@ def test_a_trashed_document_cannot_be_attached_and_leaves_the_list_when_trashed(
     post = _publish(world.member, public, attachments=[kept.id])
     documents.trash_document(world.member, trashed)
     db.session.commit()
-    error = _refused(ValidationError, service.update_publication, world.member, post,
+    error = _refused(ValidationError, publications.update_publication, world.member, post,
                      {"attachments": [kept.id, trashed.id]})
     assert "attachments" in error.fields
-    assert [d.id for d in service.attachments(post)] == [kept.id]
+    assert [d.id for d in publications.attachments(post)] == [kept.id]
     documents.trash_document(world.member, kept)
     db.session.commit()
-    assert service.attachments(post) == []
+    assert publications.attachments(post) == []
 
 
 def test_attachments_must_be_ids(world):
-    error = _refused(ValidationError, service.publish, world.member, world.spaces["public"],
+    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "post", "body": "Voir", "attachments": ["un", "deux"]})
     assert "attachments" in error.fields
 
@@ -211,7 +214,7 @@ def test_attachments_must_be_ids(world):
 
 def test_the_author_edits_their_post(world):
     post = _publish(world.member, world.spaces["public"], body="Avant")
-    service.update_publication(world.member, post, {"body": "Après **modif**"})
+    publications.update_publication(world.member, post, {"body": "Après **modif**"})
     db.session.commit()
     fresh = db.session.get(Publication, post.id)
     assert fresh.body == "Après **modif**" and "<strong>modif</strong>" in fresh.body_html
@@ -220,7 +223,7 @@ def test_the_author_edits_their_post(world):
 @pytest.mark.parametrize("who", ["animator", "admin", "partner"])
 def test_only_the_author_edits_a_post(world, who):
     post = _publish(world.member, world.spaces["public"], body="Avant")
-    error = _refused(PermissionDenied, service.update_publication, getattr(world, who), post, {"body": "Après"})
+    error = _refused(PermissionDenied, publications.update_publication, getattr(world, who), post, {"body": "Après"})
     assert not error.hidden
     assert db.session.get(Publication, post.id).body == "Avant"
 
@@ -228,23 +231,23 @@ def test_only_the_author_edits_a_post(world, who):
 @pytest.mark.parametrize("who", ["stranger", "outsider"])
 def test_who_may_not_read_gets_not_found_on_edit(world, who):
     post = _publish(world.member, world.spaces["private"], body="Avant")
-    error = _refused(PermissionDenied, service.update_publication, getattr(world, who), post, {"body": "Après"})
+    error = _refused(PermissionDenied, publications.update_publication, getattr(world, who), post, {"body": "Après"})
     assert error.hidden
 
 
 def test_edit_refuses_unknown_fields(world):
     post = _publish(world.member, world.spaces["public"], body="Avant")
-    error = _refused(ValidationError, service.update_publication, world.member, post, {"kind": "wiki"})
+    error = _refused(ValidationError, publications.update_publication, world.member, post, {"kind": "wiki"})
     assert "kind" in error.fields
     assert db.session.get(Publication, post.id).kind == "post"
 
 
 def test_any_contributor_edits_a_wiki_page(world):
     page = _publish(world.animator, world.spaces["public"], "wiki")
-    service.update_publication(world.member, page, {"body": "Étape 1\nÉtape 2"})
-    service.update_publication(world.admin, page, {"body": "Étape 1\nÉtape 2\nÉtape 3"})
+    publications.update_publication(world.member, page, {"body": "Étape 1\nÉtape 2"})
+    publications.update_publication(world.admin, page, {"body": "Étape 1\nÉtape 2\nÉtape 3"})
     db.session.commit()
-    authors = [v.author_id for v in service.wiki_versions(world.member, page)]
+    authors = [v.author_id for v in wiki.wiki_versions(world.member, page)]
     assert authors == [world.admin.id, world.member.id, world.animator.id]
 
 
@@ -254,7 +257,7 @@ def test_a_reader_may_not_edit_a_wiki_page(world, create_user):
     reader = create_user("staff")
     communities.add_member(world.spaces["public"], reader, "reader", actor=world.animator)
     page = _publish(world.animator, world.spaces["public"], "wiki")
-    _refused(PermissionDenied, service.update_publication, reader, page, {"body": "Vandale"})
+    _refused(PermissionDenied, publications.update_publication, reader, page, {"body": "Vandale"})
     assert _count(WikiVersion) == 1
 
 
@@ -264,10 +267,10 @@ def test_a_reader_may_not_edit_a_wiki_page(world, create_user):
 def test_author_animator_or_admin_deletes_and_it_leaves_every_stream(world, who):
     public = world.spaces["public"]
     post = _publish(world.member, public, tags=["Cantine"])
-    service.pin(world.animator, post)
-    service.pin(world.admin, post, home=True)
+    pins.pin(world.animator, post)
+    pins.pin(world.admin, post, home=True)
     db.session.commit()
-    service.delete_publication(getattr(world, who), post)
+    publications.delete_publication(getattr(world, who), post)
     db.session.commit()
     assert _count(Pin) == 0
     assert post.id not in _ids(streams.home(world.member))
@@ -275,13 +278,13 @@ def test_author_animator_or_admin_deletes_and_it_leaves_every_stream(world, who)
     assert post.id not in _ids(streams.tag(world.member, "cantine"))
     assert post.id not in _ids(streams.person(world.member, world.member))
     assert streams.home(world.member).pins == []
-    error = _refused(PermissionDenied, service.get_publication, world.member, post.id)
+    error = _refused(PermissionDenied, publications.get_publication, world.member, post.id)
     assert error.hidden
 
 
 def test_another_member_may_not_delete(world, create_user):
     post = _publish(world.animator, world.spaces["public"])
-    error = _refused(PermissionDenied, service.delete_publication, world.member, post)
+    error = _refused(PermissionDenied, publications.delete_publication, world.member, post)
     assert not error.hidden
     assert db.session.get(Publication, post.id).deleted_at is None
 
@@ -289,16 +292,16 @@ def test_another_member_may_not_delete(world, create_user):
 @pytest.mark.parametrize("who", ["stranger", "outsider"])
 def test_who_may_not_read_gets_not_found_on_delete(world, who):
     post = _publish(world.animator, world.spaces["private"])
-    error = _refused(PermissionDenied, service.delete_publication, getattr(world, who), post)
+    error = _refused(PermissionDenied, publications.delete_publication, getattr(world, who), post)
     assert error.hidden
     assert db.session.get(Publication, post.id).deleted_at is None
 
 
 def test_a_deleted_publication_is_deleted_once(world):
     post = _publish(world.member, world.spaces["public"])
-    service.delete_publication(world.member, post)
+    publications.delete_publication(world.member, post)
     db.session.commit()
-    error = _refused(PermissionDenied, service.delete_publication, world.member, post)
+    error = _refused(PermissionDenied, publications.delete_publication, world.member, post)
     assert error.hidden
 
 
@@ -310,12 +313,12 @@ def _wiki(world, body="Ligne A\nLigne B"):
 
 def test_every_wiki_edit_is_a_version_and_an_edit_without_change_adds_none(world):
     page = _wiki(world)
-    service.update_publication(world.member, page, {"body": "Ligne A\nLigne B\nLigne C", "note": "ajout C"})
+    publications.update_publication(world.member, page, {"body": "Ligne A\nLigne B\nLigne C", "note": "ajout C"})
     db.session.commit()
-    service.update_publication(world.member, page, {"body": "Ligne A\nLigne B\nLigne C"})
-    service.update_publication(world.member, page, {"title": "Accueil", "place": "Site Sud"})
+    publications.update_publication(world.member, page, {"body": "Ligne A\nLigne B\nLigne C"})
+    publications.update_publication(world.member, page, {"title": "Accueil", "place": "Site Sud"})
     db.session.commit()
-    versions = service.wiki_versions(world.member, page)
+    versions = wiki.wiki_versions(world.member, page)
     assert [(v.number, v.note) for v in versions] == [(2, "ajout C"), (1, "")]
     assert page.wiki_number == 2
     edited = db.session.scalars(select(Activity.version_number).where(
@@ -325,58 +328,58 @@ def test_every_wiki_edit_is_a_version_and_an_edit_without_change_adds_none(world
 
 def test_wiki_title_change_is_a_version(world):
     page = _wiki(world)
-    service.update_publication(world.member, page, {"title": "Accueil des nouveaux"})
+    publications.update_publication(world.member, page, {"title": "Accueil des nouveaux"})
     db.session.commit()
-    assert [v.title for v in service.wiki_versions(world.member, page)] == ["Accueil des nouveaux", "Accueil"]
+    assert [v.title for v in wiki.wiki_versions(world.member, page)] == ["Accueil des nouveaux", "Accueil"]
 
 
 def test_diff_between_any_two_versions(world):
     page = _wiki(world, "Ligne A\nLigne B\nLigne C")
-    service.update_publication(world.member, page, {"body": "Ligne A\nLigne B modifiée\nLigne C"})
-    service.update_publication(world.member, page, {"body": "Ligne A\nLigne B modifiée\nLigne C\nLigne D"})
+    publications.update_publication(world.member, page, {"body": "Ligne A\nLigne B modifiée\nLigne C"})
+    publications.update_publication(world.member, page, {"body": "Ligne A\nLigne B modifiée\nLigne C\nLigne D"})
     db.session.commit()
-    diff = service.wiki_diff(world.member, page, 1, 3)
+    diff = wiki.wiki_diff(world.member, page, 1, 3)
     assert ("-", "Ligne B") in diff and ("+", "Ligne B modifiée") in diff and ("+", "Ligne D") in diff
     assert ("=", "Ligne A") in diff and ("=", "# Accueil") in diff
-    backwards = service.wiki_diff(world.member, page, 3, 1)
+    backwards = wiki.wiki_diff(world.member, page, 3, 1)
     assert ("+", "Ligne B") in backwards and ("-", "Ligne D") in backwards
-    assert [tag for tag, _line in service.wiki_diff(world.member, page, 2, 2)] == ["="] * 4
+    assert [tag for tag, _line in wiki.wiki_diff(world.member, page, 2, 2)] == ["="] * 4
 
 
 def test_diff_of_a_missing_version_is_not_found(world):
     page = _wiki(world)
     for number in (0, 2, "1", None):
         with pytest.raises(NotFound):
-            service.wiki_diff(world.member, page, 1, number)
+            wiki.wiki_diff(world.member, page, 1, number)
 
 
 def test_restoring_an_old_version_adds_a_new_one_with_its_content(world):
     page = _wiki(world, "Version un")
-    service.update_publication(world.member, page, {"title": "Autre titre", "body": "Version deux"})
+    publications.update_publication(world.member, page, {"title": "Autre titre", "body": "Version deux"})
     db.session.commit()
-    restored = service.restore_wiki_version(world.member, page, 1)
+    restored = wiki.restore_wiki_version(world.member, page, 1)
     db.session.commit()
     assert (restored.number, restored.restored_from, restored.body, restored.title) == (3, 1, "Version un", "Accueil")
     fresh = db.session.get(Publication, page.id)
     assert (fresh.title, fresh.body, fresh.wiki_number) == ("Accueil", "Version un", 3)
     assert "Version un" in fresh.body_html
-    assert [v.number for v in service.wiki_versions(world.member, page)] == [3, 2, 1]
+    assert [v.number for v in wiki.wiki_versions(world.member, page)] == [3, 2, 1]
 
 
 def test_restoring_the_current_version_is_a_conflict(world):
     page = _wiki(world)
-    service.update_publication(world.member, page, {"body": "Nouveau"})
+    publications.update_publication(world.member, page, {"body": "Nouveau"})
     db.session.commit()
-    error = _refused(Conflict, service.restore_wiki_version, world.member, page, 2)
+    error = _refused(Conflict, wiki.restore_wiki_version, world.member, page, 2)
     assert error.code == "already_current"
     assert _count(WikiVersion) == 2
 
 
 def test_restoring_is_refused_to_who_may_not_edit(world):
     page = _wiki(world)
-    service.update_publication(world.member, page, {"body": "Nouveau"})
+    publications.update_publication(world.member, page, {"body": "Nouveau"})
     db.session.commit()
-    error = _refused(PermissionDenied, service.restore_wiki_version, world.outsider, page, 1)
+    error = _refused(PermissionDenied, wiki.restore_wiki_version, world.outsider, page, 1)
     assert not error.hidden  # a staff member reads a public community's wiki but does not edit it
     assert _count(WikiVersion) == 2
 
@@ -384,5 +387,5 @@ def test_restoring_is_refused_to_who_may_not_edit(world):
 def test_versions_are_only_for_who_may_read(world):
     page = _publish(world.animator, world.spaces["secret"], "wiki")
     with pytest.raises(PermissionDenied) as error:
-        service.wiki_versions(world.outsider, page)
+        wiki.wiki_versions(world.outsider, page)
     assert error.value.hidden

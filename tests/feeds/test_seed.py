@@ -6,7 +6,10 @@ from sqlalchemy import func, select, text
 
 from rse.accounts.models import Role, User
 from rse.communities.models import Membership
-from rse.feeds import markdown, seed, service, streams
+from rse.feeds import markdown
+from benchmarks.seeding import generate as seed
+from rse.feeds.publications import service as publications
+from rse.feeds.streams import service as streams
 from rse.feeds.models import (
     Activity,
     Comment,
@@ -100,7 +103,7 @@ def test_new_rows_after_a_seed_get_fresh_ids(app, db, runner):
     community = db.session.scalar(select(Membership).where(
         Membership.user_id == reader.id, Membership.role != "reader")).community
     before = db.session.scalar(select(func.max(Publication.id)))
-    publication = service.publish(reader, community, {"kind": "post", "body": "Après le jeu d'essai."})
+    publication = publications.publish(reader, community, {"kind": "post", "body": "Après le jeu d'essai."})
     db.session.commit()
     assert publication.id == before + 1  # PostgreSQL's sequences follow the ids the seed gave
     assert streams.home(reader).items[0].publication.id == publication.id

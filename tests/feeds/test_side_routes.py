@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from rse.database import db
-from rse.feeds import follows, service, suggestions
+from rse.feeds.social import follows
+from rse.feeds.publications import service as publications
+from rse.feeds.social import suggestions
 from rse.feeds.models import Follow
 
 HX = {"HX-Request": "true"}
@@ -28,7 +30,7 @@ def secrets(world, create_user, create_document, create_community):
     lonely = create_community(world.animator, visibility="secret", name="Cercle restreint",
                               members=[(hidden_person, "member")])
     document = create_document(world.spaces["secret"], world.animator, title=SECRET_TITLE, tags=[SECRET_TAG])
-    service.publish(world.animator, world.spaces["secret"], {"kind": "post", "body": "Texte", "tags": [SECRET_TAG]})
+    publications.publish(world.animator, world.spaces["secret"], {"kind": "post", "body": "Texte", "tags": [SECRET_TAG]})
     db.session.commit()
     return {"document": document, "person": hidden_person, "community": lonely}
 
@@ -110,14 +112,14 @@ def test_a_suggestion_error_counts_only_the_members_the_sender_may_list(world, c
     colleague = create_user("staff")
     elsewhere = create_community(world.outsider, visibility="private", name="Cadres de santé",
                                  members=[(colleague, "member"), (create_user("staff"), "member")])
-    post = service.publish(world.member, world.spaces["public"], {"kind": "post", "body": "À lire"})
+    post = publications.publish(world.member, world.spaces["public"], {"kind": "post", "body": "À lire"})
     partner_only = create_community(world.animator, visibility="public", name="Avec l'agence",
                                     members=[(world.stranger, "member")])
     db.session.commit()
     with pytest.raises(Exception) as refused:
         suggestions.suggest(world.admin, post, communities=[partner_only.id])
     assert "1 membre de « Avec l'agence »" in str(refused.value.fields["communities"])  # a reader of it: counted
-    private_post = service.publish(world.member, world.spaces["private"], {"kind": "post", "body": "Interne"})
+    private_post = publications.publish(world.member, world.spaces["private"], {"kind": "post", "body": "Interne"})
     db.session.commit()
     with pytest.raises(Exception) as refused:
         suggestions.suggest(world.member, private_post, communities=[elsewhere.id])

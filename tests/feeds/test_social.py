@@ -10,14 +10,21 @@ from sqlalchemy import func, select, update
 from rse.dbtypes import utcnow
 from rse.errors import Conflict, PermissionDenied, ValidationError
 from rse.database import db
-from rse.feeds import comments, follows, notifications, service, streams
+from rse.feeds.social import comments
+from rse.feeds.social import follows
+from rse.feeds.notifications import service as notifications
+from rse.feeds.publications import pins
+from rse.feeds.publications import service as publications
+from rse.feeds.social import answers
+from rse.feeds.social import reactions
+from rse.feeds.streams import service as streams
 from rse.feeds.models import Comment, Follow, Like, Notification, Pin, Publication, SameQuestion
 
 from ..documents.samples import pdf_bytes
 
 
 def _publish(author, community, kind="post", body="Bonjour", **data):
-    publication = service.publish(author, community, {"kind": kind, "body": body, **data})
+    publication = publications.publish(author, community, {"kind": kind, "body": body, **data})
     db.session.commit()
     return publication
 
@@ -132,44 +139,44 @@ def test_a_member_may_not_delete_another_members_comment(world):
 
 def test_like_and_unlike_keep_the_count(world):
     post = _publish(world.animator, world.spaces["public"])
-    service.like(world.member, post)
-    service.like(world.partner, post)
+    reactions.like(world.member, post)
+    reactions.like(world.partner, post)
     db.session.commit()
     assert db.session.get(Publication, post.id).like_count == 2
-    assert service.user_state(world.member, [post.id])[0] == {post.id}
-    service.unlike(world.member, post)
+    assert reactions.user_state(world.member, [post.id])[0] == {post.id}
+    reactions.unlike(world.member, post)
     db.session.commit()
     assert db.session.get(Publication, post.id).like_count == 1
-    assert [u.id for u in service.likers(world.animator, post)] == [world.partner.id]
+    assert [u.id for u in reactions.likers(world.animator, post)] == [world.partner.id]
 
 
 def test_liking_twice_is_a_conflict_and_changes_nothing(world):
     post = _publish(world.animator, world.spaces["public"])
-    service.like(world.member, post)
+    reactions.like(world.member, post)
     db.session.commit()
-    assert _refused(Conflict, service.like, world.member, post).code == "already_liked"
+    assert _refused(Conflict, reactions.like, world.member, post).code == "already_liked"
     assert db.session.get(Publication, post.id).like_count == 1 and _count(Like) == 1
-    service.unlike(world.member, post)
+    reactions.unlike(world.member, post)
     db.session.commit()
-    assert _refused(Conflict, service.unlike, world.member, post).code == "not_liked"
+    assert _refused(Conflict, reactions.unlike, world.member, post).code == "not_liked"
     assert db.session.get(Publication, post.id).like_count == 0
 
 
 def test_likers_are_those_the_actor_may_see(world):
     post = _publish(world.animator, world.spaces["public"])
     for who in (world.member, world.outsider, world.partner):
-        service.like(who, post)
+        reactions.like(who, post)
     db.session.commit()
     everyone = [world.member.id, world.outsider.id, world.partner.id]
-    assert [u.id for u in service.likers(world.member, post)] == everyone
+    assert [u.id for u in reactions.likers(world.member, post)] == everyone
     # The partner shares no community with the outsider (a staff member reading a public community).
-    assert [u.id for u in service.likers(world.partner, post)] == [world.member.id, world.partner.id]
+    assert [u.id for u in reactions.likers(world.partner, post)] == [world.member.id, world.partner.id]
 
 
 def test_who_may_not_read_may_not_like(world):
     post = _publish(world.animator, world.spaces["private"])
-    assert _refused(PermissionDenied, service.like, world.outsider, post).hidden
-    assert _refused(PermissionDenied, service.likers, world.stranger, post).hidden
+    assert _refused(PermissionDenied, reactions.like, world.outsider, post).hidden
+    assert _refused(PermissionDenied, reactions.likers, world.stranger, post).hidden
     assert _count(Like) == 0
 
 
@@ -177,20 +184,20 @@ def test_who_may_not_read_may_not_like(world):
 
 def test_same_question_is_counted_and_released(world):
     question = _question(world.member, world.spaces["public"])
-    service.press_same_question(world.partner, question)
-    service.press_same_question(world.animator, question)
+    reactions.press_same_question(world.partner, question)
+    reactions.press_same_question(world.animator, question)
     db.session.commit()
     assert db.session.get(Publication, question.id).same_question_count == 2
-    assert service.user_state(world.partner, [question.id])[1] == {question.id}
-    service.release_same_question(world.partner, question)
+    assert reactions.user_state(world.partner, [question.id])[1] == {question.id}
+    reactions.release_same_question(world.partner, question)
     db.session.commit()
     assert db.session.get(Publication, question.id).same_question_count == 1
-    assert _refused(Conflict, service.release_same_question, world.partner, question).code == "not_pressed"
+    assert _refused(Conflict, reactions.release_same_question, world.partner, question).code == "not_pressed"
 
 
 def test_those_who_share_a_question_hear_of_its_comments(world):
     question = _question(world.member, world.spaces["public"])
-    service.press_same_question(world.partner, question)
+    reactions.press_same_question(world.partner, question)
     db.session.commit()
     comment = _comment(world.animator, question, "Piste de réponse")
     for user in (world.member, world.partner):
@@ -199,21 +206,21 @@ def test_those_who_share_a_question_hear_of_its_comments(world):
 
 def test_same_question_twice_is_a_conflict(world):
     question = _question(world.member, world.spaces["public"])
-    service.press_same_question(world.partner, question)
+    reactions.press_same_question(world.partner, question)
     db.session.commit()
-    assert _refused(Conflict, service.press_same_question, world.partner, question).code == "already_pressed"
+    assert _refused(Conflict, reactions.press_same_question, world.partner, question).code == "already_pressed"
     assert db.session.get(Publication, question.id).same_question_count == 1
 
 
 def test_the_asker_does_not_share_their_own_question(world):
     question = _question(world.member, world.spaces["public"])
-    assert not _refused(PermissionDenied, service.press_same_question, world.member, question).hidden
+    assert not _refused(PermissionDenied, reactions.press_same_question, world.member, question).hidden
     assert _count(SameQuestion) == 0
 
 
 def test_same_question_only_for_questions(world):
     post = _publish(world.member, world.spaces["public"])
-    _refused(PermissionDenied, service.press_same_question, world.partner, post)
+    _refused(PermissionDenied, reactions.press_same_question, world.partner, post)
     assert _count(SameQuestion) == 0 and db.session.get(Publication, post.id).same_question_count == 0
 
 
@@ -224,11 +231,11 @@ def test_the_asker_accepts_an_answer_which_is_then_listed_first(world):
     early = _comment(world.partner, question, "Je ne sais pas")
     good = _comment(world.animator, question, "Dans le classeur rouge")
     late = _comment(world.partner, question, "Merci")
-    service.accept_answer(world.member, good)
+    answers.accept_answer(world.member, good)
     db.session.commit()
     assert db.session.get(Publication, question.id).accepted_comment_id == good.id
     assert [c.id for c in comments.list_comments(world.partner, question)] == [good.id, early.id, late.id]
-    assert _refused(Conflict, service.accept_answer, world.member, good).code == "already_accepted"
+    assert _refused(Conflict, answers.accept_answer, world.member, good).code == "already_accepted"
 
 
 def test_an_animator_accepts_and_pressers_and_asker_are_told(world, create_user):
@@ -238,11 +245,11 @@ def test_an_animator_accepts_and_pressers_and_asker_are_told(world, create_user)
     communities.add_member(world.spaces["private"], presser, "member", actor=world.animator)
     db.session.commit()
     question = _question(world.member, world.spaces["private"])
-    service.press_same_question(presser, question)
-    service.press_same_question(world.partner, question)
+    reactions.press_same_question(presser, question)
+    reactions.press_same_question(world.partner, question)
     db.session.commit()
     good = _comment(world.partner, question, "Voici")
-    service.accept_answer(world.animator, good)
+    answers.accept_answer(world.animator, good)
     db.session.commit()
     for user in (world.member, presser, world.partner):
         assert [(n.publication_id, n.comment_id) for n in _notified(user, "answer")] == [(question.id, good.id)]
@@ -252,7 +259,7 @@ def test_an_animator_accepts_and_pressers_and_asker_are_told(world, create_user)
 def test_a_member_who_did_not_ask_may_not_accept(world):
     question = _question(world.member, world.spaces["public"])
     comment = _comment(world.animator, question)
-    assert not _refused(PermissionDenied, service.accept_answer, world.partner, comment).hidden
+    assert not _refused(PermissionDenied, answers.accept_answer, world.partner, comment).hidden
     assert db.session.get(Publication, question.id).accepted_comment_id is None
 
 
@@ -260,7 +267,7 @@ def test_the_asker_may_not_accept_a_comment_of_another_question(world):
     mine = _question(world.member, world.spaces["public"], "Ma question")
     theirs = _question(world.partner, world.spaces["public"], "Leur question")
     other = _comment(world.animator, theirs)
-    assert not _refused(PermissionDenied, service.accept_answer, world.member, other).hidden
+    assert not _refused(PermissionDenied, answers.accept_answer, world.member, other).hidden
     assert db.session.get(Publication, theirs.id).accepted_comment_id is None
     assert db.session.get(Publication, mine.id).accepted_comment_id is None
     assert _count(Notification, Notification.kind == "answer") == 0
@@ -269,22 +276,22 @@ def test_the_asker_may_not_accept_a_comment_of_another_question(world):
 def test_a_comment_on_a_post_or_a_document_is_not_an_answer(world, create_document):
     post = _publish(world.member, world.spaces["public"])
     on_post = _comment(world.animator, post)
-    assert _refused(ValidationError, service.accept_answer, world.member, on_post).code == "not_a_question"
+    assert _refused(ValidationError, answers.accept_answer, world.member, on_post).code == "not_a_question"
     document = create_document(world.spaces["public"], world.member)
     on_document = _comment(world.animator, document)
-    assert _refused(ValidationError, service.accept_answer, world.member, on_document).code == "not_a_question"
+    assert _refused(ValidationError, answers.accept_answer, world.member, on_document).code == "not_a_question"
     assert db.session.get(Publication, post.id).accepted_comment_id is None
 
 
 def test_deleting_the_good_answer_reopens_the_question(world):
     question = _question(world.member, world.spaces["public"])
     good = _comment(world.animator, question)
-    service.accept_answer(world.member, good)
+    answers.accept_answer(world.member, good)
     db.session.commit()
     comments.delete_comment(world.animator, good)
     db.session.commit()
     assert db.session.get(Publication, question.id).accepted_comment_id is None
-    assert [q.id for q in service.open_questions(world.member, world.spaces["public"])] == [question.id]
+    assert [q.id for q in answers.open_questions(world.member, world.spaces["public"])] == [question.id]
 
 
 def test_faq_lists_answered_questions_most_shared_first(world, create_user):
@@ -293,16 +300,16 @@ def test_faq_lists_answered_questions_most_shared_first(world, create_user):
     much = _question(world.member, public, "Très partagée")
     unanswered = _question(world.member, public, "Sans réponse")
     for who in (world.partner, world.animator):
-        service.press_same_question(who, much)
-        service.press_same_question(who, unanswered)
-    service.press_same_question(world.partner, little)
+        reactions.press_same_question(who, much)
+        reactions.press_same_question(who, unanswered)
+    reactions.press_same_question(world.partner, little)
     db.session.commit()
     for question in (little, much):
-        service.accept_answer(world.member, _comment(world.animator, question))
+        answers.accept_answer(world.member, _comment(world.animator, question))
     db.session.commit()
-    assert [q.id for q in service.faq(world.partner, public)] == [much.id, little.id]
-    assert [q.id for q in service.open_questions(world.partner, public)] == [unanswered.id]
-    assert _refused(PermissionDenied, service.faq, world.stranger, public).hidden
+    assert [q.id for q in answers.faq(world.partner, public)] == [much.id, little.id]
+    assert [q.id for q in answers.open_questions(world.partner, public)] == [unanswered.id]
+    assert _refused(PermissionDenied, answers.faq, world.stranger, public).hidden
 
 
 # --- Pins ---------------------------------------------------------------------------------------
@@ -310,17 +317,17 @@ def test_faq_lists_answered_questions_most_shared_first(world, create_user):
 def test_animator_pins_in_order_and_the_community_stream_shows_them_first(world):
     public = world.spaces["public"]
     first, second, third = (_publish(world.member, public, body=f"Message {i}") for i in range(3))
-    service.pin(world.animator, second)
-    service.pin(world.animator, first)
+    pins.pin(world.animator, second)
+    pins.pin(world.animator, first)
     db.session.commit()
     page = streams.community(world.member, public)
     assert _ids(page.pins) == [second.id, first.id]
     assert all(item.pinned for item in page.pins)
-    service.pin(world.animator, first, position=0)
-    service.pin(world.animator, second, position=1)
+    pins.pin(world.animator, first, position=0)
+    pins.pin(world.animator, second, position=1)
     db.session.commit()
     assert _ids(streams.community(world.member, public).pins) == [first.id, second.id]
-    service.unpin(world.animator, first)
+    pins.unpin(world.animator, first)
     db.session.commit()
     assert _ids(streams.community(world.member, public).pins) == [second.id]
     assert third.id in _ids(streams.community(world.member, public).items)
@@ -328,7 +335,7 @@ def test_animator_pins_in_order_and_the_community_stream_shows_them_first(world)
 
 def test_pin_end_date_in_the_past_is_refused(world):
     post = _publish(world.member, world.spaces["public"])
-    error = _refused(ValidationError, service.pin, world.animator, post, until=utcnow() - timedelta(minutes=1))
+    error = _refused(ValidationError, pins.pin, world.animator, post, until=utcnow() - timedelta(minutes=1))
     assert "until" in error.fields
     assert _count(Pin) == 0
 
@@ -336,7 +343,7 @@ def test_pin_end_date_in_the_past_is_refused(world):
 def test_an_expired_pin_is_not_shown(world):
     public = world.spaces["public"]
     post = _publish(world.member, public)
-    service.pin(world.animator, post, until=utcnow() + timedelta(days=1))
+    pins.pin(world.animator, post, until=utcnow() + timedelta(days=1))
     db.session.commit()
     assert _ids(streams.community(world.member, public).pins) == [post.id]
     db.session.execute(update(Pin).values(until=utcnow() - timedelta(seconds=1)))
@@ -347,8 +354,8 @@ def test_an_expired_pin_is_not_shown(world):
 def test_admin_home_pins_show_on_the_home_of_everyone_who_may_read(world):
     public_post = _publish(world.animator, world.spaces["public"], body="Pour tous")
     private_post = _publish(world.animator, world.spaces["private"], body="Pour les membres")
-    service.pin(world.admin, private_post, home=True)
-    service.pin(world.admin, public_post, home=True)
+    pins.pin(world.admin, private_post, home=True)
+    pins.pin(world.admin, public_post, home=True)
     db.session.commit()
     assert _ids(streams.home(world.member).pins) == [private_post.id, public_post.id]
     assert _ids(streams.home(world.outsider).pins) == [public_post.id]  # not a member of either
@@ -359,20 +366,20 @@ def test_admin_home_pins_show_on_the_home_of_everyone_who_may_read(world):
 @pytest.mark.parametrize("home", [False, True])
 def test_a_member_without_the_role_may_not_pin(world, home):
     post = _publish(world.member, world.spaces["public"])
-    error = _refused(PermissionDenied, service.pin, world.member, post, home=home)
+    error = _refused(PermissionDenied, pins.pin, world.member, post, home=home)
     assert not error.hidden
     assert _count(Pin) == 0
 
 
 def test_an_animator_may_not_pin_to_everyones_home(world):
     post = _publish(world.member, world.spaces["public"])
-    _refused(PermissionDenied, service.pin, world.animator, post, home=True)
+    _refused(PermissionDenied, pins.pin, world.animator, post, home=True)
     assert _count(Pin) == 0
 
 
 def test_unpinning_what_is_not_pinned_is_a_conflict(world):
     post = _publish(world.member, world.spaces["public"])
-    assert _refused(Conflict, service.unpin, world.animator, post).code == "not_pinned"
+    assert _refused(Conflict, pins.unpin, world.animator, post).code == "not_pinned"
 
 
 # --- Follows ------------------------------------------------------------------------------------

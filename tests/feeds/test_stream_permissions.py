@@ -7,12 +7,17 @@ from sqlalchemy import select
 
 from rse.errors import DomainError, PermissionDenied, ValidationError
 from rse.database import db
-from rse.feeds import comments, notifications, service, streams, suggestions
+from rse.feeds.social import comments
+from rse.feeds.notifications import service as notifications
+from rse.feeds.publications import pins
+from rse.feeds.publications import service as publications
+from rse.feeds.streams import service as streams
+from rse.feeds.social import suggestions
 from rse.feeds.models import Notification
 
 
 def _publish(author, community, body="Bonjour", **data):
-    publication = service.publish(author, community, {"kind": "post", "body": body, **data})
+    publication = publications.publish(author, community, {"kind": "post", "body": body, **data})
     db.session.commit()
     return publication
 
@@ -79,7 +84,7 @@ def test_a_partner_does_not_reach_the_community_stream_or_the_item(world, outsid
         streams.community(world.partner, community)
     assert error.value.hidden
     with pytest.raises(PermissionDenied) as error:
-        service.get_publication(world.partner, post.id)
+        publications.get_publication(world.partner, post.id)
     assert error.value.hidden
 
 
@@ -120,7 +125,7 @@ def test_an_admin_sees_every_community_in_tag_streams(world):
 def test_deactivated_and_expired_accounts_see_nothing(world, who):
     actor = getattr(world, who)
     post = _publish(world.animator, world.spaces["public"], "Pour tous", tags=["Qualité"])
-    service.pin(world.admin, post, home=True)
+    pins.pin(world.admin, post, home=True)
     db.session.commit()
     home = None
     try:
@@ -184,7 +189,7 @@ def test_a_suggestion_of_a_deleted_item_leaves_the_home(world):
     suggestions.suggest(world.member, post, users=[world.outsider.id])
     db.session.commit()
     assert _seen(world.outsider, streams.home) == [post.id]
-    service.delete_publication(world.animator, post)
+    publications.delete_publication(world.animator, post)
     db.session.commit()
     assert _seen(world.outsider, streams.home) == []
     assert notifications.list_notifications(world.outsider)[0] == []

@@ -6,11 +6,14 @@ import pytest
 
 from rse.errors import BadRequest, ValidationError
 from rse.database import db
-from rse.feeds import service, streams, suggestions
+from rse.feeds.publications import pins
+from rse.feeds.publications import service as publications
+from rse.feeds.streams import service as streams
+from rse.feeds.social import suggestions
 
 
 def _publish(author, community, body="Bonjour", kind="post", **data):
-    publication = service.publish(author, community, {"kind": kind, "body": body, **data})
+    publication = publications.publish(author, community, {"kind": kind, "body": body, **data})
     db.session.commit()
     return publication
 
@@ -92,7 +95,7 @@ def test_partner_sees_nothing_outside_their_communities(world, create_community)
 
 
 def _many_suggestions_to(world, person, count, **data):
-    from rse.feeds import notifications
+    from rse.feeds.notifications import service as notifications
 
     notifications.set_preferences(person, {"suggestion": "never"})
     made = []
@@ -115,7 +118,7 @@ def test_an_old_suggestion_of_a_kind_is_found_past_many_newer_ones(world):
 def test_a_suggestion_is_found_past_many_deleted_ones(world):
     kept = _many_suggestions_to(world, world.outsider, 1)[0]
     for post in _many_suggestions_to(world, world.outsider, 45):
-        service.delete_publication(world.animator, post)
+        publications.delete_publication(world.animator, post)
     db.session.commit()
     assert _ids(streams.home(world.outsider)) == [kept.id]
 
@@ -124,7 +127,7 @@ def test_a_pinned_publication_stands_above_the_stream_not_also_in_it(world):
     public = world.spaces["public"]
     pinned = _publish(world.animator, public, "Épinglé")
     other = _publish(world.animator, public, "Ordinaire")
-    service.pin(world.animator, pinned)
+    pins.pin(world.animator, pinned)
     db.session.commit()
     page = streams.community(world.member, public)
     assert [i.publication.id for i in page.pins] == [pinned.id]

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 from rse.audit.models import AuditEntry
 from rse.errors import PermissionDenied, ValidationError
 from rse.database import db
-from rse.feeds import service, streams, suggestions
+from rse.feeds.publications import service as publications
+from rse.feeds.streams import service as streams
+from rse.feeds.social import suggestions
 from rse.feeds.models import Activity, Delivery, Notification, Suggestion
 from rse.mail.models import OutboundEmail
 
@@ -16,7 +18,7 @@ WRITTEN = (Suggestion, Activity, Delivery, Notification, OutboundEmail, AuditEnt
 
 
 def _publish(author, community, body="Bonjour", **data):
-    publication = service.publish(author, community, {"kind": "post", "body": body, **data})
+    publication = publications.publish(author, community, {"kind": "post", "body": body, **data})
     db.session.commit()
     return publication
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from rse.audit.models import AuditEntry
 from rse.database import db
-from rse.feeds import service as feeds
+from rse.feeds.publications import service as publications
 from rse.indexing import SearchItem, content_scope
 from rse.search.engine import Query
 from rse.search.fts import FtsEngine, match_expression
@@ -31,7 +31,7 @@ ODD_QUERIES = [
 def reader(create_user, create_community):
     user = create_user("staff")
     space = create_community(user)
-    feeds.publish(user, space, {"kind": "post", "title": "Protocole d'hygiène", "body": "Lavage des mains."})
+    publications.publish(user, space, {"kind": "post", "title": "Protocole d'hygiène", "body": "Lavage des mains."})
     db.session.commit()
     return user
 
@@ -94,7 +94,7 @@ def test_a_cursor_belongs_to_its_query(reader, api, create_community):
     client = api(reader)
     space = create_community(reader)
     for n in range(25):
-        feeds.publish(reader, space, {"kind": "post", "title": f"Garde {n}", "body": "Planning des gardes."})
+        publications.publish(reader, space, {"kind": "post", "title": f"Garde {n}", "body": "Planning des gardes."})
     db.session.commit()
     first = client.get("/api/v1/search", query_string={"q": "garde"}).get_json()
     assert len(first["items"]) == 20 and first["next_cursor"]

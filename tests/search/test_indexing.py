@@ -7,7 +7,9 @@ from sqlalchemy import func, select
 
 from rse.communities import service as communities
 from rse.database import db
-from rse.feeds import comments, service as feeds
+from rse.feeds.social import comments
+from rse.feeds.publications import service as publications
+from rse.feeds.social import reactions
 from rse.search import engine_from_url, indexer, service
 from rse.search.engine import SearchUnavailable
 from rse.search.models import SearchChange
@@ -35,23 +37,23 @@ def space(create_community, author):
 
 
 def test_a_change_is_searchable_right_after_its_commit(app, author, space):
-    post = feeds.publish(author, space, {"kind": "post", "title": "Nouveau protocole de bionettoyage",
+    post = publications.publish(author, space, {"kind": "post", "title": "Nouveau protocole de bionettoyage",
                                          "body": "Applicable au bloc opératoire.", "tags": "Hygiène"})
     db.session.commit()
     assert found(author, "bionettoyage") == [f"publication:{post.id}"]
     assert pending() == 0
-    feeds.update_publication(author, post, {"title": "Protocole de désinfection"})
+    publications.update_publication(author, post, {"title": "Protocole de désinfection"})
     db.session.commit()
     assert found(author, "bionettoyage") == []
     assert found(author, "désinfection") == [f"publication:{post.id}"]
-    feeds.delete_publication(author, post)
+    publications.delete_publication(author, post)
     db.session.commit()
     assert found(author, "désinfection") == []
 
 
 def test_the_outbox_row_is_part_of_the_transaction(app, author, space):
     before = db.session.scalar(select(func.count()).select_from(SearchChange))
-    feeds.publish(author, space, {"kind": "post", "title": "Brouillon abandonné", "body": "x"})
+    publications.publish(author, space, {"kind": "post", "title": "Brouillon abandonné", "body": "x"})
     db.session.flush()
     assert db.session.scalar(select(func.count()).select_from(SearchChange)) == before + 1
     db.session.rollback()
@@ -62,16 +64,16 @@ def test_the_outbox_row_is_part_of_the_transaction(app, author, space):
 def test_counters_do_not_reindex_but_comments_follow_their_publication(app, author, space, create_user):
     reader = create_user("staff")
     communities.add_member(space, reader, "member", actor=author)
-    post = feeds.publish(author, space, {"kind": "question", "title": "Qui valide les protocoles ?", "body": "?"})
+    post = publications.publish(author, space, {"kind": "question", "title": "Qui valide les protocoles ?", "body": "?"})
     db.session.commit()
     comment = comments.add_comment(reader, post, "Le CLIN, après relecture par l'équipe opérationnelle.")
     db.session.commit()
     assert found(author, "relecture") == [f"comment:{comment.id}"]
     changes = db.session.scalar(select(func.count()).select_from(SearchChange))
-    feeds.like(reader, post)
+    reactions.like(reader, post)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(SearchChange)) == changes
-    feeds.delete_publication(author, post)
+    publications.delete_publication(author, post)
     db.session.commit()
     assert found(author, "relecture") == []  # gone from the index, not only filtered
     assert indexer.engine().count() == 3  # the community and its two members are left
@@ -84,7 +86,7 @@ def test_engine_down_content_written_engine_back_found(app, author, space, tmp_p
     state.engine = engine_from_url(f"sqlite:///{tmp_path / 'blocker' / 'search.db'}")
     state.ready = False
     try:
-        post = feeds.publish(author, space, {"kind": "announcement", "title": "Exercice plan blanc jeudi",
+        post = publications.publish(author, space, {"kind": "announcement", "title": "Exercice plan blanc jeudi",
                                              "body": "Tous les services."})
         db.session.commit()  # the site keeps working
         assert pending() >= 1
@@ -102,7 +104,7 @@ def test_engine_down_content_written_engine_back_found(app, author, space, tmp_p
 
 
 def test_reindex_rebuilds_everything_and_replays_what_changed_meanwhile(app, author, space, monkeypatch):
-    first = feeds.publish(author, space, {"kind": "post", "title": "Permanence des soins", "body": "x"})
+    first = publications.publish(author, space, {"kind": "post", "title": "Permanence des soins", "body": "x"})
     db.session.commit()
     engine = indexer.engine()
     real_builder, late = engine.builder, []
@@ -115,7 +117,7 @@ def test_reindex_rebuilds_everything_and_replays_what_changed_meanwhile(app, aut
             # The old index still answers; another request publishes, and its inline sync
             # writes to the old index, in the middle of the rebuild.
             assert found(author, "permanence") == [f"publication:{first.id}"]
-            late.append(feeds.publish(author, space, {"kind": "post", "title": "Permanence du week-end",
+            late.append(publications.publish(author, space, {"kind": "post", "title": "Permanence du week-end",
                                                       "body": "y"}))
             db.session.commit()
             real_switch()
@@ -130,7 +132,7 @@ def test_reindex_rebuilds_everything_and_replays_what_changed_meanwhile(app, aut
 
 def test_cli_sync_reindex_and_status(app, author, space):
     runner = app.test_cli_runner()
-    feeds.publish(author, space, {"kind": "post", "title": "Tableau des gardes", "body": "x"})
+    publications.publish(author, space, {"kind": "post", "title": "Tableau des gardes", "body": "x"})
     db.session.commit()
     result = runner.invoke(args=["search", "status"])
     assert result.exit_code == 0 and "fts5, reachable" in result.output and "0 change(s) pending" in result.output
@@ -145,7 +147,7 @@ def test_cli_sync_reindex_and_status(app, author, space):
 def test_removed_from_a_community_its_items_vanish_at_once(app, author, space, create_user):
     reader = create_user("staff")
     communities.add_member(space, reader, "member", actor=author)
-    post = feeds.publish(author, space, {"kind": "post", "title": "Compte rendu du CLIN", "body": "x"})
+    post = publications.publish(author, space, {"kind": "post", "title": "Compte rendu du CLIN", "body": "x"})
     db.session.commit()
     assert found(reader, "clin") == [f"publication:{post.id}"]
     app.config["SEARCH_SYNC_INLINE"] = False  # not even the index has been told
@@ -156,7 +158,7 @@ def test_removed_from_a_community_its_items_vanish_at_once(app, author, space, c
 
 
 def test_sync_rebuilds_a_lost_index(app, author, space, tmp_path):
-    post = feeds.publish(author, space, {"kind": "post", "title": "Registre des astreintes", "body": "x"})
+    post = publications.publish(author, space, {"kind": "post", "title": "Registre des astreintes", "body": "x"})
     db.session.commit()
     state = app.extensions["rse_search"]
     state.engine, state.ready = engine_from_url(f"sqlite:///{tmp_path / 'new' / 'search.db'}"), False
@@ -186,12 +188,12 @@ def test_elasticsearch_hangs_content_written_it_answers_again_found(app, author,
                            write_timeout=2.0)
     state.engine, state.ready = engine, False
     try:
-        before = feeds.publish(author, space, {"kind": "post", "title": "Avant la panne", "body": "Vaccination."})
+        before = publications.publish(author, space, {"kind": "post", "title": "Avant la panne", "body": "Vaccination."})
         db.session.commit()
         assert found(author, "vaccination") == [f"publication:{before.id}"]
         server._signal(signal.SIGSTOP)
         try:
-            during = feeds.publish(author, space, {"kind": "post", "title": "Pendant la panne",
+            during = publications.publish(author, space, {"kind": "post", "title": "Pendant la panne",
                                                    "body": "Vaccination antigrippale."})
             db.session.commit()  # the request completes: its inline sync gives up after the timeout
             assert pending() >= 1

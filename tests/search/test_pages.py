@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from rse.database import db
-from rse.feeds import service as feeds
+from rse.feeds.publications import service as publications
 from rse.search import engine_from_url
 
 HX = {"HX-Request": "true"}
@@ -104,7 +104,7 @@ def space(staff, create_community):
 
 
 def _publish(author, community, **data):
-    publication = feeds.publish(author, community, {"kind": "announcement", **data})
+    publication = publications.publish(author, community, {"kind": "announcement", **data})
     db.session.commit()
     return publication
 
@@ -235,7 +235,7 @@ def test_past_the_ranking_window_counts_show_as_lower_bounds(login, api, staff, 
 
 def test_voir_plus_is_an_htmx_fragment_and_a_plain_link(login, staff, space):
     for number in range(1, 24):
-        feeds.publish(staff, space, {"kind": "post", "title": f"Note de service n°{number}", "body": "Réunion."})
+        publications.publish(staff, space, {"kind": "post", "title": f"Note de service n°{number}", "body": "Réunion."})
     db.session.commit()
     client = login(staff)
     first = _tree(client.get("/recherche?q=note&sort=date"))

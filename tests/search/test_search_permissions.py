@@ -11,7 +11,8 @@ import pytest
 
 from rse.communities import service as communities
 from rse.database import db
-from rse.feeds import comments, service as feeds
+from rse.feeds.social import comments
+from rse.feeds.publications import service as publications
 
 from ..test_permissions import ACTORS, _api_client
 
@@ -34,9 +35,9 @@ def content(world, create_document):
     made = {}
     for visibility, space in world.spaces.items():
         word = WORDS[visibility]
-        post = feeds.publish(world.animator, space, {"kind": "question", "title": f"Question {word}",
+        post = publications.publish(world.animator, space, {"kind": "question", "title": f"Question {word}",
                                                      "body": "Qui sait ?", "tags": f"tag-{word}"})
-        wiki = feeds.publish(world.animator, space, {"kind": "wiki", "title": f"Page {word}", "body": "Contenu."})
+        wiki = publications.publish(world.animator, space, {"kind": "wiki", "title": f"Page {word}", "body": "Contenu."})
         db.session.commit()
         comment = comments.add_comment(world.member, post, f"Réponse {word} détaillée.")
         db.session.commit()

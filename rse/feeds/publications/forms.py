@@ -1,8 +1,14 @@
-"""Forms of the feed pages: publish and edit, comment, pin, follow."""
+"""Forms of the publication pages: publish and edit, pin."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
@@ -28,16 +34,5 @@ class PublicationForm(FlaskForm):
     note = StringField(_l("Note de version (facultatif)"))
 
 
-class CommentForm(FlaskForm):
-    body = TextAreaField(_l("Votre commentaire"))
-
-
 class PinForm(FlaskForm):
     until = DateField(_l("Jusqu'au (facultatif)"), validators=[Optional()])
-
-
-class FollowForm(FlaskForm):
-    target = HiddenField()
-    key = HiddenField()
-    action = HiddenField()
-    next = HiddenField()

@@ -9,16 +9,15 @@ from sqlalchemy import select
 
 from rse import audit, permissions
 from rse.accounts.models import User
+from rse.database import db
 from rse.dbtypes import get_by_id, utcnow
 from rse.documents.models import Document
 from rse.errors import NotFound
-from rse.database import db
+from rse.feeds import mentions
+from rse.feeds.access import comment_target
+from rse.feeds.models import Comment, Publication
+from rse.feeds.notifications import service as notifications
 from rse.validation import clean_text
-
-from . import notifications
-from .access import comment_target
-from .models import Comment, Publication
-from .service import render_with_mentions, resolve_mentions
 
 COMMENT_MAX = 10_000
 
@@ -51,8 +50,7 @@ def add_comment(actor: User, target: Publication | Document, body: Any) -> Comme
     else:
         comment.publication_id = target.id
         target.comment_count = Publication.comment_count + 1
-    comment.mentions = resolve_mentions(actor, text, target)
-    comment.body_html = render_with_mentions(text, comment.mentions)
+    mentions.apply(actor, comment, text, target)
     db.session.add(comment)
     db.session.flush()
     audit.record("comment.create", actor=actor, target=comment,
@@ -75,8 +73,7 @@ def edit_comment(actor: User, comment: Comment, body: Any) -> Comment:
     text = clean_text(body, "body", max_length=COMMENT_MAX, required=True, multiline=True)
     before = set(comment.mentions or {})
     comment.body = text
-    comment.mentions = resolve_mentions(actor, text, target)
-    comment.body_html = render_with_mentions(text, comment.mentions)
+    mentions.apply(actor, comment, text, target)
     comment.updated_at = utcnow()
     audit.record("comment.edit", actor=actor, target=comment)
     fresh = [uid for handle, uid in comment.mentions.items() if handle not in before]

@@ -14,15 +14,15 @@ from rse import audit, permissions
 from rse.accounts.models import User
 from rse.communities.access import active_people, member_community_ids
 from rse.communities.models import Community, Membership
+from rse.database import db
 from rse.dbtypes import is_id
 from rse.documents.models import Document
 from rse.errors import PermissionDenied, ValidationError
-from rse.database import db
+from rse.feeds.activity import add_activity
+from rse.feeds.models import Delivery, Publication, Suggestion, Verb
+from rse.feeds.notifications import service as notifications
+from rse.feeds.publications.service import get_publication
 from rse.validation import clean_text
-
-from . import notifications
-from .models import Delivery, Publication, Suggestion, Verb
-from .service import add_activity, get_publication
 
 MESSAGE_MAX = 500
 MAX_RECIPIENTS = 50

@@ -1,4 +1,7 @@
-"""`flask rse seed`: fill a database with realistic French data at scale (stream benchmarks)."""
+"""`flask rse seed`: fill a database with realistic French data at scale (stream benchmarks).
+
+A development command: rse.accounts.cli loads it on demand from a checkout; the product never imports it.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,14 @@ import secrets
 import time
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from rse.database import db
+from rse.feeds.models import Publication
 from rse.security import hash_password
 
-from . import seed as seeding
-from .models import Publication
+from . import generate as seeding
 
 
 @click.command("seed", help="Fill the database with people, communities and activities in bulk (benchmarks).")
@@ -54,7 +56,4 @@ def seed_command(users: int, communities: int, activities: int, seed_value: int,
     click.echo("bulk inserts bypass the search outbox: run `flask search reindex` to make them searchable")
 
 
-def register_cli(app: Flask) -> None:
-    from rse.accounts.cli import rse_cli
-
-    rse_cli.add_command(seed_command)
+command = seed_command

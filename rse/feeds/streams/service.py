@@ -28,14 +28,23 @@ from rse import permissions
 from rse.accounts.models import User
 from rse.communities.access import member_community_ids
 from rse.communities.models import Community
+from rse.database import db
 from rse.dbtypes import is_id, utcnow
 from rse.documents.models import Document
 from rse.errors import BadRequest, Unauthorized, ValidationError
-from rse.database import db
+from rse.feeds.models import (
+    STREAM_KINDS,
+    Activity,
+    Delivery,
+    Pin,
+    Publication,
+    Suggestion,
+    Tagging,
+    Verb,
+)
+from rse.feeds.publications.pins import pins_of
+from rse.feeds.social import reactions
 from rse.tags import clean_tags, fold
-
-from . import service
-from .models import STREAM_KINDS, Activity, Delivery, Pin, Publication, Suggestion, Tagging, Verb
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 50
@@ -265,8 +274,8 @@ def hydrate(actor: User, activity_ids: list[int]) -> list[StreamItem]:
     communities = load(Community, [a.community_id for a in rows]
                        + [p.community_id for p in publications.values()]
                        + [d.community_id for d in documents.values()])
-    liked, same = service.user_state(actor, list(publications))
-    pinned = service.pins_of(list(publications))
+    liked, same = reactions.user_state(actor, list(publications))
+    pinned = pins_of(list(publications))
     items = []
     for activity in rows:
         publication = publications.get(activity.publication_id)
@@ -292,7 +301,7 @@ def _pinned_items(actor: User, pins: list[Pin]) -> list[StreamItem]:
     publications = {p.id: p for p in db.session.scalars(select(Publication).where(
         Publication.id.in_([pin.publication_id for pin in pins]), permissions.readable(actor, Publication)))}
     items = []
-    liked, same = service.user_state(actor, list(publications))
+    liked, same = reactions.user_state(actor, list(publications))
     for pin in pins:
         publication = publications.get(pin.publication_id)
         if publication is None:

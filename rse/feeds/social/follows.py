@@ -10,14 +10,13 @@ from sqlalchemy import delete, select
 
 from rse import permissions
 from rse.accounts.models import User
+from rse.database import db
+from rse.dbtypes import get_by_id, is_id
 from rse.documents.models import Document
 from rse.errors import NotFound, ValidationError
-from rse.dbtypes import get_by_id, is_id
-from rse.database import db
+from rse.feeds.models import Follow, FollowTarget
+from rse.feeds.streams.service import tag_label
 from rse.tags import clean_tags, fold
-
-from .models import Follow, FollowTarget
-from .streams import tag_label
 
 
 def follow(actor: User, target: str, key: Any) -> Follow:

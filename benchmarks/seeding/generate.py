@@ -21,13 +21,10 @@ from sqlalchemy import JSON, Table, bindparam, func, select, text, update
 
 from rse.accounts.models import Role, User
 from rse.communities.models import Community, MemberRole, Membership, Visibility
-from rse.dbtypes import utcnow
 from rse.database import db
-from rse.tags import fold
-
-from . import markdown
-from . import seed_data as data
-from .models import (
+from rse.dbtypes import utcnow
+from rse.feeds import markdown
+from rse.feeds.models import (
     Activity,
     Comment,
     Delivery,
@@ -43,6 +40,9 @@ from .models import (
     Verb,
     WikiVersion,
 )
+from rse.tags import fold
+
+from . import data
 
 BATCH = 10_000
 SPAN = timedelta(days=3 * 365)  # the activities spread over the last three years

@@ -1,8 +1,19 @@
-"""Forms of the notification pages: suggesting an item ("Proposer à…")."""
+"""Forms of the social pages: comment, follow, suggest an item ("Proposer à…")."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectMultipleField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectMultipleField, TextAreaField
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Votre commentaire"))
+
+
+class FollowForm(FlaskForm):
+    target = HiddenField()
+    key = HiddenField()
+    action = HiddenField()
+    next = HiddenField()
 
 
 class SuggestForm(FlaskForm):

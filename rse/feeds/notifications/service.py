@@ -16,21 +16,29 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, false, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from rse import permissions
 from rse.accounts.models import User
 from rse.communities.models import Community
+from rse.database import db
 from rse.dbtypes import utcnow
 from rse.documents.models import Document
 from rse.errors import ValidationError
-from rse.database import db
-from rse.mail import queue_templated
-from rse import permissions
-from rse.urls import external_url, internal_path
-
-from . import markdown
-from .models import (
-    DEFAULT_EMAIL_MODES, Comment, EmailMode, Follow, FollowTarget, Notification, NotificationKind,
-    NotificationPreference, Publication, SameQuestion, Suggestion,
+from rse.feeds import markdown
+from rse.feeds.models import (
+    DEFAULT_EMAIL_MODES,
+    Comment,
+    EmailMode,
+    Follow,
+    FollowTarget,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    Publication,
+    SameQuestion,
+    Suggestion,
 )
+from rse.mail import queue_templated
+from rse.urls import external_url, internal_path
 
 
 def _item_fields(item) -> dict:
@@ -138,7 +146,7 @@ def item_url(item, *, comment: Comment | None = None, external: bool = True) -> 
     if isinstance(item, Document):
         url = build("documents.show", document_id=item.id)
     else:
-        url = build("feeds.show", publication_id=item.id)
+        url = build("publications.show", publication_id=item.id)
     return f"{url}#commentaire-{comment.id}" if comment is not None else url
 
 
@@ -160,7 +168,7 @@ def _email(row: Notification, user: User, actor, item, *, comment=None, suggesti
         queue_templated(f"notification.{row.kind}", user.email, subject, "notification", user=user,
                         notification_kind=row.kind, actor_name=actor_name, title=title, community=community,
                         link=item_url(item, comment=comment), excerpt=excerpt, message=message,
-                        preferences=external_url("feeds.preferences"))
+                        preferences=external_url("notifications.preferences"))
 
 
 # --- Reading ------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Publications: posts, announcements, questions, links and wiki pages, their versions and pins."""

@@ -1,0 +1,1 @@
+"""The social layer: comments, likes, "same question", good answers, follows and suggestions."""

@@ -1,0 +1,1 @@
+"""Streams: the home, community, person and tag streams, newest first."""
