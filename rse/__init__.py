@@ -68,6 +68,7 @@ def create_app(overrides: dict | None = None, *, env: dict | None = None) -> Fla
     register_extensions(app)
     register_security(app)
     register_packages(app)
+    check_wiring()
     register_shell(app)
     return app
 
@@ -110,8 +111,9 @@ def register_security(app: Flask) -> None:
 
 def register_packages(app: Flask) -> None:
     """Each package wires itself, in dependency order."""
-    from rse import accounts, api, audit, communities, digest, documents, feeds, mail, search, slots
+    from rse import accounts, aftercommit, api, audit, communities, digest, documents, feeds, mail, search, slots
 
+    aftercommit.install()
     slots.init_app(app)
     mail.init_app(app)
     audit.init_app(app)
@@ -122,6 +124,14 @@ def register_packages(app: Flask) -> None:
     search.init_app(app)
     digest.init_app(app)
     api.init_app(app)
+
+
+def check_wiring() -> None:
+    """Refuse to start with a gap in what the packages registered (not a LookupError at request time)."""
+    from rse import indexing, permissions
+
+    permissions.check_complete()
+    indexing.check_complete()
 
 
 def register_shell(app: Flask) -> None:

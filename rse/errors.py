@@ -10,23 +10,30 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from rse import transactions
 from rse.database import db
 
 log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """A refusal a user can understand; `code` is stable, `message` is shown."""
+    """A refusal a user can understand; `code` is stable, `message` is shown.
+
+    A refusal rolls back its unit of work, unless it `keeps_work`: what was flushed before it is
+    committed all the same (the audit entry of a failed login must outlive the refusal).
+    """
 
     status = 400
     code = "bad_request"
     default_message = _l("La demande est invalide.")
 
-    def __init__(self, message: str | None = None, *, code: str | None = None, fields=None):
+    def __init__(self, message: str | None = None, *, code: str | None = None, fields=None,
+                 keeps_work: bool = False):
         self.message = str(message) if message is not None else str(self.default_message)
         if code:
             self.code = code
         self.fields = fields or {}
+        self.keeps_work = keeps_work
         super().__init__(self.message)
 
 
@@ -110,6 +117,7 @@ _HTTP_CODES = {
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
+        transactions.end_refused(exc)
         if wants_json():
             return json_error(exc.status, exc.code, exc.message, exc.fields)
         return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status

@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from rse.dbtypes import id_from_text
-from rse.errors import DomainError, ValidationError
-from rse.transactions import commit_with_retry, rollback
+from rse.errors import DomainError
+from rse.transactions import commit_with_retry, end_refused
 
 
 class ActionForm(FlaskForm):
@@ -24,20 +24,26 @@ def error_text(error: DomainError) -> str:
     return " ".join(str(m) for m in (error.fields or {}).values()) or error.message
 
 
-def run_work(work) -> tuple[Any, DomainError | None]:
-    """Run a unit of work and commit it: (its result, None), or (None, the refusal) once rolled back.
+def run_work(work, *, propagate: tuple[int, ...] = (401, 404)) -> tuple[Any, DomainError | None]:
+    """Run a unit of work and commit it: (its result, None), or (None, the refusal) once ended.
 
     The one place where pages end a change. A refusal the user may see (403, 409, 422, 503…) is
-    returned for the caller to show; one that must keep the target hidden (401, 404) propagates.
-    A unit of work that clashes with a concurrent one is run again.
+    returned for the caller to show; one that must keep the target hidden (401, 404, or the
+    `propagate` statuses) goes on to the error page. A unit of work that clashes with a concurrent
+    one is run again.
     """
     try:
         return commit_with_retry(work), None
     except DomainError as exc:
-        if exc.status in (401, 404):
+        end_refused(exc)
+        if exc.status in propagate:
             raise
-        rollback()
         return None, exc
+
+
+def commit_work(work):
+    """Run a unit of work and commit it; a refusal goes on to the error page (which rolls it back)."""
+    return commit_with_retry(work)
 
 
 def run_and_flash(work, *, success: str | None = None):
@@ -51,15 +57,13 @@ def run_and_flash(work, *, success: str | None = None):
     return result
 
 
-def submit(form: FlaskForm, work) -> tuple[Any, int]:
-    """Run a form's unit of work: (result, 200), or (None, status) with the refusal shown on the form."""
+def submit(form: FlaskForm, work, *, names: dict[str, str] | None = None) -> tuple[Any, int]:
+    """Run a form's unit of work: (result, 200), or (None, status) with the refusal shown on the form
+    (`names`: the form's name of a field the service calls otherwise)."""
     result, refused = run_work(work)
     if refused is None:
         return result, 200
-    if isinstance(refused, ValidationError):
-        apply_errors(form, refused)
-    else:
-        form.form_errors.append(refused.message)
+    apply_errors(form, refused, names)
     return None, refused.status
 
 
@@ -73,10 +77,10 @@ def attempt(work) -> tuple[str | None, int]:
     return None, 200
 
 
-def apply_errors(form: FlaskForm, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form's fields (or at the top)."""
+def apply_errors(form: FlaskForm, error: DomainError, names: dict[str, str] | None = None) -> None:
+    """Show a service's refusal on the form: each field's message beside it, the rest at the top."""
     for field, message in (error.fields or {}).items():
-        target = getattr(form, field, None)
+        target = getattr(form, (names or {}).get(field, field), None)
         if target is not None and hasattr(target, "errors"):
             target.errors = list(target.errors) + [message]
         else:

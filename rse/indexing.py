@@ -107,6 +107,7 @@ Refs = Callable[[Any], Iterable[tuple[str, int]]]
 
 @dataclass(frozen=True)
 class Watch:
+    source: str  # the source of the items `refs` names
     refs: Refs
     fields: frozenset[str] | None  # a changed row matters only if one of these changed (None: any)
 
@@ -140,16 +141,25 @@ def audience(actor: Any) -> frozenset[str]:
     return frozenset(token for fn in _audiences for token in fn(actor))
 
 
-def watch(model: type, refs: Refs, fields: Iterable[str] | None = None) -> None:
+def watch(model: type, source: str, refs: Refs, fields: Iterable[str] | None = None) -> None:
     """When a row of `model` is added, deleted, or changed (in one of `fields`), reindex the
-    items `refs(row)` names: (source, id) pairs."""
-    entry = Watch(refs, frozenset(fields) if fields is not None else None)
+    items `refs(row)` names: (source, id) pairs, of `source`."""
+    entry = Watch(source, refs, frozenset(fields) if fields is not None else None)
     if entry not in _watches.setdefault(model, []):
         _watches[model].append(entry)
 
 
 def watches(model: type) -> list[Watch]:
     return _watches.get(model, [])
+
+
+def check_complete() -> None:
+    """Fail at startup, not at the first change: every watched model and every dependent names a
+    registered source."""
+    named = {w.source for entries in _watches.values() for w in entries} | set(_dependents)
+    missing = sorted(named - set(_sources))
+    if missing:
+        raise RuntimeError(f"search: no source registered for {', '.join(missing)}")
 
 
 def add_dependents(source: str, fn: Dependents) -> None:

@@ -3,7 +3,8 @@
 Every page, API call, listing, search result, feed, download, notification and digest asks
 here. The rules for each kind of target are registered by the package that owns the target
 (communities registers the rules for users and communities, and so on), so that lower
-packages never import higher ones while there is still one entry point.
+packages never import higher ones while there is still one entry point. Each package registers
+them from its init_app (`register`); `check_complete` then refuses to start with a gap.
 
 For one object: `can`, `require` and `decide` ask the type's *policy*. For lists, each type
 registers beside its policy the SQL conditions that select the same rows in the database:
@@ -45,39 +46,30 @@ _readable: dict[type, Filter] = {}
 _readers: dict[type, Filter] = {}
 
 
-def policy(target_type: type) -> Callable[[Policy], Policy]:
-    """Register the rules for one kind of target."""
+def register(target_type: type, *, policy: Policy | None = None, visible: Filter | None = None,
+             readable: Filter | None = None, readers: Filter | None = None) -> None:
+    """Register the rules of one kind of target, each package for its own, from its init_app:
 
-    def decorator(fn: Policy) -> Policy:
-        _policies[target_type] = fn
-        return fn
-
-    return decorator
-
-
-def _registrar(registry: dict[type, Filter], model: type) -> Callable[[Filter], Filter]:
-    def decorator(fn: Filter) -> Filter:
-        registry[model] = fn
-        return fn
-
-    return decorator
+    - `policy(actor, action, target)`: the Decision for one object;
+    - `visible(actor)`: the SQL condition on the rows the actor may know exist (the actor is None
+      for nobody: anonymous, deactivated, expired);
+    - `readable(actor)`: the SQL condition on the rows whose content the actor may read, exactly
+      those for which `can(actor, "read", row)` holds;
+    - `readers(target)`: the SQL condition on users true for the active people who may read `target`.
+    """
+    for registry, rule in ((_policies, policy), (_visible, visible), (_readable, readable), (_readers, readers)):
+        if rule is not None:
+            registry[target_type] = rule
 
 
-def visible_filter(model: type) -> Callable[[Filter], Filter]:
-    """Register `fn(actor)`: the SQL condition on `model` true for the rows the actor may know exist.
-    The actor is None for nobody (anonymous, deactivated, expired)."""
-    return _registrar(_visible, model)
-
-
-def readable_filter(model: type) -> Callable[[Filter], Filter]:
-    """Register `fn(actor)`: the SQL condition on `model` true for the rows whose content the actor
-    may read, exactly those for which `can(actor, "read", row)` holds."""
-    return _registrar(_readable, model)
-
-
-def readers_filter(target_type: type) -> Callable[[Filter], Filter]:
-    """Register `fn(target)`: the SQL condition on users true for the active people who may read `target`."""
-    return _registrar(_readers, target_type)
+def check_complete() -> None:
+    """Fail at startup, not at request time: a type whose rows are filtered has a policy for single
+    objects, and a type that may be read is listed by both filters."""
+    missing = [f"{t.__name__}: no policy" for t in (*_visible, *_readable, *_readers) if t not in _policies]
+    missing += [f"{t.__name__}: a readable filter and no visible one" for t in _readable if t not in _visible]
+    missing += [f"{t.__name__}: a visible filter and no readable one" for t in _visible if t not in _readable]
+    if missing:
+        raise RuntimeError("incomplete permission rules: " + "; ".join(sorted(set(missing))))
 
 
 def effective_actor(actor: Any) -> Any:

@@ -1,10 +1,13 @@
 """The end of a unit of work: commit or roll back what the services flushed, retrying a clash.
 
 Views, API handlers and commands end their work here; none of them touches the session itself.
+Pages go through rse.forms.run_work (which shows a refusal on the page); every API handler is a
+`unit_of_work` (its blueprint wraps them all); commands call `commit`.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -44,6 +47,25 @@ def commit_with_retry(work: Callable[[], T], attempts: int = 6) -> T:
             log.info("concurrent change, retrying (%d/%d): %s", attempt, attempts, exc.orig)
             time.sleep(random.uniform(0.01, 0.05) * attempt)
     raise AssertionError("unreachable")
+
+
+def end_refused(error: Exception) -> None:
+    """End a unit of work refused by `error`: roll it back, or commit it if the error keeps its work."""
+    if getattr(error, "keeps_work", False):
+        db.session.commit()
+    else:
+        db.session.rollback()
+
+
+def unit_of_work(handler: Callable[..., T]) -> Callable[..., T]:
+    """`handler` (an API request's) run as one unit of work: committed once it returns, run again
+    on a clash with a concurrent request. A refusal it raises reaches the error handler, which
+    ends the unit of work with `end_refused`."""
+    @functools.wraps(handler)
+    def run(*args, **kwargs) -> T:
+        return commit_with_retry(lambda: handler(*args, **kwargs))
+
+    return run
 
 
 def commit() -> None:

@@ -305,6 +305,9 @@ def _cases() -> list[Case]:
         add(Case("GET", path, PERSON, keep=("partners_post",)))
     add(Case("GET", "/personnes/{person}/fil", PERSON, htmx=True))
     add(Case("POST", "/admin/utilisateurs/{person}/desactiver", PERSON, data={}))
+    add(Case("POST", "/admin/utilisateurs/{person}/reactiver", PERSON, data={}))
+    add(Case("POST", "/admin/utilisateurs/{person}/expiration", PERSON, data={"expiry-expires_on": "2030-01-31"}))
+    add(Case("POST", "/admin/utilisateurs/{person}/role", PERSON, data={"role-role": "staff"}))
     add(Case("POST", "/proposer?publication={partners_post}", PERSON, data={"users": "{person}"},
              keep=("partners_post",)))
     add(Case("POST", "/api/v1/suggestions", PERSON, json={"item": {"type": "publication", "id": "{partners_post}"},

@@ -28,10 +28,11 @@ def _save_session_seen() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from . import access  # noqa: F401  (registers the rules for the site)
+    from . import access
     from .cli import rse_cli
     from .views import bp
 
+    access.register()
     app.before_request(_save_session_seen)
     app.register_blueprint(bp)
     app.cli.add_command(rse_cli)

@@ -1,6 +1,7 @@
 """Who may do what on the platform as a whole (the rules for Site)."""
 
-from rse.permissions import SITE, Decision, Site, policy
+from rse import permissions
+from rse.permissions import SITE, Decision, Site
 
 from .models import Role
 
@@ -13,7 +14,6 @@ _SITE_RULES = {
 }
 
 
-@policy(Site)
 def site_policy(actor, action: str, target: Site) -> Decision:
     if actor is None:
         return Decision.HIDDEN
@@ -24,3 +24,8 @@ def site_policy(actor, action: str, target: Site) -> Decision:
 
 
 __all__ = ["SITE", "site_policy"]
+
+
+def register() -> None:
+    """Hand these rules to the permission layer (called by the package's init_app)."""
+    permissions.register(Site, policy=site_policy)

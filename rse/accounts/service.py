@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
@@ -29,7 +30,14 @@ PHOTO_SIZE = 256
 SESSION_SEEN_INTERVAL = timedelta(minutes=5)
 
 
-def get_user(user_id: int) -> User:
+def get_user(actor: User | None, user_id: Any, action: str = "read") -> User:
+    """The person with this id, if `actor` may do `action` to them (else 404 or 403)."""
+    user = _user(user_id)
+    permissions.require(actor, action, user)
+    return user
+
+
+def _user(user_id: Any) -> User:
     user = get_by_id(User, user_id)
     if user is None:
         raise NotFound()
@@ -82,27 +90,28 @@ def _recent_failures(email: str) -> int:
 
 
 def authenticate(email: str, password: str, *, via: str = "web") -> User:
-    """The user with these credentials, or Unauthorized / TooManyRequests (the failure is audited)."""
+    """The user with these credentials, or Unauthorized / TooManyRequests. A failure is audited, and
+    the refusal keeps that entry (`keeps_work`): the unit of work commits it all the same."""
     label = (email or "").strip().lower()[:254]
     if not isinstance(password, str) or not label:
         raise Unauthorized(_("Adresse ou mot de passe incorrect."), code="invalid_credentials")
     if _recent_failures(label) >= current_app.config["LOGIN_MAX_FAILURES"]:
         audit.record("login.failure", actor_label=label, details={"reason": "throttled", "via": via})
-        raise TooManyRequests()
+        raise TooManyRequests(keeps_work=True)
     user = find_user_by_email(label)
     if user is None:
         burn_verification_time(password)
         audit.record("login.failure", actor_label=label, details={"reason": "unknown", "via": via})
-        raise Unauthorized(_("Adresse ou mot de passe incorrect."), code="invalid_credentials")
+        raise Unauthorized(_("Adresse ou mot de passe incorrect."), code="invalid_credentials", keeps_work=True)
     if not verify_password(user.password_hash, password):
         audit.record("login.failure", actor=user, details={"reason": "password", "via": via})
-        raise Unauthorized(_("Adresse ou mot de passe incorrect."), code="invalid_credentials")
+        raise Unauthorized(_("Adresse ou mot de passe incorrect."), code="invalid_credentials", keeps_work=True)
     if not user.is_active:
         reason = "expired" if user.is_expired else "deactivated"
         audit.record("login.failure", actor=user, details={"reason": reason, "via": via})
         message = (_("Votre accès a expiré. Contactez l'animateur de votre espace.") if user.is_expired
                    else _("Ce compte est désactivé."))
-        raise Unauthorized(message, code=f"account_{reason}")
+        raise Unauthorized(message, code=f"account_{reason}", keeps_work=True)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
@@ -202,7 +211,7 @@ def find_password_reset(token: str) -> PasswordReset:
 
 def reset_password(token: str, password: str) -> User:
     reset = find_password_reset(token)
-    user = get_user(reset.user_id)
+    user = _user(reset.user_id)
     if not user.is_active:
         raise Gone(_("Ce compte est désactivé."), code="account_deactivated")
     check_password(password, email=user.email)

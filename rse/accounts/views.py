@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from rse import permissions, transactions
-from rse.errors import DomainError, ValidationError
+from rse import permissions
 from rse.extensions import limiter
-from rse.forms import ActionForm, apply_errors, end_of_day, error_text, page_number
+from rse.forms import ActionForm, commit_work, end_of_day, page_number, run_and_flash, run_work, submit
+from rse.web import is_htmx, local_path
 
 from . import service
 from .web import after_response, sign_in, sign_out
@@ -30,15 +28,6 @@ from .forms import (
 bp = Blueprint("accounts", __name__)
 
 
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def login():
@@ -47,16 +36,14 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            user = service.authenticate(form.email.data, form.password.data)
-        except DomainError as exc:
-            transactions.commit()  # the failure stays in the audit trail
-            form.form_errors.append(exc.message)
-            status = exc.status
-        else:
-            sign_in(user, remember=form.remember.data)
-            transactions.commit()
-            return redirect(_safe_next(request.args.get("next")) or url_for("communities.home"))
+        def work() -> None:
+            sign_in(service.authenticate(form.email.data, form.password.data), remember=form.remember.data)
+
+        _done, refused = run_work(work, propagate=())  # a refused login is said on the form
+        if refused is None:
+            return redirect(local_path(request.args.get("next")) or url_for("communities.home"))
+        form.form_errors.append(refused.message)
+        status = refused.status
     elif request.method == "POST":
         status = 422
     return render_template("accounts/login.html", form=form), status
@@ -66,8 +53,7 @@ def login():
 def logout():
     form = ActionForm()
     if form.validate_on_submit():
-        sign_out()
-        transactions.commit()
+        commit_work(sign_out)
         flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("accounts.login"))
 
@@ -77,8 +63,7 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        email = service.request_password_reset(form.email.data)
-        transactions.commit()
+        email = commit_work(lambda: service.request_password_reset(form.email.data))
         if email is not None:
             after_response(service.send_password_reset, email)
         return render_template("accounts/forgot_sent.html")
@@ -94,13 +79,12 @@ def reset_password(token: str):
         if form.password.data != form.confirm.data:
             form.confirm.errors.append(_("Les deux mots de passe diffèrent."))
         else:
-            try:
-                user = service.reset_password(token, form.password.data)
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
-                sign_in(user)  # a fresh session: reset_password ended all the others
-                transactions.commit()
+            def work():
+                sign_in(service.reset_password(token, form.password.data))  # a fresh session: the others ended
+                return True
+
+            done, _status = submit(form, work)
+            if done:
                 flash(_("Votre mot de passe est changé."), "success")
                 return redirect(url_for("communities.home"))
     return render_template("accounts/reset.html", form=form), 422 if request.method == "POST" else 200
@@ -113,20 +97,19 @@ def directory():
     query = request.args.get("q", "")[:100]
     page = page_number(request.args.get("page"))
     people, total = service.search_people(current_user, query, limit=40, offset=(page - 1) * 40)
-    template = "accounts/_people.html" if request.headers.get("HX-Request") else "accounts/directory.html"
+    template = "accounts/_people.html" if is_htmx() else "accounts/directory.html"
     return render_template(template, people=people, total=total, query=query, page=page, pages=(total + 39) // 40)
 
 
 @bp.route("/personnes/<int:user_id>")
 def profile(user_id: int):
-    user = service.get_user(user_id)
-    permissions.require(current_user, "read", user)
+    user = service.get_user(current_user, user_id)
     return render_template("accounts/profile.html", person=user)
 
 
 @bp.route("/personnes/<int:user_id>/photo")
 def photo(user_id: int):
-    user = service.get_user(user_id)
+    user = service.get_user(current_user, user_id)
     found = service.get_photo(current_user, user)
     response = make_response(found.data)
     response.headers["Content-Type"] = found.content_type
@@ -139,16 +122,15 @@ def photo(user_id: int):
 def edit_profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        try:
+        def work():
             service.update_profile(current_user, current_user, {f: getattr(form, f).data for f in service.PROFILE_FIELDS})
             upload = form.photo.data
             if upload and getattr(upload, "filename", ""):
                 service.set_photo(current_user, current_user, upload.read(service.PHOTO_MAX_BYTES + 1))
-        except ValidationError as exc:
-            transactions.rollback()
-            apply_errors(form, exc)
-        else:
-            transactions.commit()
+            return True
+
+        done, _status = submit(form, work)
+        if done:
             flash(_("Profil enregistré."), "success")
             return redirect(url_for("accounts.profile", user_id=current_user.id))
     status = 422 if request.method == "POST" else 200
@@ -161,9 +143,8 @@ def preferences():
     if request.method == "GET":
         form.locale.data = current_user.locale or "fr"
     if form.validate_on_submit():
-        service.set_preferences(current_user, theme=form.theme.data, background=form.background.data,
-                                locale=form.locale.data)
-        transactions.commit()
+        commit_work(lambda: service.set_preferences(current_user, theme=form.theme.data, background=form.background.data,
+                                                    locale=form.locale.data))
         flash(_("Préférences enregistrées."), "success")
         return redirect(url_for("accounts.preferences"))
     return render_template("accounts/preferences.html", form=form), 422 if request.method == "POST" else 200
@@ -176,13 +157,13 @@ def change_password():
         if form.new_password.data != form.confirm.data:
             form.confirm.errors.append(_("Les deux mots de passe diffèrent."))
         else:
-            try:
+            def work():
                 service.change_password(current_user, form.current_password.data, form.new_password.data)
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            else:
                 sign_in(current_user._get_current_object())  # this browser only gets a fresh session
-                transactions.commit()
+                return True
+
+            done, _status = submit(form, work)
+            if done:
                 flash(_("Mot de passe changé. Vos autres sessions et vos jetons d'accès à l'API sont fermés."),
                       "success")
                 return redirect(url_for("accounts.edit_profile"))
@@ -194,12 +175,9 @@ def tokens():
     form = TokenForm()
     created = None
     if form.validate_on_submit():
-        try:
-            created, _record = service.create_personal_token(current_user, form.name.data, form.days.data)
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            transactions.commit()
+        made, _status = submit(form, lambda: service.create_personal_token(current_user, form.name.data, form.days.data))
+        if made is not None:
+            created = made[0]
             form = TokenForm(formdata=None)
     status = 422 if request.method == "POST" and created is None else 200
     return render_template("accounts/tokens.html", form=form, tokens=service.list_tokens(current_user),
@@ -209,8 +187,7 @@ def tokens():
 @bp.route("/profil/jetons/<int:token_id>/revoquer", methods=["POST"])
 def revoke_token(token_id: int):
     if ActionForm().validate_on_submit():
-        service.revoke_token(current_user, token_id)
-        transactions.commit()
+        commit_work(lambda: service.revoke_token(current_user, token_id))
         flash(_("Jeton révoqué."), "success")
     return redirect(url_for("accounts.tokens"))
 
@@ -230,7 +207,7 @@ def admin_users():
 @bp.route("/admin/utilisateurs/<int:user_id>")
 def admin_user(user_id: int):
     permissions.require(current_user, "administer")
-    user = service.get_user(user_id)
+    user = service.get_user(current_user, user_id)
     expiry_form = ExpiryForm(prefix="expiry")
     role_form = RoleForm(prefix="role", obj=user)
     if user.expires_at:
@@ -239,34 +216,51 @@ def admin_user(user_id: int):
                            role_form=role_form, action_form=ActionForm())
 
 
-@bp.route("/admin/utilisateurs/<int:user_id>/<action>", methods=["POST"])
-def admin_user_action(user_id: int, action: str):
+def _administered(user_id: int):
+    """The account an administrator acts on (not their own: they do not lock themselves out)."""
     permissions.require(current_user, "administer")
-    user = service.get_user(user_id)
-    try:
-        if action == "desactiver" and ActionForm().validate_on_submit():
-            service.deactivate_user(current_user, user)
-            flash(_("Compte désactivé. Son contenu reste en place."), "success")
-        elif action == "reactiver" and ActionForm().validate_on_submit():
-            service.reactivate_user(current_user, user)
-            flash(_("Compte réactivé."), "success")
-        elif action == "expiration":
-            form = ExpiryForm(prefix="expiry")
-            if not form.validate_on_submit():
-                raise ValidationError(fields={"expires_on": _("Date invalide.")})
-            service.set_account_expiry(current_user, user, end_of_day(form.expires_on.data))
-            flash(_("Date d'expiration enregistrée."), "success")
-        elif action == "role":
-            form = RoleForm(prefix="role")
-            if not form.validate_on_submit():
-                raise ValidationError(fields={"role": _("Rôle invalide.")})
-            service.set_role(current_user, user, form.role.data)
-            flash(_("Rôle modifié."), "success")
-        else:
-            return redirect(url_for("accounts.admin_user", user_id=user.id))
-    except ValidationError as exc:
-        transactions.rollback()
-        flash(error_text(exc), "error")
-    else:
-        transactions.commit()
+    return service.get_user(current_user, user_id, "administer")
+
+
+def _back_to(user) -> Response:
     return redirect(url_for("accounts.admin_user", user_id=user.id))
+
+
+@bp.route("/admin/utilisateurs/<int:user_id>/desactiver", methods=["POST"])
+def admin_deactivate(user_id: int):
+    user = _administered(user_id)
+    if ActionForm().validate_on_submit():
+        run_and_flash(lambda: service.deactivate_user(current_user, user),
+                      success=_("Compte désactivé. Son contenu reste en place."))
+    return _back_to(user)
+
+
+@bp.route("/admin/utilisateurs/<int:user_id>/reactiver", methods=["POST"])
+def admin_reactivate(user_id: int):
+    user = _administered(user_id)
+    if ActionForm().validate_on_submit():
+        run_and_flash(lambda: service.reactivate_user(current_user, user), success=_("Compte réactivé."))
+    return _back_to(user)
+
+
+@bp.route("/admin/utilisateurs/<int:user_id>/expiration", methods=["POST"])
+def admin_set_expiry(user_id: int):
+    user = _administered(user_id)
+    form = ExpiryForm(prefix="expiry")
+    if form.validate_on_submit():
+        run_and_flash(lambda: service.set_account_expiry(current_user, user, end_of_day(form.expires_on.data)),
+                      success=_("Date d'expiration enregistrée."))
+    else:
+        flash(_("Date invalide."), "error")
+    return _back_to(user)
+
+
+@bp.route("/admin/utilisateurs/<int:user_id>/role", methods=["POST"])
+def admin_set_role(user_id: int):
+    user = _administered(user_id)
+    form = RoleForm(prefix="role")
+    if form.validate_on_submit():
+        run_and_flash(lambda: service.set_role(current_user, user, form.role.data), success=_("Rôle modifié."))
+    else:
+        flash(_("Rôle invalide."), "error")
+    return _back_to(user)

@@ -14,7 +14,18 @@ from rse.dbtypes import is_id
 from rse.errors import BadRequest, Unauthorized, ValidationError
 from rse.extensions import csrf
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+class ApiBlueprint(Blueprint):
+    """The API's blueprint: each handler is one unit of work (rse.transactions.unit_of_work), so
+    that no handler commits: it returns, and its work is committed (run again on a clash with a
+    concurrent request); it raises, and the error handler rolls it back and answers a JSON error."""
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
+        if view_func is not None:
+            view_func = transactions.unit_of_work(view_func)
+        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+
+bp = ApiBlueprint("api", __name__, url_prefix="/api/v1")
 
 # How far a list may be paged into: beyond it a client is scanning, not reading (and offsets stay
 # far from what the database's integers hold).

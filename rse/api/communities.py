@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from rse import permissions, transactions
 from rse.accounts import service as accounts
 from rse.accounts.service import issue_login_token
 from rse.communities import invitations, service
@@ -40,7 +39,6 @@ def list_communities():
 @bp.post("/communities")
 def create_community():
     community = service.create_community(actor(), _community_payload(json_body()))
-    transactions.commit()
     return created(community_json(community, my_role="animator", member_count=1))
 
 
@@ -56,7 +54,6 @@ def update_community(community_id: int):
     community = service.get_community(actor(), community_id, "view")
     data = _community_payload(json_body())
     service.update_community(actor(), community, data)
-    transactions.commit()
     return jsonify(community_json(community, my_role=service.membership_role(actor().id, community.id),
                                   member_count=service.member_count(community)))
 
@@ -78,10 +75,8 @@ def add_member(community_id: int):
         membership = service.join(actor(), community)
     else:
         service.get_community(actor(), community_id, "manage")
-        user = accounts.get_user(user_id)
-        permissions.require(actor(), "read", user)
+        user = accounts.get_user(actor(), user_id)
         membership = service.add_member_by_animator(actor(), community, user, role)
-    transactions.commit()
     return created(membership_json(membership))
 
 
@@ -90,7 +85,6 @@ def change_member(community_id: int, user_id: int):
     community = service.get_community(actor(), community_id, "view")
     role = field(json_body(), "role", str)
     membership = service.change_role(actor(), community, user_id, role)
-    transactions.commit()
     return jsonify(membership_json(membership))
 
 
@@ -101,7 +95,6 @@ def remove_member(community_id: int, user_id: int):
         service.leave(actor(), community)
     else:
         service.remove_member(actor(), community, user_id)
-    transactions.commit()
     return "", 204
 
 
@@ -116,7 +109,6 @@ def create_invitation():
     expires = iso_datetime(field(data, "account_expires_at", str, required=False), "account_expires_at")
     community = service.get_community(actor(), community_id, "view")
     result = invitations.invite(actor(), community, email, role, expires)
-    transactions.commit()
     if isinstance(result, Invitation):
         return created({"status": "invited", "invitation": invitation_json(result)})
     return created({"status": "added", "membership": membership_json(result)})
@@ -134,6 +126,5 @@ def accept_invitation(token: str):
                        code="account_exists")
     user, community, _created = invitations.accept_invitation(token, name, password)
     token_value, _record = issue_login_token(user)
-    transactions.commit()
     return created({"user": user_json(user, private=True), "community_id": community.id,
                     "token": token_value, "token_type": "Bearer"})

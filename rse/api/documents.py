@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from rse import transactions
 from rse.communities import service as communities
 from rse.documents import service
 from rse.documents.downloads import starts_a_download, thumbnail_response, version_response
@@ -32,7 +31,6 @@ def upload_document(community_id: int):
     upload = _upload()
     data = {key: request.form.get(key) for key in ("title", "description", "tags", "folder_id", "review_by", "note")
             if key in request.form}
-    data.setdefault("title", upload.filename.rsplit(".", 1)[0][:200] if upload.filename else "")
     document = commit_with_retry(lambda: service.create_document(actor(), community, upload, data))
     return created(document_json(document, current=service.current_version(document)))
 
@@ -59,7 +57,6 @@ def update_document(document_id: int):
     if unknown:
         raise ValidationError(fields={name: _("Champ inconnu.") for name in sorted(unknown)})
     service.update_document(actor(), document, data)
-    transactions.commit()
     return jsonify(document_json(document))
 
 
@@ -79,7 +76,6 @@ def version_content(document_id: int, number: int):
     response = version_response(version, inline=query_bool("inline"))
     if starts_a_download(response):
         service.record_download(actor(), document, version, inline=query_bool("inline"))
-        transactions.commit()
     return response
 
 
@@ -100,7 +96,6 @@ def restore_version(document_id: int, number: int):
 def trash_document(document_id: int):
     document = service.get_document(actor(), document_id)
     service.trash_document(actor(), document)
-    transactions.commit()
     return "", 204
 
 
@@ -108,5 +103,4 @@ def trash_document(document_id: int):
 def restore_document(document_id: int):
     document = service.get_document(actor(), document_id, "restore")
     service.restore_document(actor(), document)
-    transactions.commit()
     return jsonify(document_json(document))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
-from rse import transactions
 from rse.accounts import service as accounts
 from rse.communities import service as communities
 from rse.dbtypes import MAX_ID, is_id
@@ -88,7 +87,6 @@ def create_publication(community_id: int):
     community = communities.get_community(actor(), community_id, "view")
     data = _publication_fields(json_body(), PUBLICATION_FIELDS)
     publication = publications.publish(actor(), community, data)
-    transactions.commit()
     return created(_publication(publication))
 
 
@@ -102,7 +100,6 @@ def update_publication(publication_id: int):
     publication = publications.get_publication(actor(), publication_id, "edit")
     data = _publication_fields(json_body(), EDIT_FIELDS)
     publications.update_publication(actor(), publication, data)
-    transactions.commit()
     return jsonify(_publication(publication))
 
 
@@ -110,7 +107,6 @@ def update_publication(publication_id: int):
 def delete_publication(publication_id: int):
     publication = publications.get_publication(actor(), publication_id, "delete")
     publications.delete_publication(actor(), publication)
-    transactions.commit()
     return "", 204
 
 
@@ -125,7 +121,6 @@ def _comments(target):
 def _add_comment(target):
     data = _only(json_body(), {"body"})
     comment = comments.add_comment(actor(), target, field(data, "body", str))
-    transactions.commit()
     return created(comment_json(comment))
 
 
@@ -154,7 +149,6 @@ def edit_comment(comment_id: int):
     comment = comments.get_comment(actor(), comment_id, "edit")
     data = _only(json_body(), {"body"})
     comments.edit_comment(actor(), comment, field(data, "body", str))
-    transactions.commit()
     target = comments.comment_target(comment)
     return jsonify(comment_json(comment, accepted_id=getattr(target, "accepted_comment_id", None)))
 
@@ -163,7 +157,6 @@ def edit_comment(comment_id: int):
 def delete_comment(comment_id: int):
     comment = comments.get_comment(actor(), comment_id, "delete")
     comments.delete_comment(actor(), comment)
-    transactions.commit()
     return "", 204
 
 
@@ -176,7 +169,6 @@ def accept_comment(comment_id: int):
         # The client meant another question: accepting this comment would answer the wrong one.
         raise ValidationError(_("Ce commentaire ne répond pas à cette question."), code="not_a_question")
     question = answers.accept_answer(actor(), comment)
-    transactions.commit()
     return jsonify(_publication(question))
 
 
@@ -186,7 +178,6 @@ def accept_comment(comment_id: int):
 def like_publication(publication_id: int):
     publication = publications.get_publication(actor(), publication_id)
     reactions.like(actor(), publication)
-    transactions.commit()
     return jsonify(_publication(publication))
 
 
@@ -194,7 +185,6 @@ def like_publication(publication_id: int):
 def unlike_publication(publication_id: int):
     publication = publications.get_publication(actor(), publication_id)
     reactions.unlike(actor(), publication)
-    transactions.commit()
     return jsonify(_publication(publication))
 
 
@@ -208,7 +198,6 @@ def publication_likers(publication_id: int):
 def press_same_question(publication_id: int):
     publication = publications.get_publication(actor(), publication_id)
     reactions.press_same_question(actor(), publication)
-    transactions.commit()
     return jsonify(_publication(publication))
 
 
@@ -216,7 +205,6 @@ def press_same_question(publication_id: int):
 def release_same_question(publication_id: int):
     publication = publications.get_publication(actor(), publication_id)
     reactions.release_same_question(actor(), publication)
-    transactions.commit()
     return jsonify(_publication(publication))
 
 
@@ -238,7 +226,6 @@ def pin_publication(publication_id: int):
     until = iso_datetime(field(data, "until", str, required=False), "until")
     row = pins.pin(actor(), publication, home=home, until=until,
                       position=field(data, "position", int, required=False))
-    transactions.commit()
     return jsonify(pin_json(row))
 
 
@@ -247,7 +234,6 @@ def unpin_publication(publication_id: int):
     publication = publications.get_publication(actor(), publication_id)
     home = _pin_scope(_only(_optional_body(), {"scope"}))
     pins.unpin(actor(), publication, home=home)
-    transactions.commit()
     return "", 204
 
 
@@ -261,7 +247,6 @@ def create_suggestion():
     suggestion = suggestions.suggest(actor(), item, users=_ids(data, "users"), communities=_ids(data, "communities"),
                                  everyone=field(data, "everyone", bool, required=False, default=False),
                                  message=field(data, "message", str, required=False, default=""))
-    transactions.commit()
     return created(suggestion_json(suggestion))
 
 
@@ -285,7 +270,7 @@ def community_feed(community_id: int):
 
 @bp.get("/users/<int:user_id>/feed")
 def person_feed(user_id: int):
-    person = accounts.get_user(user_id)
+    person = accounts.get_user(actor(), user_id)
     return jsonify(page_json(streams.person(actor(), person, **_stream_args())))
 
 
@@ -319,7 +304,6 @@ def list_notifications():
 def read_notifications():
     data = _only(_optional_body(), {"ids"})
     marked = notifications.mark_read(actor(), _ids(data, "ids"))
-    transactions.commit()
     return jsonify({"marked": marked, "unread_count": notifications.unread_count(actor())})
 
 
@@ -334,7 +318,6 @@ def set_notification_preferences():
     for kind in data:
         field(data, kind, str)
     modes = notifications.set_preferences(actor(), data)
-    transactions.commit()
     return jsonify(modes)
 
 
@@ -356,7 +339,6 @@ def list_follows():
 def follow():
     target, key = _follow_target()
     row = follows.follow(actor(), target, key)
-    transactions.commit()
     return jsonify(follow_json(row))
 
 
@@ -364,5 +346,4 @@ def follow():
 def unfollow():
     target, key = _follow_target()
     follows.unfollow(actor(), target, key)
-    transactions.commit()
     return "", 204

@@ -6,12 +6,13 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from rse.accounts.cli import rse_cli
 
-    from . import access  # noqa: F401  (registers the rules for communities and people)
+    from . import access
     from .cli import demo_command
     from .views import bp
 
     from .indexing import register as register_search_sources
 
+    access.register()
     register_search_sources()
     app.register_blueprint(bp)
     rse_cli.add_command(demo_command)

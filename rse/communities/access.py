@@ -13,7 +13,8 @@ from sqlalchemy.orm import aliased
 from rse.accounts.models import Role, User
 from rse.dbtypes import utcnow
 from rse.database import db
-from rse.permissions import Decision, decide, policy, readable_filter, readers_filter, visible_filter
+from rse import permissions
+from rse.permissions import Decision, decide
 
 from .models import Community, MemberRole, Membership, QuickLink, Visibility
 
@@ -51,7 +52,6 @@ def readable_community_ids(actor):
     )
 
 
-@policy(Community)
 def community_policy(actor, action: str, community: Community) -> Decision:
     if actor is None:
         return Decision.HIDDEN
@@ -71,13 +71,11 @@ def community_policy(actor, action: str, community: Community) -> Decision:
     return Decision.DENY
 
 
-@readable_filter(Community)
 def readable_communities(actor):
     """Communities whose content the actor may read."""
     return Community.id.in_(readable_community_ids(actor))
 
 
-@visible_filter(Community)
 def visible_communities(actor):
     """Communities the actor may know exist (listed): not the same as readable content."""
     if actor is None:
@@ -104,7 +102,6 @@ def active_people():
     return and_(User.deactivated_at.is_(None), or_(User.expires_at.is_(None), User.expires_at > utcnow()))
 
 
-@readers_filter(Community)
 def community_readers(community: Community):
     """SQL on User: the active people who may read the content of `community`."""
     members = select(Membership.user_id).where(Membership.community_id == community.id)
@@ -112,8 +109,6 @@ def community_readers(community: Community):
     return and_(active_people(), or_(User.role == Role.ADMIN, User.id.in_(members), staff))
 
 
-@visible_filter(User)
-@readable_filter(User)
 def visible_people(actor):
     if actor is None:
         return false()
@@ -125,7 +120,6 @@ def visible_people(actor):
     return or_(User.id == actor.id, active)
 
 
-@policy(User)
 def user_policy(actor, action: str, user: User) -> Decision:
     if actor is None:
         return Decision.HIDDEN
@@ -141,7 +135,6 @@ def user_policy(actor, action: str, user: User) -> Decision:
     return Decision.ALLOW if action == "read" else Decision.DENY
 
 
-@policy(QuickLink)
 def quick_link_policy(actor, action: str, link: QuickLink) -> Decision:
     """A community's links follow the community (read its content to see them, manage to change
     them); a personal link is its owner's alone."""
@@ -155,9 +148,16 @@ def quick_link_policy(actor, action: str, link: QuickLink) -> Decision:
     return Decision.ALLOW if action == "read" else decide(actor, "manage", community)
 
 
-@visible_filter(QuickLink)
-@readable_filter(QuickLink)
 def readable_quick_links(actor):
     if actor is None:
         return false()
     return or_(QuickLink.user_id == actor.id, QuickLink.community_id.in_(readable_community_ids(actor)))
+
+
+def register() -> None:
+    """Hand these rules to the permission layer (called by the package's init_app)."""
+    permissions.register(Community, policy=community_policy, readable=readable_communities,
+                         visible=visible_communities, readers=community_readers)
+    permissions.register(User, visible=visible_people, readable=visible_people, policy=user_policy)
+    permissions.register(QuickLink, policy=quick_link_policy, visible=readable_quick_links,
+                         readable=readable_quick_links)

@@ -6,12 +6,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from rse import permissions, transactions
+from rse import permissions
 from rse.accounts import service as accounts
 from rse.accounts.web import sign_in
-from rse.errors import Conflict, DomainError, ValidationError
+from rse.errors import Conflict
 from rse.extensions import limiter
-from rse.forms import ActionForm, apply_errors, end_of_day, run_and_flash
+from rse.forms import ActionForm, commit_work, end_of_day, run_and_flash, submit
+from rse.web import is_htmx, next_url
 
 from . import invitations, service
 from .forms import ROLE_LABELS, AcceptInvitationForm, CommunityForm, InviteForm, JoinRequestForm, LinkForm, RoleForm
@@ -42,21 +43,27 @@ def add_personal_link():
     return redirect(url_for("communities.home"))
 
 
-@bp.route("/liens/<int:link_id>/<any(supprimer, monter, descendre):action>", methods=["POST"])
-def change_link(link_id: int, action: str):
-    if not ActionForm().validate_on_submit():
-        return redirect(request.referrer or url_for("communities.home"))
-    if action == "supprimer":
-        service.remove_link(current_user, link_id)
-    else:
-        service.move_link(current_user, link_id, -1 if action == "monter" else 1)
-    transactions.commit()
-    return redirect(_back_to_links())
+def _link_change(work):
+    """A personal or community quick link's button: remove it or move it, then back to where it was."""
+    if ActionForm().validate_on_submit():
+        commit_work(work)
+        return redirect(next_url(url_for("communities.home")))
+    return redirect(request.referrer or url_for("communities.home"))
 
 
-def _back_to_links() -> str:
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else url_for("communities.home")
+@bp.route("/liens/<int:link_id>/supprimer", methods=["POST"])
+def remove_link(link_id: int):
+    return _link_change(lambda: service.remove_link(current_user, link_id))
+
+
+@bp.route("/liens/<int:link_id>/monter", methods=["POST"])
+def move_link_up(link_id: int):
+    return _link_change(lambda: service.move_link(current_user, link_id, -1))
+
+
+@bp.route("/liens/<int:link_id>/descendre", methods=["POST"])
+def move_link_down(link_id: int):
+    return _link_change(lambda: service.move_link(current_user, link_id, 1))
 
 
 @bp.route("/espaces")
@@ -64,7 +71,7 @@ def index():
     query = request.args.get("q", "")[:100]
     scope = request.args.get("vue", "tous")
     rows = service.list_communities(current_user, mine=scope == "miens", query=query)
-    template = "communities/_list.html" if request.headers.get("HX-Request") else "communities/index.html"
+    template = "communities/_list.html" if is_htmx() else "communities/index.html"
     return render_template(template, rows=rows, query=query, scope=scope,
                            can_create=permissions.can(current_user, "community.create"))
 
@@ -75,14 +82,8 @@ def create():
     form = CommunityForm()
     status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
-        try:
-            community = service.create_community(current_user, _community_data(form))
-        except DomainError as exc:
-            transactions.rollback()
-            _form_error(form, exc)
-            status = exc.status
-        else:
-            transactions.commit()
+        community, status = submit(form, lambda: service.create_community(current_user, _community_data(form)))
+        if community is not None:
             flash(_("Espace créé. Invitez maintenant ses membres."), "success")
             return redirect(url_for("communities.members", community_id=community.id))
     return render_template("communities/form.html", form=form, community=None), status
@@ -95,14 +96,6 @@ def _community_data(form: CommunityForm) -> dict:
 
 # Service field names that a form calls otherwise.
 _FORM_FIELDS = {"account_expires_at": "account_expires_on"}
-
-
-def _form_error(form, exc: DomainError) -> None:
-    if isinstance(exc, ValidationError):
-        exc.fields = {_FORM_FIELDS.get(k, k): v for k, v in exc.fields.items()}
-        apply_errors(form, exc)
-    else:
-        form.form_errors.append(exc.message)
 
 
 @bp.route("/espaces/<int:community_id>")
@@ -119,33 +112,34 @@ def show(community_id: int):
         action_form=ActionForm(), link_form=LinkForm(), request_form=JoinRequestForm())
 
 
-@bp.route("/espaces/<int:community_id>/<any(rejoindre, quitter, demander):action>", methods=["POST"])
-def membership_action(community_id: int, action: str):
+def _membership_change(community_id: int, work, success: str):
+    """Join, leave or ask to join: the change, then the community's page (the list once out of sight)."""
     community = service.get_community(current_user, community_id, "view")
     form = JoinRequestForm()
-    if not form.validate_on_submit():
-        return redirect(url_for("communities.show", community_id=community.id))
-    try:
-        if action == "rejoindre":
-            service.join(current_user, community)
-            message = _("Bienvenue dans l'espace « %(name)s ».", name=community.name)
-        elif action == "quitter":
-            service.leave(current_user, community)
-            message = _("Vous avez quitté l'espace « %(name)s ».", name=community.name)
-        else:
-            service.request_to_join(current_user, community, form.message.data or "")
-            message = _("Votre demande est envoyée aux animateurs.")
-    except DomainError as exc:
-        if exc.status in (401, 404):
-            raise
-        transactions.rollback()
-        flash(exc.message, "error")
-    else:
-        transactions.commit()
-        flash(message, "success")
-    if action == "quitter" and not permissions.can(current_user, "view", community):
+    if form.validate_on_submit():
+        run_and_flash(lambda: work(community, form), success=success(community))
+    if not permissions.can(current_user, "view", community):
         return redirect(url_for("communities.index"))
     return redirect(url_for("communities.show", community_id=community.id))
+
+
+@bp.route("/espaces/<int:community_id>/rejoindre", methods=["POST"])
+def join(community_id: int):
+    return _membership_change(community_id, lambda community, _form: service.join(current_user, community),
+                              lambda community: _("Bienvenue dans l'espace « %(name)s ».", name=community.name))
+
+
+@bp.route("/espaces/<int:community_id>/quitter", methods=["POST"])
+def leave(community_id: int):
+    return _membership_change(community_id, lambda community, _form: service.leave(current_user, community),
+                              lambda community: _("Vous avez quitté l'espace « %(name)s ».", name=community.name))
+
+
+@bp.route("/espaces/<int:community_id>/demander", methods=["POST"])
+def request_to_join(community_id: int):
+    return _membership_change(
+        community_id, lambda community, form: service.request_to_join(current_user, community, form.message.data or ""),
+        lambda _community: _("Votre demande est envoyée aux animateurs."))
 
 
 @bp.route("/espaces/<int:community_id>/membres", methods=["GET", "POST"])
@@ -158,15 +152,10 @@ def members(community_id: int):
     if request.method == "POST":
         permissions.require(current_user, "invite", community)
         if invite_form.validate_on_submit():
-            try:
-                result = invitations.invite(current_user, community, invite_form.email.data, invite_form.role.data,
-                                            end_of_day(invite_form.account_expires_on.data))
-            except DomainError as exc:
-                transactions.rollback()
-                _form_error(invite_form, exc)
-                status = exc.status
-            else:
-                transactions.commit()
+            result, status = submit(invite_form, lambda: invitations.invite(
+                current_user, community, invite_form.email.data, invite_form.role.data,
+                end_of_day(invite_form.account_expires_on.data)), names=_FORM_FIELDS)
+            if result is not None:
                 if isinstance(result, invitations.Invitation):
                     flash(_("Invitation envoyée à %(email)s.", email=result.email), "success")
                 else:
@@ -182,38 +171,52 @@ def members(community_id: int):
         invite_form=invite_form, role_form=RoleForm(), action_form=ActionForm()), status
 
 
-@bp.route("/espaces/<int:community_id>/membres/<int:user_id>/<any(role, retirer):action>", methods=["POST"])
-def member_action(community_id: int, user_id: int, action: str):
+def _member_change(community_id: int, form, work):
     community = service.get_community(current_user, community_id, "read")
     permissions.require(current_user, "manage", community)
-    form = RoleForm() if action == "role" else ActionForm()
     if form.validate_on_submit():
-        if action == "role":
-            work = lambda: service.change_role(current_user, community, user_id, form.role.data)  # noqa: E731
-        else:
-            work = lambda: service.remove_member(current_user, community, user_id)  # noqa: E731
-        run_and_flash(work, success=_("Modification enregistrée."))
+        run_and_flash(lambda: work(community), success=_("Modification enregistrée."))
     return redirect(url_for("communities.members", community_id=community.id))
+
+
+@bp.route("/espaces/<int:community_id>/membres/<int:user_id>/role", methods=["POST"])
+def change_member_role(community_id: int, user_id: int):
+    form = RoleForm()
+    return _member_change(community_id, form,
+                          lambda community: service.change_role(current_user, community, user_id, form.role.data))
+
+
+@bp.route("/espaces/<int:community_id>/membres/<int:user_id>/retirer", methods=["POST"])
+def remove_member(community_id: int, user_id: int):
+    return _member_change(community_id, ActionForm(),
+                          lambda community: service.remove_member(current_user, community, user_id))
 
 
 @bp.route("/espaces/<int:community_id>/invitations/<int:invitation_id>/annuler", methods=["POST"])
 def revoke_invitation(community_id: int, invitation_id: int):
     community = service.get_community(current_user, community_id, "read")
     if ActionForm().validate_on_submit():
-        invitations.revoke_invitation(current_user, community, invitation_id)
-        transactions.commit()
+        commit_work(lambda: invitations.revoke_invitation(current_user, community, invitation_id))
         flash(_("Invitation annulée."), "success")
     return redirect(url_for("communities.members", community_id=community.id))
 
 
-@bp.route("/espaces/<int:community_id>/demandes/<int:request_id>/<any(accepter, refuser):action>", methods=["POST"])
-def decide_request(community_id: int, request_id: int, action: str):
+def _decide_request(community_id: int, request_id: int, *, approve: bool):
     community = service.get_community(current_user, community_id, "read")
     if ActionForm().validate_on_submit():
-        service.decide_join_request(current_user, community, request_id, approve=action == "accepter")
-        transactions.commit()
-        flash(_("Demande acceptée.") if action == "accepter" else _("Demande refusée."), "success")
+        commit_work(lambda: service.decide_join_request(current_user, community, request_id, approve=approve))
+        flash(_("Demande acceptée.") if approve else _("Demande refusée."), "success")
     return redirect(url_for("communities.members", community_id=community.id))
+
+
+@bp.route("/espaces/<int:community_id>/demandes/<int:request_id>/accepter", methods=["POST"])
+def accept_request(community_id: int, request_id: int):
+    return _decide_request(community_id, request_id, approve=True)
+
+
+@bp.route("/espaces/<int:community_id>/demandes/<int:request_id>/refuser", methods=["POST"])
+def refuse_request(community_id: int, request_id: int):
+    return _decide_request(community_id, request_id, approve=False)
 
 
 @bp.route("/espaces/<int:community_id>/parametres", methods=["GET", "POST"])
@@ -223,14 +226,8 @@ def settings(community_id: int):
     form = CommunityForm(obj=community)
     status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
-        try:
-            service.update_community(current_user, community, _community_data(form))
-        except DomainError as exc:
-            transactions.rollback()
-            _form_error(form, exc)
-            status = exc.status
-        else:
-            transactions.commit()
+        done, status = submit(form, lambda: service.update_community(current_user, community, _community_data(form)))
+        if done is not None:
             flash(_("Paramètres enregistrés."), "success")
             return redirect(url_for("communities.show", community_id=community.id))
     return render_template("communities/form.html", form=form, community=community), status
@@ -259,22 +256,21 @@ def accept_invitation(token: str):
     existing = accounts.find_user_by_email(invitation.email)
     form = AcceptInvitationForm()
     if existing is not None and request.method == "POST" and ActionForm().validate_on_submit():
-        _user, community, _created = invitations.accept_invitation(token, existing.name, "")
-        transactions.commit()
+        _user, community, _created = commit_work(lambda: invitations.accept_invitation(token, existing.name, ""))
         flash(_("Vous avez rejoint l'espace « %(name)s ». Connectez-vous.", name=community.name), "success")
         return redirect(url_for("accounts.login", next=url_for("communities.show", community_id=community.id)))
     if existing is None and form.validate_on_submit():
         if form.password.data != form.confirm.data:
             form.confirm.errors.append(_("Les deux mots de passe diffèrent."))
         else:
-            try:
+            def work():
                 user, community, _created = invitations.accept_invitation(token, form.name.data, form.password.data)
-            except ValidationError as exc:
-                transactions.rollback()
-                apply_errors(form, exc)
-            else:
                 sign_in(user)
-                transactions.commit()
+                return user, community
+
+            accepted, _status = submit(form, work)
+            if accepted is not None:
+                user, community = accepted
                 flash(_("Bienvenue sur Maillage, %(name)s.", name=user.name), "success")
                 return redirect(url_for("communities.show", community_id=community.id))
     status = 422 if request.method == "POST" else 200

@@ -4,13 +4,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import access  # noqa: F401  (registers the rules for documents and folders)
+    from . import access
     from .blobs import init_storage
     from .cli import documents_cli
     from .views import bp
 
     from .indexing import register as register_search_sources
 
+    access.register()
     register_search_sources()
     init_storage(app)
     app.register_blueprint(bp)

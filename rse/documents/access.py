@@ -12,7 +12,8 @@ from sqlalchemy import and_, false, or_, select
 from rse.accounts.models import Role, User
 from rse.communities.access import readable_community_ids
 from rse.communities.models import MemberRole, Membership
-from rse.permissions import Decision, decide, policy, readable_filter, readers, readers_filter, visible_filter
+from rse import permissions
+from rse.permissions import Decision, decide, readers
 
 from .models import Document, Folder
 
@@ -25,7 +26,6 @@ def _may_manage(actor, document: Document) -> bool:
     return decide(actor, "manage", document.community) is Decision.ALLOW
 
 
-@policy(Document)
 def document_policy(actor, action: str, document: Document) -> Decision:
     if actor is None or decide(actor, "read", document.community) is not Decision.ALLOW:
         return Decision.HIDDEN
@@ -44,7 +44,6 @@ def document_policy(actor, action: str, document: Document) -> Decision:
     return Decision.DENY
 
 
-@policy(Folder)
 def folder_policy(actor, action: str, folder: Folder) -> Decision:
     from rse.communities.models import Community
     from rse.database import db
@@ -62,8 +61,6 @@ def _animated_by(user_id):
     return select(Membership.community_id).where(Membership.user_id == user_id, Membership.role == MemberRole.ANIMATOR)
 
 
-@visible_filter(Document)
-@readable_filter(Document)
 def readable_documents(actor):
     """Live documents of the communities the actor reads; trashed ones only for who may restore them."""
     if actor is None:
@@ -75,7 +72,6 @@ def readable_documents(actor):
     return and_(in_readable, or_(Document.deleted_at.is_(None), manages))
 
 
-@readers_filter(Document)
 def document_readers(document: Document):
     community_readers = readers(document.community)
     if not document.in_trash:
@@ -86,9 +82,14 @@ def document_readers(document: Document):
                                        User.id.in_(animators)))
 
 
-@visible_filter(Folder)
-@readable_filter(Folder)
 def readable_folders(actor):
     if actor is None:
         return false()
     return Folder.community_id.in_(readable_community_ids(actor))
+
+
+def register() -> None:
+    """Hand these rules to the permission layer (called by the package's init_app)."""
+    permissions.register(Document, policy=document_policy, visible=readable_documents,
+                         readable=readable_documents, readers=document_readers)
+    permissions.register(Folder, policy=folder_policy, visible=readable_folders, readable=readable_folders)

@@ -15,9 +15,10 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, event, exists, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
+from rse import aftercommit
 from rse.dbtypes import utcnow
 from rse.errors import ServiceUnavailable
 from rse.database import db
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 
 BLOB_PREFIX = "blobs/"
 THUMBNAIL_PREFIX = "thumbnails/"
-_PENDING_KEY = "rse_pending_versions"
 
 
 def storage() -> Storage:
@@ -84,7 +84,7 @@ def open_blob(blob: Blob, start: int = 0, length: int | None = None):
 
 def schedule_processing(version: DocumentVersion) -> None:
     """Extract text and make a thumbnail once the transaction has committed."""
-    db.session.info.setdefault(_PENDING_KEY, []).append(version.id)
+    aftercommit.schedule(db.session(), "documents", [version.id])
 
 
 def process_versions(ids: list[int] | None = None, *, limit: int = 50) -> dict[str, int]:
@@ -151,25 +151,9 @@ class _local_copy:
         os.unlink(self.path)
 
 
-def _after_commit(session) -> None:
-    ids = session.info.pop(_PENDING_KEY, None)
-    if not ids or not current_app.config["PROCESS_INLINE"]:
-        return
-    try:
+def _process_after_commit(ids: list[int]) -> None:
+    if current_app.config["PROCESS_INLINE"]:
         process_versions(ids)
-    except Exception:  # the upload has committed: never fail the request for derived data
-        log.exception("processing of versions %s failed; `flask documents process` will retry", ids)
-
-
-def _after_rollback(session) -> None:
-    session.info.pop(_PENDING_KEY, None)
-
-
-def install_session_hooks() -> None:
-    session_class = db.session.session_factory.class_
-    if not event.contains(session_class, "after_commit", _after_commit):
-        event.listen(session_class, "after_commit", _after_commit)
-        event.listen(session_class, "after_rollback", _after_rollback)
 
 
 def verify_blobs(limit: int | None = None) -> dict[str, list[str] | int]:
@@ -238,4 +222,4 @@ def collect_garbage(grace: timedelta = timedelta(hours=1)) -> dict[str, int]:
 
 def init_storage(app) -> None:
     app.extensions["rse_storage"] = storage_from_url(app.config["STORAGE_URL"])
-    install_session_hooks()
+    aftercommit.register("documents", _process_after_commit)

@@ -45,6 +45,6 @@ def register() -> None:
         name="document", load=load_documents, visible=visible_documents,
         batches=lambda session, size: indexing.id_batches(session, Document, Document.deleted_at.is_(None), size),
     ))
-    indexing.watch(Document, lambda d: [("document", d.id)],
+    indexing.watch(Document, "document", lambda d: [("document", d.id)],
                    fields=("title", "description", "tags", "deleted_at", "current_number", "community_id"))
-    indexing.watch(DocumentVersion, lambda v: [("document", v.document_id)], fields=("extracted_text", "extraction"))
+    indexing.watch(DocumentVersion, "document", lambda v: [("document", v.document_id)], fields=("extracted_text", "extraction"))

@@ -155,7 +155,8 @@ def record_download(actor: User, document: Document, version: DocumentVersion, *
 def create_document(actor: User, community: Community, upload: Upload, data: dict) -> Document:
     permissions.require(actor, "contribute", community)
     filename, file_type = _checked_upload(upload)  # the file first: it is what the user came with
-    metadata = _clean_metadata(data, partial=False)
+    # No title given: the file's name without its extension, as the person named it.
+    metadata = _clean_metadata({**data, "title": data.get("title") or filename.rsplit(".", 1)[0][:200]}, partial=False)
     folder = _folder_in(community, data.get("folder_id"))
     blob = blobs.store_blob(upload.spool.path, upload.spool.sha256, upload.spool.size, file_type.content_type)
     document = Document(community_id=community.id, folder_id=folder.id if folder else None,

@@ -7,11 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from rse import permissions, signals, transactions
+from rse import permissions, signals
 from rse.communities import service as communities
-from rse.errors import DomainError, ValidationError
-from rse.forms import ActionForm, apply_errors, run_and_flash
-from rse.transactions import commit_with_retry
+from rse.forms import ActionForm, commit_work, run_and_flash, submit
 from rse.uploads import allow_large_body
 
 from . import service
@@ -61,10 +59,10 @@ def index(community_id: int):
         permissions.require(current_user, "contribute", community)
         if form.validate_on_submit():
             upload = _upload_from("file")
-            data = {"title": form.title.data or (upload.filename.rsplit(".", 1)[0][:200] if upload else ""),
+            data = {"title": form.title.data,
                     "description": form.description.data, "tags": form.tags.data,
                     "folder_id": form.folder_id.data or None, "review_by": form.review_by.data}
-            document, status = _submit(form, lambda: service.create_document(current_user, community, upload, data))
+            document, status = submit(form, lambda: service.create_document(current_user, community, upload, data))
             if document is not None:
                 flash(_("Document « %(title)s » déposé.", title=document.title), "success")
                 return redirect(url_for("documents.show", document_id=document.id))
@@ -84,23 +82,6 @@ def _max_upload_mb() -> int:
     from flask import current_app
 
     return current_app.config["MAX_UPLOAD_BYTES"] // 2**20
-
-
-def _submit(form, work):
-    """Run an upload's unit of work; on refusal show it on the form. Returns (result, status)."""
-    try:
-        return commit_with_retry(work), 200
-    except DomainError as exc:
-        transactions.rollback()
-        _show_error(form, exc)
-        return None, exc.status
-
-
-def _show_error(form, exc: DomainError) -> None:
-    if isinstance(exc, ValidationError):
-        apply_errors(form, exc)
-    else:
-        form.form_errors.append(exc.message)
 
 
 @bp.route("/espaces/<int:community_id>/dossiers", methods=["POST"])
@@ -147,7 +128,7 @@ def show(document_id: int):
         permissions.require(current_user, "add_version", document)
         if version_form.validate_on_submit():
             upload = _upload_from("file")
-            version, status = _submit(version_form, lambda: service.add_version(
+            version, status = submit(version_form, lambda: service.add_version(
                 current_user, document, upload, version_form.note.data or ""))
             if version is not None:
                 flash(_("Version %(number)d déposée.", number=version.number), "success")
@@ -198,20 +179,21 @@ def restore_version(document_id: int, number: int):
     return redirect(url_for("documents.show", document_id=document.id))
 
 
-@bp.route("/documents/<int:document_id>/<any(corbeille, restaurer):action>", methods=["POST"])
-def trash_action(document_id: int, action: str):
+@bp.route("/documents/<int:document_id>/corbeille", methods=["POST"])
+def trash_document(document_id: int):
     document = service.get_document(current_user, document_id, "read")
     if ActionForm().validate_on_submit():
-        if action == "corbeille":
-            service.trash_document(current_user, document)
-            message = _("Document mis à la corbeille. Il peut être restauré depuis la corbeille de l'espace.")
-        else:
-            service.restore_document(current_user, document)
-            message = _("Document restauré.")
-        transactions.commit()
-        flash(message, "success")
-    if action == "corbeille":
-        return redirect(url_for("documents.index", community_id=document.community_id))
+        commit_work(lambda: service.trash_document(current_user, document))
+        flash(_("Document mis à la corbeille. Il peut être restauré depuis la corbeille de l'espace."), "success")
+    return redirect(url_for("documents.index", community_id=document.community_id))
+
+
+@bp.route("/documents/<int:document_id>/restaurer", methods=["POST"])
+def restore_document(document_id: int):
+    document = service.get_document(current_user, document_id, "read")
+    if ActionForm().validate_on_submit():
+        commit_work(lambda: service.restore_document(current_user, document))
+        flash(_("Document restauré."), "success")
     return redirect(url_for("documents.show", document_id=document.id))
 
 
@@ -221,8 +203,8 @@ def download(document_id: int, number: int):
     version = service.get_version(current_user, document, number)
     response = version_response(version, inline=request.args.get("inline") == "1")
     if starts_a_download(response):
-        service.record_download(current_user, document, version, inline=request.args.get("inline") == "1")
-        transactions.commit()
+        commit_work(lambda: service.record_download(current_user, document, version,
+                                                    inline=request.args.get("inline") == "1"))
     return response
 
 

@@ -14,13 +14,7 @@ from flask import Flask
 
 from rse import signals, slots
 
-from . import (  # noqa: F401  (access: its policies register on import)
-    access,
-    activity,
-    demo,
-    indexing,
-    markdown,
-)
+from . import access, activity, demo, indexing, markdown
 from .notifications import urls as notification_urls
 from .notifications import views as notification_views
 from .publications import urls as publication_urls
@@ -43,6 +37,7 @@ def excerpt(text: str, length: int = 280) -> str:
 
 
 def init_app(app: Flask) -> None:
+    access.register()
     indexing.register()
     signals.document_version_added.connect(_on_version_added)
     signals.document_changed.connect(_on_document_changed)

@@ -13,16 +13,8 @@ from sqlalchemy import and_, false, or_, select
 from rse.communities.access import readable_community_ids
 from rse.database import db
 from rse.documents.models import Document
-from rse.permissions import (
-    Decision,
-    decide,
-    policy,
-    readable,
-    readable_filter,
-    readers,
-    readers_filter,
-    visible_filter,
-)
+from rse import permissions
+from rse.permissions import Decision, decide, readable, readers
 
 from .models import Comment, Kind, Publication, Tagging
 
@@ -35,7 +27,6 @@ def _moderates(actor, community) -> bool:
     return actor.is_admin or decide(actor, "manage", community) is Decision.ALLOW
 
 
-@policy(Publication)
 def publication_policy(actor, action: str, publication: Publication) -> Decision:
     community = publication.community
     if actor is None or decide(actor, "read", community) is not Decision.ALLOW or publication.is_deleted:
@@ -68,7 +59,6 @@ def publication_policy(actor, action: str, publication: Publication) -> Decision
     return Decision.DENY
 
 
-@policy(Comment)
 def comment_policy(actor, action: str, comment: Comment) -> Decision:
     target = comment_target(comment)
     if actor is None or target is None or comment.deleted_at is not None:
@@ -101,7 +91,6 @@ def tagging_target(tagging: Tagging):
     return db.session.get(Document, tagging.document_id)
 
 
-@policy(Tagging)
 def tagging_policy(actor, action: str, tagging: Tagging) -> Decision:
     """A tag as spelled on an item is part of the item: read it where one reads the item."""
     target = tagging_target(tagging)
@@ -112,15 +101,12 @@ def tagging_policy(actor, action: str, tagging: Tagging) -> Decision:
 
 # --- The same rules as SQL, for lists ---------------------------------------------------------------
 
-@visible_filter(Publication)
-@readable_filter(Publication)
 def readable_publications(actor):
     if actor is None:
         return false()
     return and_(Publication.deleted_at.is_(None), Publication.community_id.in_(readable_community_ids(actor)))
 
 
-@readers_filter(Publication)
 def publication_readers(publication: Publication):
     return false() if publication.is_deleted else readers(publication.community)
 
@@ -132,17 +118,21 @@ def _on_readable_item(actor, publication_column, document_column):
                select(Document.id).where(Document.id == document_column, readable(actor, Document)).exists())
 
 
-@visible_filter(Comment)
-@readable_filter(Comment)
 def readable_comments(actor):
     if actor is None:
         return false()
     return and_(Comment.deleted_at.is_(None), _on_readable_item(actor, Comment.publication_id, Comment.document_id))
 
 
-@visible_filter(Tagging)
-@readable_filter(Tagging)
 def readable_taggings(actor):
     if actor is None:
         return false()
     return _on_readable_item(actor, Tagging.publication_id, Tagging.document_id)
+
+
+def register() -> None:
+    """Hand these rules to the permission layer (called by the package's init_app)."""
+    permissions.register(Publication, policy=publication_policy, visible=readable_publications,
+                         readable=readable_publications, readers=publication_readers)
+    permissions.register(Comment, policy=comment_policy, visible=readable_comments, readable=readable_comments)
+    permissions.register(Tagging, policy=tagging_policy, visible=readable_taggings, readable=readable_taggings)

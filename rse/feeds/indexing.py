@@ -110,7 +110,7 @@ def register() -> None:
         name="comment", load=load_comments, visible=visible_comments,
         batches=lambda session, size: indexing.id_batches(session, Comment, Comment.deleted_at.is_(None), size),
     ))
-    indexing.watch(Publication, lambda p: [("publication", p.id)], fields=_PUBLICATION_FIELDS)
-    indexing.watch(Comment, lambda c: [("comment", c.id)], fields=("body", "body_html", "deleted_at"))
+    indexing.watch(Publication, "publication", lambda p: [("publication", p.id)], fields=_PUBLICATION_FIELDS)
+    indexing.watch(Comment, "comment", lambda c: [("comment", c.id)], fields=("body", "body_html", "deleted_at"))
     indexing.add_dependents("publication", _comments_of(Comment.publication_id))
     indexing.add_dependents("document", _comments_of(Comment.document_id))

@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask, current_app, render_template
 from flask_babel import get_locale
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from rse import aftercommit
 from rse.dbtypes import utcnow
 from rse.database import db
 from rse.validation import without_direction_controls
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)
-_PENDING_KEY = "rse_pending_mail"
 
 
 def queue_email(*, kind: str, to: str, subject: str, text: str, html: str | None = None,
@@ -37,7 +37,7 @@ def queue_email(*, kind: str, to: str, subject: str, text: str, html: str | None
                         text_body=text, html_body=html, headers=headers or {})
     db.session.add(row)
     db.session.flush()
-    db.session.info.setdefault(_PENDING_KEY, []).append(row.id)
+    aftercommit.schedule(db.session(), "mail", [row.id])
     return row
 
 
@@ -130,18 +130,11 @@ def _schedule_retry(row: OutboundEmail, error: str) -> None:
     row.next_attempt_at = utcnow() + timedelta(minutes=2 ** row.attempts)
 
 
-def _after_commit(session) -> None:
-    ids = session.info.pop(_PENDING_KEY, None)
-    if not ids:
-        return
+def _deliver_after_commit(ids: list[int]) -> None:
     try:
         deliver_pending(ids)
     except Exception:  # never let delivery break the request that already committed
         log.exception("delivery of emails %s failed; they stay in the outbox", ids)
-
-
-def _after_rollback(session) -> None:
-    session.info.pop(_PENDING_KEY, None)
 
 
 @click.group("mail", help="Outgoing email.")
@@ -162,8 +155,5 @@ def send_command() -> None:
 
 
 def init_app(app: Flask) -> None:
-    session_class = db.session.session_factory.class_
-    if not event.contains(session_class, "after_commit", _after_commit):
-        event.listen(session_class, "after_commit", _after_commit)
-        event.listen(session_class, "after_rollback", _after_rollback)
+    aftercommit.register("mail", _deliver_after_commit)
     app.cli.add_command(mail_cli)

@@ -23,11 +23,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, has_app_context
+from flask import current_app
 from sqlalchemy import delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
-from rse import indexing
+from rse import aftercommit, indexing
 from rse.dbtypes import utcnow
 from rse.database import db
 from rse.indexing import SearchItem, item_key
@@ -37,7 +37,6 @@ from .models import SearchChange
 
 log = logging.getLogger(__name__)
 
-_WRITTEN = "rse_search_written"  # the refs recorded in the current transaction
 DONE_RETENTION = timedelta(days=2)
 Change = tuple[str, SearchItem | None, int]
 
@@ -67,13 +66,12 @@ def _refs(session: Session) -> set[tuple[str, int]]:
 
 def _record(session: Session, refs: Iterable[tuple[str, int]]) -> None:
     """One outbox row per item per transaction: a second flush of the same item adds none."""
-    recorded = session.info.setdefault(_WRITTEN, set())
-    new = sorted(set(refs) - recorded)
+    new = sorted(set(refs) - aftercommit.scheduled(session, "search"))
     if new:
         now = utcnow()
         rows = [{"source": source, "item_id": item_id, "created_at": now} for source, item_id in new]
         session.connection().execute(insert(SearchChange), rows)
-        recorded.update(new)
+        aftercommit.schedule(session, "search", new)
 
 
 def _after_flush(session: Session, _context) -> None:
@@ -87,28 +85,24 @@ def _before_commit(session: Session) -> None:
         _record(session, pending)
 
 
-def _after_commit(session: Session) -> None:
-    if not session.info.pop(_WRITTEN, None) or not has_app_context():
-        return
+def _sync_after_commit(_refs: list[tuple[str, int]]) -> None:
     if not current_app.config["SEARCH_SYNC_INLINE"]:
         return
     try:
         sync()
     except SearchUnavailable as exc:
         log.warning("search engine unavailable, changes kept in the outbox: %s", exc)
-    except Exception:  # the change has committed: derived data never fails the request
-        log.exception("search sync failed; `flask search sync` will retry")
 
 
 def _after_rollback(session: Session) -> None:
-    session.info.pop(_WRITTEN, None)
     indexing.take_pending(session)
 
 
 def install_session_hooks() -> None:
     """On every SQLAlchemy session, the request's and the background jobs' alike."""
+    aftercommit.register("search", _sync_after_commit)
     for name, fn in (("after_flush", _after_flush), ("before_commit", _before_commit),
-                     ("after_commit", _after_commit), ("after_rollback", _after_rollback)):
+                     ("after_rollback", _after_rollback)):
         if not event.contains(Session, name, fn):
             event.listen(Session, name, fn)
 

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from rse import slots
 from rse.errors import DomainError
 from rse.indexing import KINDS
+from rse.web import is_htmx
 
 from . import service
 from .engine import Completions
@@ -24,10 +25,6 @@ KIND_LABELS = {
     "person": _l("Personnes"),
 }
 assert set(KIND_LABELS) == set(KINDS)
-
-
-def _is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @bp.route("/recherche")
@@ -47,7 +44,7 @@ def page():
             status = exc.status
     if context["params"] and context["params"].author_id:
         context["author"] = service.visible_person(current_user, context["params"].author_id)
-    if _is_htmx() and args.get("cursor") and context["page"] is not None:
+    if is_htmx() and args.get("cursor") and context["page"] is not None:
         return render_template("search/_results.html", **context), status
     context["communities"] = service.filter_communities(current_user)
     return render_template("search/page.html", **context), status

@@ -20,7 +20,7 @@ from rse.feeds.models import (
     Publication,
     Suggestion,
 )
-from rse.forms import ActionForm, form_id, run_work
+from rse.forms import ActionForm, commit_work, form_id, run_work
 from rse.web import is_htmx
 
 from . import service as notifications
@@ -118,14 +118,14 @@ def index():
 
 
 def open_notification(notification_id: int):
-    target, _refused = run_work(lambda: notifications.open_notification(current_user, notification_id))
+    target = commit_work(lambda: notifications.open_notification(current_user, notification_id))
     return redirect(target)
 
 
 def mark_all_read():
     form = ActionForm()
     if form.validate_on_submit():
-        count, _refused = run_work(lambda: notifications.mark_read(current_user))
+        count = commit_work(lambda: notifications.mark_read(current_user))
         if count:
             flash(_("Toutes vos notifications sont marquées comme lues."), "success")
     else:

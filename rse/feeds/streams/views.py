@@ -105,8 +105,7 @@ def community_stream(community_id: int):
 
 
 def person_stream(user_id: int):
-    person = accounts.get_user(user_id)
-    permissions.require(current_user, "read", person)
+    person = accounts.get_user(current_user, user_id)
     return _stream_response(
         lambda cursor, kind: streams.person(current_user, person, cursor=cursor, kind=kind),
         _person_source(person), _("Activité de %(name)s", name=person.name),
