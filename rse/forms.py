@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app, flash
 from flask_wtf import FlaskForm
 
+from rse.database import db
 from rse.dbtypes import id_from_text
 from rse.errors import DomainError, ValidationError
-from rse.database import db
 
 
 class ActionForm(FlaskForm):

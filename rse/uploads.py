@@ -28,7 +28,8 @@ class HashingSpool:
 
     def __init__(self, directory: str | Path, limit: int):
         Path(directory).mkdir(parents=True, exist_ok=True)
-        self._file = tempfile.NamedTemporaryFile(dir=directory, prefix="upload-", delete=True)
+        # Held open for the request's lifetime (Werkzeug writes into it, the service reads it).
+        self._file = tempfile.NamedTemporaryFile(dir=directory, prefix="upload-", delete=True)  # noqa: SIM115
         self._hash = hashlib.sha256()
         self.limit = limit
         self.size = 0

@@ -3,8 +3,8 @@
 import click
 from flask.cli import with_appcontext
 
-from rse.errors import DomainError
 from rse.database import db
+from rse.errors import DomainError
 
 from . import service
 from .models import Role

@@ -12,9 +12,9 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import delete, func, or_, select, update
 
 from rse import audit, permissions
+from rse.database import db
 from rse.dbtypes import get_by_id, utcnow
 from rse.errors import Conflict, Gone, NotFound, TooManyRequests, Unauthorized, ValidationError
-from rse.database import db
 from rse.mail import queue_templated
 from rse.security import burn_verification_time, hash_password, needs_rehash, new_token, token_digest, verify_password
 from rse.urls import external_url
@@ -286,7 +286,8 @@ def set_photo(actor: User, user: User, data: bytes) -> None:
             out = io.BytesIO()
             image.save(out, "JPEG", quality=85)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise ValidationError(fields={"photo": _("Ce fichier n'est pas une image reconnue (JPEG, PNG, GIF, WebP).")}) from None
+        message = _("Ce fichier n'est pas une image reconnue (JPEG, PNG, GIF, WebP).")
+        raise ValidationError(fields={"photo": message}) from None
     photo = db.session.get(UserPhoto, user.id) or UserPhoto(user_id=user.id)
     photo.content_type, photo.data, photo.updated_at = "image/jpeg", out.getvalue(), utcnow()
     db.session.add(photo)

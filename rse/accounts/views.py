@@ -14,7 +14,6 @@ from rse.extensions import limiter
 from rse.forms import ActionForm, apply_errors, end_of_day, error_text, page_number
 
 from . import service
-from .web import after_response, sign_in, sign_out
 from .forms import (
     ChangePasswordForm,
     ExpiryForm,
@@ -26,6 +25,7 @@ from .forms import (
     RoleForm,
     TokenForm,
 )
+from .web import after_response, sign_in, sign_out
 
 bp = Blueprint("accounts", __name__)
 
@@ -140,7 +140,8 @@ def edit_profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         try:
-            service.update_profile(current_user, current_user, {f: getattr(form, f).data for f in service.PROFILE_FIELDS})
+            profile = {f: getattr(form, f).data for f in service.PROFILE_FIELDS}
+            service.update_profile(current_user, current_user, profile)
             upload = form.photo.data
             if upload and getattr(upload, "filename", ""):
                 service.set_photo(current_user, current_user, upload.read(service.PHOTO_MAX_BYTES + 1))

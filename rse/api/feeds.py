@@ -8,14 +8,21 @@ from flask_babel import gettext as _
 from rse import transactions
 from rse.accounts import service as accounts
 from rse.communities import service as communities
+from rse.dbtypes import MAX_ID, is_id
 from rse.documents import service as documents
 from rse.errors import ValidationError
-from rse.dbtypes import MAX_ID, is_id
 from rse.feeds import comments, follows, notifications, service, streams, suggestions
 
 from . import actor, bp, created, field, id_field, iso_datetime, json_body, query_bool, query_int
 from .serializers import (
-    comment_json, follow_json, notification_json, page_json, pin_json, publication_json, suggestion_json, user_json,
+    comment_json,
+    follow_json,
+    notification_json,
+    page_json,
+    pin_json,
+    publication_json,
+    suggestion_json,
+    user_json,
 )
 
 PUBLICATION_FIELDS = {"kind", "title", "body", "tags", "url", "place", "attachments"}

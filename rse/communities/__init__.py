@@ -8,9 +8,8 @@ def init_app(app: Flask) -> None:
 
     from . import access  # noqa: F401  (registers the rules for communities and people)
     from .cli import demo_command
-    from .views import bp
-
     from .indexing import register as register_search_sources
+    from .views import bp
 
     register_search_sources()
     app.register_blueprint(bp)

@@ -11,8 +11,8 @@ from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from rse.accounts.models import Role, User
-from rse.dbtypes import utcnow
 from rse.database import db
+from rse.dbtypes import utcnow
 from rse.permissions import Decision, decide, policy, readable_filter, readers_filter, visible_filter
 
 from .models import Community, MemberRole, Membership, QuickLink, Visibility

@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from rse import audit, permissions, signals
 from rse.accounts.models import Role, User
 from rse.accounts.service import create_user, find_user_by_email, role_for_email
+from rse.database import db
 from rse.dbtypes import utcnow
 from rse.errors import Conflict, Gone, NotFound, ValidationError
-from rse.database import db
 from rse.mail import queue_templated
 from rse.security import new_token, token_digest
 from rse.urls import external_url

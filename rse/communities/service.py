@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from rse import audit, permissions, signals
 from rse.accounts.models import User
+from rse.database import db
 from rse.dbtypes import get_by_id, utcnow
 from rse.errors import Conflict, NotFound, ValidationError
-from rse.database import db
 from rse.permissions import SITE
 from rse.validation import clean_text, clean_url, one_of
 

@@ -7,9 +7,8 @@ def init_app(app: Flask) -> None:
     from . import access  # noqa: F401  (registers the rules for documents and folders)
     from .blobs import init_storage
     from .cli import documents_cli
-    from .views import bp
-
     from .indexing import register as register_search_sources
+    from .views import bp
 
     register_search_sources()
     init_storage(app)

@@ -18,9 +18,9 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, event, exists, select
 from sqlalchemy.orm import Session
 
+from rse.database import db
 from rse.dbtypes import utcnow
 from rse.errors import ServiceUnavailable
-from rse.database import db
 
 from .models import Blob, Document, DocumentVersion
 from .storage import BlobNotFound, Storage, StorageUnavailable, storage_from_url

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from rse import audit, permissions, signals
 from rse.accounts.models import User
 from rse.communities.models import Community
+from rse.database import db
 from rse.dbtypes import get_by_id, is_id, utcnow
 from rse.errors import Conflict, NotFound, ValidationError
-from rse.database import db
 from rse.i18n import local_today
 from rse.tags import clean_tags
 from rse.uploads import HashingSpool

@@ -15,8 +15,8 @@ from flask_babel import get_locale
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from rse.dbtypes import utcnow
 from rse.database import db
+from rse.dbtypes import utcnow
 from rse.validation import without_direction_controls
 
 from .backends import PermanentMailError, backend_from_url

@@ -28,8 +28,8 @@ from sqlalchemy import delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from rse import indexing
-from rse.dbtypes import utcnow
 from rse.database import db
+from rse.dbtypes import utcnow
 from rse.indexing import SearchItem, item_key
 
 from .engine import Engine, SearchUnavailable
@@ -129,7 +129,7 @@ def load_changes(session: Session, versions: dict[tuple[str, int], int]) -> list
     sources = indexing.sources()
     by_source: dict[str, list[int]] = defaultdict(list)
     expanded = dict(versions)
-    for (name, item_id), version in versions.items():
+    for name, item_id in versions:
         by_source[name].append(item_id)
     for name, ids in list(by_source.items()):
         parent_version = max(versions[(name, i)] for i in ids)

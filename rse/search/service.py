@@ -25,9 +25,9 @@ from sqlalchemy import select
 from rse import indexing, permissions
 from rse.accounts.models import User
 from rse.communities.models import Community
+from rse.database import db
 from rse.dbtypes import id_from_text, is_id
 from rse.errors import BadRequest, ServiceUnavailable, ValidationError
-from rse.database import db
 from rse.indexing import KINDS
 from rse.tags import fold
 
