@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from flask import Request, current_app
 from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
 from werkzeug.formparser import FormDataParser, MultiPartParser
 
 from rse.errors import PayloadTooLarge
@@ -86,3 +87,9 @@ def allow_large_body() -> None:
 
     request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"] + 1024 * 1024
     request.max_form_memory_size = 2 * PARSE_BUFFER
+
+
+def spool_of(part: FileStorage) -> HashingSpool:
+    """The HashingSpool an uploaded file part was written into (UploadRequest made it; Werkzeug
+    types the part's stream as a plain binary file)."""
+    return cast(HashingSpool, part.stream)

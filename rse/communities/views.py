@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -188,6 +190,7 @@ def member_action(community_id: int, user_id: int, action: str):
     permissions.require(current_user, "manage", community)
     form = RoleForm() if action == "role" else ActionForm()
     if form.validate_on_submit():
+        work: Callable[[], object]
         if action == "role":
             work = lambda: service.change_role(current_user, community, user_id, form.role.data)  # noqa: E731
         else:

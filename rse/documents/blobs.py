@@ -12,6 +12,7 @@ import logging
 import os
 import tempfile
 from datetime import timedelta
+from typing import TypedDict
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -100,7 +101,7 @@ def process_versions(ids: list[int] | None = None, *, limit: int = 50) -> dict[s
         if ids is not None:
             query = query.where(DocumentVersion.id.in_(ids))
         for version in session.scalars(query).all():
-            blob = session.get(Blob, version.blob_sha256)
+            blob = session.get_one(Blob, version.blob_sha256)
             file_type = FileType(content_type=version.content_type, kind=version.kind, inline=False,
                                  extension=os.path.splitext(version.filename)[1].lstrip(".").lower())
             try:
@@ -172,7 +173,13 @@ def install_session_hooks() -> None:
         event.listen(session_class, "after_rollback", _after_rollback)
 
 
-def verify_blobs(limit: int | None = None) -> dict[str, list[str] | int]:
+class VerifyReport(TypedDict):
+    checked: int
+    corrupt: list[str]  # sha256 of the blobs whose bytes no longer match
+    missing: list[str]
+
+
+def verify_blobs(limit: int | None = None) -> VerifyReport:
     """Re-read stored blobs and compare with their recorded sha256 and size (`flask documents verify`)."""
     import hashlib
 

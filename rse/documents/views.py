@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,7 +14,7 @@ from rse.communities import service as communities
 from rse.errors import DomainError, ValidationError
 from rse.forms import ActionForm, apply_errors, run_and_flash
 from rse.transactions import commit_with_retry
-from rse.uploads import allow_large_body
+from rse.uploads import allow_large_body, spool_of
 
 from . import service
 from .downloads import INLINE_TYPES, starts_a_download, thumbnail_response, version_response
@@ -39,7 +41,7 @@ def _upload_from(form_field) -> service.Upload | None:
     part = request.files.get(form_field)
     if part is None or not part.filename:
         return None
-    return service.Upload(spool=part.stream, filename=part.filename, declared_type=part.mimetype)
+    return service.Upload(spool=spool_of(part), filename=part.filename, declared_type=part.mimetype)
 
 
 @bp.route("/espaces/<int:community_id>/documents", methods=["GET", "POST"])
@@ -114,7 +116,7 @@ def create_folder(community_id: int):
             return redirect(url_for("documents.index", community_id=community.id, dossier=folder.id))
     else:
         flash(_("Indiquez un nom de dossier."), "error")
-    target = {"dossier": parent} if parent else {}
+    target: dict[str, Any] = {"dossier": parent} if parent else {}
     return redirect(url_for("documents.index", community_id=community.id, **target))
 
 

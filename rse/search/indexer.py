@@ -28,7 +28,7 @@ from sqlalchemy import delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from rse import indexing
-from rse.database import db
+from rse.database import db, rowcount
 from rse.dbtypes import utcnow
 from rse.indexing import SearchItem, item_key
 
@@ -188,7 +188,7 @@ def purge_done(older_than: timedelta = DONE_RETENTION) -> int:
     with Session(db.engine) as session:
         result = session.execute(delete(SearchChange).where(SearchChange.done_at < utcnow() - older_than))
         session.commit()
-        return result.rowcount or 0
+        return rowcount(result)
 
 
 # Full reindex.
