@@ -73,7 +73,7 @@ def run_digest(database: Database, port: int, week: str, shards: int) -> tuple[f
     outputs = [p.communicate() for p in processes]
     elapsed = time.perf_counter() - started
     counts: dict[str, int] = {}
-    for process, (out, err) in zip(processes, outputs):
+    for process, (out, err) in zip(processes, outputs, strict=True):
         if process.returncode:
             raise SystemExit(f"flask digest send failed:\n{out}\n{err[-3000:]}")
         for name, value in re.findall(r"(sent|empty|failed|uncertain|skipped) (\d+)", out):
@@ -95,8 +95,9 @@ with app.app_context():
     now = utcnow()
     period = periods.parse(sys.argv[1], ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"]))
     people = list(db.session.scalars(select(User).order_by(User.id).limit(400)))
+    digests = selection.select_digests(people, period, now)
     messages = sorted((sending.build_message(rendering.render(d), user_id, period, now).data
-                       for user_id, d in selection.select_digests(people, period, now).items() if not d.is_empty), key=len)
+                       for user_id, d in digests.items() if not d.is_empty), key=len)
     sys.stdout.buffer.write(messages[len(messages) // 2])
 """
 

@@ -24,9 +24,9 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from feeds_streams import BACKENDS, PASSWORD, ROOT, Reader, prepare_all, stop_cluster  # noqa: E402
+from feeds_streams import BACKENDS, PASSWORD, ROOT, Reader, prepare_all, stop_cluster
 
-from tests.services import free_port  # noqa: E402
+from tests.services import free_port
 
 WORKERS = 4
 USER_AGENT = "maillage-benchmark"  # the same for the login and for wrk (Flask-Login ties the session to it)

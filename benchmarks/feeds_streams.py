@@ -149,7 +149,7 @@ class Reader:
     def _cursor_of_page(self, number: int) -> str:
         cursor = None
         for _page in range(number - 1):
-            items, cursor = self.home(cursor)[1:]
+            _items, cursor = self.home(cursor)[1:]
             if cursor is None:
                 raise SystemExit(f"the stream ends before page {number}")
         return cursor

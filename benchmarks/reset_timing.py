@@ -133,8 +133,9 @@ def main() -> None:
     known, unknown = statistics.median(times[KNOWN]) * 1000, statistics.median(times[UNKNOWN]) * 1000
     print(f"requests per address: {args.requests} (alternating), workers: {args.workers}, "
           f"pause: {args.pause_ms:g} ms, code: {args.code}")
-    print(f"known address   median {known:6.1f} ms  p90 {statistics.quantiles(times[KNOWN], n=10)[-1] * 1000:6.1f} ms")
-    print(f"unknown address median {unknown:6.1f} ms  p90 {statistics.quantiles(times[UNKNOWN], n=10)[-1] * 1000:6.1f} ms")
+    p90 = {which: statistics.quantiles(times[which], n=10)[-1] * 1000 for which in (KNOWN, UNKNOWN)}
+    print(f"known address   median {known:6.1f} ms  p90 {p90[KNOWN]:6.1f} ms")
+    print(f"unknown address median {unknown:6.1f} ms  p90 {p90[UNKNOWN]:6.1f} ms")
     print(f"ratio unknown/known: {unknown / known:.2f}")
     print(f"identical answers: {pages[KNOWN] == pages[UNKNOWN] and len(pages[KNOWN]) == 1}")
     print(f"emails handed to SMTP: {sent} (expected {args.requests + 5})")

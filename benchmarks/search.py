@@ -59,13 +59,7 @@ from rse.indexing import (  # noqa: E402
     people_scope,
     self_scope,
 )
-from rse.search.engine import (  # noqa: E402
-    DATE,
-    RELEVANCE,
-    Engine,
-    Query,
-    SearchUnavailable,
-)
+from rse.search.engine import DATE, RELEVANCE, Engine, Query, SearchUnavailable  # noqa: E402
 from rse.search.text import STOPWORDS, parse_query  # noqa: E402
 from rse.tags import fold  # noqa: E402
 

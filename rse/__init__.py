@@ -11,8 +11,8 @@ from werkzeug.routing import IntegerConverter
 
 from rse import security
 from rse.config import load_config
-from rse.dbtypes import MAX_ID
 from rse.database import db
+from rse.dbtypes import MAX_ID
 from rse.extensions import babel, csrf, limiter, login_manager, migrate
 from rse.uploads import UploadRequest
 

@@ -5,10 +5,10 @@ import-linter contract keeps it so): they call services, and end the request's u
 through rse.transactions.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from sqlalchemy import CursorResult, MetaData, Result
 from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints so that Alembic migrations can alter them on every backend.
@@ -33,3 +33,9 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched. Session.execute() is typed as returning any
+    Result; for these statements it is a CursorResult, which alone knows the count."""
+    return cast(CursorResult[Any], result).rowcount

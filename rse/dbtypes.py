@@ -8,7 +8,6 @@ from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
-
 MAX_ID = 2**31 - 1  # the largest value an integer id column holds
 
 

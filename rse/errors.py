@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -100,9 +101,10 @@ def wants_json() -> bool:
 
 
 def json_error(status: int, code: str, message: str, fields=None):
-    body = {"error": {"code": code, "message": message}}
+    error: dict[str, Any] = {"code": code, "message": message}
     if fields:
-        body["error"]["fields"] = {k: str(v) for k, v in fields.items()}
+        error["fields"] = {k: str(v) for k, v in fields.items()}
+    body = {"error": error}
     return jsonify(body), status
 
 

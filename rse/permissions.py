@@ -1,20 +1,21 @@
-"""One permission layer: may this actor do this action on this target, and which rows may they see.
+"""The permission layer: the policy registry and the visible / readable / readers filter registries.
 
-Every page, API call, listing, search result, feed, download, notification and digest asks
-here. The rules for each kind of target are registered by the package that owns the target
-(communities registers the rules for users and communities, and so on), so that lower
-packages never import higher ones while there is still one entry point. Each package registers
-them from its init_app (`register`); `check_complete` then refuses to start with a gap.
-
-For one object: `can`, `require` and `decide` ask the type's *policy*. For lists, each type
-registers beside its policy the SQL conditions that select the same rows in the database:
-- `visible(actor, Model)`: the rows the actor may know exist (a private community's name);
-- `readable(actor, Model)`: the rows whose content the actor may read, true exactly where
-  `can(actor, "read", row)` is;
-- `readers(target)`: the reverse, a condition on users true for the active people who may read
-  `target` (who is notified, who may be suggested something).
-A property test holds each SQL condition equal to its policy over a world of every kind of
-actor and target; no other code decides on its own who may read a content table.
+It holds four registries keyed by model type, and the functions that ask them:
+- policies: who may do which action on one object. `decide`, `can` and `require` ask them
+  (`require` raises Unauthorized or PermissionDenied, hidden or not).
+- visible filters: the SQL condition on T for the rows an actor may know exist (a private
+  community's name); asked through `visible(actor, T)`.
+- readable filters: the SQL condition on T for the rows whose content an actor may read, true
+  exactly where `can(actor, "read", row)` is; asked through `readable(actor, T)`.
+- readers filters: the reverse, a condition on users true for the active people who may read a
+  target (who is notified, who may be suggested something); asked through `readers(target)`.
+This module knows no model: each feature package registers the rules and filters of the types it
+owns with `register`, from its `access` module, called by its init_app (accounts: the site;
+communities: communities, people and quick links; documents: documents and folders; feeds:
+publications, comments and tags), so that lower packages never import higher ones.
+`check_complete` refuses to start the app with a gap. Actors that are nobody (anonymous,
+deactivated, expired) reach every rule and filter as None. tests/test_read_filters.py holds each
+filter equal to its policy.
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def register(target_type: type, *, policy: Policy | None = None, visible: Filter
       those for which `can(actor, "read", row)` holds;
     - `readers(target)`: the SQL condition on users true for the active people who may read `target`.
     """
-    for registry, rule in ((_policies, policy), (_visible, visible), (_readable, readable), (_readers, readers)):
+    if policy is not None:
+        _policies[target_type] = policy
+    for registry, rule in ((_visible, visible), (_readable, readable), (_readers, readers)):
         if rule is not None:
             registry[target_type] = rule
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from flask import Request, current_app
 from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
 from werkzeug.formparser import FormDataParser, MultiPartParser
 
 from rse.errors import PayloadTooLarge
@@ -28,7 +29,8 @@ class HashingSpool:
 
     def __init__(self, directory: str | Path, limit: int):
         Path(directory).mkdir(parents=True, exist_ok=True)
-        self._file = tempfile.NamedTemporaryFile(dir=directory, prefix="upload-", delete=True)
+        # Held open for the request's lifetime (Werkzeug writes into it, the service reads it).
+        self._file = tempfile.NamedTemporaryFile(dir=directory, prefix="upload-", delete=True)  # noqa: SIM115
         self._hash = hashlib.sha256()
         self.limit = limit
         self.size = 0
@@ -85,3 +87,9 @@ def allow_large_body() -> None:
 
     request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"] + 1024 * 1024
     request.max_form_memory_size = 2 * PARSE_BUFFER
+
+
+def spool_of(part: FileStorage) -> HashingSpool:
+    """The HashingSpool an uploaded file part was written into (UploadRequest made it; Werkzeug
+    types the part's stream as a plain binary file)."""
+    return cast(HashingSpool, part.stream)

@@ -4,7 +4,6 @@ from flask import Flask, request
 from flask_login import current_user
 
 from rse.database import db
-
 from rse.extensions import login_manager
 
 

@@ -1,6 +1,7 @@
 """`flask rse …`: administration commands."""
 
 import importlib
+from typing import ClassVar
 
 import click
 from flask.cli import with_appcontext
@@ -20,7 +21,7 @@ class AdministrationCommands(click.Group):
     that folder exists (a development checkout).
     """
 
-    DEVELOPMENT = {"seed": "benchmarks.seeding.cli"}
+    DEVELOPMENT: ClassVar[dict[str, str]] = {"seed": "benchmarks.seeding.cli"}
 
     def list_commands(self, ctx):
         return sorted({*super().list_commands(ctx), *(n for n in self.DEVELOPMENT if self._development(n))})

@@ -71,5 +71,6 @@ class ExpiryForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Rôle"), choices=[SelectChoice("admin", _l("Administrateur")), SelectChoice("staff", _l("Agent")),
+    role = SelectField(_l("Rôle"), choices=[SelectChoice("admin", _l("Administrateur")),
+                                             SelectChoice("staff", _l("Agent")),
                                              SelectChoice("partner", _l("Partenaire"))])

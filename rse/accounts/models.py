@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rse.dbtypes import UTCDateTime, utcnow
 from rse.database import Model
+from rse.dbtypes import UTCDateTime, utcnow
 
 
 class Role(StrEnum):
@@ -69,6 +70,8 @@ class User(UserMixin, Model):
 
     # The key of the web session this object was loaded for (or just opened), never stored:
     # Flask-Login keeps it in the cookie, the `user_sessions` table keeps its sha256.
+    if TYPE_CHECKING:  # (not written as a class annotation: SQLAlchemy would take it for a column)
+        session_key: str | None
     session_key = None
 
     def get_id(self) -> str:

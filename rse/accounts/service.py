@@ -13,9 +13,9 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import delete, func, or_, select, update
 
 from rse import audit, permissions
+from rse.database import db, rowcount
 from rse.dbtypes import get_by_id, utcnow
 from rse.errors import Conflict, Gone, NotFound, TooManyRequests, Unauthorized, ValidationError
-from rse.database import db
 from rse.mail import queue_templated
 from rse.security import burn_verification_time, hash_password, needs_rehash, new_token, token_digest, verify_password
 from rse.urls import external_url
@@ -112,7 +112,7 @@ def authenticate(email: str, password: str, *, via: str = "web") -> User:
         message = (_("Votre accès a expiré. Contactez l'animateur de votre espace.") if user.is_expired
                    else _("Ce compte est désactivé."))
         raise Unauthorized(message, code=f"account_{reason}", keeps_work=True)
-    if needs_rehash(user.password_hash):
+    if user.password_hash and needs_rehash(user.password_hash):  # (set: verify_password accepted it)
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     audit.record("login.success", actor=user, details={"via": via})
@@ -159,10 +159,10 @@ def end_all_credentials(user: User, *, reason: str, actor: User | None = None) -
     """End every web session and API token of `user`: their password was set or their access
     lapsed. Rows are deleted or revoked, not hidden behind a flag, so nothing brings them back."""
     now = utcnow()
-    sessions = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id)).rowcount
-    tokens = db.session.execute(update(ApiToken).where(
+    sessions = rowcount(db.session.execute(delete(UserSession).where(UserSession.user_id == user.id)))
+    tokens = rowcount(db.session.execute(update(ApiToken).where(
         ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now,
-    ).values(revoked_at=now)).rowcount
+    ).values(revoked_at=now)))
     user.session_key = None
     audit.record("credentials.ended", actor=actor or user, target=user,
                  details={"reason": reason, "sessions": sessions, "tokens": tokens})
@@ -288,14 +288,15 @@ def set_photo(actor: User, user: User, data: bytes) -> None:
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > 40_000_000:
                 raise ValidationError(fields={"photo": _("Image trop grande.")})
-            image = image.convert("RGB")
-            side = min(image.size)
-            left, top = (image.width - side) // 2, (image.height - side) // 2
-            image = image.crop((left, top, left + side, top + side)).resize((PHOTO_SIZE, PHOTO_SIZE))
+            rgb = image.convert("RGB")
+            side = min(rgb.size)
+            left, top = (rgb.width - side) // 2, (rgb.height - side) // 2
+            square = rgb.crop((left, top, left + side, top + side)).resize((PHOTO_SIZE, PHOTO_SIZE))
             out = io.BytesIO()
-            image.save(out, "JPEG", quality=85)
+            square.save(out, "JPEG", quality=85)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        raise ValidationError(fields={"photo": _("Ce fichier n'est pas une image reconnue (JPEG, PNG, GIF, WebP).")}) from None
+        message = _("Ce fichier n'est pas une image reconnue (JPEG, PNG, GIF, WebP).")
+        raise ValidationError(fields={"photo": message}) from None
     photo = db.session.get(UserPhoto, user.id) or UserPhoto(user_id=user.id)
     photo.content_type, photo.data, photo.updated_at = "image/jpeg", out.getvalue(), utcnow()
     db.session.add(photo)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from rse import permissions
 from rse.extensions import limiter
@@ -12,7 +13,6 @@ from rse.forms import ActionForm, commit_work, end_of_day, page_number, run_and_
 from rse.web import is_htmx, local_path
 
 from . import service
-from .web import after_response, sign_in, sign_out
 from .forms import (
     ChangePasswordForm,
     ExpiryForm,
@@ -24,6 +24,7 @@ from .forms import (
     RoleForm,
     TokenForm,
 )
+from .web import after_response, sign_in, sign_out
 
 bp = Blueprint("accounts", __name__)
 
@@ -123,7 +124,8 @@ def edit_profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         def work():
-            service.update_profile(current_user, current_user, {f: getattr(form, f).data for f in service.PROFILE_FIELDS})
+            profile = {f: getattr(form, f).data for f in service.PROFILE_FIELDS}
+            service.update_profile(current_user, current_user, profile)
             upload = form.photo.data
             if upload and getattr(upload, "filename", ""):
                 service.set_photo(current_user, current_user, upload.read(service.PHOTO_MAX_BYTES + 1))
@@ -143,8 +145,8 @@ def preferences():
     if request.method == "GET":
         form.locale.data = current_user.locale or "fr"
     if form.validate_on_submit():
-        commit_work(lambda: service.set_preferences(current_user, theme=form.theme.data, background=form.background.data,
-                                                    locale=form.locale.data))
+        choices = {"theme": form.theme.data, "background": form.background.data, "locale": form.locale.data}
+        commit_work(lambda: service.set_preferences(current_user, **choices))
         flash(_("Préférences enregistrées."), "success")
         return redirect(url_for("accounts.preferences"))
     return render_template("accounts/preferences.html", form=form), 422 if request.method == "POST" else 200
@@ -175,7 +177,8 @@ def tokens():
     form = TokenForm()
     created = None
     if form.validate_on_submit():
-        made, _status = submit(form, lambda: service.create_personal_token(current_user, form.name.data, form.days.data))
+        made, _status = submit(form, lambda: service.create_personal_token(current_user, form.name.data,
+                                                                           form.days.data))
         if made is not None:
             created = made[0]
             form = TokenForm(formdata=None)
@@ -222,7 +225,7 @@ def _administered(user_id: int):
     return service.get_user(current_user, user_id, "administer")
 
 
-def _back_to(user) -> Response:
+def _back_to(user) -> WerkzeugResponse:
     return redirect(url_for("accounts.admin_user", user_id=user.id))
 
 

@@ -33,7 +33,7 @@ def sign_out() -> None:
 def after_response(work: Callable[..., None], *args) -> None:
     """Run `work(*args)` once the response has been sent, in its own app context and transaction,
     so that its time is not part of what the client measures (the server's WSGI close hook)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy typed as Flask
 
     @after_this_request
     def defer(response):

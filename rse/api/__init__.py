@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from flask import Blueprint, Flask, g, jsonify, request
 from flask_babel import gettext as _
@@ -13,6 +13,7 @@ from rse import transactions
 from rse.dbtypes import is_id
 from rse.errors import BadRequest, Unauthorized, ValidationError
 from rse.extensions import csrf
+
 
 class ApiBlueprint(Blueprint):
     """The API's blueprint: each handler is one unit of work (rse.transactions.unit_of_work), so
@@ -90,6 +91,10 @@ def field(data: dict, name: str, kind: type | tuple, *, required: bool = True, d
     return value
 
 
+@overload
+def id_field(data: dict, name: str, *, required: Literal[True] = True) -> int: ...
+@overload
+def id_field(data: dict, name: str, *, required: bool) -> int | None: ...
 def id_field(data: dict, name: str, *, required: bool = True) -> int | None:
     """A field of the JSON body that names a row by its id (1 to MAX_ID), or a 422 naming it: a number
     no id column holds must not reach a query (SQLite overflows, PostgreSQL refuses the comparison)."""
@@ -99,6 +104,10 @@ def id_field(data: dict, name: str, *, required: bool = True) -> int | None:
     return value
 
 
+@overload
+def query_int(name: str, default: int, low: int, high: int) -> int: ...
+@overload
+def query_int(name: str, default: None, low: int, high: int) -> int | None: ...
 def query_int(name: str, default: int | None, low: int, high: int) -> int | None:
     """An integer of the query string between low and high, the default when absent, or a 400."""
     value = request.args.get(name, "")

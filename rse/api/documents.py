@@ -10,7 +10,7 @@ from rse.documents import service
 from rse.documents.downloads import starts_a_download, thumbnail_response, version_response
 from rse.errors import ValidationError
 from rse.transactions import commit_with_retry
-from rse.uploads import allow_large_body
+from rse.uploads import allow_large_body, spool_of
 
 from . import actor, bp, created, json_body, query_bool
 from .serializers import document_json, version_json
@@ -22,7 +22,7 @@ def _upload() -> service.Upload:
     part = request.files.get("file")
     if part is None:
         raise ValidationError(fields={"file": _("Choisissez un fichier (champ multipart « file »).")})
-    return service.Upload(spool=part.stream, filename=part.filename or "", declared_type=part.mimetype)
+    return service.Upload(spool=spool_of(part), filename=part.filename or "", declared_type=part.mimetype)
 
 
 @bp.post("/communities/<int:community_id>/documents")

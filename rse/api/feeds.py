@@ -16,17 +16,7 @@ from rse.feeds.publications import service as publications
 from rse.feeds.social import answers, comments, follows, reactions, suggestions
 from rse.feeds.streams import service as streams
 
-from . import (
-    actor,
-    bp,
-    created,
-    field,
-    id_field,
-    iso_datetime,
-    json_body,
-    query_bool,
-    query_int,
-)
+from . import actor, bp, created, field, id_field, iso_datetime, json_body, query_bool, query_int
 from .serializers import (
     comment_json,
     follow_json,

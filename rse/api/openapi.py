@@ -98,7 +98,7 @@ def _obj(required: list[str], **props) -> dict:
     return schema
 
 
-S, I, B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+S, I, B = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}  # noqa: E741  (short: used everywhere)
 EMAIL = {"type": "string", "format": "email", "maxLength": 254}
 ROLE = {"type": "string", "enum": ["animator", "member", "reader"]}
 COMMUNITY_ID = _path_param("community_id")
@@ -212,7 +212,8 @@ def build_document() -> dict:
             "200": _json(_ref("Document")), **_errors("401", "403", "404", "409")},
             params=[DOCUMENT_ID], tag="documents")},
         "/documents/{document_id}/versions": {"post": _op("Upload a new version (multipart: file, note)", {
-            "201": _json(_ref("Version"), "Created"), **_errors("400", "401", "403", "404", "409", "413", "422", "503")},
+            "201": _json(_ref("Version"), "Created"),
+            **_errors("400", "401", "403", "404", "409", "413", "422", "503")},
             multipart=_multipart(["file"], file={"type": "string", "format": "binary"}, note=text(1000)),
             params=[DOCUMENT_ID], tag="documents")},
         "/documents/{document_id}/versions/{number}/content": {"get": _op(
@@ -257,7 +258,8 @@ def build_document() -> dict:
                                                            "expires_at": {**S, "format": "date-time"}}},
                 "User": {"type": "object", "properties": user_props},
                 "UserPrivate": {"type": "object", "properties": {
-                    **user_props, "email": S, "theme": S, "background": S, "locale": {"type": "string", "nullable": True},
+                    **user_props, "email": S, "theme": S, "background": S,
+                    "locale": {"type": "string", "nullable": True},
                     "expires_at": {"type": "string", "nullable": True}, "created_at": S}},
                 "Community": {"type": "object", "properties": {
                     "id": I, "name": S, "description": S, "visibility": S, "sensitive": B, "created_at": S,

@@ -7,7 +7,7 @@ from rse.search.engine import SORTS
 from rse.search.fts import RANKING_WINDOW
 from rse.search.text import MAX_QUERY_LENGTH
 
-from .openapi import ID, S, I, _errors, _json, _op, _query, _ref, line
+from .openapi import ID, I, S, _errors, _json, _op, _query, _ref, line
 
 REF = {"type": "object", "nullable": True, "properties": {"id": I, "name": S}}
 
@@ -15,8 +15,8 @@ REF = {"type": "object", "nullable": True, "properties": {"id": I, "name": S}}
 def search_paths() -> dict:
     params = [
         {**_query("q", description=f"The words to find (required; {MAX_QUERY_LENGTH} characters at most). "
-                                   "Case, accents, elisions and plurals don't matter; a word's start finds it. At least "
-                                   "one letter or digit (422 no_search_words otherwise)."),
+                                   "Case, accents, elisions and plurals don't matter; a word's start finds it. "
+                                   "At least one letter or digit (422 no_search_words otherwise)."),
          "required": True, "schema": line(MAX_QUERY_LENGTH, required=True)},
         {**_query("sort", description="relevance (default) or date, newest first"),
          "schema": {"type": "string", "enum": list(SORTS)}},
@@ -55,7 +55,7 @@ SEARCH_SCHEMAS = {
     "SearchPage": {"type": "object", "properties": {
         "items": {"type": "array", "items": _ref("SearchResult")},
         "counts": {"type": "object", "description": "Matches per kind, whatever the kind filter",
-                   "properties": {kind: I for kind in KINDS}},
+                   "properties": dict.fromkeys(KINDS, I)},
         "total": {"type": "integer", "description": "Matches with every filter"},
         "counts_exact": {"type": "boolean", "description": "False when the engine stopped counting (the embedded "
                          f"engine ranks and counts the newest {RANKING_WINDOW:,} matches): the counts are then "

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rse.dbtypes import UTCDateTime, utcnow
 from rse.database import Model
+from rse.dbtypes import UTCDateTime, utcnow
 
 
 class AuditEntry(Model):

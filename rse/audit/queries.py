@@ -29,13 +29,14 @@ def _parse_day(value: str | None) -> date | None:
 def _filtered(args) -> tuple:
     """The audit query for the filters of the page (action, actor, target, dates, IP)."""
     statement = select(AuditEntry)
+    since, until = _parse_day(args.get("du")), _parse_day(args.get("au"))
     filters = {
         "action": (args.get("action") or "").strip()[:64],
         "actor": (args.get("acteur") or "").strip().lower()[:254],
         "target": (args.get("cible") or "").strip()[:64],
         "ip": (args.get("ip") or "").strip()[:45],
-        "from": _parse_day(args.get("du")),
-        "to": _parse_day(args.get("au")),
+        "from": since,
+        "to": until,
     }
     if filters["action"]:
         statement = statement.where(AuditEntry.action.startswith(filters["action"]))
@@ -48,10 +49,10 @@ def _filtered(args) -> tuple:
         statement = statement.where(AuditEntry.ip == filters["ip"])
     # Days are those of the people reading the log (Europe/Paris by default), not UTC days.
     local = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    if filters["from"]:
-        statement = statement.where(AuditEntry.created_at >= datetime.combine(filters["from"], time.min, local))
-    if filters["to"]:
-        statement = statement.where(AuditEntry.created_at <= datetime.combine(filters["to"], time.max, local))
+    if since:
+        statement = statement.where(AuditEntry.created_at >= datetime.combine(since, time.min, local))
+    if until:
+        statement = statement.where(AuditEntry.created_at <= datetime.combine(until, time.max, local))
     return statement, filters
 
 

@@ -8,9 +8,8 @@ def init_app(app: Flask) -> None:
 
     from . import access
     from .cli import demo_command
-    from .views import bp
-
     from .indexing import register as register_search_sources
+    from .views import bp
 
     access.register()
     register_search_sources()

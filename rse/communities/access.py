@@ -10,10 +10,10 @@ from __future__ import annotations
 from sqlalchemy import and_, false, or_, select, true
 from sqlalchemy.orm import aliased
 
-from rse.accounts.models import Role, User
-from rse.dbtypes import utcnow
-from rse.database import db
 from rse import permissions
+from rse.accounts.models import Role, User
+from rse.database import db
+from rse.dbtypes import utcnow
 from rse.permissions import Decision, decide
 
 from .models import Community, MemberRole, Membership, QuickLink, Visibility

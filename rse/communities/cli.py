@@ -92,12 +92,13 @@ def demo_command(password: str | None) -> None:
         community = service.create_community(animator, {"name": name, "description": description,
                                                         "visibility": visibility})
         spaces[name] = community
-        for email, role in members[1:]:
-            service.add_member(community, people[email], role, actor=animator)
+        for email, member_role in members[1:]:
+            service.add_member(community, people[email], member_role, actor=animator)
         for title, url in links:
             service.add_link(animator, title, url, community=community)
     service.add_link(admin, "Intranet du GHT", "https://www.ght-exemple.fr/")
-    signals.demo_loaded.send(current_app._get_current_object(), people=people, communities=spaces)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy typed as Flask
+    signals.demo_loaded.send(app, people=people, communities=spaces)
     db.session.commit()
     text = f"{admin_email}\n{password}\n"
     path = credentials_file()

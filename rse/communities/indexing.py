@@ -95,7 +95,8 @@ def register() -> None:
         name="person", load=load_people, visible=_visible(User, active_people),
         batches=lambda session, size: indexing.id_batches(session, User, active_people(), size),
     ))
-    indexing.watch(Community, "community", lambda c: [("community", c.id)], fields=("name", "description", "visibility"))
+    indexing.watch(Community, "community", lambda c: [("community", c.id)],
+                   fields=("name", "description", "visibility"))
     indexing.watch(User, "person", lambda u: [("person", u.id)],
                    fields=("name", "job_title", "organisation", "site", "bio", "role", "deactivated_at", "expires_at"))
     indexing.watch(Membership, "person", lambda m: [("person", m.user_id)], fields=("user_id", "community_id"))

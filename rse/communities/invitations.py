@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from rse import audit, permissions, signals
 from rse.accounts.models import Role, User
 from rse.accounts.service import create_user, find_user_by_email, role_for_email
+from rse.database import db, rowcount
 from rse.dbtypes import utcnow
 from rse.errors import Conflict, Gone, NotFound, ValidationError
-from rse.database import db
 from rse.mail import queue_templated
 from rse.security import new_token, token_digest
 from rse.urls import external_url
@@ -98,15 +98,16 @@ def accept_invitation(token: str, name: str, password: str) -> tuple[User, Commu
     """Accept once: create the account (or reuse one made since), join. Returns (user, community, created)."""
     invitation = find_invitation(token)
     existing = find_user_by_email(invitation.email)
-    user = existing
     if existing is None:
         user = create_user(email=invitation.email, name=name, password=password,
                            role=role_for_email(invitation.email), expires_at=invitation.account_expires_at)
+    else:
+        user = existing
     # Claim the invitation with a conditional update: a double submit accepts it only once.
     claimed = db.session.execute(update(Invitation).where(
         Invitation.id == invitation.id, Invitation.accepted_at.is_(None)).values(
         accepted_at=utcnow(), accepted_by_id=user.id))
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         raise Conflict(_("Cette invitation a déjà été acceptée."), code="invitation_used")
     db.session.refresh(invitation)
     community = invitation.community

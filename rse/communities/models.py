@@ -9,8 +9,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rse.accounts.models import User
-from rse.dbtypes import UTCDateTime, utcnow
 from rse.database import Model
+from rse.dbtypes import UTCDateTime, utcnow
 
 
 class Visibility(StrEnum):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from rse import audit, permissions, signals
 from rse.accounts.models import User
+from rse.database import db
 from rse.dbtypes import get_by_id, utcnow
 from rse.errors import Conflict, NotFound, ValidationError
-from rse.database import db
 from rse.permissions import SITE
 from rse.validation import clean_text, clean_url, one_of
 
@@ -45,7 +47,7 @@ def list_communities(actor: User, *, mine: bool = False, query: str = "") -> lis
 
 
 def _clean_community(data: dict, *, partial: bool) -> dict:
-    cleaned = {}
+    cleaned: dict[str, Any] = {}
     if not partial or "name" in data:
         cleaned["name"] = clean_text(data.get("name"), "name", max_length=120, required=True)
     if not partial or "description" in data:
@@ -238,7 +240,12 @@ def decide_join_request(actor: User, community: Community, request_id: int, appr
 # --- Quick-access links ------------------------------------------------------------------------
 
 def list_links(*, community: Community | None = None, user: User | None = None) -> list[QuickLink]:
-    owner = QuickLink.community_id == community.id if community else QuickLink.user_id == user.id
+    if community is not None:
+        owner = QuickLink.community_id == community.id
+    elif user is not None:
+        owner = QuickLink.user_id == user.id
+    else:
+        raise TypeError("list_links() needs a community or a user")
     return list(db.session.scalars(select(QuickLink).where(owner).order_by(QuickLink.position, QuickLink.id)))
 
 

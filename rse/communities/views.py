@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,6 +18,7 @@ from rse.web import is_htmx, next_url
 
 from . import invitations, service
 from .forms import ROLE_LABELS, AcceptInvitationForm, CommunityForm, InviteForm, JoinRequestForm, LinkForm, RoleForm
+from .models import Community
 
 bp = Blueprint("communities", __name__)
 
@@ -112,7 +115,7 @@ def show(community_id: int):
         action_form=ActionForm(), link_form=LinkForm(), request_form=JoinRequestForm())
 
 
-def _membership_change(community_id: int, work, success: str):
+def _membership_change(community_id: int, work, success: Callable[[Community], str]):
     """Join, leave or ask to join: the change, then the community's page (the list once out of sight)."""
     community = service.get_community(current_user, community_id, "view")
     form = JoinRequestForm()

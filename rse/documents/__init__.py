@@ -7,9 +7,8 @@ def init_app(app: Flask) -> None:
     from . import access
     from .blobs import init_storage
     from .cli import documents_cli
-    from .views import bp
-
     from .indexing import register as register_search_sources
+    from .views import bp
 
     access.register()
     register_search_sources()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy import and_, false, or_, select
 
+from rse import permissions
 from rse.accounts.models import Role, User
 from rse.communities.access import readable_community_ids
 from rse.communities.models import MemberRole, Membership
-from rse import permissions
 from rse.permissions import Decision, decide, readers
 
 from .models import Document, Folder

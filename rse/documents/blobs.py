@@ -12,6 +12,7 @@ import logging
 import os
 import tempfile
 from datetime import timedelta
+from typing import TypedDict
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -19,9 +20,9 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from rse import aftercommit
+from rse.database import db
 from rse.dbtypes import utcnow
 from rse.errors import ServiceUnavailable
-from rse.database import db
 
 from .models import Blob, Document, DocumentVersion
 from .storage import BlobNotFound, Storage, StorageUnavailable, storage_from_url
@@ -100,7 +101,7 @@ def process_versions(ids: list[int] | None = None, *, limit: int = 50) -> dict[s
         if ids is not None:
             query = query.where(DocumentVersion.id.in_(ids))
         for version in session.scalars(query).all():
-            blob = session.get(Blob, version.blob_sha256)
+            blob = session.get_one(Blob, version.blob_sha256)
             file_type = FileType(content_type=version.content_type, kind=version.kind, inline=False,
                                  extension=os.path.splitext(version.filename)[1].lstrip(".").lower())
             try:
@@ -156,7 +157,13 @@ def _process_after_commit(ids: list[int]) -> None:
         process_versions(ids)
 
 
-def verify_blobs(limit: int | None = None) -> dict[str, list[str] | int]:
+class VerifyReport(TypedDict):
+    checked: int
+    corrupt: list[str]  # sha256 of the blobs whose bytes no longer match
+    missing: list[str]
+
+
+def verify_blobs(limit: int | None = None) -> VerifyReport:
     """Re-read stored blobs and compare with their recorded sha256 and size (`flask documents verify`)."""
     import hashlib
 

@@ -13,10 +13,14 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 
 from .filetypes import FileType
+
+# What an extractor yields: a generator, so that extract_text can close it (and the file it
+# holds open) when it stops reading early.
+Pieces = Generator[str, None, None]
 
 # Limits on OOXML/OpenDocument archives, checked from the ZIP directory before parsing. The sizes
 # are the ones the archive declares, which zipfile enforces while inflating (a member that
@@ -87,7 +91,7 @@ def extract_text(path: str, file_type: FileType, *, max_chars: int = 1_000_000, 
     return "\n".join(collected)[:max_chars].rstrip()
 
 
-def _pieces(path: str, file_type: FileType, max_chars: int, max_pages: int) -> Iterator[str] | None:
+def _pieces(path: str, file_type: FileType, max_chars: int, max_pages: int) -> Pieces | None:
     media_type = file_type.content_type.split(";", 1)[0].strip()
     if media_type == "application/pdf":
         return _pdf_pieces(path, max_pages)
@@ -124,7 +128,7 @@ def _normalise(text: str) -> str:
 
 # --- Archives ---------------------------------------------------------------------------------
 
-def _guarded(path: str, extractor, *, whole_tree: bool) -> Iterator[str]:
+def _guarded(path: str, extractor: Callable[[str], Pieces], *, whole_tree: bool) -> Pieces:
     """Check the archive for zip bombs (and oversized XML for tree parsers), then extract."""
     _check_archive(path, whole_tree=whole_tree)
     return extractor(path)
@@ -156,7 +160,7 @@ def _check_archive(path: str, *, whole_tree: bool) -> None:
 
 # --- Extractors -------------------------------------------------------------------------------
 
-def _pdf_pieces(path: str, max_pages: int) -> Iterator[str]:
+def _pdf_pieces(path: str, max_pages: int) -> Pieces:
     from pypdf import PasswordType, PdfReader
 
     with open(path, "rb") as handle:  # a handle, so that pypdf reads what it needs, not the whole file
@@ -170,7 +174,7 @@ def _pdf_pieces(path: str, max_pages: int) -> Iterator[str]:
             yield page.extract_text()
 
 
-def _docx_pieces(path: str) -> Iterator[str]:
+def _docx_pieces(path: str) -> Pieces:
     import docx
 
     with open(path, "rb") as handle:
@@ -201,7 +205,7 @@ def _docx_blocks(container) -> Iterator[str]:
             yield block.text
 
 
-def _xlsx_pieces(path: str) -> Iterator[str]:
+def _xlsx_pieces(path: str) -> Pieces:
     import openpyxl
 
     with open(path, "rb") as handle, warnings.catch_warnings():
@@ -226,7 +230,7 @@ def _xlsx_pieces(path: str) -> Iterator[str]:
             workbook.close()  # read-only mode keeps the archive open until then
 
 
-def _pptx_pieces(path: str) -> Iterator[str]:
+def _pptx_pieces(path: str) -> Pieces:
     import pptx
 
     with open(path, "rb") as handle:
@@ -258,7 +262,7 @@ _ODF_BLOCKS = {(_TEXT_NS, "p"), (_TEXT_NS, "h")}
 _ODF_SKIPPED = {(_TEXT_NS, "tracked-changes")}  # deleted text kept for change tracking
 
 
-def _opendocument_pieces(path: str) -> Iterator[str]:
+def _opendocument_pieces(path: str) -> Pieces:
     from odf.element import Node
     from odf.opendocument import load
 
@@ -267,7 +271,7 @@ def _opendocument_pieces(path: str) -> Iterator[str]:
     # Walk the body in document order with an explicit stack (no recursion limit to hit); a
     # (node, True) entry marks the end of a paragraph or heading.
     buffer: list[str] = []
-    stack: list[tuple[object, bool]] = [(document.body, False)]
+    stack: list[tuple[Node, bool]] = [(document.body, False)]
     while stack:
         node, closing_block = stack.pop()
         if closing_block:
@@ -297,7 +301,7 @@ def _int(value: str | None) -> int:
         return 1
 
 
-def _text_pieces(path: str, max_chars: int) -> Iterator[str]:
+def _text_pieces(path: str, max_chars: int) -> Pieces:
     limit = max_chars * 4 + 4  # enough bytes for max_chars characters in any of our encodings
     with open(path, "rb") as handle:
         data = handle.read(limit)

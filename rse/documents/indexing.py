@@ -47,4 +47,5 @@ def register() -> None:
     ))
     indexing.watch(Document, "document", lambda d: [("document", d.id)],
                    fields=("title", "description", "tags", "deleted_at", "current_number", "community_id"))
-    indexing.watch(DocumentVersion, "document", lambda v: [("document", v.document_id)], fields=("extracted_text", "extraction"))
+    indexing.watch(DocumentVersion, "document", lambda v: [("document", v.document_id)],
+                   fields=("extracted_text", "extraction"))

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rse.accounts.models import User
 from rse.communities.models import Community
-from rse.dbtypes import UTCDateTime, utcnow
 from rse.database import Model, db
+from rse.dbtypes import UTCDateTime, utcnow
 
 
 class Folder(Model):

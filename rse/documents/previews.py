@@ -131,4 +131,4 @@ def _flatten(image):
     return image.convert("RGB")
 
 
-__all__ = ["PreviewError", "THUMBNAIL_CONTENT_TYPE", "can_preview", "make_thumbnail"]
+__all__ = ["THUMBNAIL_CONTENT_TYPE", "PreviewError", "can_preview", "make_thumbnail"]

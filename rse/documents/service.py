@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -12,9 +13,9 @@ from sqlalchemy import func, select
 from rse import audit, permissions, signals
 from rse.accounts.models import User
 from rse.communities.models import Community
+from rse.database import db
 from rse.dbtypes import get_by_id, is_id, utcnow
 from rse.errors import Conflict, NotFound, ValidationError
-from rse.database import db
 from rse.i18n import local_today
 from rse.tags import clean_tags
 from rse.uploads import HashingSpool
@@ -52,7 +53,8 @@ def clean_filename(value: str | None) -> str:
     return name
 
 
-def _checked_upload(upload: Upload) -> tuple[str, FileType]:
+def _checked_upload(upload: Upload | None) -> tuple[HashingSpool, str, FileType]:
+    """The upload's spool, clean file name and detected type, or the form error saying what is wrong."""
     if upload is None or upload.spool is None:
         raise ValidationError(fields={"file": _("Choisissez un fichier.")})
     filename = clean_filename(upload.filename)
@@ -63,7 +65,7 @@ def _checked_upload(upload: Upload) -> tuple[str, FileType]:
         file_type = detect(upload.spool.path, filename, upload.declared_type)
     except ContentMismatch as exc:
         raise ValidationError(fields={"file": exc.localized(_)}, code="content_mismatch") from exc
-    return filename, file_type
+    return upload.spool, filename, file_type
 
 
 def _clean_review_by(value) -> date | None:
@@ -78,7 +80,7 @@ def _clean_review_by(value) -> date | None:
 
 
 def _clean_metadata(data: dict, *, partial: bool) -> dict:
-    cleaned = {}
+    cleaned: dict[str, Any] = {}
     if not partial or "title" in data:
         cleaned["title"] = clean_text(data.get("title"), "title", max_length=200, required=True)
     if "description" in data:
@@ -130,8 +132,8 @@ def get_version(actor: User, document: Document, number) -> DocumentVersion:
 
 
 def current_version(document: Document) -> DocumentVersion:
-    return db.session.scalar(select(DocumentVersion).where(
-        DocumentVersion.document_id == document.id, DocumentVersion.number == document.current_number))
+    return db.session.scalars(select(DocumentVersion).where(
+        DocumentVersion.document_id == document.id, DocumentVersion.number == document.current_number)).one()
 
 
 def due_for_review(actor: User, community: Community, *, within_days: int = 30) -> list[Document]:
@@ -152,13 +154,14 @@ def record_download(actor: User, document: Document, version: DocumentVersion, *
 
 # --- Writing ------------------------------------------------------------------------------------
 
-def create_document(actor: User, community: Community, upload: Upload, data: dict) -> Document:
+def create_document(actor: User, community: Community, upload: Upload | None, data: dict) -> Document:
     permissions.require(actor, "contribute", community)
-    filename, file_type = _checked_upload(upload)  # the file first: it is what the user came with
+    spool, filename, file_type = _checked_upload(upload)  # the file first: it is what the user came with
     # No title given: the file's name without its extension, as the person named it.
-    metadata = _clean_metadata({**data, "title": data.get("title") or filename.rsplit(".", 1)[0][:200]}, partial=False)
+    title = data.get("title") or filename.rsplit(".", 1)[0][:200]
+    metadata = _clean_metadata({**data, "title": title}, partial=False)
     folder = _folder_in(community, data.get("folder_id"))
-    blob = blobs.store_blob(upload.spool.path, upload.spool.sha256, upload.spool.size, file_type.content_type)
+    blob = blobs.store_blob(spool.path, spool.sha256, spool.size, file_type.content_type)
     document = Document(community_id=community.id, folder_id=folder.id if folder else None,
                         created_by_id=actor.id, current_number=1, **metadata)
     db.session.add(document)
@@ -170,11 +173,11 @@ def create_document(actor: User, community: Community, upload: Upload, data: dic
     return document
 
 
-def add_version(actor: User, document: Document, upload: Upload, note: str = "") -> DocumentVersion:
+def add_version(actor: User, document: Document, upload: Upload | None, note: str = "") -> DocumentVersion:
     permissions.require(actor, "add_version", document)
     note = clean_text(note, "note", max_length=1000, multiline=True)
-    filename, file_type = _checked_upload(upload)
-    blob = blobs.store_blob(upload.spool.path, upload.spool.sha256, upload.spool.size, file_type.content_type)
+    spool, filename, file_type = _checked_upload(upload)
+    blob = blobs.store_blob(spool.path, spool.sha256, spool.size, file_type.content_type)
     return _next_version(actor, document, blob, filename, file_type, note)
 
 
@@ -287,7 +290,7 @@ def create_folder(actor: User, community: Community, name: str, parent_id=None) 
 def rename_folder(actor: User, folder: Folder, name: str) -> Folder:
     permissions.require(actor, "edit", folder)
     name = _clean_folder_name(name)
-    _check_sibling_name(db.session.get(Community, folder.community_id), folder.parent_id, name, folder.id)
+    _check_sibling_name(db.session.get_one(Community, folder.community_id), folder.parent_id, name, folder.id)
     folder.name = name
     db.session.flush()
     return folder

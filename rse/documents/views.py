@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from rse import permissions, signals
 from rse.communities import service as communities
 from rse.forms import ActionForm, commit_work, run_and_flash, submit
-from rse.uploads import allow_large_body
+from rse.uploads import allow_large_body, spool_of
 
 from . import service
 from .downloads import INLINE_TYPES, starts_a_download, thumbnail_response, version_response
@@ -37,7 +39,7 @@ def _upload_from(form_field) -> service.Upload | None:
     part = request.files.get(form_field)
     if part is None or not part.filename:
         return None
-    return service.Upload(spool=part.stream, filename=part.filename, declared_type=part.mimetype)
+    return service.Upload(spool=spool_of(part), filename=part.filename, declared_type=part.mimetype)
 
 
 @bp.route("/espaces/<int:community_id>/documents", methods=["GET", "POST"])
@@ -95,7 +97,7 @@ def create_folder(community_id: int):
             return redirect(url_for("documents.index", community_id=community.id, dossier=folder.id))
     else:
         flash(_("Indiquez un nom de dossier."), "error")
-    target = {"dossier": parent} if parent else {}
+    target: dict[str, Any] = {"dossier": parent} if parent else {}
     return redirect(url_for("documents.index", community_id=community.id, **target))
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from sqlalchemy import and_, false, or_, select
 
+from rse import permissions
 from rse.communities.access import readable_community_ids
 from rse.database import db
 from rse.documents.models import Document
-from rse import permissions
 from rse.permissions import Decision, decide, readable, readers
 
 from .models import Comment, Kind, Publication, Tagging
@@ -114,8 +114,9 @@ def publication_readers(publication: Publication):
 def _on_readable_item(actor, publication_column, document_column):
     """SQL: the row's publication or document (given by these columns) is readable by the actor.
     Correlated, so that it costs a lookup per row rather than a list of every readable item."""
-    return or_(select(Publication.id).where(Publication.id == publication_column, readable(actor, Publication)).exists(),
-               select(Document.id).where(Document.id == document_column, readable(actor, Document)).exists())
+    publication = select(Publication.id).where(Publication.id == publication_column, readable(actor, Publication))
+    document = select(Document.id).where(Document.id == document_column, readable(actor, Document))
+    return or_(publication.exists(), document.exists())
 
 
 def readable_comments(actor):

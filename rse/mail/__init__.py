@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rse import aftercommit
+from rse.database import db, rowcount
 from rse.dbtypes import utcnow
-from rse.database import db
 from rse.validation import without_direction_controls
 
 from .backends import PermanentMailError, backend_from_url
@@ -68,7 +68,7 @@ def build_message(row: OutboundEmail, mail_from: str, domain: str) -> EmailMessa
 
 def deliver_pending(ids: list[int] | None = None, *, limit: int = 200) -> dict[str, int]:
     """Send due emails from the outbox over one connection; returns counts by outcome."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy typed as Flask
     counts = {"sent": 0, "failed": 0, "retry": 0}
     with Session(db.engine) as session:
         now = utcnow()
@@ -90,7 +90,7 @@ def deliver_pending(ids: list[int] | None = None, *, limit: int = 200) -> dict[s
                        OutboundEmail.next_attempt_at <= now)
                 .values(next_attempt_at=now + LEASE)
             )
-            if result.rowcount == 1:
+            if rowcount(result) == 1:
                 claimed.append(mail_id)
         session.commit()
         rows = list(session.scalars(select(OutboundEmail).where(OutboundEmail.id.in_(claimed))))

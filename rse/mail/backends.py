@@ -7,7 +7,7 @@ import smtplib
 import ssl
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
@@ -22,7 +22,7 @@ class PermanentMailError(Exception):
 
 
 class MailBackend(Protocol):
-    def connection(self) -> contextmanager[MailConnection]: ...
+    def connection(self) -> AbstractContextManager[MailConnection]: ...
 
 
 class MailConnection(Protocol):
@@ -63,6 +63,7 @@ class SmtpBackend:
 
     @contextmanager
     def connection(self) -> Iterator[_SmtpConnection]:
+        client: smtplib.SMTP
         if self.implicit_tls:
             client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
                                       context=ssl.create_default_context())

@@ -147,7 +147,7 @@ class Engine(abc.ABC):
     def count(self) -> int:
         """How many items the live index holds."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027  (optional: an engine without connections has nothing to close)
         pass
 
     @contextmanager

@@ -28,8 +28,8 @@ from sqlalchemy import delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from rse import aftercommit, indexing
+from rse.database import db, rowcount
 from rse.dbtypes import utcnow
-from rse.database import db
 from rse.indexing import SearchItem, item_key
 
 from .engine import Engine, SearchUnavailable
@@ -123,7 +123,7 @@ def load_changes(session: Session, versions: dict[tuple[str, int], int]) -> list
     sources = indexing.sources()
     by_source: dict[str, list[int]] = defaultdict(list)
     expanded = dict(versions)
-    for (name, item_id), version in versions.items():
+    for name, item_id in versions:
         by_source[name].append(item_id)
     for name, ids in list(by_source.items()):
         parent_version = max(versions[(name, i)] for i in ids)
@@ -182,7 +182,7 @@ def purge_done(older_than: timedelta = DONE_RETENTION) -> int:
     with Session(db.engine) as session:
         result = session.execute(delete(SearchChange).where(SearchChange.done_at < utcnow() - older_than))
         session.commit()
-        return result.rowcount or 0
+        return rowcount(result)
 
 
 # Full reindex.

@@ -25,9 +25,9 @@ from sqlalchemy import select
 from rse import indexing, permissions
 from rse.accounts.models import User
 from rse.communities.models import Community
+from rse.database import db
 from rse.dbtypes import id_from_text, is_id
 from rse.errors import BadRequest, ServiceUnavailable, ValidationError
-from rse.database import db
 from rse.indexing import KINDS
 from rse.tags import fold
 
@@ -126,7 +126,8 @@ def read_params(args: Any) -> Params:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="search.cursor")
+    # The config's key, which load_config always sets (Flask types `app.secret_key` as optional).
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="search.cursor")
 
 
 def _decode_cursor(params: Params) -> list | None:
@@ -232,8 +233,11 @@ def confirm(actor: Any, hits: list[Hit]) -> list[Hit]:
 def _hydrate(hits: list[Hit], terms) -> list[Result]:
     community_ids = {h.community_id for h in hits if h.community_id}
     author_ids = {h.author_id for h in hits if h.author_id}
-    communities = {c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_(community_ids)))}
-    authors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(author_ids)))}
+    # Keyed by optional ids: a hit without a community or an author finds None.
+    communities: dict[int | None, Community] = {
+        c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_(community_ids)))}
+    authors: dict[int | None, User] = {
+        u.id: u for u in db.session.scalars(select(User).where(User.id.in_(author_ids)))}
     return [
         Result(hit=h, title=highlight(h.title, terms, width=400), community=communities.get(h.community_id),
                author=authors.get(h.author_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -31,7 +33,7 @@ assert set(KIND_LABELS) == set(KINDS)
 @login_required
 def page():
     args = request.args
-    context = {"kind_labels": KIND_LABELS, "kinds": KINDS, "args": args, "page": None, "error": None,
+    context: dict[str, Any] = {"kind_labels": KIND_LABELS, "kinds": KINDS, "args": args, "page": None, "error": None,
                "params": None, "author": None}
     status = 200
     if args.get("q") or args.get("cursor"):

@@ -788,7 +788,7 @@ def test_deactivated_and_expired_newcomers_are_not_announced(create_user, space)
 def test_documents_due_for_review_go_to_the_animators_and_their_creator_only(create_user, space, create_document):
     creator, reader = create_user("staff"), create_user("staff")
     community, animator = space(creator, reader, name="Qualité")
-    elsewhere, other_animator = space(creator, name="Ailleurs")
+    _elsewhere, other_animator = space(creator, name="Ailleurs")
     today = utcnow().date()
     create_document(community, creator, title="Procédure à réviser", review_by=today + timedelta(days=5))
 

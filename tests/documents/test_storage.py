@@ -321,7 +321,7 @@ def test_s3_credentials_in_the_url_are_percent_decoded_and_enforced(seaweedfs, s
     storage.put_bytes("credentials", b"ok", "text/plain")
     storage.delete("credentials")
     wrong = S3Storage(seaweedfs.endpoint, new_bucket(), seaweedfs.access_key, "not-the-secret", secure=False)
-    with pytest.raises(StorageUnavailable, match="SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId"):
+    with pytest.raises(StorageUnavailable, match=r"SignatureDoesNotMatch|AccessDenied|InvalidAccessKeyId"):
         wrong.check()
 
 

@@ -12,7 +12,6 @@ from sqlalchemy import update
 
 from rse.communities.models import Membership
 from rse.dbtypes import utcnow
-from rse.database import db
 from rse.feeds.publications import service as publications
 from tests.e2e.conftest import sign_in
 

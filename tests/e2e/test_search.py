@@ -60,7 +60,7 @@ def hygiene(create_user, create_community, create_document):
 def test_search_from_the_header_box_to_the_second_page_of_documents(
         app, live_server, open_page, step, hygiene, tmp_path):
     app.config["WTF_CSRF_ENABLED"] = True
-    staff, partner, space, publication = hygiene
+    staff, partner, space, _publication = hygiene
 
     claire = open_page("staff")
     page = sign_in(claire, live_server, step, staff, "staff")

@@ -88,5 +88,14 @@ def storage_from_url(url: str) -> Storage:
     raise ValueError(f"RSE_STORAGE_URL: unknown scheme {scheme!r} (file or s3)")
 
 
-__all__ = ["BinaryIO", "BlobInfo", "BlobNotFound", "CHUNK_SIZE", "Storage", "StorageError",
-           "StorageUnavailable", "check_key", "storage_from_url"]
+__all__ = [
+    "CHUNK_SIZE",
+    "BinaryIO",
+    "BlobInfo",
+    "BlobNotFound",
+    "Storage",
+    "StorageError",
+    "StorageUnavailable",
+    "check_key",
+    "storage_from_url",
+]

@@ -14,7 +14,7 @@ from minio import Minio
 from minio.error import InvalidResponseError, S3Error, ServerError
 from minio.helpers import check_bucket_name
 
-from . import CHUNK_SIZE, BlobInfo, BlobNotFound, StorageUnavailable, check_key
+from . import CHUNK_SIZE, BlobInfo, BlobNotFound, StorageError, StorageUnavailable, check_key
 
 # The SDK reads each part into memory (it signs the payload) and holds up to PARALLEL_PARTS + 3
 # of them at once. 8 MiB parts, 2 in parallel: about 40 MiB per upload in flight, and the same
@@ -178,6 +178,8 @@ class S3Storage:
                 result = self.client.stat_object(self.bucket, key)
         except BlobNotFound:
             return None
+        if result.size is None or result.last_modified is None:  # S3 always sends both with an object
+            raise StorageError(f"stat {key}: the answer has no size or date")
         return BlobInfo(key, result.size, result.last_modified)
 
     def delete(self, key: str) -> None:

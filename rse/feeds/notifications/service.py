@@ -259,19 +259,16 @@ def mark_read(actor, notification_ids: list[int] | None = None) -> int:
 # --- Preferences --------------------------------------------------------------------------------
 
 def email_modes(user_ids: list[int], kind: str) -> dict[int, str]:
-    modes = {uid: DEFAULT_EMAIL_MODES[NotificationKind(kind)].value for uid in user_ids}
-    for uid, mode in db.session.execute(select(NotificationPreference.user_id, NotificationPreference.mode).where(
-            NotificationPreference.user_id.in_(user_ids), NotificationPreference.kind == kind)):
-        modes[uid] = mode
-    return modes
+    chosen = db.session.execute(select(NotificationPreference.user_id, NotificationPreference.mode).where(
+        NotificationPreference.user_id.in_(user_ids), NotificationPreference.kind == kind))
+    default = DEFAULT_EMAIL_MODES[NotificationKind(kind)].value
+    return {**dict.fromkeys(user_ids, default), **dict(chosen.all())}
 
 
 def preferences(actor) -> dict[str, str]:
-    modes = {k.value: v.value for k, v in DEFAULT_EMAIL_MODES.items()}
-    for kind, mode in db.session.execute(select(NotificationPreference.kind, NotificationPreference.mode).where(
-            NotificationPreference.user_id == actor.id)):
-        modes[kind] = mode
-    return modes
+    chosen = db.session.execute(select(NotificationPreference.kind, NotificationPreference.mode).where(
+        NotificationPreference.user_id == actor.id))
+    return {**{k.value: v.value for k, v in DEFAULT_EMAIL_MODES.items()}, **dict(chosen.all())}
 
 
 def set_preferences(actor, changes: dict) -> dict[str, str]:

@@ -12,14 +12,7 @@ from flask_login import current_user
 from rse.communities.models import Community
 from rse.documents.models import Document
 from rse.feeds import markdown
-from rse.feeds.models import (
-    Comment,
-    EmailMode,
-    Notification,
-    NotificationKind,
-    Publication,
-    Suggestion,
-)
+from rse.feeds.models import Comment, EmailMode, Notification, NotificationKind, Publication, Suggestion
 from rse.forms import ActionForm, commit_work, form_id, run_work
 from rse.web import is_htmx
 

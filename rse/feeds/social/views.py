@@ -22,15 +22,7 @@ from rse.errors import BadRequest, NotFound
 from rse.feeds.models import Comment, FollowTarget, Publication
 from rse.feeds.notifications import service as notifications
 from rse.feeds.publications import service as publications
-from rse.forms import (
-    ActionForm,
-    apply_errors,
-    attempt,
-    form_id,
-    run_and_flash,
-    run_work,
-    submit,
-)
+from rse.forms import ActionForm, apply_errors, attempt, form_id, run_and_flash, run_work, submit
 from rse.web import is_htmx, next_url
 
 from . import answers, comments, follows, reactions, suggestions

@@ -32,16 +32,7 @@ from rse.database import db
 from rse.dbtypes import is_id, utcnow
 from rse.documents.models import Document
 from rse.errors import BadRequest, Unauthorized, ValidationError
-from rse.feeds.models import (
-    STREAM_KINDS,
-    Activity,
-    Delivery,
-    Pin,
-    Publication,
-    Suggestion,
-    Tagging,
-    Verb,
-)
+from rse.feeds.models import STREAM_KINDS, Activity, Delivery, Pin, Publication, Suggestion, Tagging, Verb
 from rse.feeds.publications.pins import pins_of
 from rse.feeds.social import reactions
 from rse.tags import clean_tags, fold
