@@ -343,7 +343,12 @@ def _read_batch(user_ids: list[int], oldest: datetime, window: Window) -> _Batch
     seen: dict[tuple[int, str, int], datetime] = {}
 
     def saw(user_id: int, publication_id: int | None, document_id: int | None, at: datetime) -> None:
-        key = (user_id, "publication", publication_id) if publication_id else (user_id, "document", document_id)
+        if publication_id:
+            key = (user_id, "publication", publication_id)
+        elif document_id:
+            key = (user_id, "document", document_id)
+        else:
+            return
         seen[key] = max(seen.get(key, at), at)
 
     notices: dict[int, list[Row]] = defaultdict(list)

@@ -23,7 +23,7 @@ import multiprocessing
 import pickle
 import signal
 import smtplib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime, make_msgid
@@ -324,10 +324,10 @@ class _Sender:
         self.handed = self.taken = 0
         self.done = False
         self.error: Exception | None = None
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy typed as Flask
         self.process = context.Process(
             target=_serve, name="digest-sender", daemon=True,
-            args=(current_app._get_current_object(), period, now, batches_in, events_out, self.abandoned,
-                  (self.batches, self.events)))
+            args=(app, period, now, batches_in, events_out, self.abandoned, (self.batches, self.events)))
         self.process.start()
         # Only the sender holds these ends now: its exit reads here as the end of the pipe.
         batches_in.close()
@@ -448,7 +448,7 @@ def _send_received(period: Period, now: datetime, batches: PipeConnection, event
                     report.retry_later += len(batch.outgoing)
                 continue
             try:
-                _send(ledger, backend, period, now, *batch, report, abandoned.is_set)
+                _send(ledger, backend, period, now, batch, report, abandoned.is_set)
             except Exception as exc:  # raised by the run's process
                 error = _stop(events, exc)
     return error
@@ -472,8 +472,9 @@ def _portable(error: Exception | None) -> Exception | None:
     return error
 
 
-def _send(ledger: Connection, backend, period: Period, now: datetime, empties, outgoing, retry_ids,
-          report: Report, stop) -> None:
+def _send(ledger: Connection, backend, period: Period, now: datetime, batch: Batch, report: Report,
+          stop: Callable[[], bool]) -> None:
+    empties, outgoing, retry_ids = batch
     for user_id in empties:
         if _mark_empty(ledger, user_id, period, retry_ids[user_id], now):
             report.empty += 1
