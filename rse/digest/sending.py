@@ -375,8 +375,8 @@ class _Sender:
             log.warning("the digest sender had stopped too: %s", self.error)
 
     def _finish(self) -> None:
-        with contextlib.suppress(OSError):  # already gone
-            self.batches.send(None)
+        # Closing our end is the sender's end of input; unlike a last message, it never lands in the
+        # middle of a batch that Ctrl+C cut short.
         self.batches.close()
         while not self.done:
             self._read_events(block=True)
@@ -414,8 +414,8 @@ _COUNTS = ("sent", "empty", "failed", "skipped", "retry_later")  # what the send
 
 def _serve(app, period: Period, now: datetime, batches: PipeConnection, events: PipeConnection, abandoned,
            inherited: tuple[PipeConnection, ...]) -> None:
-    """The sender process: record and send each batch received until the end (None), then report
-    its counts and what stopped it."""
+    """The sender process: record and send each batch received until the run closes its end, then
+    report its counts and what stopped it."""
     for end in inherited:  # the run's ends: without them here, the run's death reads as the end of the pipe
         end.close()
     # Ctrl+C reaches the whole process group: the run's process decides, and abandons between messages.
@@ -423,17 +423,15 @@ def _serve(app, period: Period, now: datetime, batches: PipeConnection, events: 
     report = Report()
     with app.app_context():
         db.engine.dispose(close=False)  # the pooled connections are the run's process's: open our own
-        try:
-            error = _send_received(period, now, batches, events, abandoned, report)
-        except EOFError:  # the run's process is gone: nobody to report to
-            return
-    events.send(("done", ({name: getattr(report, name) for name in _COUNTS}, _portable(error))))
+        error = _send_received(period, now, batches, events, abandoned, report)
+    with contextlib.suppress(OSError):  # the run's process is gone: nobody to report to
+        events.send(("done", ({name: getattr(report, name) for name in _COUNTS}, _portable(error))))
 
 
 def _send_received(period: Period, now: datetime, batches: PipeConnection, events: PipeConnection, abandoned,
                    report: Report) -> Exception | None:
-    """Send each batch received until the end; what stopped the sending, if anything. Once stopped,
-    it still takes every batch (never leaving the run's process blocked on a full pipe)."""
+    """Send each batch received until the end of input; what stopped the sending, if anything. Once
+    stopped, it still takes every batch (never leaving the run's process blocked on a full pipe)."""
     error: Exception | None = None
     with contextlib.ExitStack() as stack:
         try:
@@ -441,7 +439,7 @@ def _send_received(period: Period, now: datetime, batches: PipeConnection, event
             backend = backend_from_url(current_app.config["MAIL_URL"])
         except Exception as exc:  # nothing can be sent: say so at once
             error = _stop(events, exc)
-        while (batch := batches.recv()) is not None:
+        for batch in _received(batches):
             events.send(("taken", None))
             if error is not None or abandoned.is_set():
                 if isinstance(error, ServerUnavailable):
@@ -452,6 +450,15 @@ def _send_received(period: Period, now: datetime, batches: PipeConnection, event
             except Exception as exc:  # raised by the run's process
                 error = _stop(events, exc)
     return error
+
+
+def _received(batches: PipeConnection) -> Iterator[Batch]:
+    """The batches as they arrive, until the run closes its end (or dies)."""
+    while True:
+        try:
+            yield batches.recv()
+        except EOFError:
+            return
 
 
 def _stop(events: PipeConnection, error: Exception) -> Exception:
