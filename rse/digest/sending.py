@@ -12,6 +12,9 @@ so a second run or an overlapping shard never sends it again. Then:
 - a run that dies while sending leaves its row `claimed`; once the lease is over, the next run marks it
   `uncertain` (the server may have taken it): never resent automatically, reported and shown.
 People not yet claimed when a run stops have no row, so the next run simply sends theirs.
+
+A run selects and renders its batches while a sender process of its own (`_Sender`) records and
+sends the previous one: the SMTP server's answers are waited for beside that work.
 """
 
 from __future__ import annotations
