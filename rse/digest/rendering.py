@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale, format_date, get_translations
@@ -43,7 +44,7 @@ def email_environment(locale: str) -> Environment:
                                   extensions=["jinja2.ext.i18n"], auto_reload=app_environment.auto_reload)
         environment.filters.update(app_environment.filters)
         environment.globals.update(app_environment.globals)
-        environment.install_gettext_translations(translations, newstyle=True)
+        environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
         environments[locale] = environment
     return environment
 
@@ -53,7 +54,8 @@ def _entry_renderer(environment: Environment, template: str, locale: str, fragme
     """The entry macro of `template`, remembering what it rendered in `fragments`. An entry renders
     the same for every reader of a run (what is per person, its note and whether the reader wrote
     it, is part of the key), and a community's new items are in hundreds of digests."""
-    macro = environment.get_template(template).module.entry
+    module: Any = environment.get_template(template).module  # a template's macros are its module's attributes
+    macro = module.entry
 
     def entry(e, show_community: bool = True):
         show_author = e.author_id is None or e.author_id != reader_id

@@ -343,7 +343,12 @@ def _read_batch(user_ids: list[int], oldest: datetime, window: Window) -> _Batch
     seen: dict[tuple[int, str, int], datetime] = {}
 
     def saw(user_id: int, publication_id: int | None, document_id: int | None, at: datetime) -> None:
-        key = (user_id, "publication", publication_id) if publication_id else (user_id, "document", document_id)
+        if publication_id:
+            key = (user_id, "publication", publication_id)
+        elif document_id:
+            key = (user_id, "document", document_id)
+        else:
+            return
         seen[key] = max(seen.get(key, at), at)
 
     notices: dict[int, list[Row]] = defaultdict(list)
@@ -399,68 +404,106 @@ def select_digests(users: list[User], period: Period, now: datetime, window: Win
 
 
 def _fill(digest: Digest, batch: _Batch) -> None:
-    """One person's digest, from their part of the batch."""
-    user_id = digest.user.id
+    """One person's digest, from their part of the batch, a section at a time in the order shown
+    (an item of "for you" or of the pins is not repeated among the new items)."""
+    user_id, after = digest.user.id, digest.since
     mine = batch.member_of.get(user_id, set())
-    after = digest.since
-    window = batch.window
-    communities, publications, documents = window.communities, window.publications, window.documents
     shown: set[tuple[str, int]] = set()
-
-    for notice in batch.notices.get(user_id, ()):
-        if notice.created_at < after or notice.community_id not in mine:
-            continue
-        default = DEFAULT_EMAIL_MODES.get(NotificationKind(notice.kind), EmailMode.DIGEST)
-        if batch.modes.get((user_id, notice.kind), default) == EmailMode.NEVER:
-            continue
-        note = NOTES[NotificationKind(notice.kind)](notice.actor_name or "Maillage")
-        community = communities[notice.community_id]
-        if notice.publication_id in publications:
-            entry = _publication_entry(publications[notice.publication_id], community, note=note)
-        elif notice.document_id in documents:
-            entry = _document_entry(documents[notice.document_id], community, note=note)
-        else:
-            continue
-        if entry.key not in shown:
-            shown.add(entry.key)
-            digest.for_you.append(entry)
-
-    for pin in window.pins:
-        publication = publications.get(pin.publication_id)
-        if (pin.community_id not in mine or pin.created_at < after or publication is None
-                or ("publication", publication.id) in shown or publication.author_id == user_id
-                or batch.seen_since(user_id, ("publication", publication.id), publication.updated_at)):
-            continue
-        shown.add(("publication", publication.id))
-        digest.pinned.append(_publication_entry(publication, communities[pin.community_id]))
-
+    digest.for_you = _for_you(user_id, mine, after, batch, shown)
+    digest.pinned = _pinned(user_id, mine, after, batch, shown)
     digest.communities = _ranked_new_items(digest, batch, mine, shown)
+    digest.questions = _open_questions(user_id, mine, batch.window)
+    digest.new_members = _new_members(user_id, mine, after, batch.window)
+    digest.due_documents = _due_documents(user_id, mine, batch)
 
+
+def _for_you(user_id: int, mine: set[int], after: datetime, batch: _Batch, shown: set[tuple[str, int]]
+             ) -> list[Entry]:
+    """The "for you" section: the items of their notifications since `after`, oldest first, each once."""
+    entries = []
+    for notice in batch.notices.get(user_id, ()):
+        if notice.created_at < after or notice.community_id not in mine or not _wanted(notice, user_id, batch):
+            continue
+        entry = _notice_entry(notice, batch.window)
+        if entry is not None and entry.key not in shown:
+            shown.add(entry.key)
+            entries.append(entry)
+    return entries
+
+
+def _wanted(notice: Row, user_id: int, batch: _Batch) -> bool:
+    """Whether the person left this kind of notification on for email (not "never")."""
+    default = DEFAULT_EMAIL_MODES.get(NotificationKind(notice.kind), EmailMode.DIGEST)
+    return batch.modes.get((user_id, notice.kind), default) != EmailMode.NEVER
+
+
+def _notice_entry(notice: Row, window: Window) -> Entry | None:
+    """The entry of the item a notification points at, saying why it is there (None: the item is gone)."""
+    note = NOTES[NotificationKind(notice.kind)](notice.actor_name or "Maillage")
+    community = window.communities[notice.community_id]
+    if notice.publication_id in window.publications:
+        return _publication_entry(window.publications[notice.publication_id], community, note=note)
+    if notice.document_id in window.documents:
+        return _document_entry(window.documents[notice.document_id], community, note=note)
+    return None
+
+
+def _pinned(user_id: int, mine: set[int], after: datetime, batch: _Batch, shown: set[tuple[str, int]]
+            ) -> list[Entry]:
+    """The publications pinned in their communities since `after`, in pin order: neither theirs, nor
+    seen since their last change, nor already shown."""
+    window = batch.window
+    entries = []
+    for pin in window.pins:
+        publication = window.publications.get(pin.publication_id)
+        if pin.community_id not in mine or pin.created_at < after or publication is None:
+            continue
+        key = ("publication", publication.id)
+        if (key in shown or publication.author_id == user_id
+                or batch.seen_since(user_id, key, publication.updated_at)):
+            continue
+        shown.add(key)
+        entries.append(_publication_entry(publication, window.communities[pin.community_id]))
+    return entries
+
+
+def _open_questions(user_id: int, mine: set[int], window: Window) -> list[Entry]:
+    """Up to five open questions of their communities, most "same question" first, none of their own."""
+    entries: list[Entry] = []
     for question in heapq.merge(*(window.questions.get(c, ()) for c in mine),
                                 key=lambda q: (-q.same_question_count, -q.id)):
-        if len(digest.questions) == QUESTIONS:
+        if len(entries) == QUESTIONS:
             break
         if question.author_id != user_id:
-            digest.questions.append(_publication_entry(question, communities[question.community_id]))
+            entries.append(_publication_entry(question, window.communities[question.community_id]))
+    return entries
 
+
+def _new_members(user_id: int, mine: set[int], after: datetime, window: Window) -> list[tuple[Row, list[str]]]:
+    """The people who joined their communities since `after`, by community, the earliest arrival first."""
     newcomers = []  # (first one's arrival, community, names)
     for community_id in mine:
         joined = [m for m in window.members.get(community_id, ()) if m.user_id != user_id and m.created_at >= after]
         if joined:
             newcomers.append((joined[0].created_at, community_id, [m.name for m in joined]))
     newcomers.sort(key=lambda n: (n[0], n[1]))
-    digest.new_members = [(communities[community_id], names) for _at, community_id, names in newcomers]
+    return [(window.communities[community_id], names) for _at, community_id, names in newcomers]
 
+
+def _due_documents(user_id: int, mine: set[int], batch: _Batch) -> list[Entry]:
+    """The documents due for review that they wrote or whose community they animate, soonest first."""
+    window = batch.window
     today = window.now.date()
     animated = batch.animator_of.get(user_id, set())
-    due = heapq.merge(*(window.due.get(c, ()) for c in mine), key=lambda d: d.review_by)
-    for document in due:
+    entries = []
+    for document in heapq.merge(*(window.due.get(c, ()) for c in mine), key=lambda d: d.review_by):
         if document.community_id in animated or document.created_by_id == user_id:
-            entry = _document_entry(document, communities[document.community_id])
+            entry = _document_entry(document, window.communities[document.community_id])
             entry.note = (_("Révision en retard depuis le %(day)s", day=_day(document.review_by))
                           if document.review_by < today else
                           _("À réviser avant le %(day)s", day=_day(document.review_by)))
-            digest.due_documents.append(entry)
+            entries.append(entry)
+    return entries
 
 
 def _ranked_new_items(digest: Digest, batch: _Batch, mine: set[int], shown: set[tuple[str, int]]

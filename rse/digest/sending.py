@@ -12,19 +12,26 @@ so a second run or an overlapping shard never sends it again. Then:
 - a run that dies while sending leaves its row `claimed`; once the lease is over, the next run marks it
   `uncertain` (the server may have taken it): never resent automatically, reported and shown.
 People not yet claimed when a run stops have no row, so the next run simply sends theirs.
+
+A run selects and renders its batches while a sender process of its own (`_Sender`) records and
+sends the previous one: the SMTP server's answers are waited for beside that work.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
-import queue
+import multiprocessing
+import pickle
+import signal
 import smtplib
-import sys
-import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime, make_msgid
+from multiprocessing.connection import Connection as PipeConnection
+from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -49,7 +56,6 @@ log = logging.getLogger(__name__)
 BATCH = 100
 LEASE = timedelta(minutes=30)  # longer than any batch takes to send
 MAX_ATTEMPTS = 5
-SWITCH_INTERVAL = 0.0001  # seconds, while a run sends (see _send_period)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -225,12 +231,13 @@ def transmit(connection, message: RawMessage) -> None:
 
 def send_digests(period_list: list[Period], *, now: datetime | None = None, user: User | None = None,
                  shard: tuple[int, int] = (0, 1), dry_run: bool = False, batch_size: int = BATCH) -> Report:
+    """Send (or, dry, count) the digests of these periods: every person of the shard, or `user` alone."""
     now = now or utcnow()
     report = Report(dry_run=dry_run, periods=[p.key for p in period_list])
     only = user.id if user is not None else None
-    # The record of sends has a connection of its own: committing it per message leaves the objects the
-    # selection loaded alone (no expiry of a whole batch at every message), and plain Core statements
-    # cost a fraction of ORM ones.
+    # The record of sends goes through connections of its own (this one, and the sender's): committing
+    # it per message leaves the objects the selection loaded alone (no expiry of a whole batch at every
+    # message), and plain Core statements cost a fraction of ORM ones.
     with db.engine.connect() as ledger:
         try:
             for period in period_list:
@@ -253,111 +260,239 @@ def _send_period(ledger: Connection, period: Period, now, only, shard, dry_run, 
         DigestDelivery.status.in_((Status.SENT, Status.EMPTY, Status.CLAIMED)),
         and_(DigestDelivery.status == Status.FAILED, or_(DigestDelivery.next_attempt_at.is_(None),
                                                         DigestDelivery.next_attempt_at > now))))
-    sender = None if dry_run else _Sender(period, now, report)
+    if dry_run:
+        _count_period(period, now, only, shard, batch_size, report)
+        return
+    batches = _rendered_batches(period, now, only, shard, batch_size)
+    with _Sender(period, now, report) as sender:
+        while not sender.stopped and (batch := next(batches, None)) is not None:
+            sender.hand_over(batch)
+
+
+def _count_period(period: Period, now: datetime, only, shard, batch_size: int, report: Report) -> None:
+    """A dry run: what would be sent, counted."""
+    for empties, outgoing, _retry_ids in _rendered_batches(period, now, only, shard, batch_size):
+        report.empty += len(empties)
+        report.sent += len(outgoing)
+
+
+def _rendered_batches(period: Period, now: datetime, only, shard, batch_size: int) -> Iterator[Batch]:
+    """The people still to consider, a batch at a time, selected and rendered."""
     after_id = 0
     window: Window | None = None
-    # The sender thread's every SMTP answer must win the GIL back from this thread's rendering: at
-    # Python's default interval (5 ms) it would wait that long four times a message. The interval is
-    # the process's; it is put back when the run ends.
     fragments: dict = {}  # each entry rendered once in the run
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    try:
-        while sender is None or not sender.stopped:
-            batch = _candidates(period, shard, now, after_id, batch_size, only)
-            if not batch:
-                break
-            after_id = batch[-1][0].id
-            retry_ids = {u.id: retry_id for u, retry_id in batch}
-            window = window or Window.read(period, now)  # once per run: what every batch draws from
-            digests = select_digests([u for u, _r in batch], period, now, window)
-            empties = [user_id for user_id, digest in digests.items() if digest.is_empty]
-            outgoing = [(user_id, render(digest, fragments), digest.item_count)
-                        for user_id, digest in digests.items() if not digest.is_empty]
-            # End the read transaction: the next batch sees what the ledger committed (and SQLite's
-            # snapshot never holds back its writer).
-            db.session.rollback()
-            if sender is None:
-                report.empty += len(empties)
-                report.sent += len(outgoing)
-            else:
-                sender.hand_over(empties, outgoing, retry_ids)
-    except BaseException:
-        if sender is not None:
-            sender.abandon()
-        raise
-    else:
-        if sender is not None:
-            sender.close()
-    finally:
-        sys.setswitchinterval(switch_interval)
+    while batch := _candidates(period, shard, now, after_id, batch_size, only):
+        after_id = batch[-1][0].id
+        retry_ids = {u.id: retry_id for u, retry_id in batch}
+        window = window or Window.read(period, now)  # once per run: what every batch draws from
+        digests = select_digests([u for u, _r in batch], period, now, window)
+        empties = [user_id for user_id, digest in digests.items() if digest.is_empty]
+        outgoing = [(user_id, render(digest, fragments), digest.item_count)
+                    for user_id, digest in digests.items() if not digest.is_empty]
+        # End the read transaction: the next batch sees what the ledger committed (and SQLite's
+        # snapshot never holds back its writer).
+        db.session.rollback()
+        yield Batch(empties, outgoing, retry_ids)
+
+
+class Batch(NamedTuple):
+    """A batch of people, selected and rendered, as it crosses to the sender."""
+
+    empties: list[int]                                # people with nothing new: no email
+    outgoing: list[tuple[int, RenderedDigest, int]]   # (person, their digest, its item count)
+    retry_ids: dict[int, int | None]                  # person → id of the failed row to retry, if any
 
 
 class _Sender:
-    """Records and sends the batches of a run in a thread of its own, in order, while the next
-    batch is selected and rendered: the wait for the SMTP server's answers overlaps that work.
-    Each person is still claimed just before their message leaves (see the module docstring);
-    what was handed over but not sent when the run stops has no row, and goes at the next run."""
+    """Records and sends the batches of a run in a process of its own, in order, while this one
+    selects and renders the next batch: the wait for the SMTP server's answers overlaps that work.
+
+    A process rather than a thread: a thread back from an SMTP answer then waits for the GIL, up to
+    the interpreter's switch interval (5 ms), four times a message while this process renders; and
+    that interval is the whole process's, not a run's to change. Each person is still claimed just
+    before their message leaves (see the module docstring); what was handed over but not sent when
+    the run stops has no row, and goes at the next run.
+
+    A context manager: leaving it normally waits until every batch handed over is sent and raises
+    what stopped the sending, if anything; leaving it on an exception (a failure while selecting,
+    Ctrl+C) lets the message in flight finish and sends nothing more, then lets it propagate."""
 
     def __init__(self, period: Period, now: datetime, report: Report):
-        self.app = current_app._get_current_object()
-        self.period, self.now, self.report = period, now, report
-        self.backend = backend_from_url(self.app.config["MAIL_URL"])
-        self.batches: queue.Queue = queue.Queue(maxsize=1)  # one batch ahead at most
-        self.error: BaseException | None = None
-        self.abandoned = False
-        self.thread = threading.Thread(target=self._run, name="digest-sender", daemon=True)
-        self.thread.start()
+        # Forked: the sender starts from the app as it is (configuration, loaded modules).
+        context = multiprocessing.get_context("fork")
+        self.report = report
+        batches_in, self.batches = context.Pipe(duplex=False)
+        self.events, events_out = context.Pipe(duplex=False)
+        self.abandoned = context.Event()
+        self.handed = self.taken = 0
+        self.done = False
+        self.error: Exception | None = None
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy typed as Flask
+        self.process = context.Process(
+            target=_serve, name="digest-sender", daemon=True,
+            args=(app, period, now, batches_in, events_out, self.abandoned, (self.batches, self.events)))
+        self.process.start()
+        # Only the sender holds these ends now: its exit reads here as the end of the pipe.
+        batches_in.close()
+        events_out.close()
+
+    def __enter__(self) -> _Sender:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abandon()
 
     @property
     def stopped(self) -> bool:
-        return self.error is not None
+        """The sending stopped (server unavailable, or a failure): select no more."""
+        self._read_events(block=False)
+        return self.error is not None or self.done
 
-    def hand_over(self, empties: list[int], outgoing: list[tuple[int, RenderedDigest, int]],
-                  retry_ids: dict[int, int | None]) -> None:
-        self.batches.put((empties, outgoing, retry_ids))
+    def hand_over(self, batch: Batch) -> None:
+        """Pass a batch on, once the sender has taken the previous one: one batch ahead at most."""
+        while self.taken < self.handed and not self.done:
+            self._read_events(block=True)
+        if self.done:
+            return
+        try:
+            self.batches.send(batch)
+        except OSError:  # the sender is gone; close() says why
+            self._read_events(block=True)
+        else:
+            self.handed += 1
 
     def close(self) -> None:
         """Wait until every batch handed over is sent; raise what stopped the sending, if anything."""
-        self.batches.put(None)
-        self.thread.join()
+        self._finish()
         if self.error is not None:
             raise self.error
 
     def abandon(self) -> None:
         """The run failed: finish the message in flight, send nothing more."""
-        self.abandoned = True
-        self.batches.put(None)
-        self.thread.join()
+        self.abandoned.set()
+        self._finish()
+        if self.error is not None:
+            log.warning("the digest sender had stopped too: %s", self.error)
 
-    def _run(self) -> None:
-        try:
-            with self.app.app_context(), db.engine.connect() as ledger:
-                while (batch := self.batches.get()) is not None:
-                    empties, outgoing, retry_ids = batch
-                    if self.error is not None or self.abandoned:
-                        if isinstance(self.error, ServerUnavailable):
-                            self.report.retry_later += len(outgoing)
-                        continue
-                    try:
-                        self._send(ledger, empties, outgoing, retry_ids)
-                    except BaseException as exc:  # handed to the run's thread by close()
-                        self.error = exc
-        except BaseException as exc:
-            self.error = self.error or exc
-            while self.batches.get() is not None:  # never leave the run's thread blocked on a full queue
-                pass
+    def _finish(self) -> None:
+        # Closing our end is the sender's end of input; unlike a last message, it never lands in the
+        # middle of a batch that Ctrl+C cut short.
+        self.batches.close()
+        while not self.done:
+            self._read_events(block=True)
+        self.events.close()
+        self.process.join()
 
-    def _send(self, ledger: Connection, empties, outgoing, retry_ids) -> None:
-        period, now, report = self.period, self.now, self.report
-        for user_id in empties:
-            if _mark_empty(ledger, user_id, period, retry_ids[user_id], now):
-                report.empty += 1
+    def _read_events(self, *, block: bool) -> None:
+        """What the sender said: a batch taken, the sending stopped, or its counts at the end."""
+        while not self.done and (block or self.events.poll()):
+            block = False
+            try:
+                event, value = self.events.recv()
+            except EOFError:  # died without a word (killed): its claimed row becomes `uncertain`
+                self.process.join()
+                self.error = self.error or RuntimeError(f"the digest sender exited ({self.process.exitcode})")
+                self.done = True
             else:
-                report.skipped += 1
-        ledger.commit()
-        if outgoing:
-            _send_batch(ledger, self.backend, period, outgoing, retry_ids, now, report, stop=lambda: self.abandoned)
+                self._on_event(event, value)
+
+    def _on_event(self, event: str, value) -> None:
+        if event == "taken":
+            self.taken += 1
+        elif event == "stopped":
+            self.error = self.error or value
+        elif event == "done":
+            counts, error = value
+            for name, count in counts.items():
+                setattr(self.report, name, getattr(self.report, name) + count)
+            self.error = self.error or error
+            self.done = True
+
+
+_COUNTS = ("sent", "empty", "failed", "skipped", "retry_later")  # what the sender adds to the report
+
+
+def _serve(app, period: Period, now: datetime, batches: PipeConnection, events: PipeConnection, abandoned,
+           inherited: tuple[PipeConnection, ...]) -> None:
+    """The sender process: record and send each batch received until the run closes its end, then
+    report its counts and what stopped it."""
+    for end in inherited:  # the run's ends: without them here, the run's death reads as the end of the pipe
+        end.close()
+    # Ctrl+C reaches the whole process group: the run's process decides, and abandons between messages.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    report = Report()
+    with app.app_context():
+        db.engine.dispose(close=False)  # the pooled connections are the run's process's: open our own
+        error = _send_received(period, now, batches, events, abandoned, report)
+    with contextlib.suppress(OSError):  # the run's process is gone: nobody to report to
+        events.send(("done", ({name: getattr(report, name) for name in _COUNTS}, _portable(error))))
+
+
+def _send_received(period: Period, now: datetime, batches: PipeConnection, events: PipeConnection, abandoned,
+                   report: Report) -> Exception | None:
+    """Send each batch received until the end of input; what stopped the sending, if anything. Once
+    stopped, it still takes every batch (never leaving the run's process blocked on a full pipe)."""
+    error: Exception | None = None
+    with contextlib.ExitStack() as stack:
+        try:
+            ledger = stack.enter_context(db.engine.connect())
+            backend = backend_from_url(current_app.config["MAIL_URL"])
+        except Exception as exc:  # nothing can be sent: say so at once
+            error = _stop(events, exc)
+        for batch in _received(batches):
+            events.send(("taken", None))
+            if error is not None or abandoned.is_set():
+                if isinstance(error, ServerUnavailable):
+                    report.retry_later += len(batch.outgoing)
+                continue
+            try:
+                _send(ledger, backend, period, now, batch, report, abandoned.is_set)
+            except Exception as exc:  # raised by the run's process
+                error = _stop(events, exc)
+    return error
+
+
+def _received(batches: PipeConnection) -> Iterator[Batch]:
+    """The batches as they arrive, until the run closes its end (or dies)."""
+    while True:
+        try:
+            yield batches.recv()
+        except EOFError:
+            return
+
+
+def _stop(events: PipeConnection, error: Exception) -> Exception:
+    if not isinstance(error, ServerUnavailable):  # its traceback stays in this process: log it here
+        log.error("digest sending failed", exc_info=error)
+    events.send(("stopped", _portable(error)))
+    return error
+
+
+def _portable(error: Exception | None) -> Exception | None:
+    """The exception itself if it can cross to the run's process, else its description."""
+    if error is None:
+        return None
+    try:
+        pickle.dumps(error)
+    except Exception:  # whatever pickling raises: the description will do
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error
+
+
+def _send(ledger: Connection, backend, period: Period, now: datetime, batch: Batch, report: Report,
+          stop: Callable[[], bool]) -> None:
+    empties, outgoing, retry_ids = batch
+    for user_id in empties:
+        if _mark_empty(ledger, user_id, period, retry_ids[user_id], now):
+            report.empty += 1
+        else:
+            report.skipped += 1
+    ledger.commit()
+    if outgoing:
+        _send_batch(ledger, backend, period, outgoing, retry_ids, now, report, stop=stop)
 
 
 def _send_batch(ledger: Connection, backend, period: Period, outgoing, retry_ids, now, report: Report, *,

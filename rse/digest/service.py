@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -104,8 +104,8 @@ def record_view(item, user: User) -> None:
     now = utcnow()
     try:
         with Session(db.engine) as session:
-            result = session.execute(update(ItemView).where(ItemView.user_id == user.id, column == item.id)
-                                     .values(viewed_at=now))
+            result = cast(CursorResult, session.execute(  # an UPDATE's result is a cursor's
+                update(ItemView).where(ItemView.user_id == user.id, column == item.id).values(viewed_at=now)))
             if not result.rowcount:
                 session.add(ItemView(user_id=user.id, viewed_at=now, **{column.key: item.id}))
             session.commit()

@@ -3,8 +3,10 @@ ranking, and at most one digest per person and period through double runs, crash
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import smtplib
+import sys
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +22,22 @@ from rse.feeds.social import comments
 from rse.feeds.social import reactions
 
 from .conftest import BASE, parts, publish
+
+
+class Calls:
+    """The recipients a patched `transmit` saw, kept in a file: the sender is a process of its own."""
+
+    def __init__(self, path):
+        self.path = path
+        path.write_text("")
+
+    def add(self, recipient: str) -> int:
+        with self.path.open("a") as handle:
+            handle.write(recipient + "\n")
+        return len(self.all())
+
+    def all(self) -> list[str]:
+        return self.path.read_text().splitlines()
 
 
 def _statuses(period: str) -> dict[int, str]:
@@ -127,16 +145,15 @@ def test_two_shards_cover_everybody_once(create_user, space, sink, send):
 
 
 def test_a_crash_mid_run_resumes_and_the_message_in_flight_is_uncertain(create_user, space, sink, send, week,
-                                                                       monkeypatch):
+                                                                       monkeypatch, tmp_path):
     members = [create_user("staff") for _ in range(4)]
     community, animator = space(*members)
     publish(animator, community, "Reprise après incident")
-    calls = []
+    calls = Calls(tmp_path / "calls")
     real = sending.transmit
 
     def crash_on_third(connection, message):
-        calls.append(message.recipients[0])
-        if len(calls) == 3:
+        if calls.add(message.recipients[0]) == 3:
             raise RuntimeError("the process died")
         real(connection, message)
 
@@ -144,7 +161,7 @@ def test_a_crash_mid_run_resumes_and_the_message_in_flight_is_uncertain(create_u
     crashed = send()
     assert isinstance(crashed.exception, RuntimeError)
     assert len(sink.wait_for(2)) == 2
-    in_flight = next(m for m in members if m.email == calls[2])
+    in_flight = next(m for m in members if m.email == calls.all()[2])
     assert _statuses(week)[in_flight.id] == "claimed"
 
     monkeypatch.setattr(sending, "transmit", real)
@@ -420,15 +437,14 @@ def test_a_failure_while_selecting_stops_the_sending_and_the_next_run_sends_the_
 
 
 def test_the_server_going_down_with_batches_queued_leaves_every_unsent_digest_for_later(
-        app, create_user, space, sink, week, monkeypatch):
+        app, create_user, space, sink, week, monkeypatch, tmp_path):
     members = [create_user("staff") for _ in range(6)]
     community, animator = space(*members)
     publish(animator, community, "Panne au milieu")
-    real, calls = sending.transmit, []
+    real, calls = sending.transmit, Calls(tmp_path / "calls")
 
     def down_from_the_third(connection, message):
-        calls.append(message.recipients[0])
-        if len(calls) >= 3:
+        if calls.add(message.recipients[0]) >= 3:
             raise smtplib.SMTPServerDisconnected("connection lost")
         real(connection, message)
 
@@ -438,7 +454,7 @@ def test_the_server_going_down_with_batches_queued_leaves_every_unsent_digest_fo
     db.session.rollback()
     assert (report.sent, report.failed) == (2, 1)
     assert 2 <= report.retry_later <= 4  # the failed batch, and the one handed over meanwhile if any
-    assert len(sink.wait_for(2)) == 2 and len(calls) == 3  # nothing tried after the failure
+    assert len(sink.wait_for(2)) == 2 and len(calls.all()) == 3  # nothing tried after the failure
 
     monkeypatch.setattr(sending, "transmit", real)
     later = sending.send_digests([period], now=utcnow() + timedelta(hours=1), batch_size=2)
@@ -491,3 +507,58 @@ def test_readers_own_item_leaves_out_their_name_and_others_still_see_it(create_u
         assert part.count("Sophie Durand") == 1 and "Bonjour Sophie Durand" in part  # the greeting alone
     for part in parts(messages[reader.email]):  # the same entry, rendered in the same run
         assert "Combien de temps garder les feuilles ?" in part and "Sophie Durand" in part
+
+
+# --- No process-wide side effects; Ctrl+C ----------------------------------------------------------
+
+
+def test_a_send_leaves_the_interpreters_switch_interval_alone(app, create_user, space, sink, monkeypatch):
+    members = [create_user("staff") for _ in range(3)]
+    community, animator = space(*members)
+    publish(animator, community, "Sans effet de bord")
+    before, during = sys.getswitchinterval(), []
+    real = sending.render
+
+    def watching(digest, *args):
+        during.append(sys.getswitchinterval())
+        return real(digest, *args)
+
+    monkeypatch.setattr(sending, "render", watching)
+    report = sending.send_digests([_this_week(app)], batch_size=2)
+    db.session.rollback()
+    assert report.sent == 3 and len(sink.wait_for(3)) == 3
+    assert during and set(during) == {before}
+    assert sys.getswitchinterval() == before
+    assert multiprocessing.active_children() == []  # the sender process is gone with its run
+
+
+def test_ctrl_c_during_a_send_propagates_and_the_next_run_sends_the_rest_once(
+        app, create_user, space, sink, week, monkeypatch):
+    members = [create_user("staff") for _ in range(7)]
+    community, animator = space(*members)
+    publish(animator, community, "Interrompu au clavier")
+    real, rendered = sending.render, []
+
+    def interrupted_at_the_fifth(digest, *args):
+        rendered.append(digest.user.id)
+        if len(rendered) == 5:
+            raise KeyboardInterrupt
+        return real(digest, *args)
+
+    monkeypatch.setattr(sending, "render", interrupted_at_the_fifth)
+    period = _this_week(app)
+    with pytest.raises(KeyboardInterrupt):
+        sending.send_digests([period], batch_size=2)
+    db.session.rollback()
+    first = [m["To"] for m in sink.wait_for(4, timeout=0.5)]
+    assert len(first) == len(set(first)) <= 4
+    # The message in flight finished; nothing is left claimed (it would become `uncertain`), and
+    # whoever was handed over but not sent has no row: the next run sends theirs.
+    assert "claimed" not in _statuses(week).values()
+    assert multiprocessing.active_children() == []
+
+    monkeypatch.setattr(sending, "render", real)
+    report = sending.send_digests([period], batch_size=2)
+    received = [m["To"] for m in sink.wait_for(7)]
+    assert sorted(received) == sorted(m.email for m in members)  # each once, over both runs
+    assert report.sent == 7 - len(first) and report.uncertain == 0
