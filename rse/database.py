@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import CursorResult, MetaData, Result
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session
 
 # Named constraints so that Alembic migrations can alter them on every backend.
 NAMING_CONVENTION = {
@@ -39,3 +40,12 @@ def rowcount(result: Result[Any]) -> int:
     """How many rows an UPDATE or DELETE matched. Session.execute() is typed as returning any
     Result; for these statements it is a CursorResult, which alone knows the count."""
     return cast(CursorResult[Any], result).rowcount
+
+
+def upsert(session: Session, model: type, values: dict[str, Any], *, key: list[str], update: list[str]) -> None:
+    """INSERT a row, or UPDATE the `update` columns of the one with the same `key` (a unique index):
+    one statement, so that two requests at the same moment cannot insert the row twice."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=key, set_={column: statement.excluded[column] for column in update}))

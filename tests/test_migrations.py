@@ -22,6 +22,27 @@ def test_downgrade_then_upgrade_round_trips(app, db):
     assert "users" in inspect(db.engine).get_table_names()
 
 
+def _row_counts(db) -> dict[str, int]:
+    with db.engine.connect() as connection:
+        return {table: connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+                for table in inspect(connection).get_table_names() if table != "alembic_version"}
+
+
+def test_migrating_down_and_up_keeps_every_row(app, db, runner):
+    """A migration that rebuilds a table (SQLite alters tables so) must not take the rows that point
+    at it along: with foreign keys enforced, dropping the old table deleted them in cascade."""
+    assert runner.invoke(args=["rse", "demo", "--password", "demo-mot-de-passe"]).exit_code == 0
+    db.session.remove()
+    before = _row_counts(db)
+    assert before["memberships"] and before["publications"] and before["comments"] and before["follows"]
+    downgrade(revision="0006")  # through every migration that alters a table the others point at
+    upgrade()
+    after = _row_counts(db)
+    changed = {table: (count, after.get(table)) for table, count in before.items()
+               if table not in {"user_sessions"} and after.get(table) != count}
+    assert changed == {}
+
+
 def test_audit_log_refuses_update_and_delete(app, db):
     db.session.add(AuditEntry(action="login.success", actor_label="a@b.fr"))
     db.session.commit()

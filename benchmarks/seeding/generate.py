@@ -191,6 +191,7 @@ class Seeder:
         self.wikis: list[list[int]] = []
         self.wiki_state: dict[int, WikiState] = {}
         self.last_announcement: dict[int, int] = {}
+        self.accepted: dict[int, int] = {}  # question → its good answer, set once the comments are written
         self.recent: deque = deque(maxlen=500)
         self.wiki_pages_updated = 0
 
@@ -400,6 +401,8 @@ class Seeder:
                 self.writer.add(SameQuestion, {"publication_id": publication_id, "user_id": user_id,
                                                "created_at": self.later(at, 3000)})
 
+        if accepted is not None:
+            self.accepted[publication_id] = accepted
         deleted = rng.random() < DELETED_SHARE
         self.writer.add(Publication, {
             "id": publication_id, "community_id": community_id, "author_id": author, "kind": kind.value,
@@ -407,7 +410,7 @@ class Seeder:
             "place": rng.choice(data.SITES) if rng.random() < 0.25 else "", "tags": tags, "mentions": {},
             "created_at": at, "updated_at": at, "deleted_at": self.later(at, 60) if deleted else None,
             "deleted_by_id": author if deleted else None, "like_count": like_count, "comment_count": comment_count,
-            "same_question_count": same_count, "accepted_comment_id": accepted,
+            "same_question_count": same_count, "accepted_comment_id": None,
             "wiki_number": 1 if kind == Kind.WIKI else 0})
         if kind == Kind.WIKI:
             self.writer.add(WikiVersion, {
@@ -487,6 +490,13 @@ class Seeder:
                              "new_html": self.wiki_revisions[state.template.title, revision]})
             self.writer.connection.execute(statement, rows)
         self.wiki_pages_updated = len(edited)
+
+        # Good answers point at comments, written after their question (the key goes both ways).
+        answers = [{"pid": pid, "cid": cid} for pid, cid in self.accepted.items()]
+        statement = update(Publication.__table__).where(Publication.__table__.c.id == bindparam("pid")).values(
+            accepted_comment_id=bindparam("cid"))
+        for start in range(0, len(answers), BATCH):
+            self.writer.connection.execute(statement, answers[start:start + BATCH])
 
         for position, publication_id in self.last_announcement.items():
             if self.rng.random() < 0.1:

@@ -45,7 +45,7 @@ def create_community():
 def get_community(community_id: int):
     community = service.get_community(actor(), community_id, "view")
     return jsonify(community_json(community, my_role=service.membership_role(actor().id, community.id),
-                                  member_count=service.member_count(community)))
+                                  member_count=service.member_count(actor(), community)))
 
 
 @bp.patch("/communities/<int:community_id>")
@@ -54,7 +54,7 @@ def update_community(community_id: int):
     data = _community_payload(json_body())
     service.update_community(actor(), community, data)
     return jsonify(community_json(community, my_role=service.membership_role(actor().id, community.id),
-                                  member_count=service.member_count(community)))
+                                  member_count=service.member_count(actor(), community)))
 
 
 @bp.get("/communities/<int:community_id>/members")

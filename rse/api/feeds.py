@@ -278,16 +278,8 @@ def list_notifications():
     limit = query_int("limit", NOTIFICATIONS_PAGE, 1, 100)
     rows, more = notifications.list_notifications(actor(), before=before, limit=limit,
                                                   unread_only=query_bool("unread"))
-    found = notifications.targets(rows)
-    items = []
-    for row in rows:
-        item = found.get(("publication_id", row.publication_id)) or found.get(("document_id", row.document_id))
-        if item is None:
-            continue
-        items.append(notification_json(row, item, comment=found.get(("comment_id", row.comment_id)),
-                                       suggestion=found.get(("suggestion_id", row.suggestion_id))))
-    return jsonify({"items": items, "unread_count": notifications.unread_count(actor()),
-                    "next_before": rows[-1].id if more else None})
+    return jsonify({"items": [notification_json(line) for line in notifications.lines(rows)],
+                    "unread_count": notifications.unread_count(actor()), "next_before": rows[-1].id if more else None})
 
 
 @bp.post("/notifications/read")

@@ -500,7 +500,7 @@ FEEDS_SCHEMAS = {
     "Notification": {"type": "object", "properties": {
         "id": I, "kind": {"type": "string", "enum": ["mention", "suggestion", "comment", "answer", "followed",
                                                      "version"]},
-        "actor": _NAMED, "created_at": DATE_TIME, "read": B, "comment_id": NULLABLE_I,
+        "actor": _NAMED, "created_at": DATE_TIME, "read": B, "comment_id": NULLABLE_I, "text": S,
         "message": {**NULLABLE_S, "description": "A suggestion's message"},
         "item": {"type": "object", "properties": {
             "type": {"type": "string", "enum": ["publication", "document"]}, "id": I, "title": S, "url": S}}}},

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import url_for
 
-from rse.feeds.notifications.service import item_title, item_url
+from rse import items
 
 
 def iso(value: datetime | None) -> str | None:
@@ -152,17 +152,17 @@ def suggestion_json(suggestion) -> dict:
             "created_at": iso(suggestion.created_at)}
 
 
-def notification_json(row, item, *, comment=None, suggestion=None) -> dict:
-    """`item` is the publication or document the notification is about (already checked readable)."""
+def notification_json(line) -> dict:
+    """A notification line (rse.feeds.notifications.service.Line): its item is one the reader may read."""
+    row, item, comment, suggestion = line.row, line.item, line.comment, line.suggestion
     return {
         "id": row.id, "kind": row.kind, "actor": person_ref(row.actor), "created_at": iso(row.created_at),
-        "read": row.read_at is not None, "comment_id": row.comment_id,
+        "read": row.read_at is not None, "comment_id": row.comment_id, "text": line.sentence,
         "message": suggestion.message if suggestion is not None else None,
-        "item": {"type": "document" if row.document_id else "publication", "id": item.id,
-                 "title": item_title(item), "url": item_url(item, comment=comment, external=False)},
+        "item": {"type": items.kind_of(item).name, "id": item.id, "title": items.title(item),
+                 "url": items.url(item, anchor=f"#commentaire-{comment.id}" if comment is not None else "")},
     }
 
 
 def follow_json(follow) -> dict:
-    key = follow.key if follow.target == "tag" else int(follow.key)
-    return {"target": follow.target, "key": key, "label": follow.label, "created_at": iso(follow.created_at)}
+    return {"target": follow.target, "key": follow.key, "label": follow.label, "created_at": iso(follow.created_at)}

@@ -109,7 +109,7 @@ def list_members(actor: User, community: Community) -> list[Membership]:
         .order_by(Membership.role, User.name)))
 
 
-def get_membership(community: Community, user_id: int) -> Membership:
+def _membership(community: Community, user_id: int) -> Membership:
     membership = db.session.scalar(select(Membership).where(
         Membership.community_id == community.id, Membership.user_id == user_id))
     if membership is None:
@@ -173,18 +173,18 @@ def _remove(actor: User, community: Community, membership: Membership, action: s
 
 def leave(actor: User, community: Community) -> None:
     permissions.require(actor, "leave", community)
-    _remove(actor, community, get_membership(community, actor.id), "left")
+    _remove(actor, community, _membership(community, actor.id), "left")
 
 
 def remove_member(actor: User, community: Community, user_id: int) -> None:
     permissions.require(actor, "manage", community)
-    _remove(actor, community, get_membership(community, user_id), "removed")
+    _remove(actor, community, _membership(community, user_id), "removed")
 
 
 def change_role(actor: User, community: Community, user_id: int, role: str) -> Membership:
     permissions.require(actor, "manage", community)
     one_of(role, ROLES, "role")
-    membership = get_membership(community, user_id)
+    membership = _membership(community, user_id)
     if membership.role == role:
         return membership
     _lock_community(community)
@@ -239,13 +239,20 @@ def decide_join_request(actor: User, community: Community, request_id: int, appr
 
 # --- Quick-access links ------------------------------------------------------------------------
 
-def list_links(*, community: Community | None = None, user: User | None = None) -> list[QuickLink]:
+def list_links(actor: User, community: Community | None = None) -> list[QuickLink]:
+    """A community's quick links (for those who may read it), or the actor's own."""
+    if community is not None:
+        permissions.require(actor, "read", community)
+    return _links(community=community, user=None if community is not None else actor)
+
+
+def _links(*, community: Community | None = None, user: User | None = None) -> list[QuickLink]:
     if community is not None:
         owner = QuickLink.community_id == community.id
     elif user is not None:
         owner = QuickLink.user_id == user.id
     else:
-        raise TypeError("list_links() needs a community or a user")
+        raise TypeError("_links() needs a community or a user")
     return list(db.session.scalars(select(QuickLink).where(owner).order_by(QuickLink.position, QuickLink.id)))
 
 
@@ -254,7 +261,7 @@ def add_link(actor: User, title: str, url: str, *, community: Community | None =
         permissions.require(actor, "manage", community)
     title = clean_text(title, "title", max_length=120, required=True)
     url = clean_url(url)
-    existing = list_links(community=community, user=None if community else actor)
+    existing = _links(community=community, user=None if community else actor)
     if len(existing) >= MAX_QUICK_LINKS:
         raise Conflict(_("%(max)d liens au maximum.", max=MAX_QUICK_LINKS), code="too_many_links")
     link = QuickLink(title=title, url=url, created_by_id=actor.id,
@@ -283,8 +290,8 @@ def remove_link(actor: User, link_id: int) -> None:
 def move_link(actor: User, link_id: int, offset: int) -> None:
     """Swap a link with its neighbour (offset -1: up, +1: down)."""
     link = _get_link(actor, link_id)
-    siblings = list_links(community=db.session.get(Community, link.community_id)) if link.community_id \
-        else list_links(user=actor)
+    siblings = _links(community=db.session.get(Community, link.community_id)) if link.community_id \
+        else _links(user=actor)
     index = next(i for i, s in enumerate(siblings) if s.id == link.id)
     other = index + offset
     if 0 <= other < len(siblings):
@@ -294,5 +301,7 @@ def move_link(actor: User, link_id: int, offset: int) -> None:
         db.session.flush()
 
 
-def member_count(community: Community) -> int:
+def member_count(actor: User, community: Community) -> int:
+    """How many people a community has, for those who may see the community."""
+    permissions.require(actor, "view", community)
     return db.session.scalar(select(func.count(Membership.id)).where(Membership.community_id == community.id)) or 0

@@ -32,7 +32,7 @@ def labels():
 def home():
     return render_template("communities/home.html",
                            communities=service.list_communities(current_user, mine=True),
-                           links=service.list_links(user=current_user),
+                           links=service.list_links(current_user),
                            link_form=LinkForm(), action_form=ActionForm())
 
 
@@ -110,8 +110,8 @@ def show(community_id: int):
         role=service.membership_role(current_user.id, community.id),
         can=lambda action: permissions.can(current_user, action, community),
         pending=service.pending_request(current_user, community),
-        links=service.list_links(community=community) if can_read else [],
-        member_count=service.member_count(community),
+        links=service.list_links(current_user, community) if can_read else [],
+        member_count=service.member_count(current_user, community),
         action_form=ActionForm(), link_form=LinkForm(), request_form=JoinRequestForm())
 
 

@@ -11,8 +11,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from rse.accounts.models import User
-from rse.dbtypes import utcnow
 from rse.database import db
+from rse.dbtypes import utcnow
 
 from . import periods
 from .sending import periods_due, send_digests

@@ -8,8 +8,8 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rse.dbtypes import UTCDateTime, utcnow
 from rse.database import Model
+from rse.dbtypes import UTCDateTime, utcnow
 
 
 class Frequency(StrEnum):
@@ -68,8 +68,9 @@ class ItemView(Model):
     __tablename__ = "item_views"
     __table_args__ = (
         CheckConstraint("(publication_id IS NULL) <> (document_id IS NULL)", name="one_target"),
-        Index("ix_item_views_user_id_publication_id", "user_id", "publication_id"),
-        Index("ix_item_views_user_id_document_id", "user_id", "document_id"),
+        # One row per person and item, updated in place (see digest.service.record_view).
+        Index("ix_item_views_user_id_publication_id", "user_id", "publication_id", unique=True),
+        Index("ix_item_views_user_id_document_id", "user_id", "document_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, format_date, get_translations
-from flask_babel import ngettext
+from flask_babel import force_locale, format_date, get_translations, ngettext
 from jinja2 import Environment
 
 from rse.urls import external_url

@@ -37,12 +37,21 @@ from sqlalchemy import Row, Select, func, null, or_, select
 
 from rse.accounts.models import User
 from rse.communities.models import Community, MemberRole, Membership
-from rse.documents.models import Document
 from rse.database import db
+from rse.documents.models import Document
 from rse.feeds import markdown
 from rse.feeds.models import (
-    DEFAULT_EMAIL_MODES, Activity, EmailMode, Follow, FollowTarget, Kind, Notification, NotificationKind,
-    NotificationPreference, Pin, Publication, Verb,
+    DEFAULT_EMAIL_MODES,
+    Activity,
+    EmailMode,
+    Follow,
+    Kind,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    Pin,
+    Publication,
+    Verb,
 )
 from rse.urls import external_url
 
@@ -377,10 +386,9 @@ def _read_batch(user_ids: list[int], oldest: datetime, window: Window) -> _Batch
         saw(user_id, publication_id, document_id, viewed_at)
 
     followed_documents: dict[int, set[int]] = defaultdict(set)
-    for user_id, key in db.session.execute(select(Follow.user_id, Follow.key).where(
-            Follow.user_id.in_(user_ids), Follow.target == FollowTarget.DOCUMENT)):
-        if key.isdigit():
-            followed_documents[user_id].add(int(key))
+    for user_id, document_id in db.session.execute(select(Follow.user_id, Follow.document_id).where(
+            Follow.user_id.in_(user_ids), Follow.document_id.is_not(None))):
+        followed_documents[user_id].add(document_id)
 
     return _Batch(window=window, member_of=member_of, animator_of=animator_of, notices=notices, modes=modes,
                   seen=seen, followed_documents=followed_documents)

@@ -40,8 +40,8 @@ from sqlalchemy import Connection, Insert, Update, and_, bindparam, func, or_, s
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rse.accounts.models import User
-from rse.dbtypes import utcnow
 from rse.database import db
+from rse.dbtypes import utcnow
 from rse.mail.backends import PermanentMailError, backend_from_url
 from rse.mail.mime import RawMessage, address, alternative
 

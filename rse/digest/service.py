@@ -5,21 +5,21 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from rse import audit, permissions
+from rse import audit, items, permissions
 from rse.accounts.models import User
+from rse.database import db, upsert
 from rse.dbtypes import get_by_id, utcnow
 from rse.errors import NotFound, ValidationError
-from rse.database import db
 
 from . import periods
 from .models import DigestDelivery, DigestSubscription, Frequency, ItemView, Status
@@ -100,14 +100,11 @@ def record_view(item, user: User) -> None:
     """Remember that `user` opened `item`, in a transaction of its own: a page view never fails for it."""
     if user is None or not getattr(user, "is_authenticated", False):
         return
-    column = ItemView.document_id if type(item).__name__ == "Document" else ItemView.publication_id
-    now = utcnow()
+    target = items.ref(item)
     try:
         with Session(db.engine) as session:
-            result = cast(CursorResult, session.execute(  # an UPDATE's result is a cursor's
-                update(ItemView).where(ItemView.user_id == user.id, column == item.id).values(viewed_at=now)))
-            if not result.rowcount:
-                session.add(ItemView(user_id=user.id, viewed_at=now, **{column.key: item.id}))
+            upsert(session, ItemView, {"user_id": user.id, "viewed_at": utcnow(), **target},
+                   key=["user_id", *target], update=["viewed_at"])
             session.commit()
     except SQLAlchemyError:
         log.warning("could not record that user %s opened %s %s", user.id, type(item).__name__, item.id,

@@ -4,13 +4,19 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import access
+    from rse import items
+
+    from . import access, service
     from .blobs import init_storage
     from .cli import documents_cli
     from .indexing import register as register_search_sources
+    from .models import Document
     from .views import bp
 
     access.register()
+    items.register(items.ItemKind(
+        name="document", model=Document, column="document_id", endpoint="documents.show",
+        get=service.get_document, title=lambda document: document.title, stream_kind=lambda _document: "document"))
     register_search_sources()
     init_storage(app)
     app.register_blueprint(bp)

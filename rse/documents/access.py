@@ -35,6 +35,8 @@ def document_policy(actor, action: str, document: Document) -> Decision:
         return Decision.ALLOW if action in {"read", "restore"} else Decision.DENY
     if action in {"read", "download"}:
         return Decision.ALLOW
+    if action == "comment":
+        return decide(actor, "comment", document.community)
     if action in _CONTRIBUTE:
         return decide(actor, "contribute", document.community)
     if action == "trash":

@@ -11,12 +11,15 @@ has its own blueprint, whose URL map is the topic's urls.py. Everything is wired
 """
 
 from flask import Flask
+from flask_babel import gettext as _
 
-from rse import signals, slots
+from rse import items, signals, slots
 
 from . import access, activity, demo, indexing, markdown
+from .models import Publication
 from .notifications import urls as notification_urls
 from .notifications import views as notification_views
+from .publications import service as publications
 from .publications import urls as publication_urls
 from .social import urls as social_urls
 from .social import views as social_views
@@ -36,8 +39,15 @@ def excerpt(text: str, length: int = 280) -> str:
     return markdown.plain_excerpt(text, length)
 
 
+def _publication_title(publication: Publication) -> str:
+    return publication.title or markdown.plain_excerpt(publication.body, 80) or _("Publication")
+
+
 def init_app(app: Flask) -> None:
     access.register()
+    items.register(items.ItemKind(
+        name="publication", model=Publication, column="publication_id", endpoint="publications.show",
+        get=publications.get_publication, title=_publication_title, stream_kind=lambda publication: publication.kind))
     indexing.register()
     signals.document_version_added.connect(_on_version_added)
     signals.document_changed.connect(_on_document_changed)

@@ -8,55 +8,56 @@ to everyone's home.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import and_, false, or_, select
 
-from rse import permissions
+from rse import items, permissions
 from rse.communities.access import readable_community_ids
-from rse.database import db
 from rse.documents.models import Document
 from rse.permissions import Decision, decide, readable, readers
 
 from .models import Comment, Kind, Publication, Tagging
 
 
-def _community_decision(actor, action: str, community) -> Decision:
-    return decide(actor, action, community)
-
-
 def _moderates(actor, community) -> bool:
     return actor.is_admin or decide(actor, "manage", community) is Decision.ALLOW
 
 
+def _contributing_author(actor, publication: Publication) -> bool:
+    return publication.author_id == actor.id and decide(actor, "contribute", publication.community) is Decision.ALLOW
+
+
+def _may_edit(actor, publication: Publication) -> bool:
+    if publication.kind == Kind.WIKI:  # a wiki page is everyone's: any contributor edits it
+        return actor.is_admin or decide(actor, "contribute", publication.community) is Decision.ALLOW
+    return _contributing_author(actor, publication)
+
+
+# What a reader of a publication may do to it, action by action (anything else is refused).
+_PUBLICATION_RULES: dict[str, Callable[[Any, Publication], bool]] = {
+    "read": lambda actor, p: True,
+    "like": lambda actor, p: True,
+    "suggest": lambda actor, p: True,
+    "follow": lambda actor, p: True,
+    "comment": lambda actor, p: decide(actor, "comment", p.community) is Decision.ALLOW,
+    "same_question": lambda actor, p: p.kind == Kind.QUESTION and p.author_id != actor.id,
+    "edit": _may_edit,
+    "delete": lambda actor, p: _contributing_author(actor, p) or _moderates(actor, p.community),
+    "accept": lambda actor, p: p.kind == Kind.QUESTION and (p.author_id == actor.id or _moderates(actor, p.community)),
+    "pin": lambda actor, p: _moderates(actor, p.community),
+    "pin_home": lambda actor, p: actor.is_admin,
+}
+
+
 def publication_policy(actor, action: str, publication: Publication) -> Decision:
-    community = publication.community
-    if actor is None or decide(actor, "read", community) is not Decision.ALLOW or publication.is_deleted:
+    """A publication of a community whose content the actor may not read, or a deleted one, does
+    not exist for them; otherwise the table above decides."""
+    if actor is None or publication.is_deleted or decide(actor, "read", publication.community) is not Decision.ALLOW:
         return Decision.HIDDEN
-    if action in {"read", "like", "suggest", "follow"}:
-        return Decision.ALLOW
-    if action == "comment":
-        return decide(actor, "comment", community)
-    if action == "same_question":
-        if publication.kind != Kind.QUESTION:
-            return Decision.DENY
-        return Decision.ALLOW if publication.author_id != actor.id else Decision.DENY
-    contributes = decide(actor, "contribute", community) is Decision.ALLOW
-    if action == "edit":
-        if publication.kind == Kind.WIKI:
-            return Decision.ALLOW if contributes or actor.is_admin else Decision.DENY
-        return Decision.ALLOW if publication.author_id == actor.id and contributes else Decision.DENY
-    if action == "delete":
-        if publication.author_id == actor.id and contributes:
-            return Decision.ALLOW
-        return Decision.ALLOW if _moderates(actor, community) else Decision.DENY
-    if action == "accept":
-        if publication.kind != Kind.QUESTION:
-            return Decision.DENY
-        return Decision.ALLOW if publication.author_id == actor.id or _moderates(actor, community) else Decision.DENY
-    if action == "pin":
-        return Decision.ALLOW if _moderates(actor, community) else Decision.DENY
-    if action == "pin_home":
-        return Decision.ALLOW if actor.is_admin else Decision.DENY
-    return Decision.DENY
+    rule = _PUBLICATION_RULES.get(action)
+    return Decision.ALLOW if rule is not None and rule(actor, publication) else Decision.DENY
 
 
 def comment_policy(actor, action: str, comment: Comment) -> Decision:
@@ -79,16 +80,12 @@ def comment_policy(actor, action: str, comment: Comment) -> Decision:
 
 def comment_target(comment: Comment):
     """The publication or the document a comment is on."""
-    if comment.publication_id is not None:
-        return db.session.get(Publication, comment.publication_id)
-    return db.session.get(Document, comment.document_id)
+    return items.pointed_at(comment)
 
 
 def tagging_target(tagging: Tagging):
     """The publication or the document a tag is on."""
-    if tagging.publication_id is not None:
-        return db.session.get(Publication, tagging.publication_id)
-    return db.session.get(Document, tagging.document_id)
+    return items.pointed_at(tagging)
 
 
 def tagging_policy(actor, action: str, tagging: Tagging) -> Decision:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rse.accounts.models import User
@@ -64,7 +64,10 @@ class Publication(Model):
     comment_count: Mapped[int] = mapped_column(default=0)
     same_question_count: Mapped[int] = mapped_column(default=0)
     # The good answer of a question: one of its comments (plain id: comments point here already).
-    accepted_comment_id: Mapped[int | None] = mapped_column()
+    # The comment chosen as a question's good answer. Comments point at their publication too: the
+    # key is added once both tables exist.
+    accepted_comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="SET NULL", use_alter=True))
     wiki_number: Mapped[int] = mapped_column(default=0)
 
     community: Mapped[Community] = relationship(lazy="joined", innerjoin=True)
@@ -257,21 +260,45 @@ class FollowTarget(StrEnum):
     DOCUMENT = "document"
 
 
+# The column of a follow that names what is followed, for each kind of target.
+FOLLOWED_COLUMN = {FollowTarget.PERSON: "person_id", FollowTarget.DOCUMENT: "document_id", FollowTarget.TAG: "tag"}
+
+
 class Follow(Model):
+    """Someone follows a person, a tag or a document. A followed person or document is a real
+    foreign key: deleting them takes their follows along."""
+
     __tablename__ = "follows"
     __table_args__ = (
         CheckConstraint("target IN ('person', 'tag', 'document')", name="target"),
-        UniqueConstraint("user_id", "target", "key"),
-        Index("ix_follows_target_key", "target", "key"),
+        CheckConstraint("(target = 'person') = (person_id IS NOT NULL) AND (target = 'document') = "
+                        "(document_id IS NOT NULL) AND (target = 'tag') = (tag IS NOT NULL)", name="one_target"),
+        UniqueConstraint("user_id", "person_id"),
+        UniqueConstraint("user_id", "document_id"),
+        UniqueConstraint("user_id", "tag"),
+        Index("ix_follows_person_id", "person_id"),
+        Index("ix_follows_document_id", "document_id"),
+        Index("ix_follows_tag", "tag"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     target: Mapped[str] = mapped_column(String(10))
-    # The followed person's id, the folded tag or the document's id, as text.
-    key: Mapped[str] = mapped_column(String(50))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    tag: Mapped[str | None] = mapped_column(String(50))  # folded
     label: Mapped[str] = mapped_column(String(50), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def key(self) -> int | str | None:
+        """What is followed: the person's or the document's id, or the folded tag."""
+        return getattr(self, FOLLOWED_COLUMN[FollowTarget(self.target)])
+
+    @classmethod
+    def of(cls, target: str, key: int | str) -> ColumnElement[bool]:
+        """The SQL condition on follows of this target and key."""
+        return getattr(cls, FOLLOWED_COLUMN[FollowTarget(target)]) == key
 
 
 class NotificationKind(StrEnum):

@@ -500,6 +500,9 @@ def test_notifications_list_read_and_unread_count(space, api, db):
     assert listed["unread_count"] == 2 and listed["next_before"] is None
     assert [(n["kind"], n["actor"]["name"], n["read"]) for n in listed["items"]] == [
         ("mention", "Animatrice", False), ("comment", "Paul Martin", False)]
+    # The line the notifications page shows, in the same words.
+    assert [n["text"] for n in listed["items"]] == [
+        "Animatrice vous a mentionné dans un commentaire sur « Bonjour »", "Nouveau commentaire de Paul Martin sur « Bonjour »"]
     item = listed["items"][1]["item"]
     assert item == {"type": "publication", "id": post["id"], "title": "Bonjour",
                     "url": f"/publications/{post['id']}#commentaire-{first['id']}"}

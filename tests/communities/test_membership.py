@@ -100,17 +100,30 @@ def test_quick_links_for_a_community_and_a_person(create_user, create_community,
     db.session.commit()
     service.move_link(animator, second.id, -1)
     db.session.commit()
-    assert [link.title for link in service.list_links(community=community)] == ["Intranet", "Calendrier"]
+    assert [link.title for link in service.list_links(member, community)] == ["Intranet", "Calendrier"]
     with pytest.raises(PermissionDenied):
         service.add_link(member, "X", "https://x.fr", community=community)
     with pytest.raises(PermissionDenied):
         service.remove_link(member, first.id)
     mine = service.add_link(member, "Mon agenda", "https://agenda.ght-exemple.fr")
     db.session.commit()
-    assert [link.title for link in service.list_links(user=member)] == ["Mon agenda"]
+    assert [link.title for link in service.list_links(member)] == ["Mon agenda"]
     with pytest.raises(PermissionDenied) as foreign:
         service.remove_link(animator, mine.id)
     assert foreign.value.status == 404
+
+
+def test_a_communitys_links_and_member_count_are_for_those_who_may_see_it(create_user, create_community, db):
+    animator, outsider = create_user("staff"), create_user("staff")
+    community = create_community(animator, visibility="secret")
+    service.add_link(animator, "Tableau de bord", "https://ars.example/", community=community)
+    db.session.commit()
+    assert [link.title for link in service.list_links(animator, community)] == ["Tableau de bord"]
+    assert service.member_count(animator, community) == 1
+    for ask in (lambda: service.list_links(outsider, community), lambda: service.member_count(outsider, community)):
+        with pytest.raises(PermissionDenied) as refused:
+            ask()
+        assert refused.value.hidden  # a secret community's links and size are as missing as it is
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "//evil.example", "ftp://x", "", "x" * 2001])

@@ -413,7 +413,7 @@ def test_community_person_and_tag_streams_with_follows(world, login, db):
     followed = client.post("/suivre", headers=HX, data={"target": "person", "key": str(world.animator.id),
                                                         "action": "follow"})
     assert followed.status_code == 200 and "Ne plus suivre Animatrice" in _text(followed)
-    assert _count(db, Follow, Follow.target == "person", Follow.key == str(world.animator.id)) == 1
+    assert _count(db, Follow, Follow.target == "person", Follow.person_id == world.animator.id) == 1
     person = client.get(f"/personnes/{world.animator.id}/fil?kind=announcement", headers=HX).get_data(as_text=True)
     assert "Calendrier des achats" in person and "Gants nitrile" not in person
 
@@ -421,7 +421,7 @@ def test_community_person_and_tag_streams_with_follows(world, login, db):
     assert "Mot-clé « Achats »" in tag and "Gants nitrile" in tag and "Calendrier des achats" in tag
     followed = client.post("/suivre", headers=HX, data={"target": "tag", "key": "ACHATS", "action": "follow"})
     assert "Ne plus suivre ce mot-clé" in _text(followed)
-    assert db.session.scalar(select(Follow.key).where(Follow.target == "tag")) == "achats"
+    assert db.session.scalar(select(Follow.tag).where(Follow.target == "tag")) == "achats"
     assert "Ne plus suivre ce mot-clé" in _text(client.get("/mots-cles/achats"))
     only = client.get("/mots-cles/achats/fil?kind=announcement", headers=HX).get_data(as_text=True)
     assert "Calendrier des achats" in only and "Gants nitrile" not in only

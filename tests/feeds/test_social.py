@@ -392,8 +392,8 @@ def test_follow_a_person_a_tag_and_a_document(world, create_document):
     follows.follow(world.member, "tag", "HYGIENE")  # the same tag: kept once
     db.session.commit()
     rows = [(f.target, f.key, f.label) for f in follows.following(world.member)]
-    assert rows == [("person", str(world.animator.id), world.animator.name), ("tag", "hygiene", "Hygiène"),
-                    ("document", str(document.id), "Protocole")]
+    assert rows == [("person", world.animator.id, world.animator.name), ("tag", "hygiene", "Hygiène"),
+                    ("document", document.id, "Protocole")]
     assert follows.is_following(world.member, "tag", "hygiène")
     follows.unfollow(world.member, "tag", "hygiene")
     db.session.commit()

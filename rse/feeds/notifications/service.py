@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import force_locale
@@ -16,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, false, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from rse import permissions
+from rse import items, permissions
 from rse.accounts.models import User
 from rse.communities.models import Community
 from rse.database import db
@@ -29,7 +30,6 @@ from rse.feeds.models import (
     Comment,
     EmailMode,
     Follow,
-    FollowTarget,
     Notification,
     NotificationKind,
     NotificationPreference,
@@ -38,13 +38,11 @@ from rse.feeds.models import (
     Suggestion,
 )
 from rse.mail import queue_templated
-from rse.urls import external_url, internal_path
+from rse.urls import external_url
 
 
 def _item_fields(item) -> dict:
-    if isinstance(item, Document):
-        return {"document_id": item.id, "community_id": item.community_id}
-    return {"publication_id": item.id, "community_id": item.community_id}
+    return {**items.ref(item), "community_id": item.community_id}
 
 log = logging.getLogger(__name__)
 
@@ -109,17 +107,16 @@ def followers_of_new_item(actor, *, activity, publication: Publication | None = 
 
     item = publication or document
     keys = [fold(t)[:50] for t in (item.tags or [])]
-    conditions = [and_(Follow.target == FollowTarget.PERSON, Follow.key == str(getattr(actor, "id", "")))]
-    if keys:
-        conditions.append(and_(Follow.target == FollowTarget.TAG, Follow.key.in_(keys)))
-    followers = set(db.session.scalars(select(Follow.user_id).where(or_(*conditions))))
+    conditions = [Follow.tag.in_(keys)] if keys else []
+    if actor is not None:
+        conditions.append(Follow.person_id == actor.id)
+    followers = set(db.session.scalars(select(Follow.user_id).where(or_(*conditions)))) if conditions else set()
     already = set((getattr(publication, "mentions", None) or {}).values())
     notify(NotificationKind.FOLLOWED, actor, item, followers - already)
 
 
 def new_version(actor, document: Document, version) -> None:
-    followers = db.session.scalars(select(Follow.user_id).where(
-        Follow.target == FollowTarget.DOCUMENT, Follow.key == str(document.id)))
+    followers = db.session.scalars(select(Follow.user_id).where(Follow.document_id == document.id))
     notify(NotificationKind.VERSION, actor, document, followers)
 
 
@@ -135,19 +132,8 @@ SUBJECTS = {
 }
 
 
-def item_title(item) -> str:
-    if isinstance(item, Document):
-        return item.title
-    return item.title or markdown.plain_excerpt(item.body, 80) or _("Publication")
-
-
-def item_url(item, *, comment: Comment | None = None, external: bool = True) -> str:
-    build = external_url if external else internal_path
-    if isinstance(item, Document):
-        url = build("documents.show", document_id=item.id)
-    else:
-        url = build("publications.show", publication_id=item.id)
-    return f"{url}#commentaire-{comment.id}" if comment is not None else url
+def _comment_anchor(comment: Comment | None) -> str:
+    return f"#commentaire-{comment.id}" if comment is not None else ""
 
 
 def _email(row: Notification, user: User, actor, item, *, comment=None, suggestion=None) -> None:
@@ -163,12 +149,12 @@ def _email(row: Notification, user: User, actor, item, *, comment=None, suggesti
         # A post has no title: its text stands in only where excerpts may leave by email.
         untitled = not getattr(item, "title", "")
         title = (_("Message dans « %(community)s »", community=community.name) if untitled and not excerpt_allowed
-                 else item_title(item))
+                 else items.title(item))
         subject = SUBJECTS[row.kind](actor_name, title)[:200]
         queue_templated(f"notification.{row.kind}", user.email, subject, "notification", user=user,
                         notification_kind=row.kind, actor_name=actor_name, title=title, community=community,
-                        link=item_url(item, comment=comment), excerpt=excerpt, message=message,
-                        preferences=external_url("notifications.preferences"))
+                        link=items.url(item, anchor=_comment_anchor(comment), external=True), excerpt=excerpt,
+                        message=message, preferences=external_url("notifications.preferences"))
 
 
 # --- Reading ------------------------------------------------------------------------------------
@@ -230,6 +216,70 @@ def targets(rows: list[Notification]) -> dict[tuple[str, int], object]:
     return found
 
 
+@dataclass
+class Line:
+    """One notification as the list (page or API) shows it: what happened, on what, where."""
+
+    row: Notification
+    item: Publication | Document
+    comment: Comment | None
+    suggestion: Suggestion | None
+
+    @property
+    def unread(self) -> bool:
+        return self.row.read_at is None
+
+    @property
+    def title(self) -> str:
+        return items.title(self.item)
+
+    @property
+    def community(self) -> Community:
+        return self.item.community
+
+    @property
+    def sentence(self) -> str:
+        actor = self.row.actor.name if self.row.actor is not None else _("Quelqu'un")
+        title, kind = self.title, self.row.kind
+        if kind == NotificationKind.MENTION:
+            if self.comment is not None:
+                return _("%(actor)s vous a mentionné dans un commentaire sur « %(title)s »", actor=actor, title=title)
+            return _("%(actor)s vous a mentionné dans « %(title)s »", actor=actor, title=title)
+        if kind == NotificationKind.SUGGESTION:
+            return _("%(actor)s vous propose « %(title)s »", actor=actor, title=title)
+        if kind == NotificationKind.COMMENT:
+            return _("Nouveau commentaire de %(actor)s sur « %(title)s »", actor=actor, title=title)
+        if kind == NotificationKind.ANSWER:
+            return _("Bonne réponse à la question « %(title)s », choisie par %(actor)s", actor=actor, title=title)
+        if kind == NotificationKind.FOLLOWED:
+            return _("Nouveau chez %(actor)s : « %(title)s »", actor=actor, title=title)
+        return _("Nouvelle version de « %(title)s », déposée par %(actor)s", actor=actor, title=title)
+
+    @property
+    def note(self) -> str:
+        """A second line: the suggestion's message, or the start of the comment."""
+        if self.suggestion is not None:
+            return self.suggestion.message
+        if self.comment is not None:
+            return markdown.plain_excerpt(self.comment.body, 160)
+        if self.row.kind == NotificationKind.FOLLOWED:
+            return _("Une personne ou un mot-clé que vous suivez.")
+        return ""
+
+
+
+def lines(rows: list[Notification]) -> list[Line]:
+    """The notifications `rows` as lines, those whose item the reader may still read (see `targets`)."""
+    found = targets(rows)
+    shown = []
+    for row in rows:
+        item = found.get(("publication_id", row.publication_id)) or found.get(("document_id", row.document_id))
+        if item is not None:
+            shown.append(Line(row, item, found.get(("comment_id", row.comment_id)),  # type: ignore[arg-type]
+                              found.get(("suggestion_id", row.suggestion_id))))  # type: ignore[arg-type]
+    return shown
+
+
 def get_notification(actor, notification_id: int) -> Notification:
     from rse.errors import NotFound
 
@@ -246,7 +296,7 @@ def open_notification(actor, notification_id: int) -> str:
     item = db.session.get(Document, row.document_id) if row.document_id else db.session.get(
         Publication, row.publication_id)
     comment = db.session.get(Comment, row.comment_id) if row.comment_id else None
-    return item_url(item, comment=comment, external=False)
+    return items.url(item, anchor=_comment_anchor(comment))
 
 
 def mark_read(actor, notification_ids: list[int] | None = None) -> int:

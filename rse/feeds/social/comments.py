@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from rse import audit, permissions
+from rse import audit, items, permissions
 from rse.accounts.models import User
 from rse.database import db
 from rse.dbtypes import get_by_id, utcnow
@@ -22,19 +22,10 @@ from rse.validation import clean_text
 COMMENT_MAX = 10_000
 
 
-def _commentable(actor: User, target: Publication | Document) -> None:
-    if isinstance(target, Document):
-        permissions.require(actor, "read", target)
-        permissions.require(actor, "comment", target.community)
-    else:
-        permissions.require(actor, "comment", target)
-
-
 def list_comments(actor: User, target: Publication | Document) -> list[Comment]:
     permissions.require(actor, "read", target)
-    column = Comment.document_id if isinstance(target, Document) else Comment.publication_id
-    comments = list(db.session.scalars(select(Comment).where(
-        column == target.id, Comment.deleted_at.is_(None)).order_by(Comment.id)))
+    comments = list(db.session.scalars(select(Comment).filter_by(**items.ref(target)).where(
+        Comment.deleted_at.is_(None)).order_by(Comment.id)))
     accepted = getattr(target, "accepted_comment_id", None)
     if accepted:  # an answered question shows its good answer first
         comments.sort(key=lambda c: c.id != accepted)
@@ -42,19 +33,16 @@ def list_comments(actor: User, target: Publication | Document) -> list[Comment]:
 
 
 def add_comment(actor: User, target: Publication | Document, body: Any) -> Comment:
-    _commentable(actor, target)
+    permissions.require(actor, "comment", target)
     text = clean_text(body, "body", max_length=COMMENT_MAX, required=True, multiline=True)
-    comment = Comment(author_id=actor.id, body=text)
-    if isinstance(target, Document):
-        comment.document_id = target.id
-    else:
-        comment.publication_id = target.id
+    comment = Comment(author_id=actor.id, body=text, **items.ref(target))
+    if isinstance(target, Publication):  # publications count their comments in their row
         target.comment_count = Publication.comment_count + 1
     mentions.apply(actor, comment, text, target)
     db.session.add(comment)
     db.session.flush()
     audit.record("comment.create", actor=actor, target=comment,
-                 details={"on": type(target).__name__.lower(), "id": target.id})
+                 details={"on": items.kind_of(target).name, "id": target.id})
     notifications.commented(actor, target, comment)
     return comment
 

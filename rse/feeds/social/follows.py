@@ -14,18 +14,17 @@ from rse.database import db
 from rse.dbtypes import get_by_id, is_id
 from rse.documents.models import Document
 from rse.errors import NotFound, ValidationError
-from rse.feeds.models import Follow, FollowTarget
+from rse.feeds.models import FOLLOWED_COLUMN, Follow, FollowTarget
 from rse.feeds.streams.service import tag_label
 from rse.tags import clean_tags, fold
 
 
 def follow(actor: User, target: str, key: Any) -> Follow:
     target, key, label = _follow_key(actor, target, key)
-    existing = db.session.scalar(select(Follow).where(
-        Follow.user_id == actor.id, Follow.target == target, Follow.key == key))
+    existing = db.session.scalar(select(Follow).where(Follow.user_id == actor.id, Follow.of(target, key)))
     if existing is not None:
         return existing
-    row = Follow(user_id=actor.id, target=target, key=key, label=label)
+    row = Follow(user_id=actor.id, target=target, label=label, **{FOLLOWED_COLUMN[FollowTarget(target)]: key})
     db.session.add(row)
     db.session.flush()
     return row
@@ -37,10 +36,9 @@ def unfollow(actor: User, target: str, key: Any) -> None:
     if target in {FollowTarget.PERSON, FollowTarget.DOCUMENT}:
         if not is_id(key):
             raise NotFound()
-        key = str(key)
     else:
         target, key, _label = _follow_key(actor, target, key)
-    db.session.execute(delete(Follow).where(Follow.user_id == actor.id, Follow.target == target, Follow.key == key))
+    db.session.execute(delete(Follow).where(Follow.user_id == actor.id, Follow.of(target, key)))
 
 
 def state(actor: User, target: str, key: Any) -> dict:
@@ -64,11 +62,12 @@ def is_following(actor: User, target: str, key: Any) -> bool:
         if len(tags) != 1:
             return False
         key = fold(tags[0])
-    return db.session.scalar(select(Follow.id).where(
-        Follow.user_id == actor.id, Follow.target == target, Follow.key == str(key))) is not None
+    elif not is_id(key):
+        return False
+    return db.session.scalar(select(Follow.id).where(Follow.user_id == actor.id, Follow.of(target, key))) is not None
 
 
-def _follow_key(actor: User, target: str, key: Any) -> tuple[str, str, str]:
+def _follow_key(actor: User, target: str, key: Any) -> tuple[str, int | str, str]:
     if target == FollowTarget.PERSON:
         person = get_by_id(User, key)
         if person is None:
@@ -76,13 +75,13 @@ def _follow_key(actor: User, target: str, key: Any) -> tuple[str, str, str]:
         permissions.require(actor, "read", person)
         if person.id == actor.id:
             raise ValidationError(_("On ne se suit pas soi-même."), code="follow_self")
-        return target, str(person.id), person.name[:50]
+        return target, person.id, person.name[:50]
     if target == FollowTarget.DOCUMENT:
         document = get_by_id(Document, key)
         if document is None:
             raise NotFound()
         permissions.require(actor, "read", document)
-        return target, str(document.id), document.title[:50]
+        return target, document.id, document.title[:50]
     if target == FollowTarget.TAG:
         tags = clean_tags([key] if isinstance(key, str) else key)
         if len(tags) != 1:

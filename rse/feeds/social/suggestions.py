@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
-from rse import audit, permissions
+from rse import audit, items, permissions
 from rse.accounts.models import User
 from rse.communities.access import active_people, member_community_ids
 from rse.communities.models import Community, Membership
@@ -21,7 +21,6 @@ from rse.errors import PermissionDenied, ValidationError
 from rse.feeds.activity import add_activity
 from rse.feeds.models import Delivery, Publication, Suggestion, Verb
 from rse.feeds.notifications import service as notifications
-from rse.feeds.publications.service import get_publication
 from rse.validation import clean_text
 
 MESSAGE_MAX = 500
@@ -30,13 +29,10 @@ MAX_RECIPIENTS = 50
 
 def get_item(actor: User, kind: Any, item_id: Any) -> Publication | Document:
     """A suggestable item: ("publication"|"document", id)."""
-    if kind == "document":
-        from rse.documents import service as documents
-
-        return documents.get_document(actor, item_id)
-    if kind == "publication":
-        return get_publication(actor, item_id)
-    raise ValidationError(fields={"item": _("Élément inconnu : publication ou document.")})
+    found = items.named(kind)
+    if found is None:
+        raise ValidationError(fields={"item": _("Élément inconnu : publication ou document.")})
+    return found.get(actor, item_id)
 
 
 def _ids(value: Any, field: str) -> list[int]:
@@ -63,16 +59,11 @@ def suggest(actor: User, item: Publication | Document, *, users: Any = None, com
     spaces = _suggestion_communities(actor, item, community_ids)
     if everyone:
         _check_everyone_may_read(item)
+    kind, target = items.kind_of(item).stream_kind(item), items.ref(item)
     suggestion = Suggestion(sender_id=actor.id, message=text, everyone=everyone,
-                            recipients={"users": user_ids, "communities": community_ids})
-    kind = _item_kind(item)
-    if isinstance(item, Document):
-        suggestion.document_id = item.id
-    else:
-        suggestion.publication_id = item.id
+                            recipients={"users": user_ids, "communities": community_ids}, **target)
     db.session.add(suggestion)
     db.session.flush()
-    target = {"document_id": item.id} if isinstance(item, Document) else {"publication_id": item.id}
     if people:
         activity = add_activity(Verb.SUGGESTED, actor, kind=kind, suggestion_id=suggestion.id, **target)
         for person in people:
@@ -94,10 +85,6 @@ def suggest(actor: User, item: Publication | Document, *, users: Any = None, com
         "users": user_ids, "communities": community_ids, "everyone": everyone})
     notifications.suggested(actor, item, suggestion, recipients.values())
     return suggestion
-
-
-def _item_kind(item: Publication | Document) -> str:
-    return "document" if isinstance(item, Document) else item.kind
 
 
 def visible_people(actor: User, user_ids: list[int]) -> dict[int, User]:

@@ -11,16 +11,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from rse import permissions
+from rse import items, permissions
 from rse.accounts import service as accounts
 from rse.accounts.models import User
 from rse.communities import service as communities
 from rse.dbtypes import id_from_text
-from rse.documents import service as documents
 from rse.documents.models import Document
 from rse.errors import BadRequest, NotFound
 from rse.feeds.models import Comment, FollowTarget, Publication
-from rse.feeds.notifications import service as notifications
 from rse.feeds.publications import service as publications
 from rse.forms import ActionForm, apply_errors, attempt, form_id, run_and_flash, run_work, submit
 from rse.web import is_htmx, next_url
@@ -39,7 +37,7 @@ def _uid(default: str) -> str:
 
 
 def _item_url(item: Publication | Document, anchor: str = "") -> str:
-    return notifications.item_url(item, external=False) + anchor
+    return items.url(item, anchor=anchor)
 
 
 # --- Likes and "same question" --------------------------------------------------------------------
@@ -86,9 +84,8 @@ def _toggle(publication: Publication, work, template: str):
 # --- Comments (on a publication or a document) and good answers -----------------------------------
 
 def _commented(kind: str, item_id: int) -> Publication | Document:
-    if kind == "documents":
-        return documents.get_document(current_user, item_id)
-    return publications.get_publication(current_user, item_id)
+    """The item of a comment URL ("/publications/7/commentaires", "/documents/7/commentaires")."""
+    return items.named(kind.removesuffix("s")).get(current_user, item_id)
 
 
 def add_comment(kind: str, item_id: int):
@@ -124,7 +121,7 @@ def edit_comment(comment_id: int):
 def _comment_page(form: CommentForm, target: Publication | Document, comment: Comment | None) -> str:
     """A comment's form on a page of its own: to edit it, or to fix one that was refused."""
     return render_template("feeds/comment_form.html", form=form, target=target, comment=comment,
-                           is_document=isinstance(target, Document))
+                           is_document=items.kind_of(target).name == "document")
 
 
 def delete_comment(comment_id: int):
@@ -264,14 +261,14 @@ def suggest():
                 current_user, item, users=_ids(form.users.data or []), communities=_ids(form.communities.data or []),
                 everyone=form.everyone.data, message=form.message.data or ""))
             if refused is None:
-                flash(_("« %(title)s » a été proposé.", title=notifications.item_title(item)), "success")
-                return redirect(notifications.item_url(item, external=False))
+                flash(_("« %(title)s » a été proposé.", title=items.title(item)), "success")
+                return redirect(items.url(item))
             apply_errors(form, refused)
         status = 422
     spaces, mine = suggestions.suggestable_communities(current_user)
     checked = {i for i in map(form_id, form.communities.data or []) if i is not None}
     return render_template("feeds/suggest.html", form=form, item=item, item_kind=kind,
-                           title=notifications.item_title(item), item_url=notifications.item_url(item, external=False),
+                           title=items.title(item), item_url=items.url(item),
                            spaces=spaces, mine=mine, checked=checked, **_picker(item)), status
 
 
