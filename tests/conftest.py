@@ -278,6 +278,52 @@ def create_document(app, create_user, create_community):
     return make
 
 
+# What each kind of publication needs at the least: a test names only the fields it is about.
+PUBLICATION_CONTENT = {
+    "post": {"body": "Bonjour"},
+    "announcement": {"title": "Annonce", "body": "Texte"},
+    "question": {"title": "Question ?"},
+    "link": {"url": "https://www.ght-exemple.fr/"},
+    "wiki": {"title": "Page", "body": "Texte"},
+}
+
+
+@pytest.fixture
+def publish(app):
+    """A publication of `kind` published through the service by `author`, committed.
+
+    `data` overrides the kind's least content (PUBLICATION_CONTENT), e.g. `body="…"`, `tags=[…]`.
+    """
+    from rse.feeds import service as feeds
+
+    def make(author, community, kind: str = "post", **data):
+        publication = feeds.publish(author, community, {"kind": kind, **PUBLICATION_CONTENT[kind], **data})
+        _db.session.commit()
+        return publication
+
+    return make
+
+
+@pytest.fixture
+def refused(app):
+    """Make a call that must raise `error_type`, roll back as the request would, return the error.
+
+    With `unchanged` (a function of nothing, e.g. row counts), also check that its value is the
+    same after the refusal as before it: a refusal writes nothing.
+    """
+
+    def check(error_type, call, *args, unchanged=None, **kwargs):
+        before = unchanged() if unchanged else None
+        with pytest.raises(error_type) as error:
+            call(*args, **kwargs)
+        _db.session.rollback()
+        if unchanged:
+            assert unchanged() == before
+        return error.value
+
+    return check
+
+
 @pytest.fixture
 def login(app):
     """A new test client logged in as `user` through the real login form."""
