@@ -31,11 +31,15 @@ from rse.dbtypes import utcnow  # noqa: E402
 from rse.database import db as _db  # noqa: E402
 from rse.extensions import limiter  # noqa: E402
 
-from .services import start_postgres, start_smtp, unavailable  # noqa: E402
+from .services import start_postgres, start_smtp, stop_on_sigterm, unavailable  # noqa: E402
 
 PASSWORD = "correct-horse-battery-staple"
 BACKENDS = ("sqlite", "postgresql")
 FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+def pytest_configure(config):
+    stop_on_sigterm()
 
 
 @pytest.fixture(scope="session", autouse=True)
