@@ -38,8 +38,24 @@ BACKENDS = ("sqlite", "postgresql")
 FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
+# Markers that keep a test out of the fast loop (`-m fast`); see [tool.pytest.ini_options].
+NOT_FAST = ("browser", "postgresql", "outage", "slow", "schemathesis")
+
+
 def pytest_configure(config):
     stop_on_sigterm()
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on the markers given here
+def pytest_collection_modifyitems(config, items):
+    """`postgresql` on every test that runs on PostgreSQL; `fast` on every test that has none of NOT_FAST."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgresql = callspec is not None and callspec.params.get("app") == "postgresql"
+        if on_postgresql or "postgres_cluster" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgresql)
+        if not any(item.get_closest_marker(name) for name in NOT_FAST):
+            item.add_marker(pytest.mark.fast)
 
 
 @pytest.fixture(scope="session", autouse=True)

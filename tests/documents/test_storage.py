@@ -346,6 +346,7 @@ def test_s3_bucket_is_created_on_first_use_even_if_another_worker_just_did(seawe
     assert read(second, "k") == b"first"
 
 
+@pytest.mark.outage
 def test_s3_outage_fails_fast_and_nothing_is_lost(seaweedfs, tmp_path):
     storage = S3Storage.from_url(seaweedfs.url(new_bucket()))
     path = tmp_path / "before.bin"
