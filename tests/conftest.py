@@ -44,14 +44,24 @@ def pytest_configure(config):
     stop_on_sigterm()
 
 
+# Parameters that start a server process for the session (SeaweedFS, the Elasticsearch stand-in):
+# seconds before the first such test, so they are `slow`; their local twins stay fast.
+SERVER_PARAMS = {"document_storage": "s3", "storage": "s3", "engine": "elasticsearch"}
+SERVER_FIXTURES = {"seaweedfs", "elastic_url"}
+
+
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects on the markers given here
 def pytest_collection_modifyitems(config, items):
-    """`postgresql` on every test that runs on PostgreSQL; `fast` on every test that has none of NOT_FAST."""
+    """`postgresql` on every test that runs on PostgreSQL (the `app` parameter, or a world of its
+    own parametrised over BACKENDS), `slow` on those that need a server
+    process, and `fast` on every test that has none of NOT_FAST."""
     for item in items:
-        callspec = getattr(item, "callspec", None)
-        on_postgresql = callspec is not None and callspec.params.get("app") == "postgresql"
-        if on_postgresql or "postgres_cluster" in getattr(item, "fixturenames", ()):
+        params = getattr(item, "callspec", None) and item.callspec.params or {}
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "postgresql" in params.values() or "postgres_cluster" in fixtures:
             item.add_marker(pytest.mark.postgresql)
+        if fixtures & SERVER_FIXTURES or any(params.get(k) == v for k, v in SERVER_PARAMS.items()):
+            item.add_marker(pytest.mark.slow)
         if not any(item.get_closest_marker(name) for name in NOT_FAST):
             item.add_marker(pytest.mark.fast)
 
