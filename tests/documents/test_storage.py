@@ -256,6 +256,7 @@ def test_check_passes_on_a_working_storage(storage):
 
 # --- Memory: nothing read whole ---------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_large_object_is_written_and_read_in_bounded_memory(storage, large_file, monkeypatch):
     path, digest = large_file
     # The smallest part S3 allows, so that "in parts" and "whole" differ clearly for 64 MiB.

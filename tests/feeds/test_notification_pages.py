@@ -159,6 +159,7 @@ def test_the_unread_filter(world, login, publish):
     assert "Aucune notification non lue" in _text(client.get("/notifications?non_lues=1"))
 
 
+@pytest.mark.slow
 def test_more_notifications_come_by_keyset_pages(world, login, publish):
     posts = [publish(world.animator, world.spaces["public"], body=f"Note numéro {n:02d}") for n in range(35)]
     for post in posts:

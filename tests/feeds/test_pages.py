@@ -7,6 +7,7 @@ import re
 from html import unescape
 from html.parser import HTMLParser
 
+import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
@@ -390,6 +391,7 @@ def test_forged_cursor_and_unknown_kind_get_a_clear_error(world, login, db, publ
     assert 'class="stream" id="fil"' in fragment.get_data(as_text=True)  # the stream it replaces
 
 
+@pytest.mark.slow
 def test_community_person_and_tag_streams_with_follows(world, login, db, publish):
     public, private = world.spaces["public"], world.spaces["private"]
     publish(world.animator, public, body="Gants nitrile", tags=["Achats"])
@@ -515,6 +517,7 @@ def _audit(html: str) -> list[str]:
     return parser.problems
 
 
+@pytest.mark.slow
 def test_known_xss_payloads_render_as_text_everywhere(world, login, app, db, publish):
     public = world.spaces["public"]
     client = login(world.member)

@@ -98,6 +98,7 @@ def _many_suggestions_to(publish, world, person, count, **data):
     return made
 
 
+@pytest.mark.slow
 def test_an_old_suggestion_of_a_kind_is_found_past_many_newer_ones(world, publish):
     question = publish(world.animator, world.spaces["public"], kind="question", title="Ancienne question", body="")
     suggestions.suggest(world.member, question, users=[world.outsider.id])
@@ -106,6 +107,7 @@ def test_an_old_suggestion_of_a_kind_is_found_past_many_newer_ones(world, publis
     assert _ids(streams.home(world.outsider, kind="question")) == [question.id]
 
 
+@pytest.mark.slow
 def test_a_suggestion_is_found_past_many_deleted_ones(world, publish):
     kept = _many_suggestions_to(publish, world, world.outsider, 1)[0]
     for post in _many_suggestions_to(publish, world, world.outsider, 45):
