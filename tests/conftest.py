@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
 from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -21,7 +20,6 @@ os.environ["RSE_SECRET_KEY"] = "test-secret-key"
 from flask import has_app_context  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 
 from rse import create_app  # noqa: E402
 from rse.accounts import service as accounts  # noqa: E402
@@ -29,13 +27,43 @@ from rse.accounts.service import issue_token  # noqa: E402
 from rse.communities import service as communities  # noqa: E402
 from rse.dbtypes import utcnow  # noqa: E402
 from rse.database import db as _db  # noqa: E402
-from rse.extensions import limiter  # noqa: E402
 
-from .services import start_postgres, start_smtp, unavailable  # noqa: E402
+from .backends import BackendState  # noqa: E402
+from .services import start_postgres, start_smtp, stop_on_sigterm, unavailable  # noqa: E402
 
 PASSWORD = "correct-horse-battery-staple"
 BACKENDS = ("sqlite", "postgresql")
 FAST_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+# Markers that keep a test out of the fast loop (`-m fast`); see [tool.pytest.ini_options].
+NOT_FAST = ("browser", "postgresql", "outage", "slow", "schemathesis")
+
+
+def pytest_configure(config):
+    stop_on_sigterm()
+
+
+# Parameters that start a server process for the session (SeaweedFS, the Elasticsearch stand-in):
+# seconds before the first such test, so they are `slow`; their local twins stay fast.
+SERVER_PARAMS = {"document_storage": "s3", "storage": "s3", "engine": "elasticsearch"}
+SERVER_FIXTURES = {"seaweedfs", "elastic_url"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on the markers given here
+def pytest_collection_modifyitems(config, items):
+    """`postgresql` on every test that runs on PostgreSQL (the `app` parameter, or a world of its
+    own parametrised over BACKENDS), `slow` on those that need a server
+    process, and `fast` on every test that has none of NOT_FAST."""
+    for item in items:
+        params = getattr(item, "callspec", None) and item.callspec.params or {}
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "postgresql" in params.values() or "postgres_cluster" in fixtures:
+            item.add_marker(pytest.mark.postgresql)
+        if fixtures & SERVER_FIXTURES or any(params.get(k) == v for k, v in SERVER_PARAMS.items()):
+            item.add_marker(pytest.mark.slow)
+        if not any(item.get_closest_marker(name) for name in NOT_FAST):
+            item.add_marker(pytest.mark.fast)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -120,57 +148,18 @@ def build_app(backend: str, instance: Path, database_url: str, **overrides):
     return app
 
 
-class _BackendState:
-    def __init__(self, app, backend: str, instance: Path):
-        self.app, self.backend, self.instance = app, backend, instance
-        self.template = instance / "template.db"
-        if backend == "sqlite":
-            shutil.copy(instance / "rse.db", self.template)
-
-    def reset(self) -> None:
-        """Bring the database, outbox and rate limits back to an empty state."""
-        with self.app.app_context():
-            _db.session.remove()
-            if self.backend == "postgresql":
-                tables = ", ".join(f'"{t.name}"' for t in _db.metadata.sorted_tables)
-                with _db.engine.begin() as conn:
-                    conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            else:
-                # The audit log refuses DELETE (by design): start again from a fresh copy.
-                _db.engine.dispose()
-                database = self.instance / "rse.db"
-                for suffix in ("", "-wal", "-shm"):
-                    Path(f"{database}{suffix}").unlink(missing_ok=True)
-                shutil.copy(self.template, database)
-            limiter.reset()
-        for folder in ("outbox", "storage", "tmp"):
-            shutil.rmtree(self.instance / folder, ignore_errors=True)
-        self.reset_search()
-
-    def reset_search(self) -> None:
-        """An empty embedded index (a test may have swapped the engine: it gets the configured one back)."""
-        from rse.search import engine_from_url
-
-        search = self.app.extensions["rse_search"]
-        search.engine.close()
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{self.instance / 'search.db'}{suffix}").unlink(missing_ok=True)
-        search.engine = engine_from_url(f"sqlite:///{self.instance / 'search.db'}")
-        search.ready = False
-
-
 @pytest.fixture(scope="session")
 def _backends(request, tmp_path_factory):
-    states: dict[str, _BackendState] = {}
+    states: dict[str, BackendState] = {}
 
-    def get(backend: str) -> _BackendState:
+    def get(backend: str) -> BackendState:
         if backend not in states:
             instance = tmp_path_factory.mktemp(f"instance-{backend}")
             if backend == "sqlite":
                 url = f"sqlite:///{instance / 'rse.db'}"
             else:
                 url = postgres_url(request, "rse_test")
-            states[backend] = _BackendState(build_app(backend, instance, url), backend, instance)
+            states[backend] = BackendState(build_app(backend, instance, url), backend, instance)
         return states[backend]
 
     yield get
@@ -216,11 +205,12 @@ def runner(app):
 
 @pytest.fixture
 def create_user(app):
-    counter = itertools.count(1)
+    numbered = [0]  # users numbered so far: the n of staff<n>@…
 
     def make(role: str = "staff", *, email: str | None = None, name: str | None = None,
              password: str = PASSWORD, deactivated: bool = False, expired: bool = False, **profile):
-        n = next(counter)
+        numbered[0] += 1
+        n = numbered[0]
         domain = "ars-exemple.fr" if role == "partner" else "ght-exemple.fr"
         user = accounts.create_user(email=email or f"{role}{n}@{domain}", name=name or f"{role.title()} {n}",
                                     password=password, role=role)
@@ -233,6 +223,11 @@ def create_user(app):
         _db.session.commit()
         return user
 
+    def skip(count: int) -> None:
+        """Number the next users as if `count` had been made (they came from a snapshot)."""
+        numbered[0] += count
+
+    make.made, make.skip = lambda: numbered[0], skip
     return make
 
 
@@ -278,6 +273,52 @@ def create_document(app, create_user, create_community):
     return make
 
 
+# What each kind of publication needs at the least: a test names only the fields it is about.
+PUBLICATION_CONTENT = {
+    "post": {"body": "Bonjour"},
+    "announcement": {"title": "Annonce", "body": "Texte"},
+    "question": {"title": "Question ?"},
+    "link": {"url": "https://www.ght-exemple.fr/"},
+    "wiki": {"title": "Page", "body": "Texte"},
+}
+
+
+@pytest.fixture
+def publish(app):
+    """A publication of `kind` published through the service by `author`, committed.
+
+    `data` overrides the kind's least content (PUBLICATION_CONTENT), e.g. `body="…"`, `tags=[…]`.
+    """
+    from rse.feeds.publications import service as publications
+
+    def make(author, community, kind: str = "post", **data):
+        publication = publications.publish(author, community, {"kind": kind, **PUBLICATION_CONTENT[kind], **data})
+        _db.session.commit()
+        return publication
+
+    return make
+
+
+@pytest.fixture
+def refused(app):
+    """Make a call that must raise `error_type`, roll back as the request would, return the error.
+
+    With `unchanged` (a function of nothing, e.g. row counts), also check that its value is the
+    same after the refusal as before it: a refusal writes nothing.
+    """
+
+    def check(error_type, call, *args, unchanged=None, **kwargs):
+        before = unchanged() if unchanged else None
+        with pytest.raises(error_type) as error:
+            call(*args, **kwargs)
+        _db.session.rollback()
+        if unchanged:
+            assert unchanged() == before
+        return error.value
+
+    return check
+
+
 @pytest.fixture
 def login(app):
     """A new test client logged in as `user` through the real login form."""
@@ -319,12 +360,59 @@ def outbox(app):
 
 
 @pytest.fixture
-def world(create_user, create_community):
+def snapshot(app, _backends, backend, create_user):
+    """`snapshot(name, build)`: what `build()` returns, the databases as it leaves them.
+
+    The first test on each backend runs `build` through the services and keeps a copy of the
+    databases; the next ones get the copy back (milliseconds instead of a rebuild). `build`
+    returns plain values (ids, not ORM objects) and may only stand on other snapshots (`world`):
+    when the test wrote anything or changed a setting first, it simply runs again.
+    """
+    from .backends import Snapshot
+
+    state = _backends(backend)
+
+    def use(name: str, build):
+        search = app.extensions["rse_search"].engine
+        # The settings, and the backends a test may swap in without a setting.
+        config = {**app.config, "storage": id(app.extensions["rse_storage"]),
+                  "search": (type(search).__name__, str(getattr(search, "path", "")))}
+        restored = state.restore(name, config)
+        if restored is not None:
+            create_user.skip(restored.users_made)
+            return restored.built
+        base, users_before = state.position, create_user.made()
+        built = build()
+        if base is not None and name not in state.snapshots:
+            state.save(name, Snapshot(base, config, built, create_user.made() - users_before))
+        return built
+
+    return use
+
+
+@pytest.fixture
+def world(snapshot, create_user, create_community):
     """Every kind of actor of the permission matrix around three communities.
 
     The staff member, the partner member, the deactivated and the expired accounts are
     members of all three communities; the non-members of none.
     """
+    from rse.accounts.models import User
+    from rse.communities.models import Community
+
+    ids = snapshot("world", lambda: _ids_of(_build_world(create_user, create_community)))
+    users = {name: _db.session.get(User, user_id) for name, user_id in ids.items() if name != "spaces"}
+    spaces = {visibility: _db.session.get(Community, space_id) for visibility, space_id in ids["spaces"].items()}
+    return SimpleNamespace(**users, spaces=spaces)
+
+
+def _ids_of(world: SimpleNamespace) -> dict:
+    ids = {name: user.id for name, user in vars(world).items() if name != "spaces"}
+    ids["spaces"] = {visibility: space.id for visibility, space in world.spaces.items()}
+    return ids
+
+
+def _build_world(create_user, create_community) -> SimpleNamespace:
     admin = create_user("admin", name="Admin")
     animator = create_user("staff", name="Animatrice")
     member = create_user("staff", name="Membre")

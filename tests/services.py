@@ -13,6 +13,7 @@ import os
 import pwd
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -35,6 +36,26 @@ def unavailable(reason: str):
     if REQUIRE_SERVICES:
         pytest.fail(f"required service unavailable: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is: pytest stops as on Ctrl+C and its fixtures stop their servers."""
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM end the run like Ctrl+C, so that the session fixtures' finalizers still run.
+
+    By default SIGTERM kills the process outright and the servers it started (a PostgreSQL
+    cluster, SeaweedFS, noida-db, which live in sessions of their own) keep running. A second
+    SIGTERM, during the clean-up, kills as before. SIGINT keeps pytest's own handling.
+    """
+
+    def terminate(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated("SIGTERM")
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminate)
 
 
 def free_port() -> int:
@@ -120,8 +141,11 @@ def start_postgres() -> PostgresCluster | str:
                      "-t", "60", "start")
     except (subprocess.SubprocessError, OSError) as exc:
         details = getattr(exc, "stderr", b"") or b""
-        shutil.rmtree(root, ignore_errors=True)
+        cluster.stop()
         return f"PostgreSQL did not start: {exc} {details.decode(errors='replace')[-500:]}"
+    except BaseException:  # interrupted (Ctrl+C, SIGTERM) while starting: the server may be up already
+        cluster.stop()
+        raise
     return cluster
 
 
@@ -270,15 +294,20 @@ class SeaweedFS:
         with self.log_file.open("ab") as log:
             self.process = subprocess.Popen(self.command(), cwd=self.data_dir, env=env, stdin=subprocess.DEVNULL,
                                             stdout=log, stderr=subprocess.STDOUT)
+        try:
+            self._wait_ready(timeout)
+        except BaseException:  # not healthy, or interrupted (Ctrl+C, SIGTERM) while starting
+            self.stop()
+            raise
+
+    def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                self.process = None
                 raise RuntimeError(f"weed mini exited at start: {self._log_tail()}")
             if self._ready():
                 return
             time.sleep(0.05)
-        self.stop()
         raise RuntimeError(f"weed mini not healthy after {timeout:.0f} s: {self._log_tail()}")
 
     def _get(self, port: int, path: str) -> tuple[int, bytes]:
@@ -436,15 +465,24 @@ def start_noida(root: Path, timeout: float = 20.0) -> NoidaProcess | str:
         process = subprocess.Popen(command, cwd=root, stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     server = NoidaProcess(process, port, root)
+    try:
+        reason = _wait_for_noida(server, timeout)
+    except BaseException:  # interrupted (Ctrl+C, SIGTERM) while starting
+        server.stop()
+        raise
+    if reason:
+        server.stop()
+        return reason
+    return server
+
+
+def _wait_for_noida(server: NoidaProcess, timeout: float) -> str | None:
+    """None once the server answers, else why it did not."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            reason = f"noida-db exited at start: {server.log_tail()}"
-            server.stop()
-            return reason
+        if server.process.poll() is not None:
+            return f"noida-db exited at start: {server.log_tail()}"
         if server.answers():
-            return server
+            return None
         time.sleep(0.05)
-    reason = f"noida-db not answering after {timeout:.0f} s: {server.log_tail()}"
-    server.stop()
-    return reason
+    return f"noida-db not answering after {timeout:.0f} s: {server.log_tail()}"

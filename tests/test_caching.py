@@ -70,6 +70,7 @@ def api_paths(world, space, pdf, image, post) -> dict[str, str]:
     return policies
 
 
+@pytest.mark.slow
 def test_every_signed_in_page_and_private_bytes_carry_their_cache_policy(site, login):
     world, *objects = site
     client = login(world.member)

@@ -15,6 +15,7 @@ def _int_rules(app):
             yield rule
 
 
+@pytest.mark.slow
 def test_every_int_route_answers_404_for_an_id_beyond_the_database(app, world, login, api):
     """A huge id in a path is a plain 404 (HTML page or JSON error) for every route and method."""
     page, token = login(world.admin), api(world.admin)

@@ -49,6 +49,9 @@ from .leaks import (
     Figures,
 )
 
+# The full matrix: some 1,600 requests per backend, two minutes. The fast loop leaves it to CI.
+pytestmark = pytest.mark.slow
+
 HX = {"HX-Request": "true"}
 FLASH_PAGE = "/profil/mot-de-passe"
 

@@ -3,9 +3,13 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
+import pytest
 from sqlalchemy import inspect, text
 
 from rse.audit.models import AuditEntry
+
+# Every migration up and down, on a database of its own: seconds each.
+pytestmark = pytest.mark.slow
 
 
 def test_models_and_migrations_agree(app, db):

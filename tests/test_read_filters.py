@@ -33,9 +33,15 @@ READER_TYPES = {Community, Publication, Document}
 
 
 @pytest.fixture
-def every_kind(world, create_user, create_document):
+def every_kind(world, snapshot, create_user, create_document):
     """The permission matrix's world (every kind of actor around a public, a private and a secret
     community) with a reader in each community, and every kind of item in each."""
+    reader_id = snapshot("every_kind", lambda: _every_kind(world, create_user, create_document))
+    return [world.admin, world.animator, world.member, db.session.get(User, reader_id), world.partner,
+            world.outsider, world.stranger, world.deactivated, world.expired, None]
+
+
+def _every_kind(world, create_user, create_document) -> int:
     reader = create_user("staff", name="Lectrice")
     member, animator = world.member, world.animator
     for space in world.spaces.values():
@@ -57,8 +63,7 @@ def every_kind(world, create_user, create_document):
     communities.add_link(world.outsider, "Mes favoris", "https://favoris.example/")
     communities.add_link(world.partner, "Agence", "https://agence.example/")
     db.session.commit()
-    return [world.admin, animator, member, reader, world.partner, world.outsider, world.stranger,
-            world.deactivated, world.expired, None]
+    return reader.id
 
 
 def _label(actor) -> str:

@@ -1,6 +1,7 @@
 """Administrators deactivate, reactivate, set expiry dates and roles; content stays."""
 
 
+import pytest
 from sqlalchemy import select
 
 from rse.audit.models import AuditEntry
@@ -8,6 +9,7 @@ from rse.communities.models import Membership
 from tests.conftest import PASSWORD
 
 
+@pytest.mark.slow
 def test_deactivate_and_reactivate(login, create_user, create_community, client, db):
     admin, user = create_user("admin"), create_user("staff")
     create_community(user)

@@ -49,13 +49,24 @@ def refused(db, call, status: int, code: str, *, publication_id: int | None = No
 
 
 @pytest.fixture
-def space(create_user, create_community):
+def space(snapshot, create_user, create_community, db):
+    """A community with its animator and two members, and a staff member outside it."""
+    from rse.accounts.models import User
+    from rse.communities.models import Community
+
+    ids = snapshot("feeds_api.space", lambda: _space(create_user, create_community))
+    users = {name: db.session.get(User, user_id) for name, user_id in ids.items() if name != "community"}
+    return SimpleNamespace(community=db.session.get(Community, ids["community"]), **users)
+
+
+def _space(create_user, create_community) -> dict[str, int]:
     animator = create_user("staff", name="Animatrice")
     member = create_user("staff", name="Marie Dupont", email="marie.dupont@ght-exemple.fr")
     other = create_user("staff", name="Paul Martin", email="paul.martin@ght-exemple.fr")
     outsider = create_user("staff", name="Agent extérieur")
     community = create_community(animator, name="Hygiène", members=[(member, "member"), (other, "member")])
-    return SimpleNamespace(community=community, animator=animator, member=member, other=other, outsider=outsider)
+    return {"community": community.id, "animator": animator.id, "member": member.id, "other": other.id,
+            "outsider": outsider.id}
 
 
 def publish(client, community_id: int, **data):

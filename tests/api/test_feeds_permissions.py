@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
+from rse.accounts.models import User
 from rse.communities import service as communities
 from rse.database import db as _db
 from rse.feeds.social import comments
@@ -113,9 +114,14 @@ MATRIX = _matrix()
 
 
 @pytest.fixture
-def feeds_world(world, create_user, create_document):
+def feeds_world(world, snapshot, create_user, create_document):
     """The foundation's world, with in each community a post, a question answered by the animator,
     a post to delete and a document, all tagged "Hygiène"; and a reader who may read everything."""
+    ids = snapshot("feeds_api.feeds_world", lambda: _feeds_world(world, create_user, create_document))
+    return SimpleNamespace(world=world, reader=_db.session.get(User, ids["reader"]), ids=ids)
+
+
+def _feeds_world(world, create_user, create_document) -> dict[str, int]:
     reader = create_user("staff", name="Lectrice")
     made: dict[str, int] = {}
     for v in VISIBILITIES:
@@ -130,9 +136,8 @@ def feeds_world(world, create_user, create_document):
         made.update({f"post_{v}": post.id, f"question_{v}": question.id, f"answer_{v}": answer.id,
                      f"victim_{v}": victim.id, f"document_{v}": document.id, v: space.id})
     _db.session.commit()
-    return SimpleNamespace(world=world, reader=reader, ids={
-        **made, "member": world.member.id, "outsider": world.outsider.id,
-        "deactivated_user": world.deactivated.id, "reader": reader.id})
+    return {**made, "member": world.member.id, "outsider": world.outsider.id,
+            "deactivated_user": world.deactivated.id, "reader": reader.id}
 
 
 @pytest.mark.parametrize("actor_name", ACTORS)

@@ -252,6 +252,7 @@ def test_review_dates_and_metadata_update(api, space):
     assert updated.json["review_by"] == "2020-01-01"
 
 
+@pytest.mark.slow
 def test_a_file_of_several_megabytes_goes_through_whole(api, space):
     community, _animator, member, _reader = space
     content = pdf_bytes("gros fichier") + b"%" + bytes(range(256)) * (6 * 4096)  # ~6 MiB, many parser reads

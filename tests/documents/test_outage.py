@@ -13,6 +13,8 @@ from rse.documents.models import Blob, Document, DocumentVersion
 
 from .samples import pdf_bytes
 
+pytestmark = pytest.mark.outage
+
 
 def _upload(client, community_id, content, name="protocole.pdf"):
     return client.post(f"/api/v1/communities/{community_id}/documents",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from rse.documents.models import Blob, Document, DocumentVersion, Folder
@@ -12,6 +13,7 @@ from rse.documents.models import Blob, Document, DocumentVersion, Folder
 from .samples import pdf_bytes, png_bytes
 
 
+@pytest.mark.slow
 def test_upload_by_form_into_a_folder_then_version_restore_trash(login, create_user, create_community, db):
     animator = create_user("staff")
     community = create_community(animator, name="Hygiène – protocoles GHT")

@@ -16,12 +16,19 @@ from .samples import pdf_bytes
 
 
 @pytest.fixture
-def docs(world, create_document, db):
+def docs(world, snapshot, create_document, db):
     """A document in each of the world's communities, uploaded by their animator."""
+    from rse.documents.models import Document
+
+    ids = snapshot("documents.docs", lambda: _docs(world, create_document))
+    return {visibility: db.session.get(Document, document_id) for visibility, document_id in ids.items()}
+
+
+def _docs(world, create_document) -> dict[str, int]:
     made = {}
     for visibility, community in world.spaces.items():
         made[visibility] = create_document(community, world.animator, content=pdf_bytes(f"Doc {visibility}"),
-                                           filename=f"{visibility}.pdf", title=f"Document {visibility}")
+                                           filename=f"{visibility}.pdf", title=f"Document {visibility}").id
     return made
 
 

@@ -256,6 +256,7 @@ def test_check_passes_on_a_working_storage(storage):
 
 # --- Memory: nothing read whole ---------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_large_object_is_written_and_read_in_bounded_memory(storage, large_file, monkeypatch):
     path, digest = large_file
     # The smallest part S3 allows, so that "in parts" and "whole" differ clearly for 64 MiB.
@@ -346,6 +347,7 @@ def test_s3_bucket_is_created_on_first_use_even_if_another_worker_just_did(seawe
     assert read(second, "k") == b"first"
 
 
+@pytest.mark.outage
 def test_s3_outage_fails_fast_and_nothing_is_lost(seaweedfs, tmp_path):
     storage = S3Storage.from_url(seaweedfs.url(new_bucket()))
     path = tmp_path / "before.bin"

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from rse.database import db
 from rse.feeds.social import comments
 from rse.feeds.notifications import service as notifications
-from rse.feeds.publications import service as publications
 from rse.feeds.social import answers
 from rse.feeds.social import suggestions
 from rse.feeds.models import Notification
@@ -26,12 +25,6 @@ def delivered(request, app, outbox):
     sink.clear()
     app.config["MAIL_URL"] = sink.url
     return lambda expected=1: sink.wait_for(expected, timeout=2 if expected else 0.3)
-
-
-def _publish(author, community, body="Bonjour", **data):
-    publication = publications.publish(author, community, {"kind": "post", "body": body, **data})
-    db.session.commit()
-    return publication
 
 
 def _parts(mail) -> tuple[str, str]:
@@ -52,8 +45,8 @@ def _handle(user) -> str:
 
 # --- Suggestions --------------------------------------------------------------------------------
 
-def test_a_suggestion_to_a_person_sends_one_email_with_both_parts(world, delivered):
-    post = _publish(world.animator, world.spaces["public"], "Calendrier des formations", kind="announcement",
+def test_a_suggestion_to_a_person_sends_one_email_with_both_parts(world, delivered, publish):
+    post = publish(world.animator, world.spaces["public"], body="Calendrier des formations", kind="announcement",
                     title="Calendrier des formations")
     suggestions.suggest(world.member, post, users=[world.outsider.id], message="La session de mai est ouverte")
     db.session.commit()
@@ -71,8 +64,8 @@ def test_a_suggestion_to_a_person_sends_one_email_with_both_parts(world, deliver
     assert _notices(world.outsider, "suggestion")[0].emailed_at is not None
 
 
-def test_a_suggestion_to_a_community_emails_each_member_who_may_read(world, outbox):
-    post = _publish(world.animator, world.spaces["private"], "Astreintes de juillet")
+def test_a_suggestion_to_a_community_emails_each_member_who_may_read(world, outbox, publish):
+    post = publish(world.animator, world.spaces["private"], body="Astreintes de juillet")
     suggestions.suggest(world.member, post, communities=[world.spaces["private"].id])
     db.session.commit()
     # The sender hears nothing; the deactivated and expired members neither.
@@ -81,8 +74,8 @@ def test_a_suggestion_to_a_community_emails_each_member_who_may_read(world, outb
 
 # --- Mentions -----------------------------------------------------------------------------------
 
-def test_a_mention_of_someone_who_may_read_notifies_and_emails(world, delivered):
-    post = _publish(world.animator, world.spaces["private"], f"Bonjour @{_handle(world.member)}, ton avis ?",
+def test_a_mention_of_someone_who_may_read_notifies_and_emails(world, delivered, publish):
+    post = publish(world.animator, world.spaces["private"], body=f"Bonjour @{_handle(world.member)}, ton avis ?",
                     kind="question", title="Horaires du standard")
     assert post.mentions == {_handle(world.member): world.member.id}
     assert [n.publication_id for n in _notices(world.member, "mention")] == [post.id]
@@ -94,15 +87,15 @@ def test_a_mention_of_someone_who_may_read_notifies_and_emails(world, delivered)
     assert f"{BASE}/publications/{post.id}" in text and "Animatrice vous a mentionné" in html
 
 
-def test_a_mention_of_someone_who_may_not_read_gives_nothing_at_all(world, delivered):
-    post = _publish(world.animator, world.spaces["private"], f"Voir avec @{_handle(world.stranger)} demain")
+def test_a_mention_of_someone_who_may_not_read_gives_nothing_at_all(world, delivered, publish):
+    post = publish(world.animator, world.spaces["private"], body=f"Voir avec @{_handle(world.stranger)} demain")
     assert post.mentions == {}
     assert _notices(world.stranger) == [] and db.session.scalars(select(Notification)).all() == []
     assert delivered(0) == []
 
 
-def test_a_mention_in_a_comment_names_the_comment(world, outbox):
-    post = _publish(world.member, world.spaces["public"], "Planning du bloc")
+def test_a_mention_in_a_comment_names_the_comment(world, outbox, publish):
+    post = publish(world.member, world.spaces["public"], body="Planning du bloc")
     comment = comments.add_comment(world.animator, post, f"@{_handle(world.partner)} peux-tu confirmer ?")
     db.session.commit()
     [mail] = outbox()
@@ -113,27 +106,27 @@ def test_a_mention_in_a_comment_names_the_comment(world, outbox):
 
 # --- Preferences --------------------------------------------------------------------------------
 
-def test_never_keeps_the_notification_but_sends_no_email(world, outbox):
+def test_never_keeps_the_notification_but_sends_no_email(world, outbox, publish):
     notifications.set_preferences(world.outsider, {"suggestion": "never"})
-    post = _publish(world.animator, world.spaces["public"], "Note de service")
+    post = publish(world.animator, world.spaces["public"], body="Note de service")
     suggestions.suggest(world.member, post, users=[world.outsider.id])
     db.session.commit()
     [notice] = _notices(world.outsider, "suggestion")
     assert notice.emailed_at is None and outbox() == []
 
 
-def test_digest_sends_no_immediate_email(world, outbox):
+def test_digest_sends_no_immediate_email(world, outbox, publish):
     notifications.set_preferences(world.member, {"mention": "digest"})
     db.session.commit()
-    _publish(world.animator, world.spaces["public"], f"Merci @{_handle(world.member)}")
+    publish(world.animator, world.spaces["public"], body=f"Merci @{_handle(world.member)}")
     [notice] = _notices(world.member, "mention")
     assert notice.emailed_at is None and outbox() == []
 
 
-def test_immediate_comments_and_answers_are_emailed_with_their_own_heading(world, outbox):
+def test_immediate_comments_and_answers_are_emailed_with_their_own_heading(world, outbox, publish):
     notifications.set_preferences(world.member, {"comment": "immediate"})
     db.session.commit()
-    question = _publish(world.member, world.spaces["public"], "Où trouver le formulaire ?", kind="question",
+    question = publish(world.member, world.spaces["public"], body="Où trouver le formulaire ?", kind="question",
                         title="Où trouver le formulaire ?")
     comment = comments.add_comment(world.animator, question, "Dans l'intranet, rubrique RH.")
     db.session.commit()
@@ -154,11 +147,11 @@ def test_immediate_comments_and_answers_are_emailed_with_their_own_heading(world
 
 # --- What an email may carry --------------------------------------------------------------------
 
-def test_a_sensitive_communitys_email_carries_no_message_and_no_excerpt(app, world, create_community, outbox):
+def test_a_sensitive_communitys_email_carries_no_message_and_no_excerpt(app, world, create_community, outbox, publish):
     app.config["MAIL_EXCERPTS"] = True
     sensitive = create_community(world.animator, visibility="private", name="Dossiers patients", sensitive=True,
                                  members=[(world.member, "member")])
-    post = _publish(world.animator, sensitive, "Antécédents du patient de la chambre 12", kind="announcement",
+    post = publish(world.animator, sensitive, body="Antécédents du patient de la chambre 12", kind="announcement",
                     title="Revue de dossier")
     suggestions.suggest(world.animator, post, users=[world.member.id], message="Diagnostic à confirmer")
     db.session.commit()
@@ -171,9 +164,9 @@ def test_a_sensitive_communitys_email_carries_no_message_and_no_excerpt(app, wor
 
 
 @pytest.mark.parametrize("excerpts", [True, False])
-def test_an_ordinary_community_carries_the_excerpt_only_when_enabled(app, world, outbox, excerpts):
+def test_an_ordinary_community_carries_the_excerpt_only_when_enabled(app, world, outbox, excerpts, publish):
     app.config["MAIL_EXCERPTS"] = excerpts
-    post = _publish(world.animator, world.spaces["public"], "Le **planning** des gardes de mars est en ligne",
+    post = publish(world.animator, world.spaces["public"], body="Le **planning** des gardes de mars est en ligne",
                     kind="announcement", title="Gardes de mars")
     suggestions.suggest(world.animator, post, users=[world.member.id], message="Vérifie tes dates")
     db.session.commit()

@@ -18,12 +18,6 @@ from rse.feeds.models import Notification, NotificationPreference, Suggestion
 from tests.test_permissions import ACTORS, GONE, LOGIN, _web_client, expect
 
 
-def _publish(author, community, body="Bonjour", **data):
-    publication = publications.publish(author, community, {"kind": "post", "body": body, **data})
-    db.session.commit()
-    return publication
-
-
 def _suggest(actor, item, **kwargs):
     suggestion = suggestions.suggest(actor, item, **kwargs)
     db.session.commit()
@@ -44,12 +38,12 @@ def _unread(user) -> int:
 
 # --- The bell -----------------------------------------------------------------------------------
 
-def test_the_bell_says_how_many_notifications_are_unread(world, login):
+def test_the_bell_says_how_many_notifications_are_unread(world, login, publish):
     client = login(world.member)
     page = _text(client.get("/espaces"))
     assert 'class="header-bell"' in page and "Notifications, aucune non lue" in page
 
-    post = _publish(world.animator, world.spaces["public"], "Nouveau protocole")
+    post = publish(world.animator, world.spaces["public"], body="Nouveau protocole")
     for _n in range(3):
         _suggest(world.animator, post, users=[world.member.id])
     page = _text(client.get("/espaces"))
@@ -77,15 +71,15 @@ def test_a_page_still_renders_when_the_count_cannot_be_read(world, login, monkey
 
 # --- The list -----------------------------------------------------------------------------------
 
-def test_the_list_says_who_did_what_newest_first(world, login):
+def test_the_list_says_who_did_what_newest_first(world, login, publish):
     handle = world.member.email.split("@")[0]
     private = world.spaces["private"]
-    _publish(world.animator, private, f"Merci @{handle} pour le relevé")
+    publish(world.animator, private, body=f"Merci @{handle} pour le relevé")
     wiki = publications.publish(world.animator, private, {"kind": "wiki", "title": "Procédure d'astreinte",
                                                      "body": "Appeler le cadre de garde"})
     db.session.commit()
     _suggest(world.animator, wiki, users=[world.member.id], message="À relire avant jeudi")
-    own = _publish(world.member, private, "Ma question du jour")
+    own = publish(world.member, private, body="Ma question du jour")
     comments.add_comment(world.animator, own, "Voici un premier élément de réponse")
     db.session.commit()
 
@@ -103,8 +97,8 @@ def test_the_list_says_who_did_what_newest_first(world, login):
     assert 'href="/notifications/preferences"' in page
 
 
-def test_opening_a_notification_marks_it_read_and_goes_to_the_item(world, login):
-    post = _publish(world.member, world.spaces["public"], "Qui a la clé du local ?")
+def test_opening_a_notification_marks_it_read_and_goes_to_the_item(world, login, publish):
+    post = publish(world.member, world.spaces["public"], body="Qui a la clé du local ?")
     comment = comments.add_comment(world.animator, post, "Moi")
     db.session.commit()
     row = db.session.scalars(select(Notification).where(Notification.user_id == world.member.id)).one()
@@ -126,8 +120,8 @@ def test_a_document_notification_opens_the_document(world, login, create_documen
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/documents/{document.id}")
 
 
-def test_nobody_opens_the_notification_of_someone_else(world, login):
-    post = _publish(world.animator, world.spaces["public"])
+def test_nobody_opens_the_notification_of_someone_else(world, login, publish):
+    post = publish(world.animator, world.spaces["public"])
     _suggest(world.animator, post, users=[world.member.id])
     row = db.session.scalars(select(Notification)).one()
     assert login(world.partner).get(f"/notifications/{row.id}").status_code == 404
@@ -136,8 +130,8 @@ def test_nobody_opens_the_notification_of_someone_else(world, login):
     assert row.read_at is None
 
 
-def test_mark_all_read(world, login):
-    post = _publish(world.animator, world.spaces["public"])
+def test_mark_all_read(world, login, publish):
+    post = publish(world.animator, world.spaces["public"])
     _suggest(world.animator, post, users=[world.member.id, world.partner.id])
     _suggest(world.animator, post, users=[world.member.id])
     client = login(world.member)
@@ -150,9 +144,9 @@ def test_mark_all_read(world, login):
     assert "Tout marquer comme lu" not in page and "Non lue :" not in page
 
 
-def test_the_unread_filter(world, login):
-    post = _publish(world.animator, world.spaces["public"], "Premier")
-    second = _publish(world.animator, world.spaces["public"], "Second")
+def test_the_unread_filter(world, login, publish):
+    post = publish(world.animator, world.spaces["public"], body="Premier")
+    second = publish(world.animator, world.spaces["public"], body="Second")
     _suggest(world.animator, post, users=[world.member.id])
     _suggest(world.animator, second, users=[world.member.id])
     first = db.session.scalars(select(Notification).where(Notification.publication_id == post.id)).one()
@@ -168,8 +162,9 @@ def test_the_unread_filter(world, login):
     assert "Aucune notification non lue" in _text(client.get("/notifications?non_lues=1"))
 
 
-def test_more_notifications_come_by_keyset_pages(world, login):
-    posts = [_publish(world.animator, world.spaces["public"], f"Note numéro {n:02d}") for n in range(35)]
+@pytest.mark.slow
+def test_more_notifications_come_by_keyset_pages(world, login, publish):
+    posts = [publish(world.animator, world.spaces["public"], body=f"Note numéro {n:02d}") for n in range(35)]
     for post in posts:
         notifications.notify("comment", world.animator, post, [world.member.id])
     db.session.commit()
@@ -188,9 +183,9 @@ def test_more_notifications_come_by_keyset_pages(world, login):
     assert full.status_code == 200 and "Revenir aux plus récentes" in _text(full)
 
 
-def test_a_partner_removed_from_a_community_loses_its_notifications(world, login):
+def test_a_partner_removed_from_a_community_loses_its_notifications(world, login, publish):
     private = world.spaces["private"]
-    post = _publish(world.animator, private, "Ordre du jour du comité")
+    post = publish(world.animator, private, body="Ordre du jour du comité")
     _suggest(world.animator, post, users=[world.partner.id], message="Pour préparer la réunion")
     row = db.session.scalars(select(Notification).where(Notification.user_id == world.partner.id)).one()
     client = login(world.partner)
@@ -243,9 +238,9 @@ def test_the_account_preferences_link_to_the_email_preferences(world, login):
 
 # --- Suggest form -------------------------------------------------------------------------------
 
-def test_the_suggest_form_shows_the_item_and_the_communities_one_may_suggest_to(world, login, create_community):
+def test_the_suggest_form_shows_the_item_and_the_communities_one_may_suggest_to(world, login, create_community, publish):
     elsewhere = create_community(world.outsider, visibility="public", name="Espace des cadres")
-    post = _publish(world.animator, world.spaces["public"], "Formation incendie", kind="announcement",
+    post = publish(world.animator, world.spaces["public"], body="Formation incendie", kind="announcement",
                     title="Formation incendie")
     page = _text(login(world.member).get(f"/proposer?publication={post.id}"))
     assert "Formation incendie" in page and 'name="message"' in page
@@ -259,8 +254,8 @@ def test_the_suggest_form_shows_the_item_and_the_communities_one_may_suggest_to(
     assert 'name="everyone"' in _text(login(world.admin).get(f"/proposer?publication={post.id}"))
 
 
-def test_suggest_to_a_person(world, login):
-    post = _publish(world.animator, world.spaces["public"], "Menu de la cantine")
+def test_suggest_to_a_person(world, login, publish):
+    post = publish(world.animator, world.spaces["public"], body="Menu de la cantine")
     response = login(world.member).post(f"/proposer?publication={post.id}",
                                         data={"users": [str(world.outsider.id)], "message": "Jeudi : couscous"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/publications/{post.id}")
@@ -282,16 +277,16 @@ def test_suggest_a_document_to_a_community(world, login, create_document):
     assert told == {world.animator.id, world.partner.id}
 
 
-def test_an_admin_suggests_to_everyone(world, login):
-    post = _publish(world.animator, world.spaces["public"], "Portes ouvertes")
+def test_an_admin_suggests_to_everyone(world, login, publish):
+    post = publish(world.animator, world.spaces["public"], body="Portes ouvertes")
     response = login(world.admin).post(f"/proposer?publication={post.id}", data={"everyone": "y"})
     assert response.status_code == 302
     assert db.session.scalars(select(Suggestion)).one().everyone is True
 
 
 @pytest.mark.parametrize("case", ["cannot_read", "partner_outside", "everyone", "too_long", "nobody", "not_ids"])
-def test_refusals_are_form_errors_and_save_nothing(world, login, create_community, case):
-    private_post = _publish(world.animator, world.spaces["private"], "Compte rendu")
+def test_refusals_are_form_errors_and_save_nothing(world, login, create_community, case, publish):
+    private_post = publish(world.animator, world.spaces["private"], body="Compte rendu")
     other = create_community(world.outsider, visibility="public", name="Espace sans partenaire")
     actor, data, message = {
         "cannot_read": (world.member, {"users": [str(world.stranger.id)]},
@@ -311,8 +306,8 @@ def test_refusals_are_form_errors_and_save_nothing(world, login, create_communit
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
 
 
-def test_the_form_keeps_what_was_typed_after_a_refusal(world, login):
-    post = _publish(world.animator, world.spaces["private"], "Compte rendu")
+def test_the_form_keeps_what_was_typed_after_a_refusal(world, login, publish):
+    post = publish(world.animator, world.spaces["private"], body="Compte rendu")
     page = _text(login(world.member).post(f"/proposer?publication={post.id}", data={
         "users": [str(world.animator.id), str(world.stranger.id)], "message": "Pour relecture",
         "communities": [str(world.spaces["public"].id)]}))
@@ -321,8 +316,8 @@ def test_the_form_keeps_what_was_typed_after_a_refusal(world, login):
     assert re.search(rf'value="{world.spaces["public"].id}" checked', page)
 
 
-def test_the_people_picker_searches_the_directory_and_flags_who_cannot_read(world, login):
-    post = _publish(world.animator, world.spaces["private"], "Compte rendu")
+def test_the_people_picker_searches_the_directory_and_flags_who_cannot_read(world, login, publish):
+    post = publish(world.animator, world.spaces["private"], body="Compte rendu")
     client = login(world.member)
     partial = _text(client.get(f"/proposer/personnes?publication={post.id}&q=agent"))
     assert "<html" not in partial and "Agent extérieur" in partial
@@ -339,15 +334,15 @@ def test_the_people_picker_searches_the_directory_and_flags_who_cannot_read(worl
     assert 'name="users"' not in partial and "Personne pour l'instant." in partial
 
 
-def test_a_partner_searches_only_the_people_they_share_a_community_with(world, login):
-    post = _publish(world.animator, world.spaces["public"], "Compte rendu")
+def test_a_partner_searches_only_the_people_they_share_a_community_with(world, login, publish):
+    post = publish(world.animator, world.spaces["public"], body="Compte rendu")
     partial = _text(login(world.partner).get(f"/proposer/personnes?publication={post.id}&q=e"))
     assert "Membre" in partial and "Animatrice" in partial
     assert "Agent extérieur" not in partial and "Partenaire étranger" not in partial and "Expiré" not in partial
 
 
-def test_without_javascript_the_picker_buttons_reload_the_form_and_save_nothing(world, login):
-    post = _publish(world.animator, world.spaces["public"], "Compte rendu")
+def test_without_javascript_the_picker_buttons_reload_the_form_and_save_nothing(world, login, publish):
+    post = publish(world.animator, world.spaces["public"], body="Compte rendu")
     client = login(world.member)
     response = client.post(f"/proposer?publication={post.id}", data={"q": "agent", "chercher": "1",
                                                                      "message": "Gardé"})
@@ -369,8 +364,8 @@ def test_suggesting_needs_a_known_item(world, login):
         assert client.get(f"/proposer{query}").status_code == 404, query
 
 
-def test_odd_ids_in_the_picker_and_the_form_are_refused_not_errors(world, login):
-    post = _publish(world.animator, world.spaces["public"], "Compte rendu")
+def test_odd_ids_in_the_picker_and_the_form_are_refused_not_errors(world, login, publish):
+    post = publish(world.animator, world.spaces["public"], body="Compte rendu")
     client = login(world.member)
     response = client.get(f"/proposer/personnes?publication={post.id}&users={HUGE}&users=²&ajouter={HUGE}")
     assert response.status_code == 200 and 'name="users"' not in _text(response)
@@ -382,8 +377,8 @@ def test_odd_ids_in_the_picker_and_the_form_are_refused_not_errors(world, login)
 
 # --- Who may open what --------------------------------------------------------------------------
 
-def _matrix_world(world, create_document):
-    posts = {v: _publish(world.animator, world.spaces[v], f"Publication {v}") for v in ("public", "private", "secret")}
+def _matrix_world(publish, world, create_document):
+    posts = {v: publish(world.animator, world.spaces[v], body=f"Publication {v}") for v in ("public", "private", "secret")}
     document = create_document(world.spaces["private"], world.animator, title="Plan blanc")
     _suggest(world.animator, posts["public"], users=[world.member.id])
     notice = db.session.scalars(select(Notification).where(Notification.user_id == world.member.id)).one()
@@ -413,8 +408,8 @@ POSTS = [
 
 
 @pytest.mark.parametrize("actor_name", ACTORS)
-def test_who_may_open_the_notification_pages(actor_name, world, login, app, db, create_document):
-    ids = _matrix_world(world, create_document)
+def test_who_may_open_the_notification_pages(actor_name, world, login, app, db, create_document, publish):
+    ids = _matrix_world(publish, world, create_document)
     ids["member_id"] = world.member.id
     client = _web_client(world, actor_name, login, db) or app.test_client()
     wrong = []

@@ -15,12 +15,6 @@ from rse.feeds.social import suggestions
 from rse.feeds.models import Notification
 
 
-def _publish(author, community, body="Bonjour", **data):
-    publication = publications.publish(author, community, {"kind": "post", "body": body, **data})
-    db.session.commit()
-    return publication
-
-
 def _rows(user, kind=None) -> list[Notification]:
     query = select(Notification).where(Notification.user_id == user.id)
     if kind is not None:
@@ -46,8 +40,8 @@ def marie(world, create_user):
 
 # --- Mentions -----------------------------------------------------------------------------------
 
-def test_a_mention_notifies_and_links_the_person(world, marie, outbox):
-    post = _publish(world.member, world.spaces["private"], "Bonjour @marie.dupont, merci !")
+def test_a_mention_notifies_and_links_the_person(world, marie, outbox, publish):
+    post = publish(world.member, world.spaces["private"], body="Bonjour @marie.dupont, merci !")
     assert post.mentions == {"marie.dupont": marie.id}
     assert f'href="/personnes/{marie.id}"' in post.body_html and "@Marie Dupont" in post.body_html
     rows = _rows(marie, "mention")
@@ -55,38 +49,38 @@ def test_a_mention_notifies_and_links_the_person(world, marie, outbox):
     assert [m["To"] for m in outbox()] == [marie.email]
 
 
-def test_a_mention_is_case_insensitive(world, marie):
-    post = _publish(world.member, world.spaces["private"], "Merci @Marie.Dupont")
+def test_a_mention_is_case_insensitive(world, marie, publish):
+    post = publish(world.member, world.spaces["private"], body="Merci @Marie.Dupont")
     assert post.mentions == {"marie.dupont": marie.id}
 
 
-def test_who_may_not_read_is_not_mentioned(world, marie):
+def test_who_may_not_read_is_not_mentioned(world, marie, publish):
     handle = world.outsider.email.split("@")[0]
-    post = _publish(world.member, world.spaces["private"], f"Voir @{handle} et @inconnu.total")
+    post = publish(world.member, world.spaces["private"], body=f"Voir @{handle} et @inconnu.total")
     assert post.mentions == {}
     assert f"@{handle}" in post.body_html and "href" not in post.body_html
     assert _rows(world.outsider) == []
 
 
-def test_a_deactivated_person_is_not_mentioned(world):
+def test_a_deactivated_person_is_not_mentioned(world, publish):
     handle = world.deactivated.email.split("@")[0]
-    post = _publish(world.member, world.spaces["private"], f"Voir @{handle}")
+    post = publish(world.member, world.spaces["private"], body=f"Voir @{handle}")
     assert post.mentions == {}
     assert db.session.scalars(select(Notification)).all() == []
 
 
-def test_an_underscore_in_a_handle_is_not_a_wildcard(world, marie, create_user):
+def test_an_underscore_in_a_handle_is_not_a_wildcard(world, marie, create_user, publish):
     from rse.communities import service as communities
 
     underscore = create_user("staff", email="marie_dupont@ght-exemple.fr", name="Marie Dupont-Bis")
     communities.add_member(world.spaces["private"], underscore, "member", actor=world.animator)
     db.session.commit()
-    post = _publish(world.member, world.spaces["private"], "Pour @marie_dupont et @marie.dupont")
+    post = publish(world.member, world.spaces["private"], body="Pour @marie_dupont et @marie.dupont")
     assert post.mentions == {"marie_dupont": underscore.id, "marie.dupont": marie.id}
 
 
-def test_a_mention_in_a_comment(world, marie):
-    post = _publish(world.animator, world.spaces["private"], "Question d'organisation")
+def test_a_mention_in_a_comment(world, marie, publish):
+    post = publish(world.animator, world.spaces["private"], body="Question d'organisation")
     comment = comments.add_comment(world.member, post, "Je pense que @marie.dupont sait")
     db.session.commit()
     assert [(r.comment_id, r.publication_id) for r in _rows(marie, "mention")] == [(comment.id, post.id)]
@@ -95,8 +89,8 @@ def test_a_mention_in_a_comment(world, marie):
     assert _rows(marie, "comment") == []
 
 
-def test_an_edit_notifies_only_new_mentions(world, marie, create_user):
-    post = _publish(world.member, world.spaces["private"], "Pour @marie.dupont")
+def test_an_edit_notifies_only_new_mentions(world, marie, create_user, publish):
+    post = publish(world.member, world.spaces["private"], body="Pour @marie.dupont")
     handle = world.partner.email.split("@")[0]
     publications.update_publication(world.member, post, {"body": f"Pour @marie.dupont et @{handle}"})
     db.session.commit()
@@ -106,10 +100,10 @@ def test_an_edit_notifies_only_new_mentions(world, marie, create_user):
 
 # --- Unread count and marking read --------------------------------------------------------------
 
-def test_unread_count_and_mark_read(world, marie):
-    first = _publish(world.member, world.spaces["private"], "Un @marie.dupont")
-    second = _publish(world.member, world.spaces["private"], "Deux @marie.dupont")
-    _publish(world.member, world.spaces["private"], "Trois @marie.dupont")
+def test_unread_count_and_mark_read(world, marie, publish):
+    first = publish(world.member, world.spaces["private"], body="Un @marie.dupont")
+    second = publish(world.member, world.spaces["private"], body="Deux @marie.dupont")
+    publish(world.member, world.spaces["private"], body="Trois @marie.dupont")
     assert notifications.unread_count(marie) == 3
     rows = _rows(marie)
     assert _listed(marie) == [r.id for r in reversed(rows)]
@@ -126,9 +120,9 @@ def test_unread_count_and_mark_read(world, marie):
     assert len(_listed(marie)) == 3 and first.id == rows[0].publication_id
 
 
-def test_listing_pages_by_id(world, marie):
+def test_listing_pages_by_id(world, marie, publish):
     for i in range(5):
-        _publish(world.member, world.spaces["private"], f"Message {i} @marie.dupont")
+        publish(world.member, world.spaces["private"], body=f"Message {i} @marie.dupont")
     page, more = notifications.list_notifications(marie, limit=3)
     assert len(page) == 3 and more
     rest, more = notifications.list_notifications(marie, before=page[-1].id, limit=3)
@@ -136,8 +130,8 @@ def test_listing_pages_by_id(world, marie):
     assert [r.id for r in page + rest] == [r.id for r in reversed(_rows(marie))]
 
 
-def test_get_notification_only_ones_own(world, marie):
-    _publish(world.member, world.spaces["private"], "Pour @marie.dupont")
+def test_get_notification_only_ones_own(world, marie, publish):
+    publish(world.member, world.spaces["private"], body="Pour @marie.dupont")
     row = _rows(marie)[0]
     assert notifications.get_notification(marie, row.id).id == row.id
     with pytest.raises(NotFound):
@@ -146,11 +140,11 @@ def test_get_notification_only_ones_own(world, marie):
 
 # --- What the list hides ------------------------------------------------------------------------
 
-def test_leaving_the_community_hides_its_notifications(world, marie):
+def test_leaving_the_community_hides_its_notifications(world, marie, publish):
     from rse.communities import service as communities
 
-    _publish(world.member, world.spaces["private"], "Pour @marie.dupont")
-    public = _publish(world.member, world.spaces["public"], "Aussi @marie.dupont")  # public: staff reads it
+    publish(world.member, world.spaces["private"], body="Pour @marie.dupont")
+    public = publish(world.member, world.spaces["public"], body="Aussi @marie.dupont")  # public: staff reads it
     assert notifications.unread_count(marie) == 2
     communities.leave(marie, world.spaces["private"])
     db.session.commit()
@@ -161,16 +155,16 @@ def test_leaving_the_community_hides_its_notifications(world, marie):
         notifications.get_notification(marie, hidden.id)
 
 
-def test_a_deleted_item_hides_its_notifications(world, marie):
-    post = _publish(world.member, world.spaces["private"], "Pour @marie.dupont")
+def test_a_deleted_item_hides_its_notifications(world, marie, publish):
+    post = publish(world.member, world.spaces["private"], body="Pour @marie.dupont")
     assert notifications.unread_count(marie) == 1
     publications.delete_publication(world.member, post)
     db.session.commit()
     assert notifications.unread_count(marie) == 0 and _listed(marie) == []
 
 
-def test_a_deleted_comment_hides_its_notification(world, marie):
-    post = _publish(world.animator, world.spaces["private"], "Sujet")
+def test_a_deleted_comment_hides_its_notification(world, marie, publish):
+    post = publish(world.animator, world.spaces["private"], body="Sujet")
     comment = comments.add_comment(world.member, post, "Avis de @marie.dupont ?")
     db.session.commit()
     assert notifications.unread_count(marie) == 1
@@ -191,8 +185,8 @@ def test_a_trashed_document_hides_its_notifications(world, create_document):
     assert notifications.unread_count(world.animator) == 0
 
 
-def test_a_deactivated_account_lists_nothing(world, marie):
-    _publish(world.member, world.spaces["private"], "Pour @marie.dupont")
+def test_a_deactivated_account_lists_nothing(world, marie, publish):
+    publish(world.member, world.spaces["private"], body="Pour @marie.dupont")
     assert notifications.unread_count(marie) == 1
     marie.deactivated_at = utcnow()
     db.session.commit()
@@ -209,18 +203,18 @@ def test_default_preferences(world):
 
 
 @pytest.mark.parametrize(("mode", "emailed"), [("immediate", True), ("digest", False), ("never", False)])
-def test_email_preference_is_respected(world, marie, outbox, mode, emailed):
+def test_email_preference_is_respected(world, marie, outbox, mode, emailed, publish):
     notifications.set_preferences(marie, {"mention": mode})
     db.session.commit()
-    _publish(world.member, world.spaces["private"], "Pour @marie.dupont")
+    publish(world.member, world.spaces["private"], body="Pour @marie.dupont")
     rows = _rows(marie, "mention")
     assert len(rows) == 1  # the in-app notification is always written
     assert (rows[0].emailed_at is not None) is emailed
     assert len([m for m in outbox() if m["To"] == marie.email]) == (1 if emailed else 0)
 
 
-def test_a_comment_is_emailed_at_once_only_when_asked(world, outbox):
-    post = _publish(world.animator, world.spaces["private"], "Sujet")
+def test_a_comment_is_emailed_at_once_only_when_asked(world, outbox, publish):
+    post = publish(world.animator, world.spaces["private"], body="Sujet")
     comments.add_comment(world.member, post, "Premier avis")
     db.session.commit()
     assert outbox() == []  # comments go to the digest by default
@@ -230,11 +224,11 @@ def test_a_comment_is_emailed_at_once_only_when_asked(world, outbox):
     assert [m["To"] for m in outbox()] == [world.animator.email]
 
 
-def test_the_email_of_a_sensitive_community_carries_no_content(app, world, create_community, outbox):
+def test_the_email_of_a_sensitive_community_carries_no_content(app, world, create_community, outbox, publish):
     app.config["MAIL_EXCERPTS"] = True
     sensitive = create_community(world.animator, visibility="private", name="Dossiers patients", sensitive=True,
                                  members=[(world.member, "member")])
-    post = _publish(world.animator, sensitive, "Contenu confidentiel du dossier")
+    post = publish(world.animator, sensitive, body="Contenu confidentiel du dossier")
     suggestions.suggest(world.animator, post, users=[world.member.id], message="Message confidentiel")
     db.session.commit()
     [mail] = outbox()
@@ -243,8 +237,8 @@ def test_the_email_of_a_sensitive_community_carries_no_content(app, world, creat
     assert f"/publications/{post.id}" in everything
 
 
-def test_the_email_of_an_ordinary_community_carries_the_message(app, world, outbox):
-    post = _publish(world.animator, world.spaces["private"], "Menu de la semaine")
+def test_the_email_of_an_ordinary_community_carries_the_message(app, world, outbox, publish):
+    post = publish(world.animator, world.spaces["private"], body="Menu de la semaine")
     suggestions.suggest(world.animator, post, users=[world.member.id], message="Regarde le jeudi")
     db.session.commit()
     [mail] = outbox()
@@ -253,9 +247,9 @@ def test_the_email_of_an_ordinary_community_carries_the_message(app, world, outb
     assert "Regarde le jeudi" in mail.get_body(("plain",)).get_content()
 
 
-def test_with_excerpts_on_an_untitled_post_is_named_by_its_text(app, world, outbox):
+def test_with_excerpts_on_an_untitled_post_is_named_by_its_text(app, world, outbox, publish):
     app.config["MAIL_EXCERPTS"] = True
-    post = _publish(world.animator, world.spaces["private"], "Menu de la semaine")
+    post = publish(world.animator, world.spaces["private"], body="Menu de la semaine")
     suggestions.suggest(world.animator, post, users=[world.member.id], message="Regarde le jeudi")
     db.session.commit()
     [mail] = outbox()

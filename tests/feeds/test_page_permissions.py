@@ -36,9 +36,13 @@ SPACE_SECRET = statuses(200, LOGIN, outsider=404, stranger=404)
 
 
 @pytest.fixture
-def items(world, create_document, db):
+def items(world, snapshot, create_document, db):
     """In each community: a post, a question, a wiki page (two versions) by the animator, a comment
     by the member on the post and on the question, a post to delete and a document."""
+    return snapshot("page_permissions.items", lambda: _items(world, create_document, db))
+
+
+def _items(world, create_document, db) -> dict:
     made = {}
     for visibility, community in world.spaces.items():
         post = publications.publish(world.animator, community, {"kind": "post", "body": f"Message {visibility}",

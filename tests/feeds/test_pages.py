@@ -7,6 +7,7 @@ import re
 from html import unescape
 from html.parser import HTMLParser
 
+import pytest
 from flask import url_for
 from sqlalchemy import func, select
 
@@ -20,12 +21,6 @@ from rse.uploads import HashingSpool
 from ..documents.samples import pdf_bytes
 
 HX = {"HX-Request": "true"}
-
-
-def _publish(db, author, community, kind="post", body="Bonjour", **data):
-    publication = publications.publish(author, community, {"kind": kind, "body": body, **data})
-    db.session.commit()
-    return publication
 
 
 def _count(db, model, *conditions) -> int:
@@ -125,9 +120,9 @@ def test_quick_post_box_on_the_community_stream(world, login, db):
     assert "Pot de départ vendredi" in outsider_page and 'class="quick-post"' not in outsider_page
 
 
-def test_edit_then_delete_a_publication(world, login, db):
+def test_edit_then_delete_a_publication(world, login, db, publish):
     public = world.spaces["public"]
-    post = _publish(db, world.member, public, body="Premier jet", tags=["Achats"])
+    post = publish(world.member, public, body="Premier jet", tags=["Achats"])
     client = login(world.member)
     form = client.get(f"/publications/{post.id}/modifier").get_data(as_text=True)
     assert "Premier jet</textarea>" in form and 'value="Achats"' in form
@@ -150,9 +145,9 @@ def test_edit_then_delete_a_publication(world, login, db):
     assert "Version corrigée" not in client.get(f"/espaces/{public.id}").get_data(as_text=True)
 
 
-def test_wiki_history_diff_version_and_restore(world, login, db):
+def test_wiki_history_diff_version_and_restore(world, login, db, publish):
     public = world.spaces["public"]
-    wiki = _publish(db, world.animator, public, kind="wiki", title="Fiche réflexe", body="ligne A\nligne B")
+    wiki = publish(world.animator, public, kind="wiki", title="Fiche réflexe", body="ligne A\nligne B")
     client = login(world.member)
     response = client.post(f"/publications/{wiki.id}/modifier", data={
         "title": "Fiche réflexe", "body": "ligne A\nligne C", "note": "B devient C"})
@@ -184,14 +179,14 @@ def test_wiki_history_diff_version_and_restore(world, login, db):
     assert "C'est déjà la version en cours." in _text(again)
     assert _count(db, WikiVersion, WikiVersion.publication_id == wiki.id) == 3
 
-    post = _publish(db, world.animator, public, body="Pas un wiki")
+    post = publish(world.animator, public, body="Pas un wiki")
     assert client.get(f"/publications/{post.id}/historique").status_code == 404
 
 
 # --- Likes, same question, comments, good answers ------------------------------------------------------
 
-def test_like_toggles_with_htmx_and_a_second_like_changes_nothing(world, login, db):
-    post = _publish(db, world.animator, world.spaces["public"], body="Bravo à l'équipe")
+def test_like_toggles_with_htmx_and_a_second_like_changes_nothing(world, login, db, publish):
+    post = publish(world.animator, world.spaces["public"], body="Bravo à l'équipe")
     client = login(world.member)
     liked = client.post(f"/publications/{post.id}/jaime", data={"uid": "a12", "next": "/"}, headers=HX)
     html = liked.get_data(as_text=True)
@@ -216,9 +211,9 @@ def test_like_toggles_with_htmx_and_a_second_like_changes_nothing(world, login, 
     assert post.like_count == 0 and _count(db, Like) == 0
 
 
-def test_same_question_button(world, login, db):
+def test_same_question_button(world, login, db, publish):
     public = world.spaces["public"]
-    question = _publish(db, world.animator, public, kind="question", title="Où sont les registres ?", body="")
+    question = publish(world.animator, public, kind="question", title="Où sont les registres ?", body="")
     client = login(world.member)
     pressed = client.post(f"/publications/{question.id}/meme-question", headers=HX)
     assert pressed.status_code == 200 and "1 personne a la même question" in _text(pressed)
@@ -231,14 +226,14 @@ def test_same_question_button(world, login, db):
     assert "same-button" not in author.get(f"/publications/{question.id}").get_data(as_text=True)
     refused = author.post(f"/publications/{question.id}/meme-question", follow_redirects=True)
     assert "Vous n'avez pas les droits pour cette action." in _text(refused)
-    post = _publish(db, world.animator, public, body="Un message")
+    post = publish(world.animator, public, body="Un message")
     assert client.post(f"/publications/{post.id}/meme-question", headers=HX).status_code == 403
     assert _count(db, SameQuestion) == 1
 
 
-def test_comments_good_answer_and_faq(world, login, db):
+def test_comments_good_answer_and_faq(world, login, db, publish):
     public = world.spaces["public"]
-    question = _publish(db, world.member, public, kind="question",
+    question = publish(world.member, public, kind="question",
                         title="Combien de temps garder les registres ?", body="")
     partner, animator, asker = login(world.partner), login(world.animator), login(world.member)
     first = partner.post(f"/publications/{question.id}/commentaires", data={"body": "Un an, selon le **GHT**."})
@@ -312,11 +307,11 @@ def test_document_page_has_comments_follow_and_suggest(world, login, create_docu
                                         "action": "adorer"}).status_code == 400
 
 
-def test_pins_in_a_community_and_on_every_home(world, login, db):
+def test_pins_in_a_community_and_on_every_home(world, login, db, publish):
     public = world.spaces["public"]
-    old = _publish(db, world.member, public, body="Ancien message important")
+    old = publish(world.member, public, body="Ancien message important")
     for i in range(3):
-        _publish(db, world.member, public, body=f"Message récent {i}")
+        publish(world.member, public, body=f"Message récent {i}")
     animator, member = login(world.animator), login(world.member)
     page = _text(animator.get(f"/publications/{old.id}"))
     assert "Épingler en tête de l'espace" in page and "Épingler à l'accueil de tous" not in page
@@ -351,11 +346,11 @@ def test_pins_in_a_community_and_on_every_home(world, login, db):
 
 # --- Streams --------------------------------------------------------------------------------------------
 
-def test_home_stream_filters_and_more_button(world, login, db):
+def test_home_stream_filters_and_more_button(world, login, db, publish):
     public = world.spaces["public"]
     for i in range(25):
-        _publish(db, world.animator, public, body=f"Message numéro {i:02d}")
-    _publish(db, world.animator, public, kind="question", title="Une question ?", body="")
+        publish(world.animator, public, body=f"Message numéro {i:02d}")
+    publish(world.animator, public, kind="question", title="Une question ?", body="")
     client = login(world.member)
     home = client.get("/").get_data(as_text=True)
     assert "Fil d'actualité" in home and "Mes espaces" in home and "Mes accès rapides" in home
@@ -376,10 +371,10 @@ def test_home_stream_filters_and_more_button(world, login, db):
     assert "<html" not in tab and 'id="fil"' in tab and "Une question ?" in tab and "Message numéro" not in tab
 
 
-def test_forged_cursor_and_unknown_kind_get_a_clear_error(world, login, db):
+def test_forged_cursor_and_unknown_kind_get_a_clear_error(world, login, db, publish):
     public = world.spaces["public"]
     for i in range(22):
-        _publish(db, world.animator, public, body=f"Message {i}")
+        publish(world.animator, public, body=f"Message {i}")
     client = login(world.member)
     cursor = _more_link(client.get("/").get_data(as_text=True), "/fil").split("cursor=")[1]
     for path in ("/fil?cursor=abc", f"/fil?cursor={cursor[:-2]}xx", f"/espaces/{public.id}/fil?cursor=eyJiIjoxfQ",
@@ -398,10 +393,11 @@ def test_forged_cursor_and_unknown_kind_get_a_clear_error(world, login, db):
     assert 'class="stream" id="fil"' in fragment.get_data(as_text=True)  # the stream it replaces
 
 
-def test_community_person_and_tag_streams_with_follows(world, login, db):
+@pytest.mark.slow
+def test_community_person_and_tag_streams_with_follows(world, login, db, publish):
     public, private = world.spaces["public"], world.spaces["private"]
-    _publish(db, world.animator, public, body="Gants nitrile", tags=["Achats"])
-    _publish(db, world.animator, private, kind="announcement", title="Calendrier des achats", body="Janvier",
+    publish(world.animator, public, body="Gants nitrile", tags=["Achats"])
+    publish(world.animator, private, kind="announcement", title="Calendrier des achats", body="Janvier",
              tags=["achats", "RH/Paie"])
     client = login(world.member)
     space = client.get(f"/espaces/{public.id}/fil", headers=HX).get_data(as_text=True)
@@ -429,9 +425,9 @@ def test_community_person_and_tag_streams_with_follows(world, login, db):
     assert "Calendrier des achats" in client.get("/mots-cles/RH/Paie/fil", headers=HX).get_data(as_text=True)
 
 
-def test_suggestions_and_documents_show_in_the_home_stream(world, login, create_document, app, db):
+def test_suggestions_and_documents_show_in_the_home_stream(world, login, create_document, app, db, publish):
     public, private = world.spaces["public"], world.spaces["private"]
-    post = _publish(db, world.animator, public, body="Marché des gants attribué")
+    post = publish(world.animator, public, body="Marché des gants attribué")
     suggestions.suggest(world.animator, post, users=[world.outsider.id], message="Pour information")
     suggestions.suggest(world.animator, post, communities=[private.id], message="À relayer")
     db.session.commit()
@@ -523,17 +519,18 @@ def _audit(html: str) -> list[str]:
     return parser.problems
 
 
-def test_known_xss_payloads_render_as_text_everywhere(world, login, app, db):
+@pytest.mark.slow
+def test_known_xss_payloads_render_as_text_everywhere(world, login, app, db, publish):
     public = world.spaces["public"]
     client = login(world.member)
     made = []
     for i, payload in enumerate(PAYLOADS):
-        made.append(_publish(db, world.member, public, body=f"{payload}\n\n**{i}** {payload}"))
-        made.append(_publish(db, world.member, public, kind="announcement", title=payload[:200],
+        made.append(publish(world.member, public, body=f"{payload}\n\n**{i}** {payload}"))
+        made.append(publish(world.member, public, kind="announcement", title=payload[:200],
                              body=payload, place=payload[:120]))
-    question = _publish(db, world.member, public, kind="question", title=SHORT[0], body=SHORT[1],
+    question = publish(world.member, public, kind="question", title=SHORT[0], body=SHORT[1],
                         tags=SHORT[:3], place=SHORT[2])
-    wiki = _publish(db, world.member, public, kind="wiki", title=SHORT[1], body="\n".join(PAYLOADS[:8]))
+    wiki = publish(world.member, public, kind="wiki", title=SHORT[1], body="\n".join(PAYLOADS[:8]))
     publications.update_publication(world.member, wiki, {"body": "\n".join(PAYLOADS[8:]), "note": SHORT[0]})
     db.session.commit()
     for payload in PAYLOADS:
@@ -592,9 +589,9 @@ def test_the_audit_finds_what_it_looks_for():
                       '</script><p>&lt;script&gt;alert(1)&lt;/script&gt; onerror=alert(1)</p>')
 
 
-def test_buttons_come_back_to_the_page_they_were_on(world, login, db):
+def test_buttons_come_back_to_the_page_they_were_on(world, login, db, publish):
     public = world.spaces["public"]
-    _publish(db, world.animator, public, body="Commande groupée", tags=["Achats groupés"])
+    publish(world.animator, public, body="Commande groupée", tags=["Achats groupés"])
     client = login(world.member)
     page = client.get("/mots-cles/Achats groupés?kind=post").get_data(as_text=True)
     assert 'name="next" value="/mots-cles/Achats%20group%C3%A9s?kind=post"' in page

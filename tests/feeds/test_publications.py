@@ -22,22 +22,8 @@ MINIMAL = {
 }
 
 
-def _publish(author, community, kind="post", **data):
-    publication = publications.publish(author, community, {"kind": kind, **MINIMAL[kind], **data})
-    db.session.commit()
-    return publication
-
-
 def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
-
-
-def _refused(error_type, call, *args, **kwargs):
-    """Run a refused call, roll back as the request would, and return the error."""
-    with pytest.raises(error_type) as error:
-        call(*args, **kwargs)
-    db.session.rollback()
-    return error.value
 
 
 def _ids(page):
@@ -47,9 +33,9 @@ def _ids(page):
 # --- Each kind ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", sorted(MINIMAL))
-def test_each_kind_is_published_with_its_activity(world, kind):
+def test_each_kind_is_published_with_its_activity(world, kind, publish):
     public = world.spaces["public"]
-    publication = _publish(world.member, public, kind)
+    publication = publish(world.member, public, kind, **MINIMAL[kind])
     assert (publication.kind, publication.author_id, publication.community_id) == (kind, world.member.id, public.id)
     activity = db.session.scalar(select(Activity).where(Activity.publication_id == publication.id))
     assert (activity.verb, activity.kind, activity.community_id) == ("published", kind, public.id)
@@ -65,20 +51,20 @@ def test_each_kind_is_published_with_its_activity(world, kind):
     ("wiki", "title"),
     ("wiki", "body"),
 ])
-def test_each_kind_requires_its_fields(world, kind, missing):
+def test_each_kind_requires_its_fields(world, kind, missing, refused):
     data = {"kind": kind, **MINIMAL[kind], missing: "   "}
-    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"], data)
+    error = refused(ValidationError, publications.publish, world.member, world.spaces["public"], data)
     assert missing in error.fields
     assert _count(Publication) == 0 and _count(Activity) == 0
 
 
-def test_a_question_needs_no_body(world):
-    question = _publish(world.member, world.spaces["public"], "question", body="")
+def test_a_question_needs_no_body(world, publish):
+    question = publish(world.member, world.spaces["public"], "question", body="", **MINIMAL["question"])
     assert question.body == "" and question.title == "Où trouver le protocole ?"
 
 
-def test_body_is_rendered_once_when_saved(world):
-    post = _publish(world.member, world.spaces["public"], body="**Important** : lire *ceci*")
+def test_body_is_rendered_once_when_saved(world, publish):
+    post = publish(world.member, world.spaces["public"], body="**Important** : lire *ceci*")
     assert "<strong>Important</strong>" in post.body_html and "<em>ceci</em>" in post.body_html
 
 
@@ -94,54 +80,54 @@ def test_body_is_rendered_once_when_saved(world):
     "https://",
     "www.ght-exemple.fr",
 ])
-def test_a_link_takes_only_http_or_https(world, url):
-    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
+def test_a_link_takes_only_http_or_https(world, url, refused):
+    error = refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "link", "url": url})
     assert "url" in error.fields
     assert _count(Publication) == 0
 
 
-def test_link_title_defaults_to_its_url(world):
-    link = _publish(world.member, world.spaces["public"], "link", url="http://intranet.ght-exemple.fr/menu")
+def test_link_title_defaults_to_its_url(world, publish):
+    link = publish(world.member, world.spaces["public"], "link", url="http://intranet.ght-exemple.fr/menu")
     assert link.title == "http://intranet.ght-exemple.fr/menu"
-    named = _publish(world.member, world.spaces["public"], "link", title="Le menu")
+    named = publish(world.member, world.spaces["public"], "link", title="Le menu")
     assert named.title == "Le menu"
 
 
-def test_link_title_emptied_on_edit_falls_back_to_the_url(world):
-    link = _publish(world.member, world.spaces["public"], "link", title="Le menu")
+def test_link_title_emptied_on_edit_falls_back_to_the_url(world, publish):
+    link = publish(world.member, world.spaces["public"], "link", title="Le menu")
     publications.update_publication(world.member, link, {"title": ""})
     db.session.commit()
     assert link.title == link.url
 
 
-def test_only_a_link_carries_a_url(world):
-    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
+def test_only_a_link_carries_a_url(world, refused):
+    error = refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "post", "body": "Voir", "url": "https://www.ght-exemple.fr/"})
     assert "url" in error.fields
 
 
-def test_a_reader_may_not_publish(world, create_user):
+def test_a_reader_may_not_publish(world, create_user, refused):
     from rse.communities import service as communities
 
     reader = create_user("staff")
     communities.add_member(world.spaces["public"], reader, "reader", actor=world.animator)
     db.session.commit()
-    error = _refused(PermissionDenied, publications.publish, reader, world.spaces["public"], {"kind": "post", "body": "x"})
+    error = refused(PermissionDenied, publications.publish, reader, world.spaces["public"], {"kind": "post", "body": "x"})
     assert not error.hidden
     assert _count(Publication) == 0
 
 
-def test_a_partner_outside_the_community_gets_not_found(world):
-    error = _refused(PermissionDenied, publications.publish, world.stranger, world.spaces["public"],
+def test_a_partner_outside_the_community_gets_not_found(world, refused):
+    error = refused(PermissionDenied, publications.publish, world.stranger, world.spaces["public"],
                      {"kind": "post", "body": "x"})
     assert error.hidden and error.status == 404
 
 
 # --- Tags and place -----------------------------------------------------------------------------
 
-def test_tags_are_kept_as_first_typed_and_matched_folded(world):
-    post = _publish(world.member, world.spaces["public"], tags=["Hôpital", "hopital", "HÔPITAL", "Hygiène des mains"])
+def test_tags_are_kept_as_first_typed_and_matched_folded(world, publish):
+    post = publish(world.member, world.spaces["public"], tags=["Hôpital", "hopital", "HÔPITAL", "Hygiène des mains"])
     assert post.tags == ["Hôpital", "Hygiène des mains"]
     rows = db.session.execute(select(Tagging.tag, Tagging.label).where(Tagging.publication_id == post.id)
                               .order_by(Tagging.id)).all()
@@ -151,51 +137,51 @@ def test_tags_are_kept_as_first_typed_and_matched_folded(world):
     assert streams.tag_label(None, "hopital") == "hopital"  # nobody reads the spelling
 
 
-def test_tags_from_a_comma_separated_string(world):
-    post = _publish(world.member, world.spaces["public"], tags="urgences, #Pédiatrie ,,  nuit ")
+def test_tags_from_a_comma_separated_string(world, publish):
+    post = publish(world.member, world.spaces["public"], tags="urgences, #Pédiatrie ,,  nuit ")
     assert post.tags == ["urgences", "Pédiatrie", "nuit"]
 
 
-def test_editing_tags_moves_the_item_between_tag_streams(world):
-    post = _publish(world.member, world.spaces["public"], tags=["Cardiologie"])
+def test_editing_tags_moves_the_item_between_tag_streams(world, publish):
+    post = publish(world.member, world.spaces["public"], tags=["Cardiologie"])
     publications.update_publication(world.member, post, {"tags": ["Neurologie"]})
     db.session.commit()
     assert _ids(streams.tag(world.member, "cardiologie")) == []
     assert _ids(streams.tag(world.member, "neurologie")) == [post.id]
 
 
-def test_place_is_kept(world):
-    post = _publish(world.member, world.spaces["public"], place="Site Nord, bâtiment B, 2e étage")
+def test_place_is_kept(world, publish):
+    post = publish(world.member, world.spaces["public"], place="Site Nord, bâtiment B, 2e étage")
     assert db.session.get(Publication, post.id).place == "Site Nord, bâtiment B, 2e étage"
 
 
 # --- Attachments --------------------------------------------------------------------------------
 
-def test_attachments_are_documents_of_the_same_community_in_order(world, create_document):
+def test_attachments_are_documents_of_the_same_community_in_order(world, create_document, publish):
     public = world.spaces["public"]
     first = create_document(public, world.member, title="Premier")
     second = create_document(public, world.member, title="Second")
-    post = _publish(world.member, public, attachments=[second.id, first.id])
+    post = publish(world.member, public, attachments=[second.id, first.id])
     assert [d.id for d in publications.attachments(post)] == [second.id, first.id]
 
 
-def test_a_document_of_another_community_cannot_be_attached(world, create_document):
+def test_a_document_of_another_community_cannot_be_attached(world, create_document, refused):
     elsewhere = create_document(world.spaces["private"], world.member)
-    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
+    error = refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "post", "body": "Voir", "attachments": [elsewhere.id]})
     assert "attachments" in error.fields
     assert _count(Publication) == 0 and _count(Attachment) == 0
 
 
-def test_a_trashed_document_cannot_be_attached_and_leaves_the_list_when_trashed(world, create_document):
+def test_a_trashed_document_cannot_be_attached_and_leaves_the_list_when_trashed(world, create_document, publish, refused):
     from rse.documents import service as documents
 
     public = world.spaces["public"]
     kept, trashed = create_document(public, world.member), create_document(public, world.member)
-    post = _publish(world.member, public, attachments=[kept.id])
+    post = publish(world.member, public, attachments=[kept.id])
     documents.trash_document(world.member, trashed)
     db.session.commit()
-    error = _refused(ValidationError, publications.update_publication, world.member, post,
+    error = refused(ValidationError, publications.update_publication, world.member, post,
                      {"attachments": [kept.id, trashed.id]})
     assert "attachments" in error.fields
     assert [d.id for d in publications.attachments(post)] == [kept.id]
@@ -204,16 +190,16 @@ def test_a_trashed_document_cannot_be_attached_and_leaves_the_list_when_trashed(
     assert publications.attachments(post) == []
 
 
-def test_attachments_must_be_ids(world):
-    error = _refused(ValidationError, publications.publish, world.member, world.spaces["public"],
+def test_attachments_must_be_ids(world, refused):
+    error = refused(ValidationError, publications.publish, world.member, world.spaces["public"],
                      {"kind": "post", "body": "Voir", "attachments": ["un", "deux"]})
     assert "attachments" in error.fields
 
 
 # --- Edit ---------------------------------------------------------------------------------------
 
-def test_the_author_edits_their_post(world):
-    post = _publish(world.member, world.spaces["public"], body="Avant")
+def test_the_author_edits_their_post(world, publish):
+    post = publish(world.member, world.spaces["public"], body="Avant")
     publications.update_publication(world.member, post, {"body": "Après **modif**"})
     db.session.commit()
     fresh = db.session.get(Publication, post.id)
@@ -221,29 +207,29 @@ def test_the_author_edits_their_post(world):
 
 
 @pytest.mark.parametrize("who", ["animator", "admin", "partner"])
-def test_only_the_author_edits_a_post(world, who):
-    post = _publish(world.member, world.spaces["public"], body="Avant")
-    error = _refused(PermissionDenied, publications.update_publication, getattr(world, who), post, {"body": "Après"})
+def test_only_the_author_edits_a_post(world, who, publish, refused):
+    post = publish(world.member, world.spaces["public"], body="Avant")
+    error = refused(PermissionDenied, publications.update_publication, getattr(world, who), post, {"body": "Après"})
     assert not error.hidden
     assert db.session.get(Publication, post.id).body == "Avant"
 
 
 @pytest.mark.parametrize("who", ["stranger", "outsider"])
-def test_who_may_not_read_gets_not_found_on_edit(world, who):
-    post = _publish(world.member, world.spaces["private"], body="Avant")
-    error = _refused(PermissionDenied, publications.update_publication, getattr(world, who), post, {"body": "Après"})
+def test_who_may_not_read_gets_not_found_on_edit(world, who, publish, refused):
+    post = publish(world.member, world.spaces["private"], body="Avant")
+    error = refused(PermissionDenied, publications.update_publication, getattr(world, who), post, {"body": "Après"})
     assert error.hidden
 
 
-def test_edit_refuses_unknown_fields(world):
-    post = _publish(world.member, world.spaces["public"], body="Avant")
-    error = _refused(ValidationError, publications.update_publication, world.member, post, {"kind": "wiki"})
+def test_edit_refuses_unknown_fields(world, publish, refused):
+    post = publish(world.member, world.spaces["public"], body="Avant")
+    error = refused(ValidationError, publications.update_publication, world.member, post, {"kind": "wiki"})
     assert "kind" in error.fields
     assert db.session.get(Publication, post.id).kind == "post"
 
 
-def test_any_contributor_edits_a_wiki_page(world):
-    page = _publish(world.animator, world.spaces["public"], "wiki")
+def test_any_contributor_edits_a_wiki_page(world, publish):
+    page = publish(world.animator, world.spaces["public"], "wiki", **MINIMAL["wiki"])
     publications.update_publication(world.member, page, {"body": "Étape 1\nÉtape 2"})
     publications.update_publication(world.admin, page, {"body": "Étape 1\nÉtape 2\nÉtape 3"})
     db.session.commit()
@@ -251,22 +237,22 @@ def test_any_contributor_edits_a_wiki_page(world):
     assert authors == [world.admin.id, world.member.id, world.animator.id]
 
 
-def test_a_reader_may_not_edit_a_wiki_page(world, create_user):
+def test_a_reader_may_not_edit_a_wiki_page(world, create_user, publish, refused):
     from rse.communities import service as communities
 
     reader = create_user("staff")
     communities.add_member(world.spaces["public"], reader, "reader", actor=world.animator)
-    page = _publish(world.animator, world.spaces["public"], "wiki")
-    _refused(PermissionDenied, publications.update_publication, reader, page, {"body": "Vandale"})
+    page = publish(world.animator, world.spaces["public"], "wiki")
+    refused(PermissionDenied, publications.update_publication, reader, page, {"body": "Vandale"})
     assert _count(WikiVersion) == 1
 
 
 # --- Delete -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("who", ["member", "animator", "admin"])
-def test_author_animator_or_admin_deletes_and_it_leaves_every_stream(world, who):
+def test_author_animator_or_admin_deletes_and_it_leaves_every_stream(world, who, publish, refused):
     public = world.spaces["public"]
-    post = _publish(world.member, public, tags=["Cantine"])
+    post = publish(world.member, public, tags=["Cantine"])
     pins.pin(world.animator, post)
     pins.pin(world.admin, post, home=True)
     db.session.commit()
@@ -278,41 +264,41 @@ def test_author_animator_or_admin_deletes_and_it_leaves_every_stream(world, who)
     assert post.id not in _ids(streams.tag(world.member, "cantine"))
     assert post.id not in _ids(streams.person(world.member, world.member))
     assert streams.home(world.member).pins == []
-    error = _refused(PermissionDenied, publications.get_publication, world.member, post.id)
+    error = refused(PermissionDenied, publications.get_publication, world.member, post.id)
     assert error.hidden
 
 
-def test_another_member_may_not_delete(world, create_user):
-    post = _publish(world.animator, world.spaces["public"])
-    error = _refused(PermissionDenied, publications.delete_publication, world.member, post)
+def test_another_member_may_not_delete(world, create_user, publish, refused):
+    post = publish(world.animator, world.spaces["public"])
+    error = refused(PermissionDenied, publications.delete_publication, world.member, post)
     assert not error.hidden
     assert db.session.get(Publication, post.id).deleted_at is None
 
 
 @pytest.mark.parametrize("who", ["stranger", "outsider"])
-def test_who_may_not_read_gets_not_found_on_delete(world, who):
-    post = _publish(world.animator, world.spaces["private"])
-    error = _refused(PermissionDenied, publications.delete_publication, getattr(world, who), post)
+def test_who_may_not_read_gets_not_found_on_delete(world, who, publish, refused):
+    post = publish(world.animator, world.spaces["private"])
+    error = refused(PermissionDenied, publications.delete_publication, getattr(world, who), post)
     assert error.hidden
     assert db.session.get(Publication, post.id).deleted_at is None
 
 
-def test_a_deleted_publication_is_deleted_once(world):
-    post = _publish(world.member, world.spaces["public"])
+def test_a_deleted_publication_is_deleted_once(world, publish, refused):
+    post = publish(world.member, world.spaces["public"])
     publications.delete_publication(world.member, post)
     db.session.commit()
-    error = _refused(PermissionDenied, publications.delete_publication, world.member, post)
+    error = refused(PermissionDenied, publications.delete_publication, world.member, post)
     assert error.hidden
 
 
 # --- Wiki versions ------------------------------------------------------------------------------
 
-def _wiki(world, body="Ligne A\nLigne B"):
-    return _publish(world.animator, world.spaces["public"], "wiki", title="Accueil", body=body)
+def _wiki(publish, world, body="Ligne A\nLigne B"):
+    return publish(world.animator, world.spaces["public"], "wiki", title="Accueil", body=body)
 
 
-def test_every_wiki_edit_is_a_version_and_an_edit_without_change_adds_none(world):
-    page = _wiki(world)
+def test_every_wiki_edit_is_a_version_and_an_edit_without_change_adds_none(world, publish):
+    page = _wiki(publish, world)
     publications.update_publication(world.member, page, {"body": "Ligne A\nLigne B\nLigne C", "note": "ajout C"})
     db.session.commit()
     publications.update_publication(world.member, page, {"body": "Ligne A\nLigne B\nLigne C"})
@@ -326,15 +312,15 @@ def test_every_wiki_edit_is_a_version_and_an_edit_without_change_adds_none(world
     assert edited == [2]
 
 
-def test_wiki_title_change_is_a_version(world):
-    page = _wiki(world)
+def test_wiki_title_change_is_a_version(world, publish):
+    page = _wiki(publish, world)
     publications.update_publication(world.member, page, {"title": "Accueil des nouveaux"})
     db.session.commit()
     assert [v.title for v in wiki.wiki_versions(world.member, page)] == ["Accueil des nouveaux", "Accueil"]
 
 
-def test_diff_between_any_two_versions(world):
-    page = _wiki(world, "Ligne A\nLigne B\nLigne C")
+def test_diff_between_any_two_versions(world, publish):
+    page = _wiki(publish, world, "Ligne A\nLigne B\nLigne C")
     publications.update_publication(world.member, page, {"body": "Ligne A\nLigne B modifiée\nLigne C"})
     publications.update_publication(world.member, page, {"body": "Ligne A\nLigne B modifiée\nLigne C\nLigne D"})
     db.session.commit()
@@ -346,15 +332,15 @@ def test_diff_between_any_two_versions(world):
     assert [tag for tag, _line in wiki.wiki_diff(world.member, page, 2, 2)] == ["="] * 4
 
 
-def test_diff_of_a_missing_version_is_not_found(world):
-    page = _wiki(world)
+def test_diff_of_a_missing_version_is_not_found(world, publish):
+    page = _wiki(publish, world)
     for number in (0, 2, "1", None):
         with pytest.raises(NotFound):
             wiki.wiki_diff(world.member, page, 1, number)
 
 
-def test_restoring_an_old_version_adds_a_new_one_with_its_content(world):
-    page = _wiki(world, "Version un")
+def test_restoring_an_old_version_adds_a_new_one_with_its_content(world, publish):
+    page = _wiki(publish, world, "Version un")
     publications.update_publication(world.member, page, {"title": "Autre titre", "body": "Version deux"})
     db.session.commit()
     restored = wiki.restore_wiki_version(world.member, page, 1)
@@ -366,26 +352,26 @@ def test_restoring_an_old_version_adds_a_new_one_with_its_content(world):
     assert [v.number for v in wiki.wiki_versions(world.member, page)] == [3, 2, 1]
 
 
-def test_restoring_the_current_version_is_a_conflict(world):
-    page = _wiki(world)
+def test_restoring_the_current_version_is_a_conflict(world, publish, refused):
+    page = _wiki(publish, world)
     publications.update_publication(world.member, page, {"body": "Nouveau"})
     db.session.commit()
-    error = _refused(Conflict, wiki.restore_wiki_version, world.member, page, 2)
+    error = refused(Conflict, wiki.restore_wiki_version, world.member, page, 2)
     assert error.code == "already_current"
     assert _count(WikiVersion) == 2
 
 
-def test_restoring_is_refused_to_who_may_not_edit(world):
-    page = _wiki(world)
+def test_restoring_is_refused_to_who_may_not_edit(world, publish, refused):
+    page = _wiki(publish, world)
     publications.update_publication(world.member, page, {"body": "Nouveau"})
     db.session.commit()
-    error = _refused(PermissionDenied, wiki.restore_wiki_version, world.outsider, page, 1)
+    error = refused(PermissionDenied, wiki.restore_wiki_version, world.outsider, page, 1)
     assert not error.hidden  # a staff member reads a public community's wiki but does not edit it
     assert _count(WikiVersion) == 2
 
 
-def test_versions_are_only_for_who_may_read(world):
-    page = _publish(world.animator, world.spaces["secret"], "wiki")
+def test_versions_are_only_for_who_may_read(world, publish):
+    page = publish(world.animator, world.spaces["secret"], "wiki")
     with pytest.raises(PermissionDenied) as error:
         wiki.wiki_versions(world.outsider, page)
     assert error.value.hidden

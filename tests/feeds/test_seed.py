@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select, text
 
 from rse.accounts.models import Role, User
@@ -25,6 +26,9 @@ from rse.feeds.models import (
 from rse.security import verify_password
 
 from ..conftest import PASSWORD
+
+# The benchmark seeder fills thousands of rows per test: seconds each.
+pytestmark = pytest.mark.slow
 
 SMALL = ["rse", "seed", "--users", "120", "--communities", "45", "--activities", "3000", "--password", PASSWORD]
 

@@ -14,7 +14,6 @@ from rse.feeds.social import comments
 from rse.feeds.social import follows
 from rse.feeds.notifications import service as notifications
 from rse.feeds.publications import pins
-from rse.feeds.publications import service as publications
 from rse.feeds.social import answers
 from rse.feeds.social import reactions
 from rse.feeds.streams import service as streams
@@ -23,14 +22,8 @@ from rse.feeds.models import Comment, Follow, Like, Notification, Pin, Publicati
 from ..documents.samples import pdf_bytes
 
 
-def _publish(author, community, kind="post", body="Bonjour", **data):
-    publication = publications.publish(author, community, {"kind": kind, "body": body, **data})
-    db.session.commit()
-    return publication
-
-
-def _question(author, community, title="Où est le protocole ?"):
-    return _publish(author, community, "question", body="", title=title)
+def _question(publish, author, community, title="Où est le protocole ?"):
+    return publish(author, community, "question", body="", title=title)
 
 
 def _comment(author, target, body="Réponse"):
@@ -41,13 +34,6 @@ def _comment(author, target, body="Réponse"):
 
 def _count(model, *conditions) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(*conditions))
-
-
-def _refused(error_type, call, *args, **kwargs):
-    with pytest.raises(error_type) as error:
-        call(*args, **kwargs)
-    db.session.rollback()
-    return error.value
 
 
 def _notified(user, kind) -> list[Notification]:
@@ -61,8 +47,8 @@ def _ids(items):
 
 # --- Comments -----------------------------------------------------------------------------------
 
-def test_comment_on_a_publication_updates_the_counter(world):
-    post = _publish(world.animator, world.spaces["public"])
+def test_comment_on_a_publication_updates_the_counter(world, publish):
+    post = publish(world.animator, world.spaces["public"])
     first = _comment(world.member, post, "Merci !")
     second = _comment(world.partner, post, "Bien reçu")
     assert db.session.get(Publication, post.id).comment_count == 2
@@ -79,8 +65,8 @@ def test_comment_on_a_document(world, create_document):
     assert [n.document_id for n in _notified(world.animator, "comment")] == [document.id]
 
 
-def test_the_author_of_the_item_hears_of_a_comment(world):
-    post = _publish(world.animator, world.spaces["public"])
+def test_the_author_of_the_item_hears_of_a_comment(world, publish):
+    post = publish(world.animator, world.spaces["public"])
     comment = _comment(world.member, post)
     rows = _notified(world.animator, "comment")
     assert [(n.publication_id, n.comment_id, n.actor_id) for n in rows] == [(post.id, comment.id, world.member.id)]
@@ -88,38 +74,38 @@ def test_the_author_of_the_item_hears_of_a_comment(world):
     assert len(_notified(world.animator, "comment")) == 1
 
 
-def test_a_non_member_may_not_comment_and_a_stranger_does_not_see(world):
-    post = _publish(world.animator, world.spaces["public"])
-    assert not _refused(PermissionDenied, comments.add_comment, world.outsider, post, "Hors espace").hidden
-    assert _refused(PermissionDenied, comments.add_comment, world.stranger, post, "Hors espace").hidden
+def test_a_non_member_may_not_comment_and_a_stranger_does_not_see(world, publish, refused):
+    post = publish(world.animator, world.spaces["public"])
+    assert not refused(PermissionDenied, comments.add_comment, world.outsider, post, "Hors espace").hidden
+    assert refused(PermissionDenied, comments.add_comment, world.stranger, post, "Hors espace").hidden
     assert _count(Comment) == 0
 
 
-def test_only_its_author_edits_a_comment(world):
-    post = _publish(world.animator, world.spaces["public"])
+def test_only_its_author_edits_a_comment(world, publish, refused):
+    post = publish(world.animator, world.spaces["public"])
     comment = _comment(world.member, post, "Première version")
     comments.edit_comment(world.member, comment, "Version corrigée")
     db.session.commit()
     assert db.session.get(Comment, comment.id).body == "Version corrigée"
     assert comment.updated_at is not None
     for who in (world.animator, world.admin, world.partner):
-        assert not _refused(PermissionDenied, comments.edit_comment, who, comment, "Réécrit").hidden
+        assert not refused(PermissionDenied, comments.edit_comment, who, comment, "Réécrit").hidden
     assert db.session.get(Comment, comment.id).body == "Version corrigée"
 
 
-def test_the_author_deletes_their_comment(world):
-    post = _publish(world.animator, world.spaces["public"])
+def test_the_author_deletes_their_comment(world, publish, refused):
+    post = publish(world.animator, world.spaces["public"])
     comment = _comment(world.member, post)
     comments.delete_comment(world.member, comment)
     db.session.commit()
     assert db.session.get(Publication, post.id).comment_count == 0
     assert comments.list_comments(world.member, post) == []
-    assert _refused(PermissionDenied, comments.get_comment, world.member, comment.id).hidden
+    assert refused(PermissionDenied, comments.get_comment, world.member, comment.id).hidden
 
 
 @pytest.mark.parametrize("moderator", ["animator", "admin"])
-def test_animators_and_admins_moderate_comments(world, moderator):
-    post = _publish(world.member, world.spaces["public"])
+def test_animators_and_admins_moderate_comments(world, moderator, publish):
+    post = publish(world.member, world.spaces["public"])
     comment = _comment(world.partner, post, "Hors sujet")
     comments.delete_comment(getattr(world, moderator), comment)
     db.session.commit()
@@ -127,18 +113,18 @@ def test_animators_and_admins_moderate_comments(world, moderator):
     assert db.session.get(Publication, post.id).comment_count == 0
 
 
-def test_a_member_may_not_delete_another_members_comment(world):
-    post = _publish(world.member, world.spaces["public"])
+def test_a_member_may_not_delete_another_members_comment(world, publish, refused):
+    post = publish(world.member, world.spaces["public"])
     comment = _comment(world.partner, post)
-    assert not _refused(PermissionDenied, comments.delete_comment, world.member, comment).hidden
+    assert not refused(PermissionDenied, comments.delete_comment, world.member, comment).hidden
     assert db.session.get(Comment, comment.id).deleted_at is None
     assert db.session.get(Publication, post.id).comment_count == 1
 
 
 # --- Likes --------------------------------------------------------------------------------------
 
-def test_like_and_unlike_keep_the_count(world):
-    post = _publish(world.animator, world.spaces["public"])
+def test_like_and_unlike_keep_the_count(world, publish):
+    post = publish(world.animator, world.spaces["public"])
     reactions.like(world.member, post)
     reactions.like(world.partner, post)
     db.session.commit()
@@ -150,20 +136,20 @@ def test_like_and_unlike_keep_the_count(world):
     assert [u.id for u in reactions.likers(world.animator, post)] == [world.partner.id]
 
 
-def test_liking_twice_is_a_conflict_and_changes_nothing(world):
-    post = _publish(world.animator, world.spaces["public"])
+def test_liking_twice_is_a_conflict_and_changes_nothing(world, publish, refused):
+    post = publish(world.animator, world.spaces["public"])
     reactions.like(world.member, post)
     db.session.commit()
-    assert _refused(Conflict, reactions.like, world.member, post).code == "already_liked"
+    assert refused(Conflict, reactions.like, world.member, post).code == "already_liked"
     assert db.session.get(Publication, post.id).like_count == 1 and _count(Like) == 1
     reactions.unlike(world.member, post)
     db.session.commit()
-    assert _refused(Conflict, reactions.unlike, world.member, post).code == "not_liked"
+    assert refused(Conflict, reactions.unlike, world.member, post).code == "not_liked"
     assert db.session.get(Publication, post.id).like_count == 0
 
 
-def test_likers_are_those_the_actor_may_see(world):
-    post = _publish(world.animator, world.spaces["public"])
+def test_likers_are_those_the_actor_may_see(world, publish):
+    post = publish(world.animator, world.spaces["public"])
     for who in (world.member, world.outsider, world.partner):
         reactions.like(who, post)
     db.session.commit()
@@ -173,17 +159,17 @@ def test_likers_are_those_the_actor_may_see(world):
     assert [u.id for u in reactions.likers(world.partner, post)] == [world.member.id, world.partner.id]
 
 
-def test_who_may_not_read_may_not_like(world):
-    post = _publish(world.animator, world.spaces["private"])
-    assert _refused(PermissionDenied, reactions.like, world.outsider, post).hidden
-    assert _refused(PermissionDenied, reactions.likers, world.stranger, post).hidden
+def test_who_may_not_read_may_not_like(world, publish, refused):
+    post = publish(world.animator, world.spaces["private"])
+    assert refused(PermissionDenied, reactions.like, world.outsider, post).hidden
+    assert refused(PermissionDenied, reactions.likers, world.stranger, post).hidden
     assert _count(Like) == 0
 
 
 # --- Same question ------------------------------------------------------------------------------
 
-def test_same_question_is_counted_and_released(world):
-    question = _question(world.member, world.spaces["public"])
+def test_same_question_is_counted_and_released(world, publish, refused):
+    question = _question(publish, world.member, world.spaces["public"])
     reactions.press_same_question(world.partner, question)
     reactions.press_same_question(world.animator, question)
     db.session.commit()
@@ -192,11 +178,11 @@ def test_same_question_is_counted_and_released(world):
     reactions.release_same_question(world.partner, question)
     db.session.commit()
     assert db.session.get(Publication, question.id).same_question_count == 1
-    assert _refused(Conflict, reactions.release_same_question, world.partner, question).code == "not_pressed"
+    assert refused(Conflict, reactions.release_same_question, world.partner, question).code == "not_pressed"
 
 
-def test_those_who_share_a_question_hear_of_its_comments(world):
-    question = _question(world.member, world.spaces["public"])
+def test_those_who_share_a_question_hear_of_its_comments(world, publish):
+    question = _question(publish, world.member, world.spaces["public"])
     reactions.press_same_question(world.partner, question)
     db.session.commit()
     comment = _comment(world.animator, question, "Piste de réponse")
@@ -204,30 +190,30 @@ def test_those_who_share_a_question_hear_of_its_comments(world):
         assert [n.comment_id for n in _notified(user, "comment")] == [comment.id]
 
 
-def test_same_question_twice_is_a_conflict(world):
-    question = _question(world.member, world.spaces["public"])
+def test_same_question_twice_is_a_conflict(world, publish, refused):
+    question = _question(publish, world.member, world.spaces["public"])
     reactions.press_same_question(world.partner, question)
     db.session.commit()
-    assert _refused(Conflict, reactions.press_same_question, world.partner, question).code == "already_pressed"
+    assert refused(Conflict, reactions.press_same_question, world.partner, question).code == "already_pressed"
     assert db.session.get(Publication, question.id).same_question_count == 1
 
 
-def test_the_asker_does_not_share_their_own_question(world):
-    question = _question(world.member, world.spaces["public"])
-    assert not _refused(PermissionDenied, reactions.press_same_question, world.member, question).hidden
+def test_the_asker_does_not_share_their_own_question(world, publish, refused):
+    question = _question(publish, world.member, world.spaces["public"])
+    assert not refused(PermissionDenied, reactions.press_same_question, world.member, question).hidden
     assert _count(SameQuestion) == 0
 
 
-def test_same_question_only_for_questions(world):
-    post = _publish(world.member, world.spaces["public"])
-    _refused(PermissionDenied, reactions.press_same_question, world.partner, post)
+def test_same_question_only_for_questions(world, publish, refused):
+    post = publish(world.member, world.spaces["public"])
+    refused(PermissionDenied, reactions.press_same_question, world.partner, post)
     assert _count(SameQuestion) == 0 and db.session.get(Publication, post.id).same_question_count == 0
 
 
 # --- Good answers and FAQ -----------------------------------------------------------------------
 
-def test_the_asker_accepts_an_answer_which_is_then_listed_first(world):
-    question = _question(world.member, world.spaces["public"])
+def test_the_asker_accepts_an_answer_which_is_then_listed_first(world, publish, refused):
+    question = _question(publish, world.member, world.spaces["public"])
     early = _comment(world.partner, question, "Je ne sais pas")
     good = _comment(world.animator, question, "Dans le classeur rouge")
     late = _comment(world.partner, question, "Merci")
@@ -235,16 +221,16 @@ def test_the_asker_accepts_an_answer_which_is_then_listed_first(world):
     db.session.commit()
     assert db.session.get(Publication, question.id).accepted_comment_id == good.id
     assert [c.id for c in comments.list_comments(world.partner, question)] == [good.id, early.id, late.id]
-    assert _refused(Conflict, answers.accept_answer, world.member, good).code == "already_accepted"
+    assert refused(Conflict, answers.accept_answer, world.member, good).code == "already_accepted"
 
 
-def test_an_animator_accepts_and_pressers_and_asker_are_told(world, create_user):
+def test_an_animator_accepts_and_pressers_and_asker_are_told(world, create_user, publish):
     from rse.communities import service as communities
 
     presser = create_user("staff")
     communities.add_member(world.spaces["private"], presser, "member", actor=world.animator)
     db.session.commit()
-    question = _question(world.member, world.spaces["private"])
+    question = _question(publish, world.member, world.spaces["private"])
     reactions.press_same_question(presser, question)
     reactions.press_same_question(world.partner, question)
     db.session.commit()
@@ -256,35 +242,35 @@ def test_an_animator_accepts_and_pressers_and_asker_are_told(world, create_user)
     assert _notified(world.animator, "answer") == []
 
 
-def test_a_member_who_did_not_ask_may_not_accept(world):
-    question = _question(world.member, world.spaces["public"])
+def test_a_member_who_did_not_ask_may_not_accept(world, publish, refused):
+    question = _question(publish, world.member, world.spaces["public"])
     comment = _comment(world.animator, question)
-    assert not _refused(PermissionDenied, answers.accept_answer, world.partner, comment).hidden
+    assert not refused(PermissionDenied, answers.accept_answer, world.partner, comment).hidden
     assert db.session.get(Publication, question.id).accepted_comment_id is None
 
 
-def test_the_asker_may_not_accept_a_comment_of_another_question(world):
-    mine = _question(world.member, world.spaces["public"], "Ma question")
-    theirs = _question(world.partner, world.spaces["public"], "Leur question")
+def test_the_asker_may_not_accept_a_comment_of_another_question(world, publish, refused):
+    mine = _question(publish, world.member, world.spaces["public"], "Ma question")
+    theirs = _question(publish, world.partner, world.spaces["public"], "Leur question")
     other = _comment(world.animator, theirs)
-    assert not _refused(PermissionDenied, answers.accept_answer, world.member, other).hidden
+    assert not refused(PermissionDenied, answers.accept_answer, world.member, other).hidden
     assert db.session.get(Publication, theirs.id).accepted_comment_id is None
     assert db.session.get(Publication, mine.id).accepted_comment_id is None
     assert _count(Notification, Notification.kind == "answer") == 0
 
 
-def test_a_comment_on_a_post_or_a_document_is_not_an_answer(world, create_document):
-    post = _publish(world.member, world.spaces["public"])
+def test_a_comment_on_a_post_or_a_document_is_not_an_answer(world, create_document, publish, refused):
+    post = publish(world.member, world.spaces["public"])
     on_post = _comment(world.animator, post)
-    assert _refused(ValidationError, answers.accept_answer, world.member, on_post).code == "not_a_question"
+    assert refused(ValidationError, answers.accept_answer, world.member, on_post).code == "not_a_question"
     document = create_document(world.spaces["public"], world.member)
     on_document = _comment(world.animator, document)
-    assert _refused(ValidationError, answers.accept_answer, world.member, on_document).code == "not_a_question"
+    assert refused(ValidationError, answers.accept_answer, world.member, on_document).code == "not_a_question"
     assert db.session.get(Publication, post.id).accepted_comment_id is None
 
 
-def test_deleting_the_good_answer_reopens_the_question(world):
-    question = _question(world.member, world.spaces["public"])
+def test_deleting_the_good_answer_reopens_the_question(world, publish):
+    question = _question(publish, world.member, world.spaces["public"])
     good = _comment(world.animator, question)
     answers.accept_answer(world.member, good)
     db.session.commit()
@@ -294,11 +280,11 @@ def test_deleting_the_good_answer_reopens_the_question(world):
     assert [q.id for q in answers.open_questions(world.member, world.spaces["public"])] == [question.id]
 
 
-def test_faq_lists_answered_questions_most_shared_first(world, create_user):
+def test_faq_lists_answered_questions_most_shared_first(world, create_user, publish, refused):
     public = world.spaces["public"]
-    little = _question(world.member, public, "Peu partagée")
-    much = _question(world.member, public, "Très partagée")
-    unanswered = _question(world.member, public, "Sans réponse")
+    little = _question(publish, world.member, public, "Peu partagée")
+    much = _question(publish, world.member, public, "Très partagée")
+    unanswered = _question(publish, world.member, public, "Sans réponse")
     for who in (world.partner, world.animator):
         reactions.press_same_question(who, much)
         reactions.press_same_question(who, unanswered)
@@ -309,14 +295,14 @@ def test_faq_lists_answered_questions_most_shared_first(world, create_user):
     db.session.commit()
     assert [q.id for q in answers.faq(world.partner, public)] == [much.id, little.id]
     assert [q.id for q in answers.open_questions(world.partner, public)] == [unanswered.id]
-    assert _refused(PermissionDenied, answers.faq, world.stranger, public).hidden
+    assert refused(PermissionDenied, answers.faq, world.stranger, public).hidden
 
 
 # --- Pins ---------------------------------------------------------------------------------------
 
-def test_animator_pins_in_order_and_the_community_stream_shows_them_first(world):
+def test_animator_pins_in_order_and_the_community_stream_shows_them_first(world, publish):
     public = world.spaces["public"]
-    first, second, third = (_publish(world.member, public, body=f"Message {i}") for i in range(3))
+    first, second, third = (publish(world.member, public, body=f"Message {i}") for i in range(3))
     pins.pin(world.animator, second)
     pins.pin(world.animator, first)
     db.session.commit()
@@ -333,16 +319,16 @@ def test_animator_pins_in_order_and_the_community_stream_shows_them_first(world)
     assert third.id in _ids(streams.community(world.member, public).items)
 
 
-def test_pin_end_date_in_the_past_is_refused(world):
-    post = _publish(world.member, world.spaces["public"])
-    error = _refused(ValidationError, pins.pin, world.animator, post, until=utcnow() - timedelta(minutes=1))
+def test_pin_end_date_in_the_past_is_refused(world, publish, refused):
+    post = publish(world.member, world.spaces["public"])
+    error = refused(ValidationError, pins.pin, world.animator, post, until=utcnow() - timedelta(minutes=1))
     assert "until" in error.fields
     assert _count(Pin) == 0
 
 
-def test_an_expired_pin_is_not_shown(world):
+def test_an_expired_pin_is_not_shown(world, publish):
     public = world.spaces["public"]
-    post = _publish(world.member, public)
+    post = publish(world.member, public)
     pins.pin(world.animator, post, until=utcnow() + timedelta(days=1))
     db.session.commit()
     assert _ids(streams.community(world.member, public).pins) == [post.id]
@@ -351,9 +337,9 @@ def test_an_expired_pin_is_not_shown(world):
     assert streams.community(world.member, public).pins == []
 
 
-def test_admin_home_pins_show_on_the_home_of_everyone_who_may_read(world):
-    public_post = _publish(world.animator, world.spaces["public"], body="Pour tous")
-    private_post = _publish(world.animator, world.spaces["private"], body="Pour les membres")
+def test_admin_home_pins_show_on_the_home_of_everyone_who_may_read(world, publish):
+    public_post = publish(world.animator, world.spaces["public"], body="Pour tous")
+    private_post = publish(world.animator, world.spaces["private"], body="Pour les membres")
     pins.pin(world.admin, private_post, home=True)
     pins.pin(world.admin, public_post, home=True)
     db.session.commit()
@@ -364,22 +350,22 @@ def test_admin_home_pins_show_on_the_home_of_everyone_who_may_read(world):
 
 
 @pytest.mark.parametrize("home", [False, True])
-def test_a_member_without_the_role_may_not_pin(world, home):
-    post = _publish(world.member, world.spaces["public"])
-    error = _refused(PermissionDenied, pins.pin, world.member, post, home=home)
+def test_a_member_without_the_role_may_not_pin(world, home, publish, refused):
+    post = publish(world.member, world.spaces["public"])
+    error = refused(PermissionDenied, pins.pin, world.member, post, home=home)
     assert not error.hidden
     assert _count(Pin) == 0
 
 
-def test_an_animator_may_not_pin_to_everyones_home(world):
-    post = _publish(world.member, world.spaces["public"])
-    _refused(PermissionDenied, pins.pin, world.animator, post, home=True)
+def test_an_animator_may_not_pin_to_everyones_home(world, publish, refused):
+    post = publish(world.member, world.spaces["public"])
+    refused(PermissionDenied, pins.pin, world.animator, post, home=True)
     assert _count(Pin) == 0
 
 
-def test_unpinning_what_is_not_pinned_is_a_conflict(world):
-    post = _publish(world.member, world.spaces["public"])
-    assert _refused(Conflict, pins.unpin, world.animator, post).code == "not_pinned"
+def test_unpinning_what_is_not_pinned_is_a_conflict(world, publish, refused):
+    post = publish(world.member, world.spaces["public"])
+    assert refused(Conflict, pins.unpin, world.animator, post).code == "not_pinned"
 
 
 # --- Follows ------------------------------------------------------------------------------------
@@ -401,10 +387,10 @@ def test_follow_a_person_a_tag_and_a_document(world, create_document):
     assert _count(Follow) == 2
 
 
-def test_follow_refuses_oneself_and_who_one_may_not_see(world):
-    assert _refused(ValidationError, follows.follow, world.member, "person", world.member.id).code == "follow_self"
-    assert _refused(PermissionDenied, follows.follow, world.partner, "person", world.outsider.id).hidden
-    assert "target" in _refused(ValidationError, follows.follow, world.member, "planet", 1).fields
+def test_follow_refuses_oneself_and_who_one_may_not_see(world, refused):
+    assert refused(ValidationError, follows.follow, world.member, "person", world.member.id).code == "follow_self"
+    assert refused(PermissionDenied, follows.follow, world.partner, "person", world.outsider.id).hidden
+    assert "target" in refused(ValidationError, follows.follow, world.member, "planet", 1).fields
     assert _count(Follow) == 0
 
 
@@ -429,23 +415,23 @@ def test_a_new_document_version_notifies_its_followers(app, world, create_docume
     assert _notified(world.partner, "version") == []
 
 
-def test_a_followed_persons_publication_notifies_followers_who_may_read_it(world):
+def test_a_followed_persons_publication_notifies_followers_who_may_read_it(world, publish):
     follows.follow(world.member, "person", world.animator.id)
     follows.follow(world.outsider, "person", world.animator.id)
     db.session.commit()
-    private = _publish(world.animator, world.spaces["private"], body="Réservé aux membres")
+    private = publish(world.animator, world.spaces["private"], body="Réservé aux membres")
     assert [n.publication_id for n in _notified(world.member, "followed")] == [private.id]
     assert _notified(world.outsider, "followed") == []  # not a member of the private community
-    public = _publish(world.animator, world.spaces["public"], body="Pour tous")
+    public = publish(world.animator, world.spaces["public"], body="Pour tous")
     assert [n.publication_id for n in _notified(world.outsider, "followed")] == [public.id]
     assert notifications.unread_count(world.outsider) == 1
 
 
-def test_a_followed_tag_notifies_followers(world):
+def test_a_followed_tag_notifies_followers(world, publish):
     follows.follow(world.partner, "tag", "hygiene")
     db.session.commit()
-    tagged = _publish(world.member, world.spaces["secret"], body="Rappel", tags=["Hygiène"])
-    _publish(world.member, world.spaces["secret"], body="Autre sujet", tags=["Cantine"])
+    tagged = publish(world.member, world.spaces["secret"], body="Rappel", tags=["Hygiène"])
+    publish(world.member, world.spaces["secret"], body="Autre sujet", tags=["Cantine"])
     assert [n.publication_id for n in _notified(world.partner, "followed")] == [tagged.id]
 
 

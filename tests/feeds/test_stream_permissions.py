@@ -16,12 +16,6 @@ from rse.feeds.social import suggestions
 from rse.feeds.models import Notification
 
 
-def _publish(author, community, body="Bonjour", **data):
-    publication = publications.publish(author, community, {"kind": "post", "body": body, **data})
-    db.session.commit()
-    return publication
-
-
 def _ids(page):
     return [item.item.id for item in page.items]
 
@@ -36,12 +30,12 @@ def _seen(actor, page_call, *args, **kwargs) -> list[int]:
 
 
 @pytest.fixture
-def outside(world, create_community):
+def outside(world, create_community, publish):
     """A public community with no partner in it, and a post tagged and mentioning the partner."""
     handle = world.partner.email.split("@")[0]
     community = create_community(world.outsider, visibility="public", name="Espace du personnel",
                                  members=[(world.member, "member")])
-    post = _publish(world.outsider, community, f"Note interne pour @{handle}", tags=["Hygiène"])
+    post = publish(world.outsider, community, body=f"Note interne pour @{handle}", tags=["Hygiène"])
     return community, post
 
 
@@ -88,8 +82,8 @@ def test_a_partner_does_not_reach_the_community_stream_or_the_item(world, outsid
     assert error.value.hidden
 
 
-def test_a_partner_sees_what_is_in_their_communities(world):
-    posts = [_publish(world.animator, world.spaces[v], f"Pour {v}", tags=["Commun"])
+def test_a_partner_sees_what_is_in_their_communities(world, publish):
+    posts = [publish(world.animator, world.spaces[v], body=f"Pour {v}", tags=["Commun"])
              for v in ("public", "private", "secret")]
     expected = [p.id for p in reversed(posts)]
     assert _seen(world.partner, streams.home) == expected
@@ -101,8 +95,8 @@ def test_a_partner_sees_what_is_in_their_communities(world):
 
 # --- Staff who are not members ------------------------------------------------------------------
 
-def test_a_staff_non_member_sees_public_items_in_tag_and_person_streams_only(world):
-    public, private, secret = (_publish(world.animator, world.spaces[v], f"Pour {v}", tags=["Qualité"])
+def test_a_staff_non_member_sees_public_items_in_tag_and_person_streams_only(world, publish):
+    public, private, secret = (publish(world.animator, world.spaces[v], body=f"Pour {v}", tags=["Qualité"])
                                for v in ("public", "private", "secret"))
     assert _seen(world.outsider, streams.tag, "qualite") == [public.id]
     assert _seen(world.outsider, streams.person, world.animator) == [public.id]
@@ -113,8 +107,8 @@ def test_a_staff_non_member_sees_public_items_in_tag_and_person_streams_only(wor
     assert {private.id, secret.id}.isdisjoint(_seen(world.outsider, streams.tag, "Qualité"))
 
 
-def test_an_admin_sees_every_community_in_tag_streams(world):
-    posts = [_publish(world.animator, world.spaces[v], f"Pour {v}", tags=["Qualité"])
+def test_an_admin_sees_every_community_in_tag_streams(world, publish):
+    posts = [publish(world.animator, world.spaces[v], body=f"Pour {v}", tags=["Qualité"])
              for v in ("public", "private", "secret")]
     assert _seen(world.admin, streams.tag, "qualite") == [p.id for p in reversed(posts)]
 
@@ -122,9 +116,9 @@ def test_an_admin_sees_every_community_in_tag_streams(world):
 # --- Accounts that act as nobody ----------------------------------------------------------------
 
 @pytest.mark.parametrize("who", ["deactivated", "expired"])
-def test_deactivated_and_expired_accounts_see_nothing(world, who):
+def test_deactivated_and_expired_accounts_see_nothing(world, who, publish):
     actor = getattr(world, who)
-    post = _publish(world.animator, world.spaces["public"], "Pour tous", tags=["Qualité"])
+    post = publish(world.animator, world.spaces["public"], body="Pour tous", tags=["Qualité"])
     pins.pin(world.admin, post, home=True)
     db.session.commit()
     home = None
@@ -141,10 +135,10 @@ def test_deactivated_and_expired_accounts_see_nothing(world, who):
 
 # --- Leaving, deleting, trashing ----------------------------------------------------------------
 
-def test_leaving_a_community_removes_its_items_from_home_and_tag_streams_at_once(world):
+def test_leaving_a_community_removes_its_items_from_home_and_tag_streams_at_once(world, publish):
     from rse.communities import service as communities
 
-    post = _publish(world.animator, world.spaces["private"], "Réservé", tags=["Bloc"])
+    post = publish(world.animator, world.spaces["private"], body="Réservé", tags=["Bloc"])
     assert post.id in _seen(world.partner, streams.home)
     communities.leave(world.partner, world.spaces["private"])
     db.session.commit()
@@ -170,10 +164,10 @@ def test_a_trashed_document_leaves_the_streams_and_comes_back_when_restored(worl
     assert all(document.id in view() for view in views)
 
 
-def test_a_suggestion_of_an_item_one_can_no_longer_read_leaves_the_home(world):
+def test_a_suggestion_of_an_item_one_can_no_longer_read_leaves_the_home(world, publish):
     from rse.communities import service as communities
 
-    post = _publish(world.animator, world.spaces["private"], "Réservé")
+    post = publish(world.animator, world.spaces["private"], body="Réservé")
     suggestions.suggest(world.member, post, users=[world.partner.id], message="Regarde")
     db.session.commit()
     suggested = [i for i in streams.home(world.partner).items if i.activity.verb == "suggested"]
@@ -184,8 +178,8 @@ def test_a_suggestion_of_an_item_one_can_no_longer_read_leaves_the_home(world):
     assert notifications.unread_count(world.partner) == 0
 
 
-def test_a_suggestion_of_a_deleted_item_leaves_the_home(world):
-    post = _publish(world.animator, world.spaces["public"], "Bientôt supprimé")
+def test_a_suggestion_of_a_deleted_item_leaves_the_home(world, publish):
+    post = publish(world.animator, world.spaces["public"], body="Bientôt supprimé")
     suggestions.suggest(world.member, post, users=[world.outsider.id])
     db.session.commit()
     assert _seen(world.outsider, streams.home) == [post.id]
@@ -195,10 +189,10 @@ def test_a_suggestion_of_a_deleted_item_leaves_the_home(world):
     assert notifications.list_notifications(world.outsider)[0] == []
 
 
-def test_a_suggestion_to_a_community_reaches_a_partner_only_when_they_may_read_it(world, create_community):
+def test_a_suggestion_to_a_community_reaches_a_partner_only_when_they_may_read_it(world, create_community, publish):
     target = create_community(world.animator, visibility="private", name="Cellule qualité",
                               members=[(world.partner, "member")])
-    readable = _publish(world.animator, world.spaces["public"], "Lisible par le partenaire")
+    readable = publish(world.animator, world.spaces["public"], body="Lisible par le partenaire")
     suggestions.suggest(world.animator, readable, communities=[target.id])
     db.session.commit()
     assert readable.id in _seen(world.partner, streams.community, target)

@@ -191,6 +191,7 @@ def test_closed_port_is_unavailable_fast(action):
     engine.close()
 
 
+@pytest.mark.outage
 def test_silent_server_times_out():
     """A server that takes the connection and never answers: the page waits `timeout` (2 s)."""
     with socket.socket() as listener:

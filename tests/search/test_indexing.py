@@ -169,6 +169,7 @@ def test_sync_rebuilds_a_lost_index(app, author, space, tmp_path):
     assert found(author, "astreintes") == [f"publication:{post.id}"]
 
 
+@pytest.mark.outage
 @pytest.mark.parametrize("app", ["sqlite"], indirect=True)
 def test_elasticsearch_hangs_content_written_it_answers_again_found(app, author, space, tmp_path):
     """A real outage of the Elasticsearch stand-in: frozen (SIGSTOP), then thawed (SIGCONT)."""

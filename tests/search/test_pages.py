@@ -103,12 +103,6 @@ def space(staff, create_community):
                             description="Les protocoles de l'équipe d'hygiène.")
 
 
-def _publish(author, community, **data):
-    publication = publications.publish(author, community, {"kind": "announcement", **data})
-    db.session.commit()
-    return publication
-
-
 @pytest.fixture
 def break_engine(app, tmp_path):
     """Make the real engine fail: its index's folder is a file. Restored afterwards."""
@@ -158,8 +152,8 @@ def test_the_header_box_is_a_form_that_works_without_javascript_on_every_page(cl
     assert not _tree(client.get("/connexion")).find_all("form", cls="header-search")
 
 
-def test_titles_and_snippets_are_escaped_and_only_the_matched_words_are_marked(login, staff, space):
-    _publish(staff, space, title='Protocole <b>gras</b> & "cité"',
+def test_titles_and_snippets_are_escaped_and_only_the_matched_words_are_marked(login, staff, space, publish):
+    publish(staff, space, "announcement", title='Protocole <b>gras</b> & "cité"',
              body="Le protocole <script>alert(1)</script> remplace les protocoles locaux.")
     response = login(staff).get("/recherche?q=protocole")
     assert response.status_code == 200
@@ -177,8 +171,8 @@ def test_titles_and_snippets_are_escaped_and_only_the_matched_words_are_marked(l
     assert "<script>alert(1)</script>" in snippet.text()
 
 
-def test_results_show_kind_space_author_and_date(login, staff, space):
-    _publish(staff, space, title="Protocole de bionettoyage", body="Tous les sites.")
+def test_results_show_kind_space_author_and_date(login, staff, space, publish):
+    publish(staff, space, "announcement", title="Protocole de bionettoyage", body="Tous les sites.")
     page = _tree(login(staff).get("/recherche?q=protocole"))
     hits = {h.find("h3").text(): h for h in page.find_all("article", cls="search-hit")}
     assert set(hits) == {"Protocole de bionettoyage", "Hygiène hospitalière"}
@@ -192,8 +186,8 @@ def test_results_show_kind_space_author_and_date(login, staff, space):
     assert "Privé" in space_meta.text() and not space_meta.find_all("time")
 
 
-def test_kind_tabs_count_every_kind_and_filter_by_one(login, staff, space, create_document):
-    _publish(staff, space, title="Protocole de bionettoyage", body="Tous les sites.")
+def test_kind_tabs_count_every_kind_and_filter_by_one(login, staff, space, create_document, publish):
+    publish(staff, space, "announcement", title="Protocole de bionettoyage", body="Tous les sites.")
     create_document(space, staff, title="Protocole des mains", description="Fiche.")
     client = login(staff)
     page = _tree(client.get("/recherche?q=protocole"))
@@ -212,12 +206,12 @@ def test_kind_tabs_count_every_kind_and_filter_by_one(login, staff, space, creat
     assert page.find("form", id="search-form").find("input", name="kind").attrs["value"] == "document"
 
 
-def test_past_the_ranking_window_counts_show_as_lower_bounds(login, api, staff, space, monkeypatch):
+def test_past_the_ranking_window_counts_show_as_lower_bounds(login, api, staff, space, monkeypatch, publish):
     from rse.search import fts
 
     monkeypatch.setattr(fts, "RANKING_WINDOW", 3)
     for number in range(1, 6):
-        _publish(staff, space, title=f"Astreinte n°{number}", body="Planning.")
+        publish(staff, space, "announcement", title=f"Astreinte n°{number}", body="Planning.")
     page = _tree(login(staff).get("/recherche?q=astreinte"))
     assert page.find("h2", id="search-results-title").text() == "Plus de 3 résultats"
     tabs = page.find("nav", cls="search-kinds")
@@ -268,9 +262,9 @@ def test_voir_plus_is_an_htmx_fragment_and_a_plain_link(login, staff, space):
     assert back and "cursor" not in _query(back[0].attrs["href"])
 
 
-def test_suggestions_are_options_of_a_listbox(login, staff, space, create_user):
+def test_suggestions_are_options_of_a_listbox(login, staff, space, create_user, publish):
     create_user("staff", name="Paul Hygonnet")
-    _publish(staff, space, title="Lavage des mains", body="Affiche.", tags="hygiène")
+    publish(staff, space, "announcement", title="Lavage des mains", body="Affiche.", tags="hygiène")
     client = login(staff)
     response = client.get("/recherche/suggestions?q=hyg")
     assert response.status_code == 200 and "<html" not in response.get_data(as_text=True)
@@ -299,10 +293,10 @@ def test_suggestions_are_options_of_a_listbox(login, staff, space, create_user):
 
 
 def test_a_partner_is_suggested_nothing_of_a_space_they_are_not_in(login, staff, space, create_user,
-                                                                   create_community):
+                                                                   create_community, publish):
     partner = create_user("partner", name="Marc Rousseau")
     create_community(staff, name="CPOM 2026", members=[(partner, "member")])
-    _publish(staff, space, title="Lavage des mains", body="Affiche.", tags="hygiène")
+    publish(staff, space, "announcement", title="Lavage des mains", body="Affiche.", tags="hygiène")
     part = _tree(login(partner).get("/recherche/suggestions?q=hyg"))
     assert not part.find_all(role="option")
     assert "Aucun espace, aucune personne ni aucun mot-clé ne commence par « hyg »." in part.text()
@@ -311,9 +305,9 @@ def test_a_partner_is_suggested_nothing_of_a_space_they_are_not_in(login, staff,
 
 # Filters.
 
-def test_filters_belong_to_the_query_form_and_show_as_removable_chips(login, staff, space, create_community):
+def test_filters_belong_to_the_query_form_and_show_as_removable_chips(login, staff, space, create_community, publish):
     other = create_community(staff, name="Achats")
-    _publish(staff, space, title="Protocole de bionettoyage", body="Tous les sites.")
+    publish(staff, space, "announcement", title="Protocole de bionettoyage", body="Tous les sites.")
     response = login(staff).get(f"/recherche?q=protocole&community={space.id}&tag=hygiène&author={staff.id}"
                                 "&from=2020-01-01&to=2030-12-31")
     assert response.status_code == 200
@@ -336,8 +330,8 @@ def test_filters_belong_to_the_query_form_and_show_as_removable_chips(login, sta
     assert "author" not in _query(author.find("a").attrs["href"])
 
 
-def test_no_results_suggest_removing_the_filters_or_the_kind(login, staff, space):
-    _publish(staff, space, title="Protocole de bionettoyage", body="Tous les sites.")
+def test_no_results_suggest_removing_the_filters_or_the_kind(login, staff, space, publish):
+    publish(staff, space, "announcement", title="Protocole de bionettoyage", body="Tous les sites.")
     client = login(staff)
     page = _tree(client.get("/recherche?q=protocole&tag=inconnu"))
     empty = page.find("div", cls="empty-state")

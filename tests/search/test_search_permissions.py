@@ -31,7 +31,11 @@ GONE = {"deactivated": 401, "expired": 401, "anonymous": 401}
 
 
 @pytest.fixture
-def content(world, create_document):
+def content(world, snapshot, create_document):
+    return snapshot("search.content", lambda: _content(world, create_document))
+
+
+def _content(world, create_document) -> dict[str, set[str]]:
     made = {}
     for visibility, space in world.spaces.items():
         word = WORDS[visibility]
