@@ -25,8 +25,8 @@ from rse import create_app  # noqa: E402
 from rse.accounts import service as accounts  # noqa: E402
 from rse.accounts.service import issue_token  # noqa: E402
 from rse.communities import service as communities  # noqa: E402
-from rse.dbtypes import utcnow  # noqa: E402
 from rse.database import db as _db  # noqa: E402
+from rse.dbtypes import utcnow  # noqa: E402
 
 from .backends import BackendState  # noqa: E402
 from .services import start_postgres, start_smtp, stop_on_sigterm, unavailable  # noqa: E402
@@ -56,7 +56,7 @@ def pytest_collection_modifyitems(config, items):
     own parametrised over BACKENDS), `slow` on those that need a server
     process, and `fast` on every test that has none of NOT_FAST."""
     for item in items:
-        params = getattr(item, "callspec", None) and item.callspec.params or {}
+        params = (getattr(item, "callspec", None) and item.callspec.params) or {}
         fixtures = set(getattr(item, "fixturenames", ()))
         if "postgresql" in params.values() or "postgres_cluster" in fixtures:
             item.add_marker(pytest.mark.postgresql)

@@ -17,16 +17,13 @@ from urllib.parse import quote
 from rse.accounts import service as accounts
 from rse.communities import invitations
 from rse.communities import service as communities
+from rse.database import db
 from rse.dbtypes import utcnow
 from rse.documents import service as documents
-from rse.database import db
-from rse.feeds.social import comments
-from rse.feeds.social import follows
-from rse.feeds.social import suggestions
+from rse.feeds.models import Notification
 from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
-from rse.feeds.social import reactions
-from rse.feeds.models import Notification
+from rse.feeds.social import comments, follows, reactions, suggestions
 from rse.feeds.streams.service import encode_cursor
 from rse.uploads import HashingSpool
 

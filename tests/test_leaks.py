@@ -621,9 +621,9 @@ def _delete_new_communities(last_id: int) -> None:
 def _delete_mentions(world: LeakWorld) -> None:
     """Take the mention cases' posts and comments away, so that a leak stored in one (a rendered
     name) does not show again on every later page of the same actor."""
-    from rse.feeds.social import comments
-    from rse.feeds.publications import service as publications
     from rse.feeds.models import Comment, Publication
+    from rse.feeds.publications import service as publications
+    from rse.feeds.social import comments
 
     admin = world.users.admin
     for publication in _db.session.scalars(select(Publication).where(
@@ -637,7 +637,7 @@ def _delete_mentions(world: LeakWorld) -> None:
 
 def _rule_of(app, case: Case) -> str:
     adapter = app.url_map.bind("maillage.test")
-    path = case.path.split("?")[0].format(**{name: 1 for name in _placeholders(case)})
+    path = case.path.split("?")[0].format(**dict.fromkeys(_placeholders(case), 1))
     rule, _args = adapter.match(path, method=case.method, return_rule=True)
     return rule.rule
 
@@ -684,9 +684,8 @@ def test_followers_notifications_and_digests_of_hidden_things_carry_no_canary(le
     not read it carries a canary; the member, who may, is told (the fan-out did happen)."""
     from rse.communities.models import Community
     from rse.documents.models import Document
-    from rse.feeds.social import comments
-    from rse.feeds.social import suggestions
     from rse.feeds.publications import service as publications
+    from rse.feeds.social import comments, suggestions
 
     world, app = leak_world, leak_world.app
     ids, users = world.ids, world.users

@@ -1,9 +1,9 @@
 """The schema built by the migrations is the one the models describe, on every backend."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-import pytest
 from sqlalchemy import inspect, text
 
 from rse.audit.models import AuditEntry

@@ -18,7 +18,7 @@ GONE = ("deactivated", "expired", "anonymous")  # they act as nobody
 
 def expect(default: int, gone: int, **overrides: int) -> dict[str, int]:
     statuses = {actor: default for actor in ACTORS if actor not in GONE}
-    statuses.update({actor: gone for actor in GONE})
+    statuses.update(dict.fromkeys(GONE, gone))
     statuses.update(overrides)
     return statuses
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, update
 
+from rse import items
 from rse.accounts.models import User
 from rse.database import db
 from rse.documents.models import Document
@@ -16,17 +17,12 @@ from rse.feeds.notifications import service as notifications
 from rse.tags import fold
 
 
-def sync_taggings(*, publication: Publication | None = None, document: Document | None = None) -> None:
-    owner = publication or document
-    column = Tagging.publication_id if publication is not None else Tagging.document_id
-    db.session.execute(delete(Tagging).where(column == owner.id))
-    for label in owner.tags or []:
-        tagging = Tagging(tag=fold(label)[:50], label=label[:50])
-        if publication is not None:
-            tagging.publication_id = publication.id
-        else:
-            tagging.document_id = document.id
-        db.session.add(tagging)
+def sync_taggings(item: Publication | Document) -> None:
+    """The taggings of an item: one row per tag, folded for the tag streams and follows."""
+    target = items.ref(item)
+    db.session.execute(delete(Tagging).filter_by(**target))
+    for label in item.tags or []:
+        db.session.add(Tagging(tag=fold(label)[:50], label=label[:50], **target))
 
 
 def add_activity(verb: str, actor: User | None, *, kind: str, community_id: int | None = None, **fields) -> Activity:
@@ -40,13 +36,13 @@ def document_version_added(document: Document, version, actor: User | None) -> N
     activity = add_activity(Verb.UPLOADED, actor, community_id=document.community_id, kind="document",
                             document_id=document.id, version_number=version.number)
     if version.number == 1:
-        sync_taggings(document=document)
+        sync_taggings(document)
         notifications.followers_of_new_item(actor, document=document, activity=activity)
     else:
         notifications.new_version(actor, document, version)
 
 
 def document_changed(document: Document) -> None:
-    sync_taggings(document=document)
+    sync_taggings(document)
     db.session.execute(update(Activity).where(Activity.document_id == document.id)
                        .values(hidden=document.deleted_at is not None))

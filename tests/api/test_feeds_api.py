@@ -13,8 +13,19 @@ from sqlalchemy import func, select
 from rse.audit.models import AuditEntry
 from rse.dbtypes import utcnow
 from rse.feeds.models import (
-    Activity, Attachment, Comment, Follow, Like, Notification, NotificationPreference, Pin, Publication,
-    SameQuestion, Suggestion, Tagging, WikiVersion,
+    Activity,
+    Attachment,
+    Comment,
+    Follow,
+    Like,
+    Notification,
+    NotificationPreference,
+    Pin,
+    Publication,
+    SameQuestion,
+    Suggestion,
+    Tagging,
+    WikiVersion,
 )
 from rse.mail.models import OutboundEmail
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from rse.accounts.models import User
 from rse.communities import service as communities
 from rse.database import db as _db
-from rse.feeds.social import comments
-from rse.feeds.publications import service as publications
 from rse.feeds.models import Notification, Suggestion
+from rse.feeds.publications import service as publications
+from rse.feeds.social import comments
 
 from ..test_permissions import _api_client
 from ..test_permissions import expect as _expect

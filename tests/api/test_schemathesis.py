@@ -13,9 +13,8 @@ from schemathesis.config import SchemathesisConfig
 
 from rse.accounts.service import issue_token
 from rse.database import db
-from rse.feeds.social import comments
-from rse.feeds.social import follows
 from rse.feeds.publications import service as publications
+from rse.feeds.social import comments, follows
 from rse.search.text import MAX_QUERY_LENGTH
 
 # Examples per operation and mode (valid, invalid): enough to reach every parameter's edges, few enough

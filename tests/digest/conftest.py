@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import update
 
 from rse.communities.models import Membership
+from rse.database import db
 from rse.dbtypes import utcnow
 from rse.digest import periods
-from rse.database import db
 from rse.feeds.publications import service as publications
 
 BASE = "http://maillage.test"

@@ -8,9 +8,9 @@ import re
 from sqlalchemy import func, select
 
 from rse.audit.models import AuditEntry
+from rse.database import db
 from rse.digest import service
 from rse.digest.models import DigestDelivery, DigestSubscription
-from rse.database import db
 
 from .conftest import BASE, parts, publish
 

@@ -13,22 +13,18 @@ from sqlalchemy import select, update
 from rse.accounts.models import User
 from rse.communities import service as communities
 from rse.communities.models import Community, Membership
+from rse.database import db
 from rse.dbtypes import utcnow
 from rse.digest import periods, selection
 from rse.digest.models import DigestDelivery, ItemView, Status
 from rse.digest.selection import Digest, Entry, select_digests
 from rse.documents import service as documents
 from rse.documents.models import Document
-from rse.database import db
-from rse.feeds.social import comments
-from rse.feeds.social import follows
+from rse.feeds.models import Activity, Notification, Pin, Publication
 from rse.feeds.notifications import service as notifications
-from rse.feeds.social import suggestions
 from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
-from rse.feeds.social import answers
-from rse.feeds.social import reactions
-from rse.feeds.models import Activity, Notification, Pin, Publication
+from rse.feeds.social import answers, comments, follows, reactions, suggestions
 from rse.uploads import HashingSpool
 from tests.documents.samples import pdf_bytes
 

@@ -13,13 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, update
 
+from rse.database import db
 from rse.dbtypes import utcnow
 from rse.digest import periods, sending, service
 from rse.digest.models import DigestDelivery, DigestSubscription
 from rse.errors import PermissionDenied
-from rse.database import db
-from rse.feeds.social import comments
-from rse.feeds.social import reactions
+from rse.feeds.social import comments, reactions
 
 from .conftest import BASE, parts, publish
 

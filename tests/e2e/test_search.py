@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 
 from rse.database import db
 from rse.feeds.publications import service as publications
-from tests.e2e.conftest import sign_in
 from tests.documents.samples import pdf_bytes
+from tests.e2e.conftest import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 import functools
+
 import pytest
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 
 from rse.audit.models import AuditEntry
-from rse.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationError
 from rse.database import db
-from rse.feeds.social import comments
-from rse.feeds.social import follows
+from rse.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationError
+from rse.feeds.models import (
+    Activity,
+    Attachment,
+    Comment,
+    Delivery,
+    Follow,
+    Like,
+    Notification,
+    NotificationPreference,
+    Pin,
+    Publication,
+    SameQuestion,
+    Suggestion,
+    Tagging,
+    WikiVersion,
+)
 from rse.feeds.notifications import service as notifications
 from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
-from rse.feeds.social import answers
-from rse.feeds.social import reactions
+from rse.feeds.social import answers, comments, follows, reactions, suggestions
 from rse.feeds.streams import service as streams
-from rse.feeds.social import suggestions
-from rse.feeds.models import (
-    Activity, Attachment, Comment, Delivery, Follow, Like, Notification, NotificationPreference, Pin, Publication,
-    SameQuestion, Suggestion, Tagging, WikiVersion,
-)
 from rse.mail.models import OutboundEmail
 
 from ..conftest import PUBLICATION_CONTENT

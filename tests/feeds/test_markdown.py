@@ -9,8 +9,8 @@ import pytest
 
 from rse.database import db
 from rse.feeds import markdown
-from rse.feeds.social import comments
 from rse.feeds.publications import service as publications
+from rse.feeds.social import comments
 
 # From the OWASP XSS filter evasion cheat sheet and the usual Markdown tricks.
 PAYLOADS = [

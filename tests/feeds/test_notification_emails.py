@@ -7,11 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from rse.database import db
-from rse.feeds.social import comments
-from rse.feeds.notifications import service as notifications
-from rse.feeds.social import answers
-from rse.feeds.social import suggestions
 from rse.feeds.models import Notification
+from rse.feeds.notifications import service as notifications
+from rse.feeds.social import answers, comments, suggestions
 
 BASE = "http://maillage.test"
 

@@ -10,11 +10,10 @@ from sqlalchemy import func, select
 
 from rse.communities import service as communities
 from rse.database import db
-from rse.feeds.social import comments
+from rse.feeds.models import Notification, NotificationPreference, Suggestion
 from rse.feeds.notifications import service as notifications
 from rse.feeds.publications import service as publications
-from rse.feeds.social import suggestions
-from rse.feeds.models import Notification, NotificationPreference, Suggestion
+from rse.feeds.social import comments, suggestions
 from tests.test_permissions import ACTORS, GONE, LOGIN, _web_client, expect
 
 

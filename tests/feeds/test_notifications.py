@@ -5,14 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from rse.database import db
 from rse.dbtypes import utcnow
 from rse.errors import NotFound, ValidationError
-from rse.database import db
-from rse.feeds.social import comments
+from rse.feeds.models import Notification
 from rse.feeds.notifications import service as notifications
 from rse.feeds.publications import service as publications
-from rse.feeds.social import suggestions
-from rse.feeds.models import Notification
+from rse.feeds.social import comments, suggestions
 
 
 def _rows(user, kind=None) -> list[Notification]:

@@ -12,10 +12,9 @@ from html import unescape
 
 import pytest
 
-from rse.feeds.social import comments
 from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
-from rse.feeds.social import suggestions
+from rse.feeds.social import comments, suggestions
 from tests.test_permissions import ACTORS, LOGIN, _ids, _web_client, expect
 
 FEED_ACTORS = ("animator", *ACTORS)

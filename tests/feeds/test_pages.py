@@ -12,10 +12,9 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from rse.documents import service as documents
-from rse.feeds.publications import service as publications
-from rse.feeds.social import answers
-from rse.feeds.social import suggestions
 from rse.feeds.models import Activity, Comment, Follow, Like, Pin, Publication, SameQuestion, WikiVersion
+from rse.feeds.publications import service as publications
+from rse.feeds.social import answers, suggestions
 from rse.uploads import HashingSpool
 
 from ..documents.samples import pdf_bytes

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from rse.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from rse.database import db
-from rse.feeds.publications import pins
-from rse.feeds.publications import service as publications
-from rse.feeds.publications import wiki
-from rse.feeds.streams import service as streams
+from rse.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from rse.feeds.models import Activity, Attachment, Pin, Publication, Tagging, WikiVersion
+from rse.feeds.publications import pins, wiki
+from rse.feeds.publications import service as publications
+from rse.feeds.streams import service as streams
 
 MINIMAL = {
     "post": {"body": "Bonjour à tous"},

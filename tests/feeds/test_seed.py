@@ -5,12 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
+from benchmarks.seeding import generate as seed
 from rse.accounts.models import Role, User
 from rse.communities.models import Membership
 from rse.feeds import markdown
-from benchmarks.seeding import generate as seed
-from rse.feeds.publications import service as publications
-from rse.feeds.streams import service as streams
 from rse.feeds.models import (
     Activity,
     Comment,
@@ -23,6 +21,8 @@ from rse.feeds.models import (
     Tagging,
     WikiVersion,
 )
+from rse.feeds.publications import service as publications
+from rse.feeds.streams import service as streams
 from rse.security import verify_password
 
 from ..conftest import PASSWORD

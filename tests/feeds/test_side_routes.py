@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from rse.database import db
-from rse.feeds.social import follows
-from rse.feeds.publications import service as publications
-from rse.feeds.social import suggestions
 from rse.feeds.models import Follow
+from rse.feeds.publications import service as publications
+from rse.feeds.social import follows, suggestions
 
 HX = {"HX-Request": "true"}
 SECRET_TITLE = "Plan social confidentiel"

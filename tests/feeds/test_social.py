@@ -7,17 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from rse.database import db
 from rse.dbtypes import utcnow
 from rse.errors import Conflict, PermissionDenied, ValidationError
-from rse.database import db
-from rse.feeds.social import comments
-from rse.feeds.social import follows
+from rse.feeds.models import Comment, Follow, Like, Notification, Pin, Publication, SameQuestion
 from rse.feeds.notifications import service as notifications
 from rse.feeds.publications import pins
-from rse.feeds.social import answers
-from rse.feeds.social import reactions
+from rse.feeds.social import answers, comments, follows, reactions
 from rse.feeds.streams import service as streams
-from rse.feeds.models import Comment, Follow, Like, Notification, Pin, Publication, SameQuestion
 
 from ..documents.samples import pdf_bytes
 

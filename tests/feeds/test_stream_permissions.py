@@ -5,15 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from rse.errors import DomainError, PermissionDenied, ValidationError
 from rse.database import db
-from rse.feeds.social import comments
+from rse.errors import DomainError, PermissionDenied, ValidationError
+from rse.feeds.models import Notification
 from rse.feeds.notifications import service as notifications
 from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
+from rse.feeds.social import comments, suggestions
 from rse.feeds.streams import service as streams
-from rse.feeds.social import suggestions
-from rse.feeds.models import Notification
 
 
 def _ids(page):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from rse.errors import BadRequest, ValidationError
 from rse.database import db
+from rse.errors import BadRequest, ValidationError
 from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
-from rse.feeds.streams import service as streams
 from rse.feeds.social import suggestions
+from rse.feeds.streams import service as streams
 
 
 def _ids(page):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import functools
+
 import pytest
 from sqlalchemy import func, select
 
 from rse.audit.models import AuditEntry
-from rse.errors import PermissionDenied, ValidationError
 from rse.database import db
-from rse.feeds.streams import service as streams
-from rse.feeds.social import suggestions
+from rse.errors import PermissionDenied, ValidationError
 from rse.feeds.models import Activity, Delivery, Notification, Suggestion
+from rse.feeds.social import suggestions
+from rse.feeds.streams import service as streams
 from rse.mail.models import OutboundEmail
 
 WRITTEN = (Suggestion, Activity, Delivery, Notification, OutboundEmail, AuditEntry)

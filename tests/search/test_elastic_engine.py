@@ -161,10 +161,9 @@ def test_builder_switches_atomically_and_drops_the_old_index(elastic_engine):
 def test_rebuilding_discards_on_error(elastic_engine):
     put(elastic_engine, item(1, title="Reste en place"))
     live = elastic_engine.live_indices()
-    with pytest.raises(RuntimeError):
-        with elastic_engine.rebuilding() as builder:
-            builder.add([(item(2, title="Jamais en ligne"), 1)])
-            raise RuntimeError("reindex failed")
+    with pytest.raises(RuntimeError), elastic_engine.rebuilding() as builder:
+        builder.add([(item(2, title="Jamais en ligne"), 1)])
+        raise RuntimeError("reindex failed")
     assert not elastic_engine.es.indices.exists(index=builder.name)
     assert elastic_engine.live_indices() == live
     assert keys(search(elastic_engine, "reste")) == ["publication:1"]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from rse.indexing import EVERY_STAFF_MEMBER
 from rse.search import fts
 from rse.search.engine import DATE, Query
 from rse.search.fts import FtsEngine
 from rse.search.text import parse_query
-
-from rse.indexing import EVERY_STAFF_MEMBER
 
 from .test_engine_contract import READER, fillers, item, put
 

@@ -7,9 +7,8 @@ from sqlalchemy import func, select
 
 from rse.communities import service as communities
 from rse.database import db
-from rse.feeds.social import comments
 from rse.feeds.publications import service as publications
-from rse.feeds.social import reactions
+from rse.feeds.social import comments, reactions
 from rse.search import engine_from_url, indexer, service
 from rse.search.engine import SearchUnavailable
 from rse.search.models import SearchChange

@@ -11,8 +11,8 @@ import pytest
 
 from rse.communities import service as communities
 from rse.database import db
-from rse.feeds.social import comments
 from rse.feeds.publications import service as publications
+from rse.feeds.social import comments
 
 from ..test_permissions import ACTORS, _api_client
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from flask_babel import force_locale
@@ -20,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from rse import items, permissions
 from rse.accounts.models import User
 from rse.communities.models import Community
-from rse.database import db
+from rse.database import db, rowcount
 from rse.dbtypes import utcnow
 from rse.documents.models import Document
 from rse.errors import ValidationError
@@ -80,7 +81,8 @@ def mentioned(actor, item, user_ids, *, comment: Comment | None = None) -> None:
 
 def commented(actor, target, comment: Comment) -> None:
     """The author of the item, and for a question those who share it, hear of a new comment."""
-    concerned = {getattr(target, "author_id", None) or getattr(target, "created_by_id", None)}
+    author = getattr(target, "author_id", None) or getattr(target, "created_by_id", None)
+    concerned: set[int] = {author} if author is not None else set()
     if isinstance(target, Publication) and target.kind == "question":
         concerned.update(db.session.scalars(select(SameQuestion.user_id).where(
             SameQuestion.publication_id == target.id)))
@@ -90,7 +92,7 @@ def commented(actor, target, comment: Comment) -> None:
 
 
 def answered(actor, question: Publication, comment: Comment) -> None:
-    concerned = {question.author_id, comment.author_id}
+    concerned = {person for person in (question.author_id, comment.author_id) if person is not None}
     concerned.update(db.session.scalars(select(SameQuestion.user_id).where(
         SameQuestion.publication_id == question.id)))
     notify(NotificationKind.ANSWER, actor, question, concerned, comment=comment)
@@ -106,6 +108,7 @@ def followers_of_new_item(actor, *, activity, publication: Publication | None = 
     from rse.tags import fold
 
     item = publication or document
+    assert item is not None, "a publication or a document"
     keys = [fold(t)[:50] for t in (item.tags or [])]
     conditions = [Follow.tag.in_(keys)] if keys else []
     if actor is not None:
@@ -150,7 +153,7 @@ def _email(row: Notification, user: User, actor, item, *, comment=None, suggesti
         untitled = not getattr(item, "title", "")
         title = (_("Message dans « %(community)s »", community=community.name) if untitled and not excerpt_allowed
                  else items.title(item))
-        subject = SUBJECTS[row.kind](actor_name, title)[:200]
+        subject = SUBJECTS[NotificationKind(row.kind)](actor_name, title)[:200]
         queue_templated(f"notification.{row.kind}", user.email, subject, "notification", user=user,
                         notification_kind=row.kind, actor_name=actor_name, title=title, community=community,
                         link=items.url(item, anchor=_comment_anchor(comment), external=True), excerpt=excerpt,
@@ -207,12 +210,14 @@ def list_notifications(actor, *, before: int | None = None, limit: int = 30, unr
 def targets(rows: list[Notification]) -> dict[tuple[str, int], object]:
     """The publications, documents and comments the notifications point at, loaded at once."""
     found: dict[tuple[str, int], object] = {}
-    for model, attr in ((Publication, "publication_id"), (Document, "document_id"), (Comment, "comment_id"),
-                        (Suggestion, "suggestion_id")):
+    models: tuple[tuple[type[Publication | Document | Comment | Suggestion], str], ...] = (
+        (Publication, "publication_id"), (Document, "document_id"), (Comment, "comment_id"),
+        (Suggestion, "suggestion_id"))
+    for model, attr in models:
         ids = {getattr(r, attr) for r in rows if getattr(r, attr)}
         if ids:
             for obj in db.session.scalars(select(model).where(model.id.in_(ids))):
-                found[(attr, obj.id)] = obj
+                found[(attr, obj.id)] = obj  # type: ignore[attr-defined]  # each of the four models has an id
     return found
 
 
@@ -271,12 +276,15 @@ class Line:
 def lines(rows: list[Notification]) -> list[Line]:
     """The notifications `rows` as lines, those whose item the reader may still read (see `targets`)."""
     found = targets(rows)
+
+    def pick(attr: str, value: int | None) -> Any:
+        return found.get((attr, value)) if value is not None else None
+
     shown = []
     for row in rows:
-        item = found.get(("publication_id", row.publication_id)) or found.get(("document_id", row.document_id))
+        item = pick("publication_id", row.publication_id) or pick("document_id", row.document_id)
         if item is not None:
-            shown.append(Line(row, item, found.get(("comment_id", row.comment_id)),  # type: ignore[arg-type]
-                              found.get(("suggestion_id", row.suggestion_id))))  # type: ignore[arg-type]
+            shown.append(Line(row, item, pick("comment_id", row.comment_id), pick("suggestion_id", row.suggestion_id)))
     return shown
 
 
@@ -303,7 +311,7 @@ def mark_read(actor, notification_ids: list[int] | None = None) -> int:
     query = update(Notification).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
     if notification_ids is not None:
         query = query.where(Notification.id.in_(notification_ids) if notification_ids else false())
-    return db.session.execute(query.values(read_at=utcnow())).rowcount or 0
+    return rowcount(db.session.execute(query.values(read_at=utcnow())))
 
 
 # --- Preferences --------------------------------------------------------------------------------
@@ -312,13 +320,13 @@ def email_modes(user_ids: list[int], kind: str) -> dict[int, str]:
     chosen = db.session.execute(select(NotificationPreference.user_id, NotificationPreference.mode).where(
         NotificationPreference.user_id.in_(user_ids), NotificationPreference.kind == kind))
     default = DEFAULT_EMAIL_MODES[NotificationKind(kind)].value
-    return {**dict.fromkeys(user_ids, default), **dict(chosen.all())}
+    return {**dict.fromkeys(user_ids, default), **dict(chosen.tuples().all())}
 
 
 def preferences(actor) -> dict[str, str]:
     chosen = db.session.execute(select(NotificationPreference.kind, NotificationPreference.mode).where(
         NotificationPreference.user_id == actor.id))
-    return {**{k.value: v.value for k, v in DEFAULT_EMAIL_MODES.items()}, **dict(chosen.all())}
+    return {**{k.value: v.value for k, v in DEFAULT_EMAIL_MODES.items()}, **dict(chosen.tuples().all())}
 
 
 def set_preferences(actor, changes: dict) -> dict[str, str]:

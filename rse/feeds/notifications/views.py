@@ -73,7 +73,7 @@ def preferences():
                 flash(_("Préférences de notification enregistrées."), "success")
                 return redirect(url_for("notifications.preferences"))
             errors = {kind: str(message) for kind, message in (refused.fields or {}).items()}
-        modes.update(changes)
+        modes.update({kind: mode for kind, mode in changes.items() if mode is not None})
         status = 422
     return render_template("feeds/preferences.html", form=form, modes=modes, errors=errors,
                            kinds=list(NotificationKind), mode_order=list(EmailMode)), status

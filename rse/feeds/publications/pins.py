@@ -32,7 +32,7 @@ def pin(actor: User, publication: Publication, *, home: bool = False, until: dat
         if not home:
             query = query.where(Pin.community_id == publication.community_id)
         row = Pin(publication_id=publication.id, scope=scope, community_id=publication.community_id,
-                  position=db.session.scalar(query) + 1, pinned_by_id=actor.id)
+                  position=(db.session.scalar(query) or 0) + 1, pinned_by_id=actor.id)
         db.session.add(row)
     if position is not None:
         row.position = position

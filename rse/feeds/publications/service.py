@@ -61,12 +61,12 @@ def _clean_publication(kind: str, data: dict, *, current: Publication | None = N
         cleaned["title"] = clean_text(data.get("title"), "title", max_length=TITLE_MAX,
                                       required=kind in {Kind.ANNOUNCEMENT, Kind.QUESTION, Kind.WIKI})
     if given("body"):
-        cleaned["body"] = clean_text(data.get("body"), "body", max_length=BODY_MAX[kind], multiline=True,
+        cleaned["body"] = clean_text(data.get("body"), "body", max_length=BODY_MAX[Kind(kind)], multiline=True,
                                      required=kind in {Kind.POST, Kind.ANNOUNCEMENT, Kind.WIKI})
     if kind == Kind.LINK:
         if given("url"):
             cleaned["url"] = clean_url(data.get("url"))
-        url = cleaned.get("url") or current.url
+        url = cleaned.get("url") or (current.url if current is not None else None) or ""
         if not (cleaned.get("title") or (current and current.title and "title" not in data)):
             cleaned["title"] = url[:TITLE_MAX]
     elif data.get("url"):
@@ -131,7 +131,7 @@ def publish(actor: User, community: Community, data: dict) -> Publication:
     mentions.apply(actor, publication, publication.body, publication)
     for position, document_id in enumerate(attached):
         db.session.add(Attachment(publication_id=publication.id, document_id=document_id, position=position))
-    sync_taggings(publication=publication)
+    sync_taggings(publication)
     if kind == Kind.WIKI:
         wiki.add_version(publication, actor, note="")
     activity = add_activity(Verb.PUBLISHED, actor, community_id=community.id, kind=kind,
@@ -160,7 +160,7 @@ def update_publication(actor: User, publication: Publication, data: dict) -> Pub
     if "body" in cleaned:
         mentions.apply(actor, publication, publication.body, publication)
     if "tags" in cleaned:
-        sync_taggings(publication=publication)
+        sync_taggings(publication)
     publication.updated_at = utcnow()
     if publication.kind == Kind.WIKI and ({"title", "body"} & set(cleaned)) and wiki.changed(publication):
         wiki.add_version(publication, actor, note=note)

@@ -74,7 +74,7 @@ def delete_comment(actor: User, comment: Comment) -> None:
     comment.deleted_at = utcnow()
     comment.deleted_by_id = actor.id
     if comment.publication_id is not None:
-        publication = db.session.get(Publication, comment.publication_id)
+        publication = db.session.get_one(Publication, comment.publication_id)
         publication.comment_count = Publication.comment_count - 1
         if publication.accepted_comment_id == comment.id:
             publication.accepted_comment_id = None

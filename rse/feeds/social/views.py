@@ -85,7 +85,10 @@ def _toggle(publication: Publication, work, template: str):
 
 def _commented(kind: str, item_id: int) -> Publication | Document:
     """The item of a comment URL ("/publications/7/commentaires", "/documents/7/commentaires")."""
-    return items.named(kind.removesuffix("s")).get(current_user, item_id)
+    found = items.named(kind.removesuffix("s"))
+    if found is None:  # the URL map allows "publications" and "documents" only
+        raise NotFound()
+    return found.get(current_user, item_id)
 
 
 def add_comment(kind: str, item_id: int):
@@ -175,8 +178,8 @@ def follow():
         if state is None:
             return render_template("feeds/_stream_error.html", message=message, back=None), status
         return render_template("feeds/_follow.html", follow=state, action_form=ActionForm())
-    if message:
-        flash(message, "error")
+    if message or state is None:  # a refusal always has its message
+        flash(message or "", "error")
     elif state["following"]:
         flash(_("Vous suivez désormais « %(name)s ».", name=state["name"]), "success")
     elif state["name"]:
@@ -204,7 +207,7 @@ def _ids(values: list[str]) -> list[int] | list[str]:
     """Ids as ints; a list with anything else is passed on as it came, for the service to refuse."""
     values = [v for v in values if v != ""]
     ids = [id_from_text(v) for v in values]
-    return values if None in ids else ids
+    return [i for i in ids if i is not None] if None not in ids else values
 
 
 @dataclass

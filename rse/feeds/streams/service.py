@@ -71,7 +71,7 @@ class Page:
 # --- Cursors ------------------------------------------------------------------------------------
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="feeds.cursor")
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="feeds.cursor")
 
 
 def encode_cursor(activity_id: int) -> str:
@@ -135,8 +135,8 @@ def _merge(scans: list, n: int) -> list[int]:
         if len(chunk) == 1:
             query = select(chunk[0].c.id)
         else:
-            query = union_all(*(select(sub.c.id) for sub in chunk)).subquery()
-            query = select(query.c.id).order_by(query.c.id.desc()).limit(n)
+            merged = union_all(*(select(sub.c.id) for sub in chunk)).subquery()
+            query = select(merged.c.id).order_by(merged.c.id.desc()).limit(n)
         found.extend(db.session.scalars(query))
     return heapq.nlargest(n, set(found))
 
@@ -191,7 +191,7 @@ def _readable_communities(actor):
 
 
 def _page(actor: User, scans_for, before: int | None, kind: str | None, limit: int,
-          *, exclude: set[int] = frozenset()) -> tuple[list[StreamItem], str | None]:
+          *, exclude: frozenset[int] | set[int] = frozenset()) -> tuple[list[StreamItem], str | None]:
     """Items below `before`, newest first, as many as `limit`, and the next cursor."""
     visible: list[StreamItem] = []
     exhausted = False
@@ -274,10 +274,12 @@ def hydrate(actor: User, activity_ids: list[int]) -> list[StreamItem]:
         target = publication or document
         community_id = target.community_id if target is not None else activity.community_id
         items.append(StreamItem(
-            activity=activity, actor=people.get(activity.actor_id), community=communities.get(community_id),
-            publication=publication, document=document, suggestion=suggestions.get(activity.suggestion_id),
+            activity=activity, actor=people.get(activity.actor_id) if activity.actor_id else None,
+            community=communities.get(community_id) if community_id else None,
+            publication=publication, document=document,
+            suggestion=suggestions.get(activity.suggestion_id) if activity.suggestion_id else None,
             liked=activity.publication_id in liked, same_question=activity.publication_id in same,
-            pinned=bool(pinned.get(activity.publication_id))))
+            pinned=activity.publication_id is not None and bool(pinned.get(activity.publication_id))))
     return items
 
 
