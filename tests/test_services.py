@@ -71,14 +71,23 @@ def test_a_signalled_run_stops_its_servers(tmp_path, signum):
     # tests.conftest as a plugin: the real fixtures and hooks, on the probe alone.
     command = [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-q",
                "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml"), str(probe)]
+    # The child answers Ctrl+C as a terminal's foreground run does, even when this run was started
+    # with SIGINT ignored (a background job of a non-interactive shell, as CI may start it): Python
+    # turns SIGINT into KeyboardInterrupt only if it finds the default disposition at start.
     child = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "RSE_TEST_PROBE_READY": str(ready)},
-                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         _wait_for(ready, child, timeout=120)
         postmaster, weed, data_dir = ready.read_text().split(maxsplit=2)
         assert _alive(int(postmaster)) and _alive(int(weed))
         child.send_signal(signum)
-        output, _ = child.communicate(timeout=60)
+        try:
+            output, _ = child.communicate(timeout=120)  # stopping the servers takes seconds; more on a loaded CI
+        except subprocess.TimeoutExpired:
+            child.kill()
+            output, _ = child.communicate()
+            raise AssertionError(f"the run did not end within 120 s of {signum.name}:\n{output}") from None
     finally:
         if child.poll() is None:
             child.kill()
