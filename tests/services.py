@@ -172,7 +172,14 @@ class SmtpSink:
             self.envelopes.clear()
             self.refuse.clear()
 
+    def received(self) -> list[EmailMessage]:
+        """What the server has accepted so far. A message is kept before the server answers, so
+        once a send has returned (a commit, the digest command) its messages are all here."""
+        with self.lock:
+            return list(self.messages)
+
     def wait_for(self, count: int, timeout: float = 5.0) -> list[EmailMessage]:
+        """For a send that runs beside the test (a server in another process): up to `timeout`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:

@@ -144,7 +144,7 @@ def test_a_daily_period_goes_to_daily_subscribers_only(app, create_user, space, 
     today = periods.current("daily", utcnow(), ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"]))
     result = send("--period", today.key)
     assert result.exit_code == 0, result.output
-    assert [m["To"] for m in sink.wait_for(2, timeout=0.5)] == [daily.email]
+    assert [m["To"] for m in sink.received()] == [daily.email]
 
 
 def test_weekly_digests_are_due_from_the_configured_weekday_on():
