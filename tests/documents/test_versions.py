@@ -8,6 +8,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from rse.dbtypes import utcnow
@@ -54,6 +55,7 @@ def test_simultaneous_new_versions_are_all_kept_in_order(app, api, create_user, 
         assert body in contents and hashlib.sha256(body).hexdigest() == sha
 
 
+@pytest.mark.outage
 def test_crash_between_blob_and_row_leaves_only_an_orphan_that_gc_removes(app, api, create_user, create_community,
                                                                           monkeypatch, db, runner):
     author = create_user("staff")

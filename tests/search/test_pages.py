@@ -395,6 +395,7 @@ def test_a_tampered_cursor_leads_back_to_the_first_page(login, staff, space):
     assert _query(alert.find("a").attrs["href"]) == {"q": ["protocole"]}
 
 
+@pytest.mark.outage
 def test_search_down_is_a_notice_and_the_rest_of_the_site_works(login, staff, space, break_engine):
     client = login(staff)
     break_engine()
