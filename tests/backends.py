@@ -98,7 +98,7 @@ class BackendState:
             empty.close()
             self._backup("search.db", template)
         self._replace("search.db", template)
-        search.engine = engine_from_url(f"sqlite:///{self.instance / 'search.db'}")
+        search.engine = CatchingUp(engine_from_url(f"sqlite:///{self.instance / 'search.db'}"))
         search.ready = True
 
     def _remove(self, database: str) -> None:
@@ -183,6 +183,38 @@ class BackendState:
                               f'SELECT * FROM "{source}"."{table.name}"'))
         for sequence, value in conn.execute(text(f'SELECT sequencename, last_value FROM "{source}"."_sequences"')):
             conn.execute(text("SELECT setval(:name, :value)"), {"name": f'"public"."{sequence}"', "value": value})
+
+
+class CatchingUp:
+    """The embedded index, brought up to date before each search when commits do not sync it.
+
+    The tests run with SEARCH_SYNC_INLINE off: indexing after every commit costs each test
+    milliseconds that only the tests that search need. Those see what they would in production,
+    for the index applies every pending change before it answers; the tests of the sync itself
+    turn SEARCH_SYNC_INLINE back on (`tests/search`).
+    """
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def __getattr__(self, name: str):
+        return getattr(self.engine, name)
+
+    def _catch_up(self) -> None:
+        from flask import current_app
+
+        from rse.search import indexer
+
+        if not current_app.config["SEARCH_SYNC_INLINE"]:
+            indexer.sync()
+
+    def search(self, query):
+        self._catch_up()
+        return self.engine.search(query)
+
+    def complete(self, prefix, audience, limit: int = 5):
+        self._catch_up()
+        return self.engine.complete(prefix, audience, limit=limit)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 # The tests never read the developer's own RSE_* settings.
 for _key in list(os.environ):
@@ -139,7 +140,8 @@ def build_app(backend: str, instance: Path, database_url: str, **overrides):
         "RSE_BASE_URL": "http://maillage.test",
         "RSE_INTERNAL_DOMAINS": "ght-exemple.fr",
     }
-    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "ARGON2_PARAMS": FAST_ARGON2, **overrides},
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "ARGON2_PARAMS": FAST_ARGON2,
+                      "SEARCH_SYNC_INLINE": False, **overrides},  # searched, not synced: backends.CatchingUp
                      env=env)
     app.test_client_class = IsolatedClient
     with app.app_context():
@@ -401,9 +403,12 @@ def world(snapshot, create_user, create_community):
     from rse.communities.models import Community
 
     ids = snapshot("world", lambda: _ids_of(_build_world(create_user, create_community)))
-    users = {name: _db.session.get(User, user_id) for name, user_id in ids.items() if name != "spaces"}
-    spaces = {visibility: _db.session.get(Community, space_id) for visibility, space_id in ids["spaces"].items()}
-    return SimpleNamespace(**users, spaces=spaces)
+    people = {name: user_id for name, user_id in ids.items() if name != "spaces"}  # (the snapshot keeps `ids`)
+    spaces = ids["spaces"]
+    users = {user.id: user for user in _db.session.scalars(select(User).where(User.id.in_(people.values())))}
+    communities = {c.id: c for c in _db.session.scalars(select(Community).where(Community.id.in_(spaces.values())))}
+    return SimpleNamespace(**{name: users[user_id] for name, user_id in people.items()},
+                           spaces={visibility: communities[space_id] for visibility, space_id in spaces.items()})
 
 
 def _ids_of(world: SimpleNamespace) -> dict:

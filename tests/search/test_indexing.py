@@ -25,6 +25,15 @@ def pending() -> int:
     return db.session.scalar(select(func.count()).where(SearchChange.done_at.is_(None)))
 
 
+@pytest.fixture(autouse=True)
+def inline_sync(app):
+    """These tests are about the sync itself: every commit syncs (as in production), and a search
+    reads the index as it is, without the catching up the other tests get (backends.CatchingUp)."""
+    app.config["SEARCH_SYNC_INLINE"] = True
+    state = app.extensions["rse_search"]
+    state.engine = state.engine.engine
+
+
 @pytest.fixture
 def author(create_user):
     return create_user("staff", name="Claire Martin")
@@ -78,6 +87,7 @@ def test_counters_do_not_reindex_but_comments_follow_their_publication(app, auth
     assert indexer.engine().count() == 3  # the community and its two members are left
 
 
+@pytest.mark.outage
 def test_engine_down_content_written_engine_back_found(app, author, space, tmp_path):
     state = app.extensions["rse_search"]
     working = state.engine
