@@ -7,8 +7,8 @@ quick links are its content: whoever may not read the community does not learn t
 
 from __future__ import annotations
 
-from sqlalchemy import and_, false, or_, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, event, false, or_, select, true
+from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
 from rse import permissions
 from rse.accounts.models import Role, User
@@ -29,10 +29,33 @@ _MEMBER_ACTIONS = {
 }
 
 
+_ROLES = "rse_member_roles"
+
+
 def membership_role(user_id: int, community_id: int) -> str | None:
-    return db.session.scalar(
-        select(Membership.role).where(Membership.user_id == user_id, Membership.community_id == community_id)
-    )
+    """The user's role in the community, or None.
+
+    A page asks a dozen times for the same pair (each permission check does): the answer is kept
+    in the session until anything is written through it (a flush, a bulk statement) or its
+    transaction ends, and never used while the session holds changes not yet flushed.
+    """
+    session = db.session()
+    roles = session.info.setdefault(_ROLES, {})
+    key = (user_id, community_id)
+    if key not in roles or session.new or session.dirty or session.deleted:
+        roles[key] = session.scalar(
+            select(Membership.role).where(Membership.user_id == user_id, Membership.community_id == community_id)
+        )
+    return roles[key]
+
+
+def _forget_roles(session: Session, *_args) -> None:
+    session.info.pop(_ROLES, None)
+
+
+def _forget_roles_on_write(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        state.session.info.pop(_ROLES, None)
 
 
 def member_community_ids(user_id: int):
@@ -156,6 +179,10 @@ def readable_quick_links(actor):
 
 def register() -> None:
     """Hand these rules to the permission layer (called by the package's init_app)."""
+    for name, forget in (("after_flush", _forget_roles), ("after_commit", _forget_roles),
+                         ("after_soft_rollback", _forget_roles), ("do_orm_execute", _forget_roles_on_write)):
+        if not event.contains(Session, name, forget):
+            event.listen(Session, name, forget)
     permissions.register(Community, policy=community_policy, readable=readable_communities,
                          visible=visible_communities, readers=community_readers)
     permissions.register(User, visible=visible_people, readable=visible_people, policy=user_policy)

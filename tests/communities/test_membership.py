@@ -138,3 +138,36 @@ def test_community_names_are_unique_ignoring_case(create_user, create_community)
     create_community(name="Achats")
     with pytest.raises(Conflict):
         service.create_community(create_user("staff"), {"name": "ACHATS"})
+
+
+def test_a_role_kept_for_the_transaction_follows_every_change_made_in_it(create_user, create_community, db):
+    """membership_role remembers its answers within a transaction: each way of changing a membership
+    (an object added or edited and not yet flushed, a bulk statement, a rollback, a commit elsewhere)
+    is seen by the next permission check."""
+    from sqlalchemy import delete, update
+
+    from rse import permissions
+
+    animator, reader = create_user("staff"), create_user("staff")
+    community = create_community(animator, visibility="private")
+    assert not permissions.can(reader, "read", community)
+
+    membership = Membership(community_id=community.id, user_id=reader.id, role="reader")
+    db.session.add(membership)  # not flushed
+    assert permissions.can(reader, "read", community) and not permissions.can(reader, "contribute", community)
+
+    membership.role = "member"  # edited in place, not flushed
+    assert permissions.can(reader, "contribute", community)
+
+    db.session.execute(update(Membership).where(Membership.user_id == reader.id).values(role="reader"))
+    assert not permissions.can(reader, "contribute", community)
+
+    db.session.rollback()
+    assert not permissions.can(reader, "read", community)
+
+    db.session.add(Membership(community_id=community.id, user_id=reader.id, role="member"))
+    db.session.commit()
+    assert permissions.can(reader, "contribute", community)
+    db.session.execute(delete(Membership).where(Membership.user_id == reader.id))
+    assert not permissions.can(reader, "read", community)
+    db.session.commit()
