@@ -380,11 +380,12 @@ def revoke_token(actor: User, token_id: int) -> None:
 
 def user_for_token(raw: str) -> User | None:
     """The active user a bearer token stands for, or None."""
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(raw)))
-    if token is None or not token.is_valid:
+    row = db.session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                             .where(ApiToken.token_hash == token_digest(raw))).first()
+    if row is None:
         return None
-    user = db.session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    token, user = row
+    if not token.is_valid or not user.is_active:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):

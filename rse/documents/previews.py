@@ -16,6 +16,9 @@ from .filetypes import FileType
 
 THUMBNAIL_CONTENT_TYPE = "image/webp"
 THUMBNAIL_QUALITY = 80
+# libwebp's effort (0-6): 2 encodes a page thumbnail in ~10 ms where the default 4 takes ~23 ms,
+# for files ~4 % larger (2.4 KB against 2.3 KB for a text page).
+THUMBNAIL_METHOD = 2
 MAX_HEIGHT_RATIO = 2
 
 # PDFium is not thread-safe, not even across documents: one call at a time per process.
@@ -54,7 +57,7 @@ def make_thumbnail(path: str, file_type: FileType, *, width: int = 480) -> bytes
     else:
         return None
     out = io.BytesIO()
-    image.save(out, "WEBP", quality=THUMBNAIL_QUALITY)
+    image.save(out, "WEBP", quality=THUMBNAIL_QUALITY, method=THUMBNAIL_METHOD)
     return out.getvalue()
 
 
