@@ -88,7 +88,7 @@ from sqlalchemy import select
 from rse import create_app
 from rse.accounts.models import User
 from rse.dbtypes import utcnow
-from rse.digest import periods, rendering, selection, sending
+from rse.digest import periods, rendering, selection, sender
 from rse.database import db
 app = create_app()
 with app.app_context():
@@ -96,7 +96,7 @@ with app.app_context():
     period = periods.parse(sys.argv[1], ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"]))
     people = list(db.session.scalars(select(User).order_by(User.id).limit(400)))
     digests = selection.select_digests(people, period, now)
-    messages = sorted((sending.build_message(rendering.render(d), user_id, period, now).data
+    messages = sorted((sender.build_message(rendering.render(d), user_id, period, now).data
                        for user_id, d in digests.items() if not d.is_empty), key=len)
     sys.stdout.buffer.write(messages[len(messages) // 2])
 """

@@ -12,7 +12,7 @@ from jinja2 import Environment
 
 from rse.urls import external_url
 
-from .selection import Digest
+from .entries import Digest
 from .service import unsubscribe_token
 
 NEWCOMERS_SHOWN = 10  # names of a community's new members; the others are counted

@@ -15,9 +15,10 @@ from rse.communities import service as communities
 from rse.communities.models import Community, Membership
 from rse.database import db
 from rse.dbtypes import utcnow
-from rse.digest import periods, selection
+from rse.digest import periods, ranking, selection, window
+from rse.digest.entries import Digest, Entry
 from rse.digest.models import DigestDelivery, ItemView, Status
-from rse.digest.selection import Digest, Entry, select_digests
+from rse.digest.selection import select_digests
 from rse.documents import service as documents
 from rse.documents.models import Document
 from rse.feeds.models import Activity, Notification, Pin, Publication
@@ -340,8 +341,8 @@ def test_new_items_are_grouped_by_community_best_community_first(create_user, sp
 
 def test_new_items_are_capped_per_community_and_in_all_and_the_rest_is_counted(create_user, space, monkeypatch):
     """Ranked a1 a2 a3 b1 b2 b3 c1 (by recency): 2 per community leave a3 out, 4 in all leave b3 and c1 out."""
-    monkeypatch.setattr(selection, "PER_COMMUNITY", 2)
-    monkeypatch.setattr(selection, "IN_ALL", 4)
+    monkeypatch.setattr(ranking, "PER_COMMUNITY", 2)
+    monkeypatch.setattr(ranking, "IN_ALL", 4)
     reader = create_user("staff")
     spaces = {name: space(reader, name=name) for name in ("Alpha", "Bêta", "Gamma")}
     now = utcnow()
@@ -361,7 +362,7 @@ def test_new_items_within_the_caps_are_all_shown(create_user, space):
         publish(animator, community, f"Livraison {n}")
 
     [section] = digest_of(reader).communities
-    assert len(section.entries) == selection.PER_COMMUNITY == 10 and section.more == 2
+    assert len(section.entries) == ranking.PER_COMMUNITY == 10 and section.more == 2
 
 
 # --- New items: what is left out ----------------------------------------------------------------
@@ -729,9 +730,9 @@ def test_a_question_older_than_the_age_limit_is_not_a_reminder(create_user, spac
     community, animator = space(reader)
     now = utcnow()
     happened_at(publish(animator, community, "Un peu trop vieille", kind="question"),
-                now - selection.QUESTION_AGE - timedelta(minutes=1))
+                now - window.QUESTION_AGE - timedelta(minutes=1))
     happened_at(publish(animator, community, "Encore d'actualité", kind="question"),
-                now - selection.QUESTION_AGE + timedelta(minutes=1))
+                now - window.QUESTION_AGE + timedelta(minutes=1))
 
     assert titles(digest_of(reader, now=now).questions) == ["Encore d'actualité"]
 

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from rse.database import db
 from rse.dbtypes import utcnow
-from rse.digest import periods, sending, service
+from rse.digest import periods, sender, sending, service
 from rse.digest.models import DigestDelivery, DigestSubscription
 from rse.errors import PermissionDenied
 from rse.feeds.social import comments, reactions
@@ -88,7 +88,7 @@ def test_partner_digest_holds_nothing_from_a_community_they_are_not_in(create_us
 
 
 def test_new_items_are_ranked_by_score_and_capped_with_a_more_link(create_user, space, sink, send, monkeypatch):
-    from rse.digest import selection
+    from rse.digest import ranking
 
     reader, fans = create_user("staff"), [create_user("staff") for _ in range(3)]
     community, animator = space(reader, *fans, name="Qualité")
@@ -99,7 +99,7 @@ def test_new_items_are_ranked_by_score_and_capped_with_a_more_link(create_user, 
         reactions.like(fan, liked)
     comments.add_comment(fans[0], discussed, "D'accord")
     db.session.commit()
-    monkeypatch.setattr(selection, "PER_COMMUNITY", 2)
+    monkeypatch.setattr(ranking, "PER_COMMUNITY", 2)
     assert send("--user", reader.email).exit_code == 0
     [message] = sink.wait_for(1)
     text, html = parts(message)
@@ -111,7 +111,8 @@ def test_new_items_are_ranked_by_score_and_capped_with_a_more_link(create_user, 
 
 
 def test_ranking_order_follows_the_score(app):
-    from rse.digest.selection import Entry, score
+    from rse.digest.entries import Entry
+    from rse.digest.ranking import score
 
     entry = lambda **kw: Entry(key=("publication", 1), title="", url="", community=None, kind="post", **kw)  # noqa: E731
     liked, commented, fresh = entry(likes=4), entry(comments=1), entry()
@@ -150,21 +151,21 @@ def test_a_crash_mid_run_resumes_and_the_message_in_flight_is_uncertain(create_u
     community, animator = space(*members)
     publish(animator, community, "Reprise après incident")
     calls = Calls(tmp_path / "calls")
-    real = sending.transmit
+    real = sender.transmit
 
     def crash_on_third(connection, message):
         if calls.add(message.recipients[0]) == 3:
             raise RuntimeError("the process died")
         real(connection, message)
 
-    monkeypatch.setattr(sending, "transmit", crash_on_third)
+    monkeypatch.setattr(sender, "transmit", crash_on_third)
     crashed = send()
     assert isinstance(crashed.exception, RuntimeError)
     assert len(sink.wait_for(2)) == 2
     in_flight = next(m for m in members if m.email == calls.all()[2])
     assert _statuses(week)[in_flight.id] == "claimed"
 
-    monkeypatch.setattr(sending, "transmit", real)
+    monkeypatch.setattr(sender, "transmit", real)
     early = send()  # the lease still runs: the one in flight is left alone
     assert early.exit_code == 0 and _statuses(week)[in_flight.id] == "claimed"
     db.session.execute(update(DigestDelivery).values(lease_until=utcnow() - timedelta(seconds=1)).where(
@@ -189,13 +190,13 @@ def test_smtp_failure_is_retried_later_with_backoff(create_user, space, sink, se
     def down(connection, message):
         raise smtplib.SMTPServerDisconnected("connection lost")
 
-    real = sending.transmit
-    monkeypatch.setattr(sending, "transmit", down)
+    real = sender.transmit
+    monkeypatch.setattr(sender, "transmit", down)
     failed = send()
     assert failed.exit_code == 1 and "failed 1" in failed.output and "to retry 1" in failed.output
     row = db.session.scalars(select(DigestDelivery).where(DigestDelivery.user_id == member.id)).one()
     assert row.status == "failed" and row.attempts == 1 and row.next_attempt_at > utcnow() + timedelta(minutes=10)
-    monkeypatch.setattr(sending, "transmit", real)
+    monkeypatch.setattr(sender, "transmit", real)
     assert "sent 0" in send().output  # not due yet
     row.next_attempt_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
@@ -445,14 +446,14 @@ def test_the_server_going_down_with_batches_queued_leaves_every_unsent_digest_fo
     members = [create_user("staff") for _ in range(6)]
     community, animator = space(*members)
     publish(animator, community, "Panne au milieu")
-    real, calls = sending.transmit, Calls(tmp_path / "calls")
+    real, calls = sender.transmit, Calls(tmp_path / "calls")
 
     def down_from_the_third(connection, message):
         if calls.add(message.recipients[0]) >= 3:
             raise smtplib.SMTPServerDisconnected("connection lost")
         real(connection, message)
 
-    monkeypatch.setattr(sending, "transmit", down_from_the_third)
+    monkeypatch.setattr(sender, "transmit", down_from_the_third)
     period = _this_week(app)
     report = sending.send_digests([period], batch_size=2)
     db.session.rollback()
@@ -460,7 +461,7 @@ def test_the_server_going_down_with_batches_queued_leaves_every_unsent_digest_fo
     assert 2 <= report.retry_later <= 4  # the failed batch, and the one handed over meanwhile if any
     assert len(sink.wait_for(2)) == 2 and len(calls.all()) == 3  # nothing tried after the failure
 
-    monkeypatch.setattr(sending, "transmit", real)
+    monkeypatch.setattr(sender, "transmit", real)
     later = sending.send_digests([period], now=utcnow() + timedelta(hours=1), batch_size=2)
     db.session.rollback()
     assert later.sent == 4 and later.failed == 0
