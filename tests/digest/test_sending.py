@@ -406,21 +406,28 @@ def _this_week(app):
     return periods.current("weekly", utcnow(), ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
+def _render_failing_at(monkeypatch, number: int, error: BaseException):
+    """Make the run's `number`th rendering raise `error` (the selection side failing mid-run);
+    returns the real `render`, to put back."""
+    real, rendered = sending.render, []
+
+    def render(digest, *args):
+        rendered.append(digest.user.id)
+        if len(rendered) == number:
+            raise error
+        return real(digest, *args)
+
+    monkeypatch.setattr(sending, "render", render)
+    return real
+
+
 @pytest.mark.outage
 def test_a_failure_while_selecting_stops_the_sending_and_the_next_run_sends_the_rest_once(
         app, create_user, space, sink, week, monkeypatch):
     members = [create_user("staff") for _ in range(7)]
     community, animator = space(*members)
     publish(animator, community, "Envoi par lots")
-    real, rendered = sending.render, []
-
-    def failing_on_the_fifth(digest, *args):
-        rendered.append(digest.user.id)
-        if len(rendered) == 5:
-            raise RuntimeError("selection failed")
-        return real(digest, *args)
-
-    monkeypatch.setattr(sending, "render", failing_on_the_fifth)
+    real = _render_failing_at(monkeypatch, 5, RuntimeError("selection failed"))
     period = _this_week(app)
     try:
         sending.send_digests([period], batch_size=2)
@@ -543,15 +550,7 @@ def test_ctrl_c_during_a_send_propagates_and_the_next_run_sends_the_rest_once(
     members = [create_user("staff") for _ in range(7)]
     community, animator = space(*members)
     publish(animator, community, "Interrompu au clavier")
-    real, rendered = sending.render, []
-
-    def interrupted_at_the_fifth(digest, *args):
-        rendered.append(digest.user.id)
-        if len(rendered) == 5:
-            raise KeyboardInterrupt
-        return real(digest, *args)
-
-    monkeypatch.setattr(sending, "render", interrupted_at_the_fifth)
+    real = _render_failing_at(monkeypatch, 5, KeyboardInterrupt())
     period = _this_week(app)
     with pytest.raises(KeyboardInterrupt):
         sending.send_digests([period], batch_size=2)
