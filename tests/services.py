@@ -557,12 +557,9 @@ class OpenSearchProcess:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def _java_binary() -> Path | None:
-    home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").is_file():
-        return Path(home) / "bin" / "java"
-    found = shutil.which("java")
-    return Path(found) if found else None
+def _pom_property(name: str) -> str | None:
+    found = re.search(rf"<{re.escape(name)}>([^<]+)</", (OPENSEARCH_TOOL / "pom.xml").read_text())
+    return found.group(1).strip() if found else None
 
 
 def _java_major(java: Path) -> int | None:
@@ -576,6 +573,35 @@ def _java_major(java: Path) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def _java_candidates() -> list[Path]:
+    """JAVA_HOME's, the one on PATH, then the JDKs installed side by side (Debian's /usr/lib/jvm:
+    the default `java` may be older than the one the node needs)."""
+    found = []
+    if os.environ.get("JAVA_HOME"):
+        found.append(Path(os.environ["JAVA_HOME"]) / "bin" / "java")
+    if shutil.which("java"):
+        found.append(Path(shutil.which("java")))
+    found += sorted(Path(path) for path in glob.glob("/usr/lib/jvm/*/bin/java"))
+    unique: dict[Path, Path] = {}
+    for java in found:
+        if java.is_file() and os.access(java, os.X_OK):
+            unique.setdefault(java.resolve(), java)
+    return list(unique.values())
+
+
+def find_java(needed: int) -> Path | str:
+    """A `java` of version `needed` or newer (its JDK also builds the launcher), or why none."""
+    seen = []
+    for java in _java_candidates():
+        major = _java_major(java)
+        if major is not None and major >= needed:
+            return java
+        seen.append(f"{java} ({major or 'unknown version'})")
+    if not seen:
+        return f"Java not found: the OpenSearch test node needs a JDK {needed} or newer"
+    return f"the OpenSearch test node needs a JDK {needed} or newer; found only {', '.join(seen)}"
+
+
 def _opensearch_build_dir() -> Path:
     """Where the built launcher lives: a user cache, one directory per version of the tool's
     sources, so that every checkout and every run share one build."""
@@ -583,9 +609,9 @@ def _opensearch_build_dir() -> Path:
     for source in sorted(OPENSEARCH_TOOL.rglob("*")):
         if source.is_file() and "target" not in source.relative_to(OPENSEARCH_TOOL).parts:
             digest.update(str(source.relative_to(OPENSEARCH_TOOL)).encode() + b"\0" + source.read_bytes())
-    version = re.search(r"<opensearch\.version>([^<]+)<", (OPENSEARCH_TOOL / "pom.xml").read_text())
+    version = _pom_property("opensearch.version") or "unknown"
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "maillage" / f"opensearch-{version.group(1) if version else 'unknown'}-{digest.hexdigest()[:12]}"
+    return cache / "maillage" / f"opensearch-{version}-{digest.hexdigest()[:12]}"
 
 
 def _opensearch_classpath(build_dir: Path) -> str | None:
@@ -599,12 +625,12 @@ def _opensearch_classpath(build_dir: Path) -> str | None:
     return os.pathsep.join([str(jar), *entries])
 
 
-def build_opensearch() -> str:
+def build_opensearch(java: Path) -> str:
     """The classpath of the OpenSearch launcher, built with Maven if needed (once per version of
     `tools/opensearch`); raise RuntimeError saying what is missing or what failed.
 
-    Offline first (seconds, from the local Maven repository), then online (the first time, about
-    45 MB from Maven Central). A file lock keeps parallel test processes from building together.
+    Offline first (seconds, from the local Maven repository), then online (the first time, some 85 MB
+    from Maven Central with Maven's own plugins). A file lock keeps parallel test processes from building together.
     """
     build_dir = _opensearch_build_dir()
     classpath = _opensearch_classpath(build_dir)
@@ -613,7 +639,7 @@ def build_opensearch() -> str:
     mvn = shutil.which("mvn")
     if mvn is None:
         raise RuntimeError("Maven (mvn) not found: the OpenSearch test node is built from Maven Central "
-                           "(Debian package maven, and a JDK 17 or newer)")
+                           "(Debian package maven)")
     build_dir.parent.mkdir(parents=True, exist_ok=True)
     with (build_dir.parent / f"{build_dir.name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it: wait for it
@@ -624,9 +650,10 @@ def build_opensearch() -> str:
         try:
             command = [mvn, "-B", "-q", "-f", str(OPENSEARCH_TOOL / "pom.xml"), "package",
                        f"-Dopensearch.build.dir={staging}"]
-            result = subprocess.run([*command, "-o"], capture_output=True, timeout=600)
+            env = {**os.environ, "JAVA_HOME": str(java.resolve().parent.parent)}  # Maven compiles with it
+            result = subprocess.run([*command, "-o"], capture_output=True, env=env, timeout=600)
             if result.returncode != 0:
-                result = subprocess.run(command, capture_output=True, timeout=1800)
+                result = subprocess.run(command, capture_output=True, env=env, timeout=1800)
             if result.returncode != 0:
                 output = (result.stdout + result.stderr).decode(errors="replace")
                 raise RuntimeError(f"Maven could not build the OpenSearch test node: {output[-1500:]}")
@@ -643,14 +670,11 @@ def build_opensearch() -> str:
 def start_opensearch(root: Path, timeout: float = 120.0) -> OpenSearchProcess | str:
     """A single OpenSearch node with its data and log under `root`, green; returns it, or why it
     cannot start. The first call builds the launcher (see `build_opensearch`)."""
-    java = _java_binary()
-    if java is None:
-        return "Java not found: the OpenSearch test node needs a JDK 17 or newer (Debian openjdk-17-jdk-headless)"
-    major = _java_major(java)
-    if major is None or major < 17:
-        return f"{java} is not Java 17 or newer (OpenSearch 2.19 needs 17)"
+    java = find_java(int(_pom_property("maven.compiler.release") or 17))
+    if isinstance(java, str):
+        return java
     try:
-        classpath = build_opensearch()
+        classpath = build_opensearch(java)
     except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
         return f"OpenSearch test node not built: {exc}"
     root = Path(root)

@@ -1,23 +1,24 @@
 package org.maillage.opensearch;
 
+import java.lang.reflect.Constructor;
+import java.lang.reflect.ParameterizedType;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import org.opensearch.analysis.common.CommonAnalysisPlugin;
+import org.opensearch.Version;
 import org.opensearch.common.logging.LogConfigurator;
 import org.opensearch.common.settings.Settings;
 import org.opensearch.env.Environment;
 import org.opensearch.http.HttpServerTransport;
-import org.opensearch.index.mapper.MapperExtrasPlugin;
 import org.opensearch.node.InternalSettingsPreparer;
 import org.opensearch.node.Node;
-import org.opensearch.plugins.Plugin;
-import org.opensearch.transport.Netty4Plugin;
+import org.opensearch.plugins.PluginInfo;
 
 /**
  * One OpenSearch node in this JVM, for the search tests: single-node discovery on loopback, no
@@ -29,20 +30,59 @@ import org.opensearch.transport.Netty4Plugin;
  */
 public final class TestNode {
 
-    /** The plugins a distribution would load from its modules directory, here from the classpath. */
-    private static final List<Class<? extends Plugin>> MODULES = List.of(
-            Netty4Plugin.class,          // HTTP and transport
-            CommonAnalysisPlugin.class,  // elision, word_delimiter_graph, asciifolding, stemmer
-            MapperExtrasPlugin.class);   // search_as_you_type
+    /**
+     * The plugins a distribution would load from its modules directory, here from the classpath:
+     * each under its 3.x name, then its 2.x one.
+     */
+    private static final List<List<String>> MODULES = List.of(
+            // HTTP and transport
+            List.of("org.opensearch.transport.Netty4ModulePlugin", "org.opensearch.transport.Netty4Plugin"),
+            // elision, word_delimiter_graph, asciifolding, stemmer
+            List.of("org.opensearch.analysis.common.CommonAnalysisModulePlugin",
+                    "org.opensearch.analysis.common.CommonAnalysisPlugin"),
+            // search_as_you_type
+            List.of("org.opensearch.index.mapper.MapperExtrasModulePlugin",
+                    "org.opensearch.index.mapper.MapperExtrasPlugin"));
 
     private TestNode() {
     }
 
-    /** Node's constructor that takes classpath plugins is protected: this subclass opens it. */
-    private static final class ClasspathNode extends Node {
-        ClasspathNode(Environment environment, Collection<Class<? extends Plugin>> plugins) {
-            super(environment, plugins, true);
+    static List<Class<?>> modules() throws ClassNotFoundException {
+        List<Class<?>> found = new ArrayList<>();
+        for (List<String> names : MODULES) {
+            Class<?> module = null;
+            for (String name : names) {
+                try {
+                    module = Class.forName(name);
+                    break;
+                } catch (ClassNotFoundException e) {
+                    // the other version's name
+                }
+            }
+            if (module == null) {
+                throw new ClassNotFoundException("none of " + names + " on the classpath");
+            }
+            found.add(module);
         }
+        return found;
+    }
+
+    /**
+     * A node with classpath plugins, through Node's protected constructor, which takes the plugin
+     * classes in 2.x and their PluginInfo in 3.x: one launcher builds against either.
+     */
+    static Node newNode(Environment environment, List<Class<?>> plugins) throws ReflectiveOperationException {
+        Constructor<Node> constructor = Node.class.getDeclaredConstructor(Environment.class, Collection.class, boolean.class);
+        var element = ((ParameterizedType) constructor.getGenericParameterTypes()[1]).getActualTypeArguments()[0];
+        Collection<Object> arguments = new ArrayList<>();
+        for (Class<?> plugin : plugins) {
+            arguments.add(element == PluginInfo.class
+                    ? new PluginInfo(plugin.getName(), "classpath plugin", "NA", Version.CURRENT,
+                            Runtime.version().feature() + "", plugin.getName(), null, List.of(), false)
+                    : plugin);
+        }
+        constructor.setAccessible(true);
+        return constructor.newInstance(environment, arguments, true);
     }
 
     static Settings settings(Path home, String httpPort, String clusterName) {
@@ -77,7 +117,7 @@ public final class TestNode {
         Environment environment = InternalSettingsPreparer.prepareEnvironment(
                 settings, Map.of(), home.resolve("config"), () -> settings.get("node.name"));
 
-        Node node = new ClasspathNode(environment, MODULES);
+        Node node = newNode(environment, modules());
         CountDownLatch closed = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
