@@ -26,7 +26,8 @@ import org.opensearch.plugins.PluginInfo;
  *
  * <p>Usage: {@code TestNode HOME HTTP_PORT [CLUSTER_NAME]}. The node's home, data and logs live
  * under HOME; HTTP_PORT 0 takes a free port. Once the node serves HTTP it prints one line,
- * {@code opensearch ready http://HOST:PORT}. SIGTERM or SIGINT closes the node and exits 0.
+ * {@code opensearch ready http://HOST:PORT}. SIGTERM or SIGINT closes the node (the JVM then exits
+ * with 143 or 130, as any JVM stopped by a signal).
  */
 public final class TestNode {
 
