@@ -111,7 +111,7 @@ def run(args, instance: Path, storage_url: str | None) -> None:
                                        role="partner")
         secret = communities.create_community(director, {"name": "Comité de direction", "visibility": "secret"})
         own = communities.create_community(director, {"name": "CPOM EHPAD", "visibility": "private"})
-        communities.add_member(own, partner, "member", actor=director)
+        communities.add_member(director, own, partner, "member")
         db.session.commit()
         token, _record = accounts.issue_token(partner, kind="login", name="benchmark", ttl=timedelta(hours=2))
         director_token, _record = accounts.issue_token(director, kind="login", name="benchmark",

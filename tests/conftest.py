@@ -242,7 +242,7 @@ def create_community(app, create_user):
         community = communities.create_community(
             owner, {"name": name or f"Espace {next(counter)}", "visibility": visibility, **fields})
         for user, role in members:
-            communities.add_member(community, user, role, actor=owner)
+            communities.add_member(owner, community, user, role)
         _db.session.commit()
         return community
 

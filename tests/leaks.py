@@ -167,7 +167,7 @@ def build_world() -> SimpleNamespace:
     for community, people in ((secret, (u.member, u.person, u.deactivated)), (private, (u.member, u.private_partner)),
                               (internal, (u.member,)), (partners, (u.member, u.partner))):
         for person in people:
-            communities.add_member(community, person, "member", actor=animator)
+            communities.add_member(animator, community, person, "member")
     db.session.flush()
 
     post = publications.publish(animator, secret, {"kind": "post", "body": "Zqx7CanariBilletSecret",
@@ -214,7 +214,7 @@ def build_world() -> SimpleNamespace:
     own = communities.create_community(u.outsider, {"name": "Espace de l'agent extérieur", "visibility": "private"})
     own_doc = _document(u.outsider, own, title="Note de l'extérieur", filename="note.pdf")
     forum = communities.create_community(animator, {"name": "Forum public", "visibility": "public"})
-    communities.add_member(forum, u.partner, "member", actor=animator)
+    communities.add_member(animator, forum, u.partner, "member")
     forum_post = publications.publish(animator, forum, {"kind": "post", "body": "Questions ouvertes"})
 
     personal_link = communities.add_link(animator, "Zqx7CanariRaccourciPerso", "https://agenda.ght-exemple.fr")

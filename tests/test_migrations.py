@@ -47,6 +47,21 @@ def test_migrating_down_and_up_keeps_every_row(app, db, runner):
     assert changed == {}
 
 
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)  # SQLite's own statistics table
+def test_the_planner_statistics_survive_the_tables_sqlite_rebuilds(app, db, runner):
+    """SQLite alters a table by building a new one: its sqlite_stat1 rows (from ANALYZE) must be
+    gathered again, or the planner loses them for the tables the last migration rebuilt."""
+    assert runner.invoke(args=["rse", "demo", "--password", "demo-mot-de-passe"]).exit_code == 0
+    db.session.remove()
+    downgrade(revision="0007")
+    with db.engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    upgrade()
+    with db.engine.connect() as connection:
+        analysed = set(connection.execute(text("SELECT tbl FROM sqlite_stat1")).scalars())
+    assert {"follows", "publications"} <= analysed
+
+
 def test_audit_log_refuses_update_and_delete(app, db):
     db.session.add(AuditEntry(action="login.success", actor_label="a@b.fr"))
     db.session.commit()

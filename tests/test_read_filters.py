@@ -45,7 +45,7 @@ def _every_kind(world, create_user, create_document) -> int:
     reader = create_user("staff", name="Lectrice")
     member, animator = world.member, world.animator
     for space in world.spaces.values():
-        communities.add_member(space, reader, "reader", actor=animator)
+        communities.add_member(animator, space, reader, "reader")
         post = publications.publish(member, space, {"kind": "post", "body": "Message", "tags": ["Fusion"]})
         gone = publications.publish(member, space, {"kind": "question", "title": "Supprimée ?", "body": "Texte"})
         live_doc = create_document(space, member, title=f"Protocole {space.visibility}", tags=["Hygiène"])

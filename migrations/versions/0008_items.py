@@ -42,6 +42,19 @@ def upgrade():
         batch_op.drop_index('ix_item_views_user_id_document_id')
         batch_op.create_index('ix_item_views_user_id_publication_id', ['user_id', 'publication_id'], unique=True)
         batch_op.create_index('ix_item_views_user_id_document_id', ['user_id', 'document_id'], unique=True)
+    _gather_sqlite_statistics(('follows', 'publications', 'item_views'))
+
+
+def _gather_sqlite_statistics(tables):
+    """SQLite alters a table by building a new one, and the query planner's statistics of the old
+    one (sqlite_stat1) go with it: gather them again where the database kept any."""
+    connection = op.get_bind()
+    if connection.dialect.name != 'sqlite':
+        return
+    if connection.execute(sa.text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() is None:
+        return
+    for table in tables:
+        op.execute(f'ANALYZE "{table}"')
 
 
 def _follows_up():
@@ -113,3 +126,4 @@ def downgrade():
         batch_op.alter_column('key', existing_type=sa.String(length=50), nullable=False)
         batch_op.create_unique_constraint('uq_follows_user_id_target_key', ['user_id', 'target', 'key'])
         batch_op.create_index('ix_follows_target_key', ['target', 'key'], unique=False)
+    _gather_sqlite_statistics(('follows', 'publications', 'item_views'))

@@ -75,7 +75,7 @@ def add_member(community_id: int):
     else:
         service.get_community(actor(), community_id, "manage")
         user = accounts.get_user(actor(), user_id)
-        membership = service.add_member_by_animator(actor(), community, user, role)
+        membership = service.add_member(actor(), community, user, role)
     return created(membership_json(membership))
 
 

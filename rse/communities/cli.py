@@ -93,7 +93,7 @@ def demo_command(password: str | None) -> None:
                                                         "visibility": visibility})
         spaces[name] = community
         for email, member_role in members[1:]:
-            service.add_member(community, people[email], member_role, actor=animator)
+            service.add_member(animator, community, people[email], member_role)
         for title, url in links:
             service.add_link(animator, title, url, community=community)
     service.add_link(admin, "Intranet du GHT", "https://www.ght-exemple.fr/")

@@ -22,7 +22,7 @@ from rse.validation import normalize_email, one_of
 
 from .access import membership_role
 from .models import Community, Invitation, Membership
-from .service import ROLES, add_member
+from .service import ROLES, _add_member
 
 
 def invite(actor: User, community: Community, email: str, role: str,
@@ -41,7 +41,7 @@ def invite(actor: User, community: Community, email: str, role: str,
         if not existing.is_active:
             raise Conflict(_("Ce compte est désactivé ou expiré : demandez à un administrateur de le réactiver."),
                            code="account_inactive")
-        membership = add_member(community, existing, role, actor=actor)
+        membership = _add_member(community, existing, role, actor=actor)
         audit.record("invitation.sent", actor=actor, target=community,
                      details={"email": email, "role": role, "existing_account": True})
         with force_locale(existing.locale or "fr"):
@@ -112,7 +112,7 @@ def accept_invitation(token: str, name: str, password: str) -> tuple[User, Commu
     db.session.refresh(invitation)
     community = invitation.community
     if membership_role(user.id, community.id) is None:
-        add_member(community, user, invitation.role, actor=None)
+        _add_member(community, user, invitation.role, actor=None)
     audit.record("invitation.accepted", actor=user, target=community, details={"invitation_id": invitation.id})
     if existing is None:
         _accept_other_invitations(user, invitation)
@@ -128,7 +128,7 @@ def _accept_other_invitations(user: User, accepted: Invitation) -> None:
             Invitation.expires_at > utcnow())):
         other.accepted_at, other.accepted_by_id = utcnow(), user.id
         if membership_role(user.id, other.community_id) is None:
-            add_member(other.community, user, other.role, actor=None)
+            _add_member(other.community, user, other.role, actor=None)
         audit.record("invitation.accepted", actor=user, target=other.community, details={"invitation_id": other.id})
 
 

@@ -117,8 +117,9 @@ def _membership(community: Community, user_id: int) -> Membership:
     return membership
 
 
-def add_member(community: Community, user: User, role: str, *, actor: User | None) -> Membership:
-    """Add a membership (no permission check: callers decide who may add whom)."""
+def _add_member(community: Community, user: User, role: str, *, actor: User | None) -> Membership:
+    """Add a membership, no permission asked: for this package's own steps that decided who may
+    add whom (joining, an accepted request or invitation); the others call add_member."""
     one_of(role, ROLES, "role")
     if membership_role(user.id, community.id) is not None:
         raise Conflict(_("Cette personne est déjà membre de l'espace."), code="already_member")
@@ -135,18 +136,19 @@ def add_member(community: Community, user: User, role: str, *, actor: User | Non
     return membership
 
 
-def add_member_by_animator(actor: User, community: Community, user: User, role: str) -> Membership:
+def add_member(actor: User, community: Community, user: User, role: str) -> Membership:
+    """An animator (or an administrator) adds an active account to the community."""
     permissions.require(actor, "manage", community)
     if not user.is_active:
         raise Conflict(_("Ce compte est désactivé."), code="account_inactive")
-    return add_member(community, user, role, actor=actor)
+    return _add_member(community, user, role, actor=actor)
 
 
 def join(actor: User, community: Community) -> Membership:
     if actor is not None and membership_role(actor.id, community.id) is not None:
         raise Conflict(_("Vous êtes déjà membre de cet espace."), code="already_member")
     permissions.require(actor, "join", community)
-    return add_member(community, actor, MemberRole.MEMBER, actor=actor)
+    return _add_member(community, actor, MemberRole.MEMBER, actor=actor)
 
 
 def _lock_community(community: Community) -> None:
@@ -230,7 +232,7 @@ def decide_join_request(actor: User, community: Community, request_id: int, appr
     if request is None or request.community_id != community.id or request.status != "pending":
         raise NotFound(_("Cette demande n'existe pas ou a déjà été traitée."))
     if approve:
-        add_member(community, request.user, MemberRole.MEMBER, actor=actor)
+        _add_member(community, request.user, MemberRole.MEMBER, actor=actor)
     else:
         request.status, request.decided_at, request.decided_by_id = "refused", utcnow(), actor.id
         audit.record("membership.request_refused", actor=actor, target=community,

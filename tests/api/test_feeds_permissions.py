@@ -126,7 +126,7 @@ def _feeds_world(world, create_user, create_document) -> dict[str, int]:
     made: dict[str, int] = {}
     for v in VISIBILITIES:
         space = world.spaces[v]
-        communities.add_member(space, reader, "reader", actor=world.animator)
+        communities.add_member(world.animator, space, reader, "reader")
         post = publications.publish(world.animator, space, {"kind": "post", "body": f"Note {v}", "tags": ["Hygiène"]})
         question = publications.publish(world.member, space, {"kind": "question", "title": f"Question {v} ?"})
         answer = comments.add_comment(world.animator, question, "Dans le classeur rouge")

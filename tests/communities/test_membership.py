@@ -83,7 +83,7 @@ def test_two_animators_demote_each_other_only_one_succeeds(create_user, create_c
 def test_membership_changes_are_audited(create_user, create_community, db):
     animator, colleague = create_user("staff"), create_user("staff")
     community = create_community(animator)
-    service.add_member_by_animator(animator, community, colleague, "member")
+    service.add_member(animator, community, colleague, "member")
     service.change_role(animator, community, colleague.id, "reader")
     service.remove_member(animator, community, colleague.id)
     db.session.commit()

@@ -38,7 +38,7 @@ def test_renaming_to_a_secret_ones_name_is_not_refused(secret, api, create_user,
 
 def test_a_name_the_actor_can_see_is_still_refused(secret, create_user, create_community, db):
     member = create_user("staff")
-    service.add_member(secret, member, "member", actor=None)
+    service.add_member(create_user("admin"), secret, member, "member")
     create_community(create_user("staff"), visibility="private", name="Achats")
     for actor, name in ((create_user("staff"), "ACHATS"), (member, SECRET_NAME)):
         with pytest.raises(Conflict) as refused:

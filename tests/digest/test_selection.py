@@ -552,7 +552,7 @@ def test_each_person_of_a_batch_has_their_own_window(create_user, space):
     pinned = publish(animator, community, "Épinglée avant la lettre")
     pins.pin(animator, pinned)
     publish(animator, community, "Publiée avant la lettre")
-    communities.add_member(community, create_user("staff", name="Arrivé avant la lettre"), "member", actor=animator)
+    communities.add_member(animator, community, create_user("staff", name="Arrivé avant la lettre"), "member")
     for item in (mention, pinned):
         happened_at(item, before)
     db.session.execute(update(Activity).values(created_at=before))
@@ -755,13 +755,14 @@ def test_a_question_with_a_good_answer_or_deleted_is_not_a_reminder(create_user,
 
 def test_new_members_since_the_window_are_listed_per_community(create_user, space):
     reader = create_user("staff")
-    urgences, _animator = space(reader, name="Urgences")
-    pediatrie, _other = space(reader, name="Pédiatrie")
+    urgences, animator = space(reader, name="Urgences")
+    pediatrie, other = space(reader, name="Pédiatrie")
+    animators = {urgences.id: animator, pediatrie.id: other}
     now = utcnow()
     people = {name: create_user("staff", name=name) for name in ("Alice", "Bruno", "Chloé", "Denis")}
     for name, community, hours in (("Bruno", urgences, 2), ("Alice", urgences, 3), ("Chloé", pediatrie, 1),
                                    ("Denis", urgences, 24 * 30)):
-        communities.add_member(community, people[name], "member", actor=None)
+        communities.add_member(animators[community.id], community, people[name], "member")
         joined_at(people[name], community, now - timedelta(hours=hours))
 
     digests = digests_of(reader, people["Alice"], now=now)
@@ -772,9 +773,13 @@ def test_new_members_since_the_window_are_listed_per_community(create_user, spac
 def test_deactivated_and_expired_newcomers_are_not_announced(create_user, space):
     reader = create_user("staff")
     community, animator = space(reader, name="Gériatrie")
-    for person in (create_user("staff", name="Compte actif"), create_user("staff", name="Désactivé", deactivated=True),
-                   create_user("partner", name="Expiré", expired=True)):
-        communities.add_member(community, person, "member", actor=animator)
+    active, deactivated, expired = (create_user("staff", name="Compte actif"), create_user("staff", name="Désactivé"),
+                                    create_user("partner", name="Expiré"))
+    for person in (active, deactivated, expired):
+        communities.add_member(animator, community, person, "member")
+    deactivated.deactivated_at = utcnow()  # after they joined: an inactive account cannot be added
+    expired.expires_at = utcnow() - timedelta(days=1)
+    db.session.commit()
 
     assert newcomers(digest_of(reader)) == {"Gériatrie": ["Compte actif"]}
 
@@ -844,7 +849,7 @@ def test_every_news_section_counts_towards_the_items_but_new_members(create_user
     pins.pin(animator, publish(animator, community, "Épinglée"))
     publish(animator, community, "Nouvelle 1")
     publish(animator, community, "Nouvelle 2")
-    communities.add_member(community, create_user("staff", name="Arrivée récente"), "member", actor=animator)
+    communities.add_member(animator, community, create_user("staff", name="Arrivée récente"), "member")
     db.session.commit()
 
     digest = digest_of(reader)
@@ -862,7 +867,7 @@ def test_nothing_at_all_is_empty(create_user, space):
 def test_new_members_alone_do_not_make_a_digest_worth_sending(create_user, space):
     reader = create_user("staff")
     community, animator = space(reader, name="Maternité")
-    communities.add_member(community, create_user("staff", name="Sage-femme arrivée"), "member", actor=animator)
+    communities.add_member(animator, community, create_user("staff", name="Sage-femme arrivée"), "member")
 
     digest = digest_of(reader)
     assert newcomers(digest) == {"Maternité": ["Sage-femme arrivée"]}
@@ -886,7 +891,7 @@ def test_a_batch_gives_each_person_their_own_digest(create_user, create_communit
     pins.pin(board_animator, publish(board_animator, board, "Ordre du jour épinglé"))
     publish(board_animator, board, "Arbitrages en suspens", kind="question")
     create_document(board, sam, title="Plan de financement", review_by=utcnow().date())
-    communities.add_member(board, create_user("staff", name="Nouvelle directrice"), "member", actor=board_animator)
+    communities.add_member(board_animator, board, create_user("staff", name="Nouvelle directrice"), "member")
     publish(board_animator, public, "Ouvert à tous", body=f"@{handle(sam)} tu peux lire ceci")
     db.session.commit()
 

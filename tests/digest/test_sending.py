@@ -388,7 +388,7 @@ def test_a_long_list_of_newcomers_shows_ten_names_and_counts_the_others(create_u
     community, animator = space(member, name="Accueil des internes")
     publish(animator, community, "Bienvenue aux internes")
     for n in range(12):
-        communities.add_member(community, create_user("staff", name=f"Interne {n:02d}"), "member", actor=animator)
+        communities.add_member(animator, community, create_user("staff", name=f"Interne {n:02d}"), "member")
     assert send().exit_code == 0
     message = next(m for m in sink.wait_for(13) if m["To"] == member.email)
     for part in parts(message):

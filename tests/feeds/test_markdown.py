@@ -150,7 +150,7 @@ def test_a_mention_with_a_hostile_name_stays_safe(world, create_user):
 
     user = create_user("staff", email="hostile@ght-exemple.fr",
                        name='<img src=x onerror=alert(1)>](javascript:alert(1)) "')
-    communities.add_member(world.spaces["public"], user, "member", actor=world.animator)
+    communities.add_member(world.animator, world.spaces["public"], user, "member")
     db.session.commit()
     post = publications.publish(world.member, world.spaces["public"], {"kind": "post", "body": "Merci @hostile"})
     db.session.commit()

@@ -32,7 +32,7 @@ def marie(world, create_user):
     from rse.communities import service as communities
 
     user = create_user("staff", email="marie.dupont@ght-exemple.fr", name="Marie Dupont")
-    communities.add_member(world.spaces["private"], user, "member", actor=world.animator)
+    communities.add_member(world.animator, world.spaces["private"], user, "member")
     db.session.commit()
     return user
 
@@ -72,7 +72,7 @@ def test_an_underscore_in_a_handle_is_not_a_wildcard(world, marie, create_user, 
     from rse.communities import service as communities
 
     underscore = create_user("staff", email="marie_dupont@ght-exemple.fr", name="Marie Dupont-Bis")
-    communities.add_member(world.spaces["private"], underscore, "member", actor=world.animator)
+    communities.add_member(world.animator, world.spaces["private"], underscore, "member")
     db.session.commit()
     post = publish(world.member, world.spaces["private"], body="Pour @marie_dupont et @marie.dupont")
     assert post.mentions == {"marie_dupont": underscore.id, "marie.dupont": marie.id}

@@ -110,7 +110,7 @@ def test_a_reader_may_not_publish(world, create_user, refused):
     from rse.communities import service as communities
 
     reader = create_user("staff")
-    communities.add_member(world.spaces["public"], reader, "reader", actor=world.animator)
+    communities.add_member(world.animator, world.spaces["public"], reader, "reader")
     db.session.commit()
     error = refused(PermissionDenied, publications.publish, reader, world.spaces["public"], {"kind": "post", "body": "x"})
     assert not error.hidden
@@ -240,7 +240,7 @@ def test_a_reader_may_not_edit_a_wiki_page(world, create_user, publish, refused)
     from rse.communities import service as communities
 
     reader = create_user("staff")
-    communities.add_member(world.spaces["public"], reader, "reader", actor=world.animator)
+    communities.add_member(world.animator, world.spaces["public"], reader, "reader")
     page = publish(world.animator, world.spaces["public"], "wiki")
     refused(PermissionDenied, publications.update_publication, reader, page, {"body": "Vandale"})
     assert _count(WikiVersion) == 1

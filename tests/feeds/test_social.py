@@ -225,7 +225,7 @@ def test_an_animator_accepts_and_pressers_and_asker_are_told(world, create_user,
     from rse.communities import service as communities
 
     presser = create_user("staff")
-    communities.add_member(world.spaces["private"], presser, "member", actor=world.animator)
+    communities.add_member(world.animator, world.spaces["private"], presser, "member")
     db.session.commit()
     question = _question(publish, world.member, world.spaces["private"])
     reactions.press_same_question(presser, question)

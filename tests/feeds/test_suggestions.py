@@ -71,7 +71,7 @@ def test_suggest_to_a_community_reaches_all_its_members(world, create_user, publ
     public = world.spaces["public"]
     colleague = create_user("staff")
     target = communities.create_community(world.outsider, {"name": "Cadres de santé", "visibility": "private"})
-    communities.add_member(target, colleague, "member", actor=world.outsider)
+    communities.add_member(world.outsider, target, colleague, "member")
     db.session.commit()
     post = publish(world.animator, public, body="Pour les cadres")
     suggestion = _suggest(world.member, post, communities=[target.id], message="Pour vous")

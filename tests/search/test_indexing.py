@@ -71,7 +71,7 @@ def test_the_outbox_row_is_part_of_the_transaction(app, author, space):
 
 def test_counters_do_not_reindex_but_comments_follow_their_publication(app, author, space, create_user):
     reader = create_user("staff")
-    communities.add_member(space, reader, "member", actor=author)
+    communities.add_member(author, space, reader, "member")
     post = publications.publish(author, space, {"kind": "question", "title": "Qui valide les protocoles ?", "body": "?"})
     db.session.commit()
     comment = comments.add_comment(reader, post, "Le CLIN, après relecture par l'équipe opérationnelle.")
@@ -155,7 +155,7 @@ def test_cli_sync_reindex_and_status(app, author, space):
 
 def test_removed_from_a_community_its_items_vanish_at_once(app, author, space, create_user):
     reader = create_user("staff")
-    communities.add_member(space, reader, "member", actor=author)
+    communities.add_member(author, space, reader, "member")
     post = publications.publish(author, space, {"kind": "post", "title": "Compte rendu du CLIN", "body": "x"})
     db.session.commit()
     assert found(reader, "clin") == [f"publication:{post.id}"]
