@@ -186,16 +186,20 @@ class BackendState:
 
 
 class CatchingUp:
-    """The embedded index, brought up to date before each search when commits do not sync it.
+    """The app's index, brought up to date before each search when commits do not sync it.
 
     The tests run with SEARCH_SYNC_INLINE off: indexing after every commit costs each test
     milliseconds that only the tests that search need. Those see what they would in production,
     for the index applies every pending change before it answers; the tests of the sync itself
     turn SEARCH_SYNC_INLINE back on (`tests/search`).
+
+    An engine swapped in during a test (`rebuild=True`) is first filled from the database, with
+    everything the test made before it.
     """
 
-    def __init__(self, engine):
+    def __init__(self, engine, *, rebuild: bool = False):
         self.engine = engine
+        self.rebuild = rebuild
 
     def __getattr__(self, name: str):
         return getattr(self.engine, name)
@@ -205,6 +209,9 @@ class CatchingUp:
 
         from rse.search import indexer
 
+        if self.rebuild:
+            self.rebuild = False
+            indexer.reindex()
         if not current_app.config["SEARCH_SYNC_INLINE"]:
             indexer.sync()
 

@@ -45,10 +45,11 @@ def pytest_configure(config):
     stop_on_sigterm()
 
 
-# Parameters that start a server process for the session (SeaweedFS, the Elasticsearch stand-in):
-# seconds before the first such test, so they are `slow`; their local twins stay fast.
-SERVER_PARAMS = {"document_storage": "s3", "storage": "s3", "engine": "elasticsearch"}
-SERVER_FIXTURES = {"seaweedfs", "elastic_url"}
+# Parameters that start a server process for the session (SeaweedFS, the OpenSearch node): seconds
+# before the first such test, so they are `slow`; their local twins stay fast.
+LUCENE = {"opensearch", "elasticsearch"}
+SERVER_PARAMS = {"document_storage": {"s3"}, "storage": {"s3"}, "engine": LUCENE, "app_engine": LUCENE}
+SERVER_FIXTURES = {"seaweedfs", "opensearch_url"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects on the markers given here
@@ -61,7 +62,7 @@ def pytest_collection_modifyitems(config, items):
         fixtures = set(getattr(item, "fixturenames", ()))
         if "postgresql" in params.values() or "postgres_cluster" in fixtures:
             item.add_marker(pytest.mark.postgresql)
-        if fixtures & SERVER_FIXTURES or any(params.get(k) == v for k, v in SERVER_PARAMS.items()):
+        if fixtures & SERVER_FIXTURES or any(params.get(k) in v for k, v in SERVER_PARAMS.items()):
             item.add_marker(pytest.mark.slow)
         if not any(item.get_closest_marker(name) for name in NOT_FAST):
             item.add_marker(pytest.mark.fast)

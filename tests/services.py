@@ -1,5 +1,5 @@
 """Real services for the tests, on loopback: a private PostgreSQL cluster, an SMTP server, SeaweedFS (S3),
-noida-db's Elasticsearch stand-in and a single OpenSearch node.
+and a single OpenSearch node.
 
 Each returns None when the service cannot run on this machine; the fixtures then skip,
 or fail under RSE_REQUIRE_SERVICES=1 (CI), so a missing install step never hides.
@@ -50,7 +50,7 @@ def stop_on_sigterm() -> None:
     """Make SIGTERM end the run like Ctrl+C, so that the session fixtures' finalizers still run.
 
     By default SIGTERM kills the process outright and the servers it started (a PostgreSQL
-    cluster, SeaweedFS, noida-db, which live in sessions of their own) keep running. A second
+    cluster, SeaweedFS, OpenSearch, which live in sessions of their own) keep running. A second
     SIGTERM, during the clean-up, kills as before. SIGINT keeps pytest's own handling.
     """
 
@@ -395,110 +395,6 @@ def start_seaweedfs(root: Path) -> SeaweedFS | str:
     return server
 
 
-# --- Elasticsearch: the noida-db stand-in --------------------------------------------------------
-
-@dataclass
-class NoidaProcess:
-    """noida-db serving only its Elasticsearch 8 REST stand-in, on a loopback port.
-
-    Its command is a small launcher that runs the real server as a child, so it starts in a
-    session of its own and is stopped as a process group.
-    """
-
-    process: subprocess.Popen
-    port: int
-    root: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def log_file(self) -> Path:
-        return self.root / "noida-db.log"
-
-    def answers(self) -> bool:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
-        try:
-            connection.request("GET", "/")
-            return connection.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            connection.close()
-
-    def log_tail(self) -> str:
-        try:
-            return self.log_file.read_text(errors="replace")[-1500:]
-        except OSError:
-            return "(no log)"
-
-    def _signal(self, signum: int) -> None:
-        try:
-            os.killpg(self.process.pid, signum)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    def stop(self, timeout: float = 5.0) -> None:
-        """SIGTERM to the group, SIGKILL after `timeout`; the data goes with it."""
-        import signal
-
-        if self.process.poll() is None:
-            self._signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self._signal(signal.SIGKILL)
-                self.process.wait()
-        self._signal(signal.SIGKILL)  # the server itself, should the launcher have gone first
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _noida_binary() -> Path | None:
-    beside = Path(sys.executable).parent / "noida-db"  # PyPI noida-db installs it in the venv
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return beside
-    found = shutil.which("noida-db")
-    return Path(found) if found else None
-
-
-def start_noida(root: Path, timeout: float = 20.0) -> NoidaProcess | str:
-    """noida-db's Elasticsearch stand-in with its data under `root`; returns it, or why it cannot start."""
-    binary = _noida_binary()
-    if binary is None:
-        return "noida-db not found (PyPI package noida-db)"
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    command = [str(binary), "start", "--data-dir", str(root / "data"), "--only", "elasticsearch",
-               "--elasticsearch-port", str(port)]
-    with (root / "noida-db.log").open("ab") as log:
-        process = subprocess.Popen(command, cwd=root, stdin=subprocess.DEVNULL, stdout=log,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    server = NoidaProcess(process, port, root)
-    try:
-        reason = _wait_for_noida(server, timeout)
-    except BaseException:  # interrupted (Ctrl+C, SIGTERM) while starting
-        server.stop()
-        raise
-    if reason:
-        server.stop()
-        return reason
-    return server
-
-
-def _wait_for_noida(server: NoidaProcess, timeout: float) -> str | None:
-    """None once the server answers, else why it did not."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            return f"noida-db exited at start: {server.log_tail()}"
-        if server.answers():
-            return None
-        time.sleep(0.05)
-    return f"noida-db not answering after {timeout:.0f} s: {server.log_tail()}"
-
-
 # --- Search: a real OpenSearch node, built from Maven Central ---------------------------------------
 
 OPENSEARCH_TOOL = Path(__file__).resolve().parent.parent / "tools" / "opensearch"
@@ -518,6 +414,7 @@ class OpenSearchProcess:
     process: subprocess.Popen
     root: Path
     url: str = ""
+    log_start: int = 0  # where this run's lines begin in the log (a restart appends to it)
 
     @property
     def log_file(self) -> Path:
@@ -544,9 +441,13 @@ class OpenSearchProcess:
         finally:
             connection.close()
 
-    def stop(self, timeout: float = 15.0) -> None:
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1]) if self.url else 0
+
+    def stop(self, timeout: float = 15.0, *, keep_data: bool = False) -> None:
         """SIGTERM (the node closes its indices and exits, about 2 s), SIGKILL after `timeout`;
-        the data goes with it."""
+        the data goes with it unless `keep_data` (for `restart`)."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -554,7 +455,19 @@ class OpenSearchProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not keep_data:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: the node gets no chance to close anything; the data stays."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+    def restart(self, timeout: float = 120.0) -> OpenSearchProcess | str:
+        """The node again, once stopped or killed, on the same data and the same port."""
+        self.stop(keep_data=True)
+        return start_opensearch(self.root, timeout, port=self.port)
 
 
 def _pom_property(name: str) -> str | None:
@@ -667,9 +580,10 @@ def build_opensearch(java: Path) -> str:
     return classpath
 
 
-def start_opensearch(root: Path, timeout: float = 120.0) -> OpenSearchProcess | str:
+def start_opensearch(root: Path, timeout: float = 120.0, *, port: int = 0) -> OpenSearchProcess | str:
     """A single OpenSearch node with its data and log under `root`, green; returns it, or why it
-    cannot start. The first call builds the launcher (see `build_opensearch`)."""
+    cannot start. HTTP on `port`, by default a free one. The first call builds the launcher (see
+    `build_opensearch`)."""
     java = find_java(int(_pom_property("maven.compiler.release") or 17))
     if isinstance(java, str):
         return java
@@ -687,11 +601,12 @@ def start_opensearch(root: Path, timeout: float = 120.0) -> OpenSearchProcess | 
                # As OpenSearch's own jvm.options: the node closes (and logs it) before log4j does.
                "-Dlog4j.shutdownHookEnabled=false", "-Dlog4j2.disable.jmx=true",
                "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8", f"-Djava.io.tmpdir={root / 'tmp'}", "-cp", classpath, OPENSEARCH_MAIN,
-               str(root / "node"), "0"]  # HTTP port 0: a free one, read back from the ready line
+               str(root / "node"), str(port)]  # port 0: a free one, read back from the ready line
     with (root / "opensearch.log").open("ab") as log:
+        log_start = log.tell()
         process = subprocess.Popen(command, cwd=root, stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-    server = OpenSearchProcess(process, root)
+    server = OpenSearchProcess(process, root, log_start=log_start)
     try:
         reason = _wait_for_opensearch(server, timeout)
     except BaseException:  # interrupted (Ctrl+C, SIGTERM) while starting
@@ -711,7 +626,7 @@ def _wait_for_opensearch(server: OpenSearchProcess, timeout: float) -> str | Non
             return f"OpenSearch exited at start: {server.log_tail()}"
         if not server.url:
             try:
-                found = _OPENSEARCH_READY.search(server.log_file.read_bytes())
+                found = _OPENSEARCH_READY.search(server.log_file.read_bytes()[server.log_start:])
             except OSError:
                 found = None
             server.url = found.group(1).decode() if found else ""

@@ -1,4 +1,4 @@
-"""Search: one box over everything a user may read, on SQLite FTS5 or Elasticsearch.
+"""Search: one box over everything a user may read, on SQLite FTS5, Elasticsearch or OpenSearch.
 
 Features hand their items to search through `rse.indexing`; this package knows none of
 them. See `indexer.py` for how changes reach the index and `service.py` for queries.
@@ -13,9 +13,13 @@ from flask import Flask
 
 from .engine import Engine, SearchUnavailable
 
+OPENSEARCH_SCHEMES = {"opensearch": "http", "opensearch+https": "https"}
+
 
 def engine_from_url(url: str, index: str = "maillage") -> Engine:
-    """`sqlite:///path` → the embedded FTS5 engine; `http(s)://host:9200` → Elasticsearch."""
+    """`sqlite:///path` → the embedded FTS5 engine; `http(s)://host:9200` → Elasticsearch;
+    `opensearch://host:9200` (HTTP) or `opensearch+https://host` (TLS) → OpenSearch.
+    A user and password in the URL are sent as basic authentication."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         from .fts import FtsEngine
@@ -27,11 +31,23 @@ def engine_from_url(url: str, index: str = "maillage") -> Engine:
     if scheme in {"http", "https"}:
         from .elastic import ElasticEngine
 
-        parts = urlsplit(url)
-        if parts.port is None:  # the client wants one: Elasticsearch's own, or HTTPS's behind a proxy
-            url = parts._replace(netloc=f"{parts.netloc}:{9200 if scheme == 'http' else 443}").geturl()
-        return ElasticEngine(url, index=index)
-    raise ValueError(f"RSE_SEARCH_URL: unknown scheme {scheme!r} (sqlite:///… or http(s)://…)")
+        return ElasticEngine(_server_url(url, scheme), index=index)
+    if scheme in OPENSEARCH_SCHEMES:
+        from .elastic import OpenSearchEngine
+
+        return OpenSearchEngine(_server_url(url, OPENSEARCH_SCHEMES[scheme]), index=index)
+    raise ValueError(f"RSE_SEARCH_URL: unknown scheme {scheme!r} (sqlite:///…, http(s)://… for Elasticsearch, "
+                     "opensearch://… or opensearch+https://… for OpenSearch)")
+
+
+def _server_url(url: str, scheme: str) -> str:
+    """The URL with `scheme` and a port: the clients want one (the server's own 9200, or HTTPS's
+    443 behind a proxy)."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise ValueError(f"RSE_SEARCH_URL: no host in {url!r}")
+    netloc = parts.netloc if parts.port is not None else f"{parts.netloc}:{9200 if scheme == 'http' else 443}"
+    return parts._replace(scheme=scheme, netloc=netloc).geturl()
 
 
 @dataclass

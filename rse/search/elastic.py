@@ -1,11 +1,12 @@
-"""The Elasticsearch engine (RSE_SEARCH_URL=http://host:9200), through the official client.
+"""The Lucene engine: Elasticsearch 8 (RSE_SEARCH_URL=http://host:9200) or OpenSearch
+(RSE_SEARCH_URL=opensearch://host:9200), each through its official client (`clients.py`).
 
 Searches and writes go through an alias named after the index ("maillage") that points at one
 concrete index ("maillage-<time>-<random>"). A full reindex fills a new concrete index beside
 the live one, then moves the alias in one atomic `_aliases` request and drops the old index:
 readers see the old index or the new one, never a mix.
 
-Writes carry the outbox version as an external version, so Elasticsearch itself refuses an older
+Writes carry the outbox version as an external version, so the server itself refuses an older
 change; a delete is written as a tombstone document that keeps its version (see
 `elastic_json.tombstone`). Every failure to reach or use the server is a `SearchUnavailable`,
 after at most `timeout` seconds for what a page waits on (search, completion, ping, count).
@@ -25,15 +26,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from elastic_transport import ApiError as AnyApiError
-from elastic_transport import TransportError
-from elasticsearch import ApiError, Elasticsearch, NotFoundError
 from markupsafe import Markup, escape
 
 from rse.indexing import SearchItem
 from rse.tags import fold
 
 from . import elastic_json as js
+from .clients import Cluster, ElasticsearchCluster, OpenSearchCluster
 from .engine import Builder, Completions, Engine, Hit, Query, Results, SearchUnavailable, Suggestion
 from .text import Term, highlight
 
@@ -45,11 +44,12 @@ BULK_MAX_BYTES = 8 * 1024 * 1024
 VERSION_CONFLICT = 409
 
 _MARK = re.compile(r"(</?mark>)")
+_REBUILT = re.compile(r"\d{8}t\d{6}-[0-9a-f]{8}")  # the suffix of new_index_name()
 _SPACES = re.compile(r"\s+")
 
 
 class ElasticEngine(Engine):
-    """Search in Elasticsearch 8.
+    """Search in Elasticsearch 8 (OpenSearch: `OpenSearchEngine`, the same with another client).
 
     `refresh` is what a write waits for before returning: "wait_for" (the default) returns once
     the next periodic refresh (one second) has made the change searchable, without forcing extra
@@ -59,6 +59,7 @@ class ElasticEngine(Engine):
     """
 
     name = "elasticsearch"
+    cluster_class: type[Cluster] = ElasticsearchCluster
 
     def __init__(self, url: str, index: str = "maillage", timeout: float = 2.0, *,
                  refresh: bool | str = "wait_for", write_timeout: float = 30.0):
@@ -67,30 +68,30 @@ class ElasticEngine(Engine):
         self.timeout = timeout
         self.refresh = refresh
         self.write_timeout = max(write_timeout, timeout)
-        self._es = self._connect()  # a malformed URL fails here, at start-up
+        self._cluster = self._connect()  # a malformed URL fails here, at start-up
         self._pid = os.getpid()
 
     # The client: one per process (a forked worker must not share the parent's connections).
 
-    def _connect(self) -> Elasticsearch:
-        return Elasticsearch(self.url, request_timeout=self.timeout, max_retries=0, retry_on_timeout=False)
+    def _connect(self) -> Cluster:
+        return self.cluster_class(self.url, self.timeout)
 
     @property
-    def es(self) -> Elasticsearch:
+    def cluster(self) -> Cluster:
         if self._pid != os.getpid():
-            self._es, self._pid = self._connect(), os.getpid()
-        return self._es
+            self._cluster, self._pid = self._connect(), os.getpid()
+        return self._cluster
 
     def close(self) -> None:
-        self._es.close()
+        self._cluster.close()
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:
         """Any transport or server error, as SearchUnavailable with the server's message."""
         try:
             yield
-        except (AnyApiError, TransportError) as exc:
-            raise SearchUnavailable(f"Elasticsearch, {doing} ({self.index}): {exc}") from exc
+        except self.cluster.errors as exc:
+            raise SearchUnavailable(f"{self.cluster.product}, {doing} ({self.index}): {exc}") from exc
 
     # Index management.
 
@@ -101,11 +102,7 @@ class ElasticEngine(Engine):
     def live_indices(self) -> list[str]:
         """The concrete indices the alias points at (one, except during a failed switch)."""
         with self._errors("reading the alias"):
-            try:
-                found = self.es.indices.get_alias(name=self.index)
-            except NotFoundError:
-                return []
-        return sorted(found.body)
+            return self.cluster.concrete_indices(self.index)
 
     def ensure(self) -> None:
         """Create the first concrete index with the alias, unless the alias exists.
@@ -115,44 +112,47 @@ class ElasticEngine(Engine):
         it back.
         """
         first = f"{self.index}-initial"
+        cluster = self.cluster
         with self._errors("creating the index"):
-            if self.es.indices.exists_alias(name=self.index):
+            if cluster.has_alias(self.index):
                 return
-            if self.es.indices.exists(index=self.index):
-                raise SearchUnavailable(f"Elasticsearch: {self.index} is an index, not an alias; delete it "
+            if cluster.has_index(self.index):
+                raise SearchUnavailable(f"{cluster.product}: {self.index} is an index, not an alias; delete it "
                                         "and reindex")
-            client = self.es.options(request_timeout=self.write_timeout)
-            try:
-                client.indices.create(index=first, body=js.index_body(alias=self.index))
-            except ApiError as exc:
-                if exc.error != "resource_already_exists_exception":
-                    raise
-            if not self.es.indices.exists_alias(name=self.index):
-                client.indices.update_aliases(actions=js.switch_actions(self.index, [], first))
+            cluster.create_index(first, js.index_body(alias=self.index), timeout=self.write_timeout)
+            if not cluster.has_alias(self.index):
+                cluster.update_aliases(js.switch_actions(self.index, [], first), timeout=self.write_timeout)
 
     def create_index(self, name: str) -> None:
         with self._errors("creating an index"):
-            self.es.options(request_timeout=self.write_timeout).indices.create(index=name, body=js.index_body())
+            self.cluster.create_index(name, js.index_body(), timeout=self.write_timeout)
 
     def drop_indices(self, names: Iterable[str]) -> None:
         names = list(names)
         if not names:
             return
         with self._errors("deleting an index"):
-            self.es.options(request_timeout=self.write_timeout, ignore_status=404).indices.delete(
-                index=",".join(names))
+            self.cluster.delete_indices(names, timeout=self.write_timeout)
 
     def switch_to(self, new_index: str) -> None:
-        """Point the alias at `new_index` in one request, then drop the indices it left."""
+        """Point the alias at `new_index` in one request, then drop the indices it left and those
+        that earlier rebuilds left half-built (a reindex killed with the server or its process)."""
         old = [name for name in self.live_indices() if name != new_index]
         with self._errors("switching the index"):
-            client = self.es.options(request_timeout=self.write_timeout)
-            client.indices.refresh(index=new_index)
-            client.indices.update_aliases(actions=js.switch_actions(self.index, old, new_index))
+            self.cluster.refresh(new_index, timeout=self.write_timeout)
+            self.cluster.update_aliases(js.switch_actions(self.index, old, new_index), timeout=self.write_timeout)
         try:
-            self.drop_indices(old)
+            with self._errors("listing the indices"):
+                left = [name for name in self.cluster.indices_matching(f"{self.index}-*")
+                        if self._built_before(name, new_index) and name not in old]
+            self.drop_indices(old + left)
         except SearchUnavailable:  # the new index is live; an old one left behind is only disk space
-            log.warning("search: could not delete the old index %s", ", ".join(old), exc_info=True)
+            log.warning("search: could not delete the old indices of %s", self.index, exc_info=True)
+
+    def _built_before(self, name: str, new_index: str) -> bool:
+        """Whether `name` is a rebuild's index (see `new_index_name`) started before `new_index`'s:
+        one started since is another reindex at work, and stays."""
+        return bool(_REBUILT.fullmatch(name.removeprefix(f"{self.index}-"))) and name < new_index
 
     # Writes.
 
@@ -168,28 +168,28 @@ class ElasticEngine(Engine):
         for number, operations in enumerate(chunks, start=1):
             last = number == len(chunks)
             with self._errors("writing"):
-                answer = self.es.options(request_timeout=self.write_timeout).bulk(
-                    operations=operations, refresh=refresh if last else False, require_alias=require_alias)
-            _raise_item_errors(answer.body, self.index)
+                answer = self.cluster.bulk(operations, refresh=refresh if last else False,
+                                           require_alias=require_alias, timeout=self.write_timeout)
+            _raise_item_errors(answer, self.cluster.product, self.index)
 
     # Reads.
 
     def ping(self) -> bool:
         try:
-            return bool(self.es.indices.exists_alias(name=self.index))
-        except (AnyApiError, TransportError):
+            return self.cluster.has_alias(self.index)
+        except self.cluster.errors:
             return False
 
     def count(self) -> int:
         with self._errors("counting"):
-            return int(self.es.count(index=self.index, query=js.live_query())["count"])
+            return self.cluster.count(self.index, js.live_query())
 
     def search(self, query: Query) -> Results:
         if not query.terms or not query.audience:
             return Results(hits=[], counts={}, after=None, total=0)
         body = js.search_body(query)
         with self._errors("searching"):
-            answer = self.es.search(index=self.index, body=body).body
+            answer = self.cluster.search(self.index, body)
         return _results(answer, query)
 
     def complete(self, prefix: str, audience: frozenset[str], limit: int = 5) -> Completions:
@@ -197,17 +197,25 @@ class ElasticEngine(Engine):
         if not searches:
             return Completions()
         with self._errors("completing"):
-            answer = self.es.msearch(index=self.index, searches=searches).body
+            answer = self.cluster.msearch(self.index, searches)
         responses = answer["responses"]
         for response in responses:
             if "error" in response:
-                raise SearchUnavailable(f"Elasticsearch, completing ({self.index}): {response['error']}")
+                raise SearchUnavailable(f"{self.cluster.product}, completing ({self.index}): {response['error']}")
         tags, communities, people = responses
         return Completions(tags=_tag_suggestions(tags, " ".join(js.prefix_words(prefix)), limit),
                            communities=_name_suggestions(communities), people=_name_suggestions(people))
 
     def builder(self) -> ElasticBuilder:
         return ElasticBuilder(self)
+
+
+class OpenSearchEngine(ElasticEngine):
+    """Search in OpenSearch 3 (2.x lacks `combined_fields`), through opensearch-py: the same
+    index definition, requests and answers as Elasticsearch's."""
+
+    name = "opensearch"
+    cluster_class = OpenSearchCluster
 
 
 class ElasticBuilder(Builder):
@@ -249,7 +257,7 @@ def _chunks(changes: Iterable[tuple[str, SearchItem | None, int]], index: str) -
         yield chunk
 
 
-def _raise_item_errors(answer: dict[str, Any], index: str) -> None:
+def _raise_item_errors(answer: dict[str, Any], product: str, index: str) -> None:
     """The first failed change of a bulk answer, as SearchUnavailable; version conflicts pass."""
     if not answer.get("errors"):
         return
@@ -259,7 +267,7 @@ def _raise_item_errors(answer: dict[str, Any], index: str) -> None:
             error = result["error"]
             reason = error.get("reason") if isinstance(error, dict) else error
             kind = error.get("type") if isinstance(error, dict) else "error"
-            raise SearchUnavailable(f"Elasticsearch, writing ({index}): {result.get('_id')}: {kind}: {reason}")
+            raise SearchUnavailable(f"{product}, writing ({index}): {result.get('_id')}: {kind}: {reason}")
 
 
 def safe_fragment(fragment: str) -> Markup:

@@ -1,75 +1,87 @@
-"""Fixtures for the search engines: an Elasticsearch server and an engine on an index of its own.
+"""Fixtures for the Lucene engine: real servers, and an engine on an index of its own.
 
-The server is the one RSE_TEST_ELASTICSEARCH_URL names (a real Elasticsearch 8), else noida-db's
-stand-in started for the session. The stand-in speaks the same REST API but is not Lucene: tests
-assert which items are found and in what order, never scores, and a test of documented
-Elasticsearch behaviour that the stand-in gets wrong is marked with `standin_differs`.
+The engine runs on a real OpenSearch node, always: the one the test setup builds from Maven
+Central and starts for the session (`tests/services.py`, `start_opensearch`), or the developer's
+(RSE_TEST_OPENSEARCH_URL). A real Elasticsearch 8 joins when RSE_TEST_ELASTICSEARCH_URL names one:
+every engine test then runs on both servers, through each one's own client.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 
-from rse.search.elastic import ElasticEngine
+from rse.search.elastic import ElasticEngine, OpenSearchEngine
 
-from ..services import start_noida, unavailable
+from ..backends import CatchingUp
+from ..services import start_opensearch, unavailable
 
-EXTERNAL_URL = os.environ.get("RSE_TEST_ELASTICSEARCH_URL", "")
+EXTERNAL = {"opensearch": os.environ.get("RSE_TEST_OPENSEARCH_URL", ""),
+            "elasticsearch": os.environ.get("RSE_TEST_ELASTICSEARCH_URL", "")}
+# The servers every engine test runs on (a parameter: the test ids say which).
+SERVERS = ["opensearch"] + (["elasticsearch"] if EXTERNAL["elasticsearch"] else [])
+ENGINES: dict[str, type[ElasticEngine]] = {"opensearch": OpenSearchEngine, "elasticsearch": ElasticEngine}
+
+
+@dataclass(frozen=True)
+class LuceneServer:
+    kind: str  # "opensearch" or "elasticsearch"
+    url: str
+
+    def engine(self, index: str | None = None, **options) -> ElasticEngine:
+        """An engine (not ensured) on `index`, by default a new name of its own."""
+        return ENGINES[self.kind](self.url, index=index or unique_index(), **options)
+
+
+def unique_index() -> str:
+    return f"rse-test-{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture(scope="session")
-def elastic_url(tmp_path_factory) -> Iterator[str]:
-    """The Elasticsearch under test: the developer's (RSE_TEST_ELASTICSEARCH_URL) or the stand-in."""
-    if EXTERNAL_URL:
-        yield EXTERNAL_URL
+def opensearch_url(tmp_path_factory) -> Iterator[str]:
+    """The OpenSearch under test: the developer's, or a node started for the session (one per
+    test process; about 6 s to start, 300 MB)."""
+    if EXTERNAL["opensearch"]:
+        yield EXTERNAL["opensearch"]
         return
-    server = start_noida(tmp_path_factory.mktemp("noida-db"))
-    if isinstance(server, str):
-        unavailable(server)
+    node = start_opensearch(tmp_path_factory.mktemp("opensearch"))
+    if isinstance(node, str):
+        unavailable(node)
     try:
-        yield server.url
+        yield node.url
     finally:
-        server.stop()
+        node.stop()
 
 
-@pytest.fixture(scope="session")
-def on_standin() -> bool:
-    """Whether the tests run against noida-db's stand-in rather than a real Elasticsearch."""
-    return not EXTERNAL_URL
+def server_of(request, kind: str) -> LuceneServer:
+    """The server of that kind (OpenSearch's fixture starts the node on first use)."""
+    return LuceneServer(kind, EXTERNAL[kind] or request.getfixturevalue("opensearch_url"))
 
 
-@pytest.fixture
-def standin_differs(request, on_standin: bool) -> Callable[[str], None]:
-    """Call with the reason when the test checks documented Elasticsearch behaviour that the
-    stand-in gets wrong: on the stand-in the test must then fail (strict xfail)."""
-
-    def mark(reason: str) -> None:
-        if on_standin:
-            request.applymarker(pytest.mark.xfail(reason=f"noida-db stand-in: {reason}", strict=True))
-
-    return mark
+@pytest.fixture(params=SERVERS)
+def lucene_server(request, opensearch_url) -> LuceneServer:
+    return server_of(request, request.param)
 
 
 def drop_test_indices(engine: ElasticEngine) -> None:
-    """Every concrete index of the engine's alias name (named one by one: Elasticsearch 8
-    refuses to delete by wildcard)."""
-    found = engine.es.options(ignore_status=404).indices.get(index=f"{engine.index}-*", expand_wildcards="all")
-    names = [name for name in found.body if name.startswith(f"{engine.index}-")] if found.meta.status == 200 else []
-    engine.drop_indices(names)
+    """Every concrete index of the engine's alias name (named one by one: Elasticsearch 8 refuses
+    to delete by wildcard)."""
+    engine.drop_indices(engine.cluster.indices_matching(f"{engine.index}-*"))
 
 
-@pytest.fixture
-def elastic_engine(elastic_url: str) -> Iterator[ElasticEngine]:
+@contextmanager
+def fresh_engine(server: LuceneServer, **options) -> Iterator[ElasticEngine]:
     """An engine on an index of its own, created; its indices are deleted afterwards.
 
     Writes force a refresh (refresh=True) so that a search right after a write sees it without
     waiting for the periodic refresh.
     """
-    engine = ElasticEngine(elastic_url, index=f"rse-test-{uuid.uuid4().hex[:12]}", refresh=True)
+    engine = server.engine(refresh=True, **options)
     engine.ensure()
     try:
         yield engine
@@ -78,3 +90,26 @@ def elastic_engine(elastic_url: str) -> Iterator[ElasticEngine]:
             drop_test_indices(engine)
         finally:
             engine.close()
+
+
+@pytest.fixture
+def elastic_engine(lucene_server: LuceneServer) -> Iterator[ElasticEngine]:
+    with fresh_engine(lucene_server) as engine:
+        yield engine
+
+
+@pytest.fixture(params=["fts5", *SERVERS])
+def app_engine(request, app) -> Iterator[str]:
+    """The app searching on each engine in turn: its embedded index, or a fresh index on each
+    Lucene server (filled from the database before the first search). Yields the engine's name."""
+    if request.param == "fts5":
+        yield "fts5"
+        return
+    state = app.extensions["rse_search"]
+    previous = state.engine, state.ready
+    with fresh_engine(server_of(request, request.param)) as engine:
+        state.engine, state.ready = CatchingUp(engine, rebuild=True), True
+        try:
+            yield request.param
+        finally:
+            state.engine, state.ready = previous

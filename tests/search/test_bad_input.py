@@ -1,4 +1,7 @@
-"""Bad input to search: a clear answer, never a server error, nothing changed; the query parser fuzzed."""
+"""Bad input to search: a clear answer, never a server error, nothing changed; the query parser fuzzed.
+
+Hostile queries and cursors go to every engine (`app_engine`): the embedded one and the real
+Lucene servers, which must give the same answers."""
 
 from __future__ import annotations
 
@@ -42,7 +45,7 @@ def _counts():
 
 
 @pytest.mark.parametrize("q", ODD_QUERIES)
-def test_odd_queries_get_an_answer(q, reader, api):
+def test_odd_queries_get_an_answer(q, reader, api, app_engine):
     before = _counts()
     response = api(reader).get("/api/v1/search", query_string={"q": q})
     assert response.status_code in {200, 422}, response.get_data(as_text=True)
@@ -55,7 +58,7 @@ def test_odd_queries_get_an_answer(q, reader, api):
     assert _counts() == before
 
 
-def test_operators_are_words_not_syntax(reader, api):
+def test_operators_are_words_not_syntax(reader, api, app_engine):
     client = api(reader)
     for q in ('"protocole"', "protocole*", "(protocole)", "-protocole", "hygiène:protocole", "protocole NEAR mains"
               .replace(" NEAR", "")):
@@ -90,7 +93,7 @@ def test_bad_parameters_are_refused_with_a_code(args, status, code, reader, api)
     assert _counts() == before
 
 
-def test_a_cursor_belongs_to_its_query(reader, api, create_community):
+def test_a_cursor_belongs_to_its_query(reader, api, create_community, app_engine):
     client = api(reader)
     space = create_community(reader)
     for n in range(25):

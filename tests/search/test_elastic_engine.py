@@ -1,4 +1,5 @@
-"""The Elasticsearch engine against a server: the stand-in, or RSE_TEST_ELASTICSEARCH_URL.
+"""The Lucene engine against real servers: an OpenSearch node, and Elasticsearch 8 when
+RSE_TEST_ELASTICSEARCH_URL names one (see conftest.py).
 
 Index life (ensure, versions, tombstones, the builder's alias switch), failures as
 SearchUnavailable, and a first pass over the search semantics the shared contract suite checks
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import socket
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -44,10 +44,6 @@ def search(engine: ElasticEngine, text: str, **options):
     return engine.search(Query(terms=parse_query(text), **options))
 
 
-def unique_index() -> str:
-    return f"rse-test-{uuid.uuid4().hex[:12]}"
-
-
 def keys(results) -> list[str]:
     return [hit.key for hit in results.hits]
 
@@ -64,15 +60,15 @@ def test_ensure_is_idempotent(elastic_engine):
     assert elastic_engine.count() == 0
 
 
-def test_write_before_ensure_creates_nothing(elastic_url):
-    engine = ElasticEngine(elastic_url, index=unique_index(), refresh=True)
+def test_write_before_ensure_creates_nothing(lucene_server):
+    engine = lucene_server.engine(refresh=True)
     try:
         assert not engine.ping()
         with pytest.raises(SearchUnavailable):
             put(engine, item(1, title="Orphelin"))
         with pytest.raises(SearchUnavailable):
             search(engine, "orphelin")
-        assert not engine.es.indices.exists(index=engine.index)
+        assert not engine.cluster.has_index(engine.index)
     finally:
         engine.close()
 
@@ -125,8 +121,8 @@ def test_write_in_many_bulk_requests(elastic_engine, monkeypatch):
     assert search(elastic_engine, "lot", limit=50).total == 30
 
 
-def test_default_refresh_waits_for_searchability(elastic_url):
-    engine = ElasticEngine(elastic_url, index=unique_index())
+def test_default_refresh_waits_for_searchability(lucene_server):
+    engine = lucene_server.engine()
     assert engine.refresh == "wait_for"
     engine.ensure()
     try:
@@ -150,7 +146,7 @@ def test_builder_switches_atomically_and_drops_the_old_index(elastic_engine):
     assert keys(search(elastic_engine, "index")) == ["publication:2"]
     assert elastic_engine.count() == 1
     assert elastic_engine.live_indices() == [builder.name]
-    assert not elastic_engine.es.indices.exists(index=old[0])
+    assert not elastic_engine.cluster.has_index(old[0])
     # Writes now reach the new index, with its versions.
     put(elastic_engine, item(2, title="Nouvel index, ancien texte"), version=1)
     put(elastic_engine, item(4, title="Index après bascule"))
@@ -164,7 +160,7 @@ def test_rebuilding_discards_on_error(elastic_engine):
     with pytest.raises(RuntimeError), elastic_engine.rebuilding() as builder:
         builder.add([(item(2, title="Jamais en ligne"), 1)])
         raise RuntimeError("reindex failed")
-    assert not elastic_engine.es.indices.exists(index=builder.name)
+    assert not elastic_engine.cluster.has_index(builder.name)
     assert elastic_engine.live_indices() == live
     assert keys(search(elastic_engine, "reste")) == ["publication:1"]
 
@@ -207,14 +203,14 @@ def test_silent_server_times_out():
 
 def test_ensure_gives_the_first_index_its_alias_back(elastic_engine):
     [first] = elastic_engine.live_indices()
-    elastic_engine.es.indices.update_aliases(actions=[{"remove": {"index": first, "alias": elastic_engine.index}}])
+    elastic_engine.cluster.update_aliases([{"remove": {"index": first, "alias": elastic_engine.index}}])
     assert not elastic_engine.ping()
     elastic_engine.ensure()
     assert elastic_engine.live_indices() == [first]
 
 
-def test_server_error_keeps_its_message(elastic_url):
-    engine = ElasticEngine(elastic_url, index=unique_index())
+def test_server_error_keeps_its_message(lucene_server):
+    engine = lucene_server.engine()
     with pytest.raises(SearchUnavailable, match="index_not_found_exception"):
         engine.count()
     engine.close()
@@ -418,38 +414,37 @@ def test_complete_communities_and_people(elastic_engine):
     assert len(elastic_engine.complete("j", AUDIENCE, limit=1).people) == 1
 
 
-# --- What the engine relies on from Elasticsearch ------------------------------------------------
+# --- What the engine relies on from the server ---------------------------------------------------
 
-def test_tag_aggregation_include_pattern(elastic_engine, standin_differs):
-    """The engine filters tag buckets again in Python; Elasticsearch should not need it."""
-    standin_differs("terms aggregations ignore `include` and return every bucket")
+def test_tag_aggregation_include_pattern(elastic_engine):
+    """The engine filters tag buckets again in Python; the server does not need it."""
     put(elastic_engine, item(1, tags=("Hygiène", "Qualité")))
-    answer = elastic_engine.es.search(index=elastic_engine.index, body=js.tag_completion("hyg", AUDIENCE)).body
+    answer = elastic_engine.cluster.search(elastic_engine.index, js.tag_completion("hyg", AUDIENCE))
     words = [bucket["key"].split(js.TAG_WORD_SEPARATOR)[0] for bucket in
              answer["aggregations"][js.TAG_AGGREGATION]["buckets"]]
     assert words == ["hygiene"]
 
 
-def test_elision_ignores_case_in_any_order(elastic_engine, standin_differs):
+def analyze(engine: ElasticEngine, **body) -> list[str]:
+    status, answer = engine.cluster.request("POST", f"/{engine.live_indices()[0]}/_analyze", body)
+    assert status == 200, answer
+    return [token["token"] for token in answer["tokens"]]
+
+
+def test_elision_ignores_case_in_any_order(elastic_engine):
     """Documented `articles_case: true`: "L'" is an article. The analyser lowers first anyway."""
-    standin_differs("the elision filter's articles_case is ignored: an upper-case article stays")
-    answer = elastic_engine.es.indices.analyze(
-        index=elastic_engine.index, tokenizer="standard",
-        filter=[{"type": "elision", "articles_case": True, "articles": ["l"]}], text="L'Hygiène").body
-    assert [token["token"] for token in answer["tokens"]] == ["Hygiène"]
+    assert analyze(elastic_engine, tokenizer="standard", text="L'Hygiène",
+                   filter=[{"type": "elision", "articles_case": True, "articles": ["l"]}]) == ["Hygiène"]
 
 
-def test_stand_in_forgets_delete_versions(elastic_engine, standin_differs):
-    """Elasticsearch keeps a delete's version for `index.gc_deletes` (60 s): why the engine keeps
-    tombstones, which last for the life of the index."""
-    standin_differs("a delete's external version is forgotten at once")
-    live = elastic_engine.live_indices()[0]
-    client = elastic_engine.es.options(ignore_status=(404, 409))
-    client.index(index=live, id="raw", document={"key": "raw"}, version=3, version_type="external", refresh=True)
-    client.delete(index=live, id="raw", version=5, version_type="external", refresh=True)
-    late = client.index(index=live, id="raw", document={"key": "raw"}, version=4, version_type="external",
-                        refresh=True)
-    assert late.meta.status == 409
+def test_a_delete_keeps_its_version_for_a_while(elastic_engine):
+    """Lucene servers keep a delete's version for `index.gc_deletes` (60 s), not for ever: why the
+    engine writes tombstones, which last for the life of the index."""
+    document = f"/{elastic_engine.live_indices()[0]}/_doc/raw?version_type=external&refresh=true"
+    assert elastic_engine.cluster.request("PUT", f"{document}&version=3", {"key": "raw"})[0] in (200, 201)
+    assert elastic_engine.cluster.request("DELETE", f"{document}&version=5")[0] == 200
+    status, answer = elastic_engine.cluster.request("PUT", f"{document}&version=4", {"key": "raw"})
+    assert status == 409, answer
 
 
 @pytest.mark.parametrize("words", [
@@ -460,8 +455,7 @@ def test_stand_in_forgets_delete_versions(elastic_engine, standin_differs):
 ])
 def test_french_analyzer_meets_with_or_without_accents(elastic_engine, words):
     tokens = {
-        tuple(token["token"] for token in elastic_engine.es.indices.analyze(
-            index=elastic_engine.live_indices()[0], analyzer=js.FRENCH_ANALYZER, text=word).body["tokens"])
+        tuple(analyze(elastic_engine, analyzer=js.FRENCH_ANALYZER, text=word))
         for word in words
     }
     assert len(tokens) == 1 and len(next(iter(tokens))) == 1
@@ -471,11 +465,9 @@ FILLERS = ("budget", "réunion", "planning", "astreinte", "pharmacie", "formatio
            "restauration", "informatique", "travaux", "parking")
 
 
-def test_search_after_on_a_sum_of_scores(elastic_engine, standin_differs):
+def test_search_after_on_a_sum_of_scores(elastic_engine):
     """Keyset pages on a score that sums several clauses: the cursor's score must compare equal to
-    the hit's own. The engine's pages depend on it (they pass on the stand-in only when its
-    rounding happens to agree)."""
-    standin_differs("search_after compares a rounded score with its unrounded one: hits repeat")
+    the hit's own. The engine's pages depend on it."""
     put(elastic_engine, *[item(n, title="Pharmacie " + "garde " * (n % 4), body="pharmacie " * (n % 3),
                                days=n % 5 + 1) for n in range(1, 24)],
         *[item(900 + n, title=f"Note {FILLERS[n]}", body=f"Compte rendu {FILLERS[(n + 3) % 12]} du service.",
@@ -485,12 +477,12 @@ def test_search_after_on_a_sum_of_scores(elastic_engine, standin_differs):
                                                       "fields": js.weighted_fields()}},
                                      {"multi_match": {"query": "pharmacie", "type": "bool_prefix",
                                                       "fields": js.weighted_fields(), "boost": 0.2}}]
-    whole = elastic_engine.es.search(index=elastic_engine.index, body={**body, "size": 100}).body
+    whole = elastic_engine.cluster.search(elastic_engine.index, {**body, "size": 100})
     expected = [raw["_id"] for raw in whole["hits"]["hits"]]
     seen, after = [], None
     while True:
-        page = elastic_engine.es.search(
-            index=elastic_engine.index, body={**body, "size": 5, **({"search_after": after} if after else {})}).body
+        page = elastic_engine.cluster.search(
+            elastic_engine.index, {**body, "size": 5, **({"search_after": after} if after else {})})
         seen += [raw["_id"] for raw in page["hits"]["hits"]]
         if len(page["hits"]["hits"]) < 5:
             break

@@ -3,7 +3,7 @@
 import pytest
 
 from rse.search import engine_from_url
-from rse.search.elastic import ElasticEngine
+from rse.search.elastic import ElasticEngine, OpenSearchEngine
 from rse.search.fts import FtsEngine
 
 
@@ -20,10 +20,24 @@ def test_sqlite_urls_give_the_embedded_engine(tmp_path):
 ])
 def test_http_urls_give_elasticsearch_with_a_port(url, expected):
     engine = engine_from_url(url, index="maillage-test")
-    assert isinstance(engine, ElasticEngine) and engine.url == expected and engine.index == "maillage-test"
+    assert type(engine) is ElasticEngine and engine.url == expected and engine.index == "maillage-test"
+    assert engine.name == "elasticsearch"
 
 
-@pytest.mark.parametrize("url", ["sqlite://", "ftp://host/x", "elasticsearch:9200"])
+@pytest.mark.parametrize("url, expected", [
+    ("opensearch://opensearch:9200", "http://opensearch:9200"),
+    ("opensearch://opensearch", "http://opensearch:9200"),
+    ("opensearch+https://admin:s3cret@search.ght-exemple.fr", "https://admin:s3cret@search.ght-exemple.fr:443"),
+    ("opensearch+https://search.ght-exemple.fr:9243", "https://search.ght-exemple.fr:9243"),
+])
+def test_opensearch_urls_give_opensearch_over_http_or_https(url, expected):
+    engine = engine_from_url(url, index="maillage-test")
+    assert isinstance(engine, OpenSearchEngine) and engine.url == expected and engine.index == "maillage-test"
+    assert engine.name == "opensearch"
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "ftp://host/x", "elasticsearch:9200", "opensearch://", "http://:9200",
+                                 "opensearchs://host:9200"])
 def test_other_urls_are_refused_at_start(url):
     with pytest.raises(ValueError):
         engine_from_url(url)

@@ -3,6 +3,7 @@
 Each space of the `world` (public, private, secret) holds a publication, a comment, a wiki page
 and a document carrying one word of its own; the matrix checks who finds each, and that a
 partner finds nothing outside their communities: no document, comment, person or community name.
+The API's matrix runs on every engine (`app_engine`): the filter is the engine's as well as ours.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def _keys(response) -> set[str]:
 
 
 @pytest.mark.parametrize("actor_name", ACTORS)
-def test_content_is_found_only_by_those_who_may_read_it(actor_name, world, content, api):
+def test_content_is_found_only_by_those_who_may_read_it(actor_name, world, content, api, app_engine):
     client = _api_client(world, actor_name, api, db)
     for visibility, word in WORDS.items():
         response = client.get("/api/v1/search", query_string={"q": word})
@@ -73,7 +74,7 @@ def test_content_is_found_only_by_those_who_may_read_it(actor_name, world, conte
 
 
 @pytest.mark.parametrize("actor_name", ACTORS)
-def test_community_names_and_people_follow_the_directory(actor_name, world, content, api):
+def test_community_names_and_people_follow_the_directory(actor_name, world, content, api, app_engine):
     client = _api_client(world, actor_name, api, db)
     response = client.get("/api/v1/search", query_string={"q": "espace", "kind": "community"})
     if actor_name in GONE:
@@ -88,7 +89,7 @@ def test_community_names_and_people_follow_the_directory(actor_name, world, cont
 
 
 @pytest.mark.parametrize("actor_name", ACTORS)
-def test_autocomplete_offers_only_what_the_actor_may_see(actor_name, world, content, api):
+def test_autocomplete_offers_only_what_the_actor_may_see(actor_name, world, content, api, app_engine):
     client = _api_client(world, actor_name, api, db)
     response = client.get("/api/v1/autocomplete", query_string={"q": "esp"})
     if actor_name in GONE:
@@ -102,7 +103,7 @@ def test_autocomplete_offers_only_what_the_actor_may_see(actor_name, world, cont
     assert people == ({"Agent extérieur"} if actor_name in {"admin", "member", "outsider"} else set())
 
 
-def test_a_partner_finds_nothing_of_a_community_they_left(world, content, api):
+def test_a_partner_finds_nothing_of_a_community_they_left(world, content, api, app_engine):
     client = api(world.partner)
     assert _keys(client.get("/api/v1/search", query_string={"q": "bergamote"})) == content["private"]
     communities.remove_member(world.animator, world.spaces["private"], world.partner.id)
