@@ -55,8 +55,11 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "STORAGE_URL": env.get("RSE_STORAGE_URL") or f"file://{instance_path / 'storage'}",
+        # The engine: sqlite:///path (embedded FTS5), http(s)://host:9200 (Elasticsearch 8), or
+        # opensearch://host:9200 / opensearch+https://host:443 (OpenSearch 3; user:password@ in the
+        # URL for basic auth).
         "SEARCH_URL": env.get("RSE_SEARCH_URL") or f"sqlite:///{instance_path / 'search.db'}",
-        # Elasticsearch: the alias searched (each full reindex builds `<name>-<time>` behind it).
+        # Elasticsearch, OpenSearch: the alias searched (each full reindex builds `<name>-<time>` behind it).
         "SEARCH_INDEX": env.get("RSE_SEARCH_INDEX") or "maillage",
         # Index changes right after each commit; off where a `flask search sync --watch` worker runs.
         "SEARCH_SYNC_INLINE": _bool(env.get("RSE_SEARCH_SYNC_INLINE"), True),
