@@ -48,7 +48,7 @@ def pytest_configure(config):
 # Parameters that start a server process for the session (SeaweedFS, the OpenSearch node): seconds
 # before the first such test, so they are `slow`; their local twins stay fast.
 LUCENE = {"opensearch", "elasticsearch"}
-SERVER_PARAMS = {"document_storage": {"s3"}, "storage": {"s3"}, "engine": LUCENE, "app_engine": LUCENE}
+SERVER_PARAMS = {"document_storage": {"s3"}, "storage": {"s3"}, "engine": LUCENE, "app_engine": LUCENE, "kind": LUCENE}
 SERVER_FIXTURES = {"seaweedfs", "opensearch_url"}
 
 

@@ -98,18 +98,26 @@ def elastic_engine(lucene_server: LuceneServer) -> Iterator[ElasticEngine]:
         yield engine
 
 
+@contextmanager
+def app_searching_on(app, server: LuceneServer) -> Iterator[ElasticEngine]:
+    """The app searching on a fresh index of `server` (filled from the database before the first
+    search), then on its own engine again."""
+    state = app.extensions["rse_search"]
+    previous = state.engine, state.ready
+    with fresh_engine(server) as engine:
+        state.engine, state.ready = CatchingUp(engine, rebuild=True), True
+        try:
+            yield engine
+        finally:
+            state.engine, state.ready = previous
+
+
 @pytest.fixture(params=["fts5", *SERVERS])
 def app_engine(request, app) -> Iterator[str]:
-    """The app searching on each engine in turn: its embedded index, or a fresh index on each
-    Lucene server (filled from the database before the first search). Yields the engine's name."""
+    """The app searching on each engine in turn: its embedded index, or each Lucene server.
+    Yields the engine's name."""
     if request.param == "fts5":
         yield "fts5"
         return
-    state = app.extensions["rse_search"]
-    previous = state.engine, state.ready
-    with fresh_engine(server_of(request, request.param)) as engine:
-        state.engine, state.ready = CatchingUp(engine, rebuild=True), True
-        try:
-            yield request.param
-        finally:
-            state.engine, state.ready = previous
+    with app_searching_on(app, server_of(request, request.param)):
+        yield request.param

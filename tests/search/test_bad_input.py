@@ -21,6 +21,8 @@ from rse.search.fts import FtsEngine, match_expression
 from rse.search.models import SearchChange
 from rse.search.text import MAX_QUERY_LENGTH, highlight, parse_query
 
+from .conftest import SERVERS, app_searching_on, server_of
+
 ODD_QUERIES = [
     '"', '""', '"protocole', "'", "*", "proto*", ":", "title:protocole", "-", "-protocole", "(", ")", "((",
     "(protocole", "NEAR", "NEAR(protocole hygiène)", "protocole NEAR/2 hygiène", "AND", "OR", "NOT",
@@ -56,6 +58,28 @@ def test_odd_queries_get_an_answer(q, reader, api, app_engine):
         assert isinstance(body["items"], list) and isinstance(body["counts"], dict)
     assert api(reader).get("/api/v1/autocomplete", query_string={"q": q}).status_code == 200
     assert _counts() == before
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+def test_every_engine_gives_the_same_answer_to_odd_queries(kind, reader, api, app, request):
+    """What the embedded engine answers to each odd query (status, error code, titles found), the
+    Lucene servers answer too."""
+    client = api(reader)
+
+    def answers():
+        found = {}
+        for q in ODD_QUERIES:
+            response = client.get("/api/v1/search", query_string={"q": q})
+            body = response.get_json()
+            found[q] = (response.status_code, body["error"]["code"] if "error" in body else
+                        sorted(i["title"] for i in body["items"]))
+        return found
+
+    embedded = answers()
+    with app_searching_on(app, server_of(request, kind)):
+        lucene = answers()
+    assert {q: a for q, a in lucene.items() if a != embedded[q]} == {}
+    assert sum(1 for status, _ in embedded.values() if status == 200) > 10
 
 
 def test_operators_are_words_not_syntax(reader, api, app_engine):
