@@ -2,8 +2,10 @@
 
 The engine runs on a real OpenSearch node, always: the one the test setup builds from Maven
 Central and starts for the session (`tests/services.py`, `start_opensearch`), or the developer's
-(RSE_TEST_OPENSEARCH_URL). A real Elasticsearch 8 joins when RSE_TEST_ELASTICSEARCH_URL names one:
-every engine test then runs on both servers, through each one's own client.
+(RSE_TEST_OPENSEARCH_URL). The engine tests run through both clients: OpenSearch's, and
+Elasticsearch's, which reaches a real Elasticsearch 8 when RSE_TEST_ELASTICSEARCH_URL names one and
+else the same node through `dialect.ElasticDialect` (two headers rewritten). The app-level tests
+(permissions, odd queries) run on the real servers only.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from rse.search.elastic import ElasticEngine, OpenSearchEngine
 
 from ..backends import CatchingUp
 from ..services import start_opensearch, unavailable
+from .dialect import ElasticDialect
 
 EXTERNAL = {"opensearch": os.environ.get("RSE_TEST_OPENSEARCH_URL", ""),
             "elasticsearch": os.environ.get("RSE_TEST_ELASTICSEARCH_URL", "")}
-# The servers every engine test runs on (a parameter: the test ids say which).
+# The real servers the app-level tests run on, and the clients every engine test runs through
+# (parameters: the test ids say which).
 SERVERS = ["opensearch"] + (["elasticsearch"] if EXTERNAL["elasticsearch"] else [])
+CLIENTS = ["opensearch", "elasticsearch"]
 ENGINES: dict[str, type[ElasticEngine]] = {"opensearch": OpenSearchEngine, "elasticsearch": ElasticEngine}
 
 
@@ -58,12 +63,25 @@ def opensearch_url(tmp_path_factory) -> Iterator[str]:
         node.stop()
 
 
+@pytest.fixture(scope="session")
+def elastic_dialect_url(opensearch_url) -> Iterator[str]:
+    """The OpenSearch node as Elasticsearch's client expects to hear it (see dialect.py)."""
+    dialect = ElasticDialect(opensearch_url)
+    try:
+        yield dialect.url
+    finally:
+        dialect.stop()
+
+
 def server_of(request, kind: str) -> LuceneServer:
-    """The server of that kind (OpenSearch's fixture starts the node on first use)."""
-    return LuceneServer(kind, EXTERNAL[kind] or request.getfixturevalue("opensearch_url"))
+    """The server of that kind (the fixtures start the node on first use)."""
+    if EXTERNAL[kind]:
+        return LuceneServer(kind, EXTERNAL[kind])
+    return LuceneServer(kind, request.getfixturevalue("opensearch_url" if kind == "opensearch" else
+                                                      "elastic_dialect_url"))
 
 
-@pytest.fixture(params=SERVERS)
+@pytest.fixture(params=CLIENTS)
 def lucene_server(request, opensearch_url) -> LuceneServer:
     return server_of(request, request.param)
 

@@ -1,5 +1,5 @@
-"""The Lucene engine against real servers: an OpenSearch node, and Elasticsearch 8 when
-RSE_TEST_ELASTICSEARCH_URL names one (see conftest.py).
+"""The Lucene engine against a real OpenSearch node, through OpenSearch's client and through
+Elasticsearch's (a real Elasticsearch 8 when RSE_TEST_ELASTICSEARCH_URL names one; see conftest.py).
 
 Index life (ensure, versions, tombstones, the builder's alias switch), failures as
 SearchUnavailable, and a first pass over the search semantics the shared contract suite checks

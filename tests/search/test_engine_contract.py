@@ -1,7 +1,7 @@
 """The contract both engines keep: the same items and queries give the same hits in the same order.
 
-It runs on the embedded FTS5 engine and on the Lucene engine over a real OpenSearch node (and a
-real Elasticsearch 8 when RSE_TEST_ELASTICSEARCH_URL names one; see conftest.py). Scores differ
+It runs on the embedded FTS5 engine and on the Lucene engine over a real OpenSearch node, through
+OpenSearch's client and Elasticsearch's (see conftest.py). Scores differ
 between engines (FTS5's bm25 is not Lucene's BM25F): only hits and their order are compared,
 never score values.
 """
@@ -18,7 +18,7 @@ from rse.search.fts import FtsEngine
 from rse.search.text import parse_query
 from rse.tags import fold
 
-from .conftest import SERVERS, fresh_engine, server_of
+from .conftest import CLIENTS, fresh_engine, server_of
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 C1, C2 = content_scope(1), content_scope(2)
@@ -44,7 +44,7 @@ def fillers(start: int = 900, count: int = 12) -> list[SearchItem]:
             for n in range(count)]
 
 
-@pytest.fixture(params=["fts5", *SERVERS])
+@pytest.fixture(params=["fts5", *CLIENTS])
 def engine(request, tmp_path):
     if request.param == "fts5":
         fts = FtsEngine(tmp_path / "search.db")
