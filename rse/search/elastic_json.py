@@ -1,7 +1,8 @@
-"""The JSON that the Elasticsearch engine sends: index definition, documents, searches, alias moves.
+"""The JSON that the Lucene engine sends: index definition, documents, searches, alias moves.
 
-Plain functions with no client and no I/O, so that what reaches Elasticsearch can be read and
-tested on its own (`elastic.py` sends it and reads the answers).
+Plain functions with no client and no I/O, so that what reaches the server can be read and
+tested on its own (`elastic.py` sends it and reads the answers). Elasticsearch 8 and OpenSearch 3
+take it unchanged; "Elasticsearch" below stands for either.
 
 Matching follows the shared semantics of the engines (see `engine.py`): every query word must
 match one of the weighted fields as the same analysed word, the last one (the word being typed)

@@ -1,4 +1,5 @@
-"""The engine interface: what the embedded index (FTS5) and Elasticsearch both do.
+"""The engine interface: what the embedded index (FTS5) and the Lucene one (Elasticsearch or
+OpenSearch) both do.
 
 An engine stores `SearchItem`s under their key with a version (the outbox row that last
 changed them; an older version never overwrites a newer one), answers a `Query` for an
