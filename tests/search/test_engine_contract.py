@@ -105,6 +105,28 @@ def test_same_words_rank_title_then_tags_then_description_then_body(engine):
     assert keys(engine, "circuit médicament") == ["publication:2", "publication:4", "publication:3", "publication:1"]
 
 
+def test_a_rare_word_weighs_more_than_a_common_one(engine):
+    """Inverse document frequency (BM25 on both engines): with both words in every hit, the item
+    whose title holds the rarer word comes first."""
+    put(engine,
+        item(1, title="Pharmacie", body="Tableau de garde."),
+        item(2, title="Garde", body="Tableau de la pharmacie."),
+        *[item(100 + n, title=f"Note {FILLER_WORDS[n % 12]}", body="Commande de la pharmacie.", days=20 + n)
+          for n in range(10)],
+        *fillers())
+    assert keys(engine, "pharmacie garde") == ["publication:2", "publication:1"]
+
+
+def test_a_short_field_weighs_more_than_a_long_one(engine):
+    """Length normalisation (BM25 on both engines): the same word once, in a short title and in
+    a long one."""
+    put(engine,
+        item(1, title="Protocole de prise en charge des patients porteurs de bactéries hautement résistantes"),
+        item(2, title="Protocole bactéries"),
+        *fillers())
+    assert keys(engine, "bactéries") == ["publication:2", "publication:1"]
+
+
 def test_link_and_place_weigh_more_than_body(engine):
     put(engine,
         item(1, title="Lien", body="Voir le site de la certification."),
