@@ -62,7 +62,7 @@ def pytest_collection_modifyitems(config, items):
         fixtures = set(getattr(item, "fixturenames", ()))
         if "postgresql" in params.values() or "postgres_cluster" in fixtures:
             item.add_marker(pytest.mark.postgresql)
-        if fixtures & SERVER_FIXTURES or any(params.get(k) in v for k, v in SERVER_PARAMS.items()):
+        if fixtures & SERVER_FIXTURES or any(isinstance(params.get(k), str) and params[k] in v for k, v in SERVER_PARAMS.items()):
             item.add_marker(pytest.mark.slow)
         if not any(item.get_closest_marker(name) for name in NOT_FAST):
             item.add_marker(pytest.mark.fast)
