@@ -49,7 +49,7 @@ def pytest_configure(config):
 # before the first such test, so they are `slow`; their local twins stay fast.
 LUCENE = {"opensearch", "elasticsearch"}
 SERVER_PARAMS = {"document_storage": {"s3"}, "storage": {"s3"}, "engine": LUCENE, "app_engine": LUCENE, "kind": LUCENE}
-SERVER_FIXTURES = {"seaweedfs", "opensearch_url"}
+SERVER_FIXTURES = {"seaweedfs", "opensearch_node", "opensearch_url"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects on the markers given here
@@ -449,3 +449,16 @@ def seaweedfs(tmp_path_factory):
         unavailable(server)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def opensearch_node(tmp_path_factory):
+    """A real OpenSearch node for the session, one per test process (about 6 s to start, 300 MB);
+    the search tests reach it through `opensearch_url` (tests/search/conftest.py)."""
+    from .services import start_opensearch
+
+    node = start_opensearch(tmp_path_factory.mktemp("opensearch"))
+    if isinstance(node, str):
+        unavailable(node)
+    yield node
+    node.stop()

@@ -1,7 +1,8 @@
 """The test services stop with the run: a pytest killed by SIGTERM or Ctrl+C leaves no server behind.
 
-Each case starts pytest in a child process on a probe test that holds the PostgreSQL cluster
-and the S3 server, signals it once both are up, and checks that their processes are gone.
+Each case starts pytest in a child process on a probe test that holds the PostgreSQL cluster,
+the S3 server and the OpenSearch node, signals it once all are up, and checks that their
+processes are gone.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ import time
 from pathlib import Path
 
 
-def test_hold_the_services(postgres_cluster, seaweedfs):
+def test_hold_the_services(postgres_cluster, seaweedfs, opensearch_node):
     postmaster = (postgres_cluster.data_dir / "postmaster.pid").read_text().split()[0]
     ready = Path(os.environ["RSE_TEST_PROBE_READY"])
-    ready.with_suffix(".tmp").write_text(f"{postmaster} {seaweedfs.process.pid} {postgres_cluster.data_dir}")
+    ready.with_suffix(".tmp").write_text(f"{postmaster} {seaweedfs.process.pid} {opensearch_node.process.pid} "
+                                         f"{opensearch_node.root} {postgres_cluster.data_dir}")
     ready.with_suffix(".tmp").rename(ready)
     time.sleep(300)  # until the signal
 '''
@@ -79,8 +81,8 @@ def test_a_signalled_run_stops_its_servers(tmp_path, signum):
                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         _wait_for(ready, child, timeout=120)
-        postmaster, weed, data_dir = ready.read_text().split(maxsplit=2)
-        assert _alive(int(postmaster)) and _alive(int(weed))
+        postmaster, weed, node, node_dir, data_dir = ready.read_text().split(maxsplit=4)
+        assert _alive(int(postmaster)) and _alive(int(weed)) and _alive(int(node))
         child.send_signal(signum)
         try:
             output, _ = child.communicate(timeout=120)  # stopping the servers takes seconds; more on a loaded CI
@@ -94,8 +96,10 @@ def test_a_signalled_run_stops_its_servers(tmp_path, signum):
             child.wait()
     assert child.returncode != 0, output
     deadline = time.monotonic() + 10
-    while (_alive(int(postmaster)) or _alive(int(weed))) and time.monotonic() < deadline:
+    while any(_alive(int(pid)) for pid in (postmaster, weed, node)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(int(postmaster)), f"PostgreSQL still runs after {signum.name}:\n{output}"
     assert not _alive(int(weed)), f"SeaweedFS still runs after {signum.name}:\n{output}"
+    assert not _alive(int(node)), f"OpenSearch still runs after {signum.name}:\n{output}"
+    assert not Path(node_dir).exists(), "the OpenSearch node's files were left behind"
     assert not Path(data_dir).exists(), "the cluster's files were left behind"

@@ -21,7 +21,6 @@ import pytest
 from rse.search.elastic import ElasticEngine, OpenSearchEngine
 
 from ..backends import CatchingUp
-from ..services import start_opensearch, unavailable
 from .dialect import ElasticDialect
 
 EXTERNAL = {"opensearch": os.environ.get("RSE_TEST_OPENSEARCH_URL", ""),
@@ -48,19 +47,9 @@ def unique_index() -> str:
 
 
 @pytest.fixture(scope="session")
-def opensearch_url(tmp_path_factory) -> Iterator[str]:
-    """The OpenSearch under test: the developer's, or a node started for the session (one per
-    test process; about 6 s to start, 300 MB)."""
-    if EXTERNAL["opensearch"]:
-        yield EXTERNAL["opensearch"]
-        return
-    node = start_opensearch(tmp_path_factory.mktemp("opensearch"))
-    if isinstance(node, str):
-        unavailable(node)
-    try:
-        yield node.url
-    finally:
-        node.stop()
+def opensearch_url(request) -> str:
+    """The OpenSearch under test: the developer's, or the session's node (tests/conftest.py)."""
+    return EXTERNAL["opensearch"] or request.getfixturevalue("opensearch_node").url
 
 
 @pytest.fixture(scope="session")
