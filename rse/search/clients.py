@@ -51,6 +51,10 @@ class Cluster:
     def refresh(self, index: str, timeout: float | None = None) -> None:
         raise NotImplementedError
 
+    def put_settings(self, index: str, settings: JSON, timeout: float | None = None) -> None:
+        """Change an index's dynamic settings (a None value: back to the server's default)."""
+        raise NotImplementedError
+
     def update_aliases(self, actions: list[JSON], timeout: float | None = None) -> None:
         raise NotImplementedError
 
@@ -123,6 +127,9 @@ class ElasticsearchCluster(Cluster):
 
     def refresh(self, index: str, timeout: float | None = None) -> None:
         self._with(timeout).indices.refresh(index=index)
+
+    def put_settings(self, index: str, settings: JSON, timeout: float | None = None) -> None:
+        self._with(timeout).indices.put_settings(index=index, settings=settings)
 
     def update_aliases(self, actions: list[JSON], timeout: float | None = None) -> None:
         self._with(timeout).indices.update_aliases(actions=actions)
@@ -205,6 +212,9 @@ class OpenSearchCluster(Cluster):
 
     def refresh(self, index: str, timeout: float | None = None) -> None:
         self.client.indices.refresh(index=index, params=self._params(timeout))
+
+    def put_settings(self, index: str, settings: JSON, timeout: float | None = None) -> None:
+        self.client.indices.put_settings(index=index, body=settings, params=self._params(timeout))
 
     def update_aliases(self, actions: list[JSON], timeout: float | None = None) -> None:
         self.client.indices.update_aliases(body={"actions": actions}, params=self._params(timeout))

@@ -124,8 +124,9 @@ class ElasticEngine(Engine):
                 cluster.update_aliases(js.switch_actions(self.index, [], first), timeout=self.write_timeout)
 
     def create_index(self, name: str) -> None:
+        """A concrete index for a full reindex to fill (see `elastic_json.BUILDING_SETTINGS`)."""
         with self._errors("creating an index"):
-            self.cluster.create_index(name, js.index_body(), timeout=self.write_timeout)
+            self.cluster.create_index(name, js.index_body(building=True), timeout=self.write_timeout)
 
     def drop_indices(self, names: Iterable[str]) -> None:
         names = list(names)
@@ -139,6 +140,7 @@ class ElasticEngine(Engine):
         that earlier rebuilds left half-built (a reindex killed with the server or its process)."""
         old = [name for name in self.live_indices() if name != new_index]
         with self._errors("switching the index"):
+            self.cluster.put_settings(new_index, js.live_settings(), timeout=self.write_timeout)
             self.cluster.refresh(new_index, timeout=self.write_timeout)
             self.cluster.update_aliases(js.switch_actions(self.index, old, new_index), timeout=self.write_timeout)
         try:

@@ -154,6 +154,31 @@ def test_builder_switches_atomically_and_drops_the_old_index(elastic_engine):
     assert [hit.title for hit in search(elastic_engine, "nouvel").hits] == ["Nouvel index"]
 
 
+def index_settings(engine: ElasticEngine, name: str) -> dict:
+    status, answer = engine.cluster.request("GET", f"/{name}/_settings")
+    assert status == 200, answer
+    return answer[name]["settings"]["index"]
+
+
+def test_an_index_is_filled_without_refresh_or_replica_and_goes_live_with_both(elastic_engine):
+    builder = elastic_engine.builder()
+    building = index_settings(elastic_engine, builder.name)
+    assert (building["refresh_interval"], building["number_of_replicas"], building["auto_expand_replicas"]) == (
+        "-1", "0", "false")
+    builder.add([(item(1, title="Réglages de construction"), 1)])
+    builder.switch()
+    live = index_settings(elastic_engine, builder.name)
+    assert "refresh_interval" not in live  # the server's default: every second
+    assert live["auto_expand_replicas"] == "0-1"
+    # Writes are searchable again without an explicit refresh.
+    elastic_engine.refresh = False
+    put(elastic_engine, item(2, title="Réglages en ligne"))
+    deadline = time.monotonic() + 10
+    while keys(search(elastic_engine, "ligne")) != ["publication:2"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert keys(search(elastic_engine, "ligne")) == ["publication:2"]
+
+
 def test_rebuilding_discards_on_error(elastic_engine):
     put(elastic_engine, item(1, title="Reste en place"))
     live = elastic_engine.live_indices()
