@@ -58,8 +58,9 @@ class Cluster:
     def update_aliases(self, actions: list[JSON], timeout: float | None = None) -> None:
         raise NotImplementedError
 
-    def bulk(self, operations: list[JSON], *, refresh: bool | str, require_alias: bool,
+    def bulk(self, lines: list[str], *, refresh: bool | str, require_alias: bool,
              timeout: float | None = None) -> JSON:
+        """One bulk request of NDJSON lines, each already JSON text (action, document, action...)."""
         raise NotImplementedError
 
     def count(self, index: str, query: JSON) -> int:
@@ -134,9 +135,9 @@ class ElasticsearchCluster(Cluster):
     def update_aliases(self, actions: list[JSON], timeout: float | None = None) -> None:
         self._with(timeout).indices.update_aliases(actions=actions)
 
-    def bulk(self, operations: list[JSON], *, refresh: bool | str, require_alias: bool,
+    def bulk(self, lines: list[str], *, refresh: bool | str, require_alias: bool,
              timeout: float | None = None) -> JSON:
-        return self._with(timeout).bulk(operations=operations, refresh=refresh, require_alias=require_alias).body
+        return self._with(timeout).bulk(operations=lines, refresh=refresh, require_alias=require_alias).body
 
     def count(self, index: str, query: JSON) -> int:
         return int(self.client.count(index=index, query=query)["count"])
@@ -219,10 +220,10 @@ class OpenSearchCluster(Cluster):
     def update_aliases(self, actions: list[JSON], timeout: float | None = None) -> None:
         self.client.indices.update_aliases(body={"actions": actions}, params=self._params(timeout))
 
-    def bulk(self, operations: list[JSON], *, refresh: bool | str, require_alias: bool,
+    def bulk(self, lines: list[str], *, refresh: bool | str, require_alias: bool,
              timeout: float | None = None) -> JSON:
         params = self._params(timeout, refresh=_flag(refresh), require_alias=_flag(require_alias))
-        return self.client.bulk(body=operations, params=params)
+        return self.client.bulk(body="\n".join(lines) + "\n", params=params)
 
     def count(self, index: str, query: JSON) -> int:
         return int(self.client.count(index=index, body={"query": query})["count"])

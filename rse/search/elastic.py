@@ -21,7 +21,9 @@ import logging
 import os
 import re
 import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +43,9 @@ log = logging.getLogger(__name__)
 # A bulk request stays below these (a body may be 200 000 characters long).
 BULK_MAX_ACTIONS = 500
 BULK_MAX_BYTES = 8 * 1024 * 1024
+# A full reindex keeps this many bulk requests at the server: the next one is built while the
+# server indexes, and a node with two cores indexes two at once (one shard, two write threads).
+BULK_IN_FLIGHT = 2
 VERSION_CONFLICT = 409
 
 _MARK = re.compile(r"(</?mark>)")
@@ -167,12 +172,16 @@ class ElasticEngine(Engine):
         (a refresh makes every earlier write searchable too). A version conflict means a newer
         change is already in: it is skipped, not an error."""
         chunks = list(_chunks(changes, index))
-        for number, operations in enumerate(chunks, start=1):
+        for number, lines in enumerate(chunks, start=1):
             last = number == len(chunks)
-            with self._errors("writing"):
-                answer = self.cluster.bulk(operations, refresh=refresh if last else False,
-                                           require_alias=require_alias, timeout=self.write_timeout)
-            _raise_item_errors(answer, self.cluster.product, self.index)
+            self.send(lines, refresh=refresh if last else False, require_alias=require_alias)
+
+    def send(self, lines: list[str], *, refresh: bool | str, require_alias: bool) -> None:
+        """One bulk request (lines of `_chunks`)."""
+        with self._errors("writing"):
+            answer = self.cluster.bulk(lines, refresh=refresh, require_alias=require_alias,
+                                       timeout=self.write_timeout)
+        _raise_item_errors(answer, self.cluster.product, self.index)
 
     # Reads.
 
@@ -221,39 +230,57 @@ class OpenSearchEngine(ElasticEngine):
 
 
 class ElasticBuilder(Builder):
-    """A new concrete index, filled while the alias still points at the live one."""
+    """A new concrete index, filled while the alias still points at the live one.
+
+    Its bulk requests are sent by BULK_IN_FLIGHT threads: `add` and `apply` return once their
+    last request is on its way, and fail with the error of any earlier one; `switch` first waits
+    for every answer. Requests may be indexed out of order: the versions keep the newest change.
+    """
 
     def __init__(self, engine: ElasticEngine):
         self.engine = engine
         self.name = engine.new_index_name()
         engine.create_index(self.name)
+        self._senders = ThreadPoolExecutor(BULK_IN_FLIGHT, thread_name_prefix="search-bulk")
+        self._sent: deque[Future[None]] = deque()
 
     def add(self, items: Iterable[tuple[SearchItem, int]]) -> None:
         self.apply((item.key, item, version) for item, version in items)
 
     def apply(self, changes: Iterable[tuple[str, SearchItem | None, int]]) -> None:
-        self.engine.bulk(self.name, changes, refresh=False, require_alias=False)
+        for lines in _chunks(changes, self.name):
+            while len(self._sent) >= BULK_IN_FLIGHT:
+                self._sent.popleft().result()
+            self._sent.append(self._senders.submit(self.engine.send, lines, refresh=False, require_alias=False))
 
     def switch(self) -> None:
+        while self._sent:
+            self._sent.popleft().result()
+        self._senders.shutdown()
         self.engine.switch_to(self.name)
 
     def discard(self) -> None:
+        for sent in self._sent:
+            sent.cancel()
+        self._senders.shutdown(wait=True)  # the requests under way end (or time out) first
+        self._sent.clear()
         self.engine.drop_indices([self.name])
 
 
 # --- Requests and answers -----------------------------------------------------------------------
 
-def _chunks(changes: Iterable[tuple[str, SearchItem | None, int]], index: str) -> Iterator[list[dict[str, Any]]]:
-    """Bulk lines, cut into requests of at most BULK_MAX_ACTIONS changes and about BULK_MAX_BYTES."""
-    chunk: list[dict[str, Any]] = []
+def _chunks(changes: Iterable[tuple[str, SearchItem | None, int]], index: str) -> Iterator[list[str]]:
+    """Bulk lines as JSON text (serialized once, here, where they are measured), cut into requests
+    of at most BULK_MAX_ACTIONS changes and about BULK_MAX_BYTES."""
+    chunk: list[str] = []
     size = 0
     for change in changes:
-        operations = js.bulk_operations([change], index)
-        weight = sum(len(json.dumps(line, ensure_ascii=False)) for line in operations)
+        lines = [json.dumps(line, ensure_ascii=False) for line in js.bulk_operations([change], index)]
+        weight = sum(len(line) for line in lines)
         if chunk and (len(chunk) // 2 >= BULK_MAX_ACTIONS or size + weight > BULK_MAX_BYTES):
             yield chunk
             chunk, size = [], 0
-        chunk.extend(operations)
+        chunk.extend(lines)
         size += weight
     if chunk:
         yield chunk

@@ -179,6 +179,31 @@ def test_an_index_is_filled_without_refresh_or_replica_and_goes_live_with_both(e
     assert keys(search(elastic_engine, "ligne")) == ["publication:2"]
 
 
+def test_builder_keeps_requests_in_flight_and_waits_for_them_before_the_switch(elastic_engine, monkeypatch):
+    monkeypatch.setattr("rse.search.elastic.BULK_MAX_ACTIONS", 3)
+    builder = elastic_engine.builder()
+    builder.add([(item(n, title=f"Lot numéro {n}"), 1) for n in range(1, 31)])
+    builder.apply([("publication:30", None, 2)])
+    builder.switch()
+    assert elastic_engine.count() == 29
+    assert search(elastic_engine, "lot", limit=50).total == 29
+
+
+def test_builder_fails_with_the_error_of_an_earlier_request(elastic_engine, monkeypatch):
+    monkeypatch.setattr("rse.search.elastic.BULK_MAX_ACTIONS", 2)
+    document = js.document
+    monkeypatch.setattr(js, "document", lambda one: {**document(one), "undeclared": 1} if one.id == 3 else
+                        document(one))
+    put(elastic_engine, item(100, title="Reste en place"))
+    live = elastic_engine.live_indices()
+    with pytest.raises(SearchUnavailable, match="strict_dynamic_mapping"), elastic_engine.rebuilding() as builder:
+        for n in range(1, 21):
+            builder.add([(item(n, title=f"Lot numéro {n}"), 1)])
+        builder.switch()
+    assert not elastic_engine.cluster.has_index(builder.name)
+    assert elastic_engine.live_indices() == live
+
+
 def test_rebuilding_discards_on_error(elastic_engine):
     put(elastic_engine, item(1, title="Reste en place"))
     live = elastic_engine.live_indices()
