@@ -55,6 +55,10 @@ class Cluster:
         """Change an index's dynamic settings (a None value: back to the server's default)."""
         raise NotImplementedError
 
+    def start_force_merge(self, index: str, segments: int, timeout: float | None = None) -> None:
+        """Start merging `index` down to `segments` segments, in the background (a server task)."""
+        raise NotImplementedError
+
     def update_aliases(self, actions: list[JSON], timeout: float | None = None) -> None:
         raise NotImplementedError
 
@@ -131,6 +135,9 @@ class ElasticsearchCluster(Cluster):
 
     def put_settings(self, index: str, settings: JSON, timeout: float | None = None) -> None:
         self._with(timeout).indices.put_settings(index=index, settings=settings)
+
+    def start_force_merge(self, index: str, segments: int, timeout: float | None = None) -> None:
+        self._with(timeout).indices.forcemerge(index=index, max_num_segments=segments, wait_for_completion=False)
 
     def update_aliases(self, actions: list[JSON], timeout: float | None = None) -> None:
         self._with(timeout).indices.update_aliases(actions=actions)
@@ -216,6 +223,10 @@ class OpenSearchCluster(Cluster):
 
     def put_settings(self, index: str, settings: JSON, timeout: float | None = None) -> None:
         self.client.indices.put_settings(index=index, body=settings, params=self._params(timeout))
+
+    def start_force_merge(self, index: str, segments: int, timeout: float | None = None) -> None:
+        params = self._params(timeout, max_num_segments=segments, wait_for_completion="false")
+        self.client.indices.forcemerge(index=index, params=params)
 
     def update_aliases(self, actions: list[JSON], timeout: float | None = None) -> None:
         self.client.indices.update_aliases(body={"actions": actions}, params=self._params(timeout))

@@ -46,6 +46,13 @@ BULK_MAX_BYTES = 8 * 1024 * 1024
 # A full reindex keeps this many bulk requests at the server: the next one is built while the
 # server indexes, and a node with two cores indexes two at once (one shard, two write threads).
 BULK_IN_FLIGHT = 2
+# Once switched in, a rebuilt index is merged down to this many segments, in the background. The
+# audience filter (hundreds of scope tokens) looks each token up in every segment, and the
+# server caches a filter only for segments of 10,000 documents and more: at 231,000 items, 13
+# segments after a build against 1, a 1-word search took 30.8 against 18.5 ms (p50) and a
+# completion 12.2 against 6.8 ms. (A segment past 5 GB is merged again only once mostly
+# deleted: far beyond this index, 500 MB at 231,000 items.)
+BUILT_SEGMENTS = 1
 VERSION_CONFLICT = 409
 
 _MARK = re.compile(r"(</?mark>)")
@@ -142,7 +149,8 @@ class ElasticEngine(Engine):
 
     def switch_to(self, new_index: str) -> None:
         """Point the alias at `new_index` in one request, then drop the indices it left and those
-        that earlier rebuilds left half-built (a reindex killed with the server or its process)."""
+        that earlier rebuilds left half-built (a reindex killed with the server or its process),
+        and start merging `new_index` down to BUILT_SEGMENTS segments."""
         old = [name for name in self.live_indices() if name != new_index]
         with self._errors("switching the index"):
             self.cluster.put_settings(new_index, js.live_settings(), timeout=self.write_timeout)
@@ -155,6 +163,11 @@ class ElasticEngine(Engine):
             self.drop_indices(old + left)
         except SearchUnavailable:  # the new index is live; an old one left behind is only disk space
             log.warning("search: could not delete the old indices of %s", self.index, exc_info=True)
+        try:
+            with self._errors("merging the new index"):
+                self.cluster.start_force_merge(new_index, BUILT_SEGMENTS, timeout=self.write_timeout)
+        except SearchUnavailable:  # searches are only slower
+            log.warning("search: could not start merging %s", new_index, exc_info=True)
 
     def _built_before(self, name: str, new_index: str) -> bool:
         """Whether `name` is a rebuild's index (see `new_index_name`) started before `new_index`'s:

@@ -179,6 +179,37 @@ def test_an_index_is_filled_without_refresh_or_replica_and_goes_live_with_both(e
     assert keys(search(elastic_engine, "ligne")) == ["publication:2"]
 
 
+def segment_count(engine: ElasticEngine, name: str) -> int:
+    status, answer = engine.cluster.request("GET", f"/{name}/_stats/segments")
+    assert status == 200, answer
+    return answer["_all"]["primaries"]["segments"]["count"]
+
+
+def test_a_switched_index_is_merged_to_one_segment_in_the_background(elastic_engine, monkeypatch):
+    started = []
+    start = elastic_engine.cluster.start_force_merge
+
+    def spy(index, segments, timeout=None):
+        started.append((index, segments))
+        start(index, segments, timeout=timeout)
+
+    monkeypatch.setattr(elastic_engine.cluster, "start_force_merge", spy)
+    builder = elastic_engine.builder()
+    builder.add([(item(1, title="Segment unique"), 1)])
+    builder.switch()
+    assert started == [(builder.name, 1)]
+    # What the server does with it: each of these writes refreshes, and leaves a segment.
+    for n in range(2, 5):
+        put(elastic_engine, item(n, title=f"Segment {n}"))
+    assert segment_count(elastic_engine, builder.name) > 1
+    start(builder.name, 1)
+    deadline = time.monotonic() + 30
+    while segment_count(elastic_engine, builder.name) > 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert segment_count(elastic_engine, builder.name) == 1
+    assert search(elastic_engine, "segment").total == 4
+
+
 def test_builder_keeps_requests_in_flight_and_waits_for_them_before_the_switch(elastic_engine, monkeypatch):
     monkeypatch.setattr("rse.search.elastic.BULK_MAX_ACTIONS", 3)
     builder = elastic_engine.builder()
