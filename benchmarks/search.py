@@ -8,12 +8,22 @@ long extracted text) plus --communities communities and --people people, scoped 
 (the full-reindex path). Then a reader in 40 communities searches (1, 2, 3 words, a word being
 typed, date sort, next page) and completes 2- to 4-letter prefixes of real names, tags and
 community names; last, single-item writes (the outbox path). Prints p50 and p95 in ms
-(time.perf_counter around each engine call) and whether the targets of issue 5 hold on the
-embedded engine: query p95 < 50 ms and autocomplete p95 < 15 ms at 200,000 items.
+(time.perf_counter around each engine call) and whether the targets hold for each engine:
+reindex >= 3,000 items/s, query p95 < 50 ms and autocomplete p95 < 15 ms at 200,000 items.
+
+With several engines, the same 50 queries made of the titles' words (and whole titles) go to
+each, and their top 10 are compared with the first engine's (FTS5): the overlap of each pair,
+and the rank of the item whose title was the query.
+
+OpenSearch: `--opensearch-url`, or none and the script starts a node of its own from the test
+launcher (`tests/services.py`), as a server runs it (full JIT, G1, a 1 GB heap by default), and
+stops it at the end, Ctrl+C or SIGTERM included. For the Lucene engines it also prints the
+node's heap in use, its resident memory (a node it started) and the index's size on disk.
 
     .venv/bin/python benchmarks/search.py --workdir ~/maillage-bench/search          # build, then measure
     .venv/bin/python benchmarks/search.py --workdir ~/maillage-bench/search --reuse --explain  # where time goes
     .venv/bin/python benchmarks/search.py --items 20000                               # in a temporary folder
+    .venv/bin/python benchmarks/search.py --engines fts,opensearch --workdir ~/maillage-bench/search
     .venv/bin/python benchmarks/search.py --engines fts,elastic --elastic-url http://127.0.0.1:9200
 """
 
@@ -61,10 +71,14 @@ from rse.indexing import (  # noqa: E402
 )
 from rse.search.engine import DATE, RELEVANCE, Engine, Query, SearchUnavailable  # noqa: E402
 from rse.search.text import STOPWORDS, parse_query  # noqa: E402
+from rse.search.text import words as text_words  # noqa: E402
 from rse.tags import fold  # noqa: E402
 
 QUERY_TARGET_MS = 50.0
 COMPLETE_TARGET_MS = 15.0
+REINDEX_TARGET = 3_000           # items/s, a full reindex through the builder
+RELEVANCE_QUERIES = {1: 10, 2: 10, 3: 10, "title": 20}  # words of a title, or a whole title: how many of each
+TITLE_SAMPLE = 400               # content items with a title sampled as candidates for those queries
 BATCH = 500                      # items per builder.add, as `flask search reindex --batch`
 READER_COMMUNITIES = 40
 PUBLIC_SHARE = 0.30              # of the communities: their content is readable by every staff member
@@ -333,6 +347,7 @@ class Items:
         self.recent: deque[tuple[str, int, datetime]] = deque(maxlen=2000)  # publications comments answer
         self.person_names: list[tuple[str, str]] = []
         self.publications: list[int] = []  # numbers of the publications made, for edits
+        self.titled: list[SearchItem] = []  # a sample of the items with a title, for the relevance queries
 
     def __iter__(self) -> Iterator[tuple[SearchItem, int]]:
         yield from self._communities()
@@ -344,7 +359,10 @@ class Items:
             "document": self._document}
         for number in range(self.items):
             kind = kinds[bisect.bisect(cumulative, self.rng.random() * cumulative[-1])]
-            yield makers[kind](number + 1), self._next_version()
+            item = makers[kind](number + 1)
+            if item.title and number % max(1, self.items // TITLE_SAMPLE) == 0:
+                self.titled.append(item)
+            yield item, self._next_version()
 
     def _next_version(self) -> int:
         self.version += 1
@@ -569,9 +587,9 @@ def attempt(line: Line, call: Callable[[], object], keep: bool) -> object | None
 
 
 def measure_queries(engine: Engine, name: str, audience: frozenset[str], queries: Queries, repeat: int,
-                    warmup: int, fts_target: bool) -> list[Line]:
+                    warmup: int) -> list[Line]:
     """Every kind of query, interleaved round by round so that a noisy moment hits them all alike."""
-    target = QUERY_TARGET_MS if fts_target else None
+    target = QUERY_TARGET_MS
     plans = {
         "1 word": lambda: (queries.text(1), RELEVANCE),
         "2 words": lambda: (queries.text(2), RELEVANCE),
@@ -599,9 +617,9 @@ def measure_queries(engine: Engine, name: str, audience: frozenset[str], queries
 
 
 def measure_completion(engine: Engine, name: str, audience: frozenset[str], queries: Queries, repeat: int,
-                       warmup: int, fts_target: bool) -> list[Line]:
+                       warmup: int) -> list[Line]:
     """Prefixes of 2, 3 and 4 letters, interleaved like the queries."""
-    target = COMPLETE_TARGET_MS if fts_target else None
+    target = COMPLETE_TARGET_MS
     lengths = (2, 3, 4)
     drawn = {length: [queries.prefix(length) for _ in range(repeat + warmup)] for length in lengths}
     lines = {length: Line(name, f"complete: {length} characters", target=target) for length in lengths}
@@ -614,12 +632,29 @@ def measure_completion(engine: Engine, name: str, audience: frozenset[str], quer
     return list(lines.values())
 
 
-def measure_writes(engine: Engine, name: str, items: Items, count: int) -> Line:
+def warm_up(engine: Engine, audience: frozenset[str], queries: Queries, count: int) -> float:
+    """`count` searches of every kind and a third as many completions, none of them measured: a JVM
+    compiles its hot code after thousands of calls. Returns the seconds it took."""
+    started = time.perf_counter()
+    shapes = ((1, RELEVANCE), (2, RELEVANCE), (3, RELEVANCE), (1, DATE))
+    for index in range(count):
+        terms, sort = shapes[index % len(shapes)]
+        raw = queries.typed() if index % 5 == 4 else queries.text(terms)
+        with contextlib.suppress(SearchUnavailable):
+            engine.search(Query(terms=parse_query(raw), audience=audience, sort=sort))
+        if index % 3 == 0:
+            with contextlib.suppress(SearchUnavailable):
+                engine.complete(queries.prefix(2 + index % 3), audience)
+    return time.perf_counter() - started
+
+
+def measure_writes(engine: Engine, name: str, items: Items, count: int, measure: str = "write: 1 item (outbox)",
+                   offset: int = 0) -> Line:
     """Single-item writes, as the outbox sync of one change: half new publications, half edits of old ones.
 
     Versions come from the clock so that they are newer than those of a previous run on a reused index."""
-    line = Line(name, "write: 1 item (outbox)")
-    fresh = items.items + 1_000_000
+    line = Line(name, measure)
+    fresh = items.items + 1_000_000 + offset
     base = int(time.time() * 1000) * 1000
     for index in range(count):
         number = fresh + index if index % 2 == 0 or not items.publications else items.rng.choice(items.publications)
@@ -637,13 +672,17 @@ class Built:
     items: int = 0
     seconds: float = 0.0          # in builder.add and switch
     generation_seconds: float = 0.0
+    whole_seconds: float | None = None  # from the builder's creation to the switch, generation included
     size_bytes: int | None = None
+    pid: int | None = None        # the server's process, when this script started it
+    merge_seconds: float | None = None  # the server's merge after the switch, until it ended
+    node: dict[str, float] = field(default_factory=dict)  # the server's heap and memory, once measured
 
 
 def build(engine: Engine, name: str, items: Items) -> Built:
     """The full-reindex path: a builder filled in batches, then switched in."""
     built = Built(engine, name)
-    started = time.perf_counter()
+    started = first = time.perf_counter()
     builder = engine.builder()
     built.seconds += time.perf_counter() - started
     stream = iter(items)
@@ -664,6 +703,7 @@ def build(engine: Engine, name: str, items: Items) -> Built:
     started = time.perf_counter()
     builder.switch()
     built.seconds += time.perf_counter() - started
+    built.whole_seconds = time.perf_counter() - first
     return built
 
 
@@ -683,7 +723,7 @@ def open_fts(workdir: Path, args, items: Items) -> Built:
             pass
         print(f"reusing {path.name} ({facts['items']:,} items)", flush=True)
         return Built(engine, "fts5", facts["items"], facts["seconds"], facts["generation_seconds"],
-                     facts["size_bytes"])
+                     facts.get("whole_seconds"), facts["size_bytes"])
     for stale in (*fts_files(path), done):
         stale.unlink(missing_ok=True)
     engine = FtsEngine(path)
@@ -693,23 +733,106 @@ def open_fts(workdir: Path, args, items: Items) -> Built:
     with contextlib.closing(sqlite3.connect(path)) as conn:  # the size once the WAL is folded in, as SQLite will
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     built.size_bytes = sum(p.stat().st_size for p in fts_files(path))
-    done.write_text(json.dumps({"items": built.items, "seconds": built.seconds,
+    done.write_text(json.dumps({"items": built.items, "seconds": built.seconds, "whole_seconds": built.whole_seconds,
                                 "generation_seconds": built.generation_seconds, "size_bytes": built.size_bytes}))
     return built
 
 
-def open_elastic(args, items: Items) -> Built | None:
+def open_lucene(args, items: Items, name: str, workdir: Path, stack: contextlib.ExitStack) -> Built | None:
+    """Elasticsearch at --elastic-url, or OpenSearch at --opensearch-url or on a node started here
+    (stopped when `stack` closes); a fresh index built through the builder."""
     try:
-        from rse.search.elastic import ElasticEngine
+        from rse.search.elastic import ElasticEngine, OpenSearchEngine
     except ImportError:
-        print("rse.search.elastic is not there: Elasticsearch skipped", flush=True)
+        print("rse.search.elastic is not there: Elasticsearch and OpenSearch skipped", flush=True)
         return None
-    if not args.elastic_url:
-        raise SystemExit("--elastic-url is needed for --engines elastic")
-    engine = ElasticEngine(args.elastic_url, index=f"maillage-bench-{args.seed}")
+    pid = None
+    if name == "elastic":
+        if not args.elastic_url:
+            raise SystemExit("--elastic-url is needed for --engines elastic")
+        url, engine_class, label = args.elastic_url, ElasticEngine, "elasticsearch"
+    else:
+        url, engine_class, label = args.opensearch_url, OpenSearchEngine, "opensearch"
+        if not url:
+            server = start_node(workdir / "opensearch-node", args.opensearch_heap)
+            stack.callback(stop_node, server)
+            url, pid = server.url, server.process.pid
+    # The timeouts of the engine's own defaults (2 s a search, 30 s a bulk request), as in production.
+    engine = engine_class(url, index=f"maillage-bench-{args.seed}")
     engine.ensure()
-    print(f"indexing into Elasticsearch at {args.elastic_url}", flush=True)
-    return build(engine, "elasticsearch", items)
+    print(f"indexing into {label} at {url}", flush=True)
+    built = build(engine, label, items)
+    built.pid = pid
+    built.merge_seconds = wait_for_merges(engine)
+    built.size_bytes = index_size(engine)
+    return built
+
+
+def wait_for_merges(engine, timeout: float = 900.0) -> float:
+    """The seconds until the server has no force merge running (the engine starts one after a
+    switch), so that the searches measured do not share the machine with it."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        status, answer = engine.cluster.request("GET", "/_tasks?actions=indices:admin/forcemerge*")
+        if status != 200 or not any(node.get("tasks") for node in answer.get("nodes", {}).values()):
+            break
+        time.sleep(0.5)
+    seconds = time.perf_counter() - started
+    print(f"  merges after the switch ended in {seconds:.1f} s", flush=True)
+    return seconds
+
+
+def start_node(root: Path, heap: str):
+    """An OpenSearch node of the test launcher, run as a server would run it (see `start_opensearch`)."""
+    from tests.services import start_opensearch, stop_on_sigterm
+
+    stop_on_sigterm()  # SIGTERM raises where the run is, so that the node is stopped like on Ctrl+C
+    print(f"starting an OpenSearch node (heap {heap}, full JIT) in {root}", flush=True)
+    started = time.perf_counter()
+    server = start_opensearch(root, 300.0, heap=heap, quick_start=False)
+    if isinstance(server, str):
+        raise SystemExit(f"OpenSearch could not start: {server}")
+    print(f"  node ready at {server.url} in {time.perf_counter() - started:.1f} s (pid {server.process.pid})",
+          flush=True)
+    return server
+
+
+def stop_node(server) -> None:
+    print(f"stopping the OpenSearch node (pid {server.process.pid})", flush=True)
+    server.stop()
+
+
+def index_size(engine) -> int | None:
+    """The live index's size on disk (primaries), from `_stats/store`."""
+    status, answer = engine.cluster.request("GET", f"/{engine.index}/_stats/store")
+    if status != 200:
+        return None
+    return int(answer["_all"]["primaries"]["store"]["size_in_bytes"])
+
+
+def node_facts(engine, pid: int | None) -> dict[str, float]:
+    """The node's heap (in use and maximum, `_nodes/stats/jvm`), its resident memory (VmRSS of
+    /proc, when its process is known), the index's size on disk and its segments."""
+    facts: dict[str, float] = {}
+    status, answer = engine.cluster.request("GET", "/_nodes/stats/jvm")
+    if status == 200:
+        jvm = next(iter(answer["nodes"].values()))["jvm"]["mem"]
+        facts["heap_used"], facts["heap_max"] = jvm["heap_used_in_bytes"], jvm["heap_max_in_bytes"]
+    status, answer = engine.cluster.request("GET", f"/{engine.index}/_stats/store,segments")
+    if status == 200:
+        facts["store"] = answer["_all"]["primaries"]["store"]["size_in_bytes"]
+        facts["segments"] = answer["_all"]["primaries"]["segments"]["count"]
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    facts["rss"] = int(line.split()[1]) * 1024
+    return facts
+
+
+def load_average() -> str:
+    """The 1-, 5- and 15-minute load averages: the machine is shared."""
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 # --- Where the time of a query goes (embedded engine) --------------------------------------------------
@@ -862,21 +985,133 @@ def matching_parts(engine: Engine, audience: frozenset[str], raw: str) -> None:
         print(f"| {label} | {kept:,} | {ms:.1f} | {1000 * ms / max(matches, 1):.2f} |")
 
 
+# --- Relevance: the engines' top 10 side by side ------------------------------------------------------
+
+@dataclass
+class RelevanceQuery:
+    kind: int | str           # 1, 2 or 3 words of a title, or "title": a whole title
+    text: str
+    key: str | None = None    # the item whose title it is ("title" queries)
+
+
+def relevance_queries(items: Items, audience: frozenset[str], seed: int) -> list[RelevanceQuery]:
+    """Queries made of the corpus: 1 to 3 consecutive words of a title the reader may see, and whole
+    titles, each title used once."""
+    rng = random.Random(seed + 3)
+    visible = [item for item in items.titled if audience & set(item.scopes)]
+    rng.shuffle(visible)
+    pool = iter(visible)
+    made: list[RelevanceQuery] = []
+    for kind, count in RELEVANCE_QUERIES.items():
+        while sum(1 for q in made if q.kind == kind) < count:
+            item = next(pool, None)
+            if item is None:
+                raise SystemExit("too few titled items for the relevance queries: more --items")
+            if kind == "title":
+                made.append(RelevanceQuery(kind, item.title, item.key))
+                continue
+            meaningful = [word for word in text_words(item.title) if parse_query(word) and fold(word) not in STOPWORDS]
+            if len(meaningful) < kind:
+                continue
+            start = rng.randrange(len(meaningful) - kind + 1)
+            raw = " ".join(meaningful[start:start + kind])
+            if len(parse_query(raw)) == kind:
+                made.append(RelevanceQuery(kind, raw))
+    return made
+
+
+@dataclass
+class Ranked:
+    keys: list[str]     # the top 10, best first
+    total: int
+    exact: bool         # False: the engine stopped counting (FTS5's ranking window was full)
+
+
+def rank_all(engine: Engine, audience: frozenset[str], made: list[RelevanceQuery]) -> list[Ranked | None]:
+    found: list[Ranked | None] = []
+    for query in made:
+        try:
+            results = engine.search(Query(terms=parse_query(query.text), audience=audience, limit=10))
+        except SearchUnavailable as exc:
+            print(f"  relevance, {query.text!r}: {exc}", flush=True)
+            found.append(None)
+            continue
+        found.append(Ranked([hit.key for hit in results.hits], results.total, results.exact and results.total_exact))
+    return found
+
+
+def report_relevance(made: list[RelevanceQuery], ranked: dict[str, list[Ranked | None]]) -> None:
+    names = list(ranked)
+    base = names[0]
+    print(f"\n## Relevance: {len(made)} queries made of titles' words, top 10 of each engine\n")
+    for other in names[1:]:
+        pairs = [(q, a, b) for q, a, b in zip(made, ranked[base], ranked[other], strict=True) if a and b]
+        print(f"overlap of the top 10, {base} and {other}: |A∩B| / 10; and |A∩B| / the longer list when a "
+              "list has fewer than 10 hits\n")
+        print("| queries | count | mean | min | median | mean, of the longer list | matches (median, first engine) |")
+        print("|---|---|---|---|---|---|---|")
+        groups: list[tuple[str, list]] = [
+            (f"{kind} word{'s' if kind != 1 else ''} of a title" if kind != "title" else "a whole title",
+             [pair for pair in pairs if pair[0].kind == kind]) for kind in RELEVANCE_QUERIES]
+        groups.append((f"first engine counted every match ({base})", [pair for pair in pairs if pair[1].exact]))
+        groups.append((f"first engine's window full ({base})", [pair for pair in pairs if not pair[1].exact]))
+        groups.append(("all", pairs))
+        for label, group in groups:
+            if not group:
+                continue
+            overlaps = [len(set(a.keys) & set(b.keys)) / 10 for _q, a, b in group]
+            of_longer = [len(set(a.keys) & set(b.keys)) / max(1, len(a.keys), len(b.keys)) for _q, a, b in group]
+            totals = [a.total for _q, a, _b in group]
+            print(f"| {label} | {len(group)} | {statistics.mean(overlaps):.2f} | {min(overlaps):.1f} | "
+                  f"{statistics.median(overlaps):.2f} | {statistics.mean(of_longer):.2f} | "
+                  f"{statistics.median(totals):,.0f} |")
+    titles = [(index, q) for index, q in enumerate(made) if q.kind == "title"]
+    print(f"\nrank of the item whose title is the query ({len(titles)} whole titles):\n")
+    print("| engine | rank 1 | ≤ 3 | ≤ 10 | not in the top 10 |")
+    print("|---|---|---|---|---|")
+    for name in names:
+        ranks = []
+        for index, query in titles:
+            one = ranked[name][index]
+            ranks.append(one.keys.index(query.key) + 1 if one and query.key in one.keys else None)
+        within = [rank for rank in ranks if rank is not None]
+        print(f"| {name} | {sum(r == 1 for r in within)} | {sum(r <= 3 for r in within)} | {len(within)} | "
+              f"{len(ranks) - len(within)} |")
+
+
 # --- Report --------------------------------------------------------------------------------------------
 
-def report(built: list[Built], lines: list[Line], writes: list[Line], args, audience: frozenset[str]) -> None:
+def report(built: list[Built], lines: list[Line], writes: list[Line], args, audience: frozenset[str],
+           loads: list[tuple[str, str]]) -> None:
     print(f"\nmachine: {os.cpu_count()} CPU, load average now {os.getloadavg()[0]:.2f}; SQLite "
           f"{sqlite3.sqlite_version}; Python {sys.version.split()[0]}; {datetime.now(UTC):%Y-%m-%d}")
+    print("load average (1, 5, 15 min): " + "; ".join(f"{when} {load}" for when, load in loads))
     if lines:
         print(f"reader: {READER_COMMUNITIES} communities, audience of {len(audience)} scope tokens; "
               f"{args.repeat} timed calls per line after {args.warmup} warm-up calls, lines interleaved")
     print()
-    print("| engine | items | index (builder) | generation | size |")
-    print("|---|---|---|---|---|")
+    print(f"| engine | items | index (builder) | generation | whole, generation included | size | "
+          f"target (builder ≥ {REINDEX_TARGET:,} items/s) |")
+    print("|---|---|---|---|---|---|---|")
     for b in built:
         size = f"{b.size_bytes / 2**20:,.0f} MiB" if b.size_bytes is not None else "–"
-        print(f"| {b.name} | {b.items:,} | {b.seconds:,.1f} s, {b.items / b.seconds:,.0f} items/s | "
-              f"{b.generation_seconds:,.1f} s | {size} |")
+        rate = b.items / b.seconds
+        whole = f"{b.whole_seconds:,.1f} s, {b.items / b.whole_seconds:,.0f} items/s" if b.whole_seconds else "–"
+        holds = "**yes**" if rate >= REINDEX_TARGET else "**NO**"
+        print(f"| {b.name} | {b.items:,} | {b.seconds:,.1f} s, {rate:,.0f} items/s | "
+              f"{b.generation_seconds:,.1f} s | {whole} | {size} | {holds} |")
+    servers = [b for b in built if b.node]
+    if servers:
+        print("\n| engine (after the measures) | merge after the switch | heap in use / max | "
+              "resident memory (VmRSS) | index on disk | segments |")
+        print("|---|---|---|---|---|---|")
+        for b in servers:
+            heap = (f"{b.node['heap_used'] / 2**20:,.0f} / {b.node['heap_max'] / 2**20:,.0f} MiB"
+                    if "heap_used" in b.node else "–")
+            rss = f"{b.node['rss'] / 2**20:,.0f} MiB" if "rss" in b.node else "– (not started here)"
+            size = f"{b.node['store'] / 2**20:,.0f} MiB" if "store" in b.node else "–"
+            merge = f"{b.merge_seconds:,.1f} s" if b.merge_seconds is not None else "–"
+            print(f"| {b.name} | {merge} | {heap} | {rss} | {size} | {b.node.get('segments', '–')} |")
     if not lines:
         return
     print("\n| engine | measure | p50 ms | p95 ms | median matches | target (p95) | holds |")
@@ -901,9 +1136,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat", type=int, default=200, help="timed queries per line")
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--jvm-warmup", type=int, default=2_000,
+                        help="Elasticsearch and OpenSearch: searches run before any measure, to compile the hot code")
     parser.add_argument("--incremental", type=int, default=500, help="single-item writes to time (0: none)")
-    parser.add_argument("--engines", default="fts", type=lambda v: v.split(","), help="fts, elastic or both")
+    parser.add_argument("--engines", default="fts", type=lambda v: v.split(","),
+                        help="comma-separated: fts, opensearch, elastic (the first is the reference for relevance)")
     parser.add_argument("--elastic-url", help="Elasticsearch, for --engines …,elastic")
+    parser.add_argument("--opensearch-url", help="OpenSearch, for --engines …,opensearch (default: a node started "
+                                                 "here, stopped at the end)")
+    parser.add_argument("--opensearch-heap", default="1g", help="the heap of the node started here (compose's default)")
     parser.add_argument("--reuse", action="store_true", help="keep the FTS5 file of a previous run with the same "
                                                              "parameters instead of building it again")
     parser.add_argument("--index-only", action="store_true", help="build the indexes (or reuse them), then stop")
@@ -913,32 +1154,37 @@ def main() -> None:
         raise SystemExit(f"--communities must be at least {READER_COMMUNITIES}")
     if args.reuse and not args.workdir:
         raise SystemExit("--reuse needs --workdir")
+    unknown = set(args.engines) - {"fts", "elastic", "opensearch"}
+    if unknown:
+        raise SystemExit(f"unknown engine {', '.join(sorted(unknown))}: fts, opensearch or elastic")
 
     temporary = None if args.workdir else tempfile.mkdtemp(prefix="maillage-search-bench-")
     workdir = Path(args.workdir or temporary).expanduser().resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     try:
-        run(args, workdir)
+        with contextlib.ExitStack() as stack:  # the servers started here, stopped whatever happens
+            run(args, workdir, stack)
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
 
 
-def run(args, workdir: Path) -> None:
+def run(args, workdir: Path, stack: contextlib.ExitStack) -> None:
     built: list[Built] = []
     lines: list[Line] = []
     writes: list[Line] = []
     audience: frozenset[str] = frozenset()
+    loads = [("at the start", load_average())]
+    made: list[RelevanceQuery] = []
+    ranked: dict[str, list[Ranked | None]] = {}
     for name in args.engines:
         items = Items(args.seed, args.items, args.communities, args.people)
         started = time.perf_counter()
-        one = open_fts(workdir, args, items) if name == "fts" else open_elastic(args, items) if name == "elastic" \
-            else None
-        if name not in ("fts", "elastic"):
-            raise SystemExit(f"unknown engine {name!r}: fts or elastic")
+        one = open_fts(workdir, args, items) if name == "fts" else open_lucene(args, items, name, workdir, stack)
         if one is None:
             continue
         print(f"  {one.name}: ready in {time.perf_counter() - started:.1f} s", flush=True)
+        loads.append((f"{one.name} built", load_average()))
         built.append(one)
         if args.index_only:
             continue
@@ -948,15 +1194,35 @@ def run(args, workdir: Path) -> None:
         if args.explain and name == "fts":
             explain(one, audience, queries, max(10, args.repeat // 5))
             continue
-        lines += measure_queries(one.engine, one.name, audience, queries, args.repeat, args.warmup, name == "fts")
-        lines += measure_completion(one.engine, one.name, audience, queries, args.repeat, args.warmup, name == "fts")
+        if name != "fts" and args.jvm_warmup:
+            seconds = warm_up(one.engine, audience, Queries(random.Random(args.seed + 2), items.text, items),
+                              args.jvm_warmup)
+            print(f"  {one.name}: {args.jvm_warmup:,} warm-up searches in {seconds:.1f} s", flush=True)
+        lines += measure_queries(one.engine, one.name, audience, queries, args.repeat, args.warmup)
+        lines += measure_completion(one.engine, one.name, audience, queries, args.repeat, args.warmup)
+        loads.append((f"{one.name} measured", load_average()))
+        if len(args.engines) > 1:
+            made = made or relevance_queries(items, audience, args.seed)
+            ranked[one.name] = rank_all(one.engine, audience, made)
         if args.incremental:
-            writes.append(measure_writes(one.engine, one.name, items, args.incremental))
-            if args.reuse:
+            # A Lucene engine's write waits for the next refresh (about a second): fewer of them.
+            count = args.incremental if name == "fts" else max(1, args.incremental // 5)
+            writes.append(measure_writes(one.engine, one.name, items, count))
+            if name != "fts":  # what the server itself takes, without waiting for the next refresh
+                refresh, one.engine.refresh = one.engine.refresh, False
+                writes.append(measure_writes(one.engine, one.name, items, args.incremental,
+                                             "write: 1 item, not waiting for the refresh", offset=args.incremental))
+                one.engine.refresh = refresh
+            if args.reuse and name == "fts":
                 print("  (the single writes changed the reused file: its next run is on a slightly bigger index)")
+        if name != "fts":
+            one.node = node_facts(one.engine, one.pid)
         one.engine.close()
+    loads.append(("at the end", load_average()))
     if lines or args.index_only:
-        report(built, lines, writes, args, audience)
+        report(built, lines, writes, args, audience, loads)
+    if len(ranked) > 1:
+        report_relevance(made, ranked)
 
 
 if __name__ == "__main__":

@@ -415,6 +415,8 @@ class OpenSearchProcess:
     root: Path
     url: str = ""
     log_start: int = 0  # where this run's lines begin in the log (a restart appends to it)
+    heap: str = OPENSEARCH_HEAP
+    quick_start: bool = True  # the JVM settings it was started with, kept by `restart`
 
     @property
     def log_file(self) -> Path:
@@ -467,7 +469,7 @@ class OpenSearchProcess:
     def restart(self, timeout: float = 120.0) -> OpenSearchProcess | str:
         """The node again, once stopped or killed, on the same data and the same port."""
         self.stop(keep_data=True)
-        return start_opensearch(self.root, timeout, port=self.port)
+        return start_opensearch(self.root, timeout, port=self.port, heap=self.heap, quick_start=self.quick_start)
 
 
 def _pom_property(name: str) -> str | None:
@@ -580,10 +582,14 @@ def build_opensearch(java: Path) -> str:
     return classpath
 
 
-def start_opensearch(root: Path, timeout: float = 120.0, *, port: int = 0) -> OpenSearchProcess | str:
+def start_opensearch(root: Path, timeout: float = 120.0, *, port: int = 0, heap: str = OPENSEARCH_HEAP,
+                     quick_start: bool = True) -> OpenSearchProcess | str:
     """A single OpenSearch node with its data and log under `root`, green; returns it, or why it
     cannot start. HTTP on `port`, by default a free one. The first call builds the launcher (see
-    `build_opensearch`)."""
+    `build_opensearch`).
+
+    `heap` is the JVM's -Xms and -Xmx. `quick_start` (the tests) tunes the JVM to start fast; without
+    it the node runs as a server would (benchmarks): OpenSearch's own jvm.options, G1 and the full JIT."""
     java = find_java(int(_pom_property("maven.compiler.release") or 17))
     if isinstance(java, str):
         return java
@@ -593,11 +599,22 @@ def start_opensearch(root: Path, timeout: float = 120.0, *, port: int = 0) -> Op
         return f"OpenSearch test node not built: {exc}"
     root = Path(root)
     (root / "tmp").mkdir(parents=True, exist_ok=True)
-    # Serial GC: 25 MB less than G1 at this heap size. C1 only: on two busy cores the node is
-    # ready in 8 s instead of 13-16, and a few hundred searches run faster too (C2's compiling
-    # costs more than it gains in a test run).
-    command = [str(java), f"-Xms{OPENSEARCH_HEAP}", f"-Xmx{OPENSEARCH_HEAP}", "-XX:+UseSerialGC",
-               "-XX:TieredStopAtLevel=1", "-XX:-HeapDumpOnOutOfMemoryError",
+    if quick_start:
+        # Serial GC: 25 MB less than G1 at this heap size. C1 only: on two busy cores the node is
+        # ready in 8 s instead of 13-16, and a few hundred searches run faster too (C2's compiling
+        # costs more than it gains in a test run).
+        jvm = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
+    else:
+        # As the distribution's jvm.options: G1 with its settings, Lucene's SIMD code (JDK 20+),
+        # compact object headers (JDK 25+), one memory-mapping arena per index file.
+        jvm = ["-XX:+UseG1GC", "-XX:G1ReservePercent=25", "-XX:InitiatingHeapOccupancyPercent=30"]
+        major = _java_major(java) or 0
+        if major >= 20:
+            jvm.append("--add-modules=jdk.incubator.vector")
+        if major >= 25:
+            jvm.append("-XX:+UseCompactObjectHeaders")
+        jvm.append("-Dorg.apache.lucene.store.MMapDirectory.sharedArenaMaxPermits=1")
+    command = [str(java), f"-Xms{heap}", f"-Xmx{heap}", *jvm, "-XX:-HeapDumpOnOutOfMemoryError",
                # As OpenSearch's own jvm.options: the node closes (and logs it) before log4j does.
                "-Dlog4j.shutdownHookEnabled=false", "-Dlog4j2.disable.jmx=true",
                "-Djava.awt.headless=true", "-Dfile.encoding=UTF-8", f"-Djava.io.tmpdir={root / 'tmp'}", "-cp", classpath, OPENSEARCH_MAIN,
@@ -606,7 +623,7 @@ def start_opensearch(root: Path, timeout: float = 120.0, *, port: int = 0) -> Op
         log_start = log.tell()
         process = subprocess.Popen(command, cwd=root, stdin=subprocess.DEVNULL, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-    server = OpenSearchProcess(process, root, log_start=log_start)
+    server = OpenSearchProcess(process, root, log_start=log_start, heap=heap, quick_start=quick_start)
     try:
         reason = _wait_for_opensearch(server, timeout)
     except BaseException:  # interrupted (Ctrl+C, SIGTERM) while starting

@@ -51,11 +51,20 @@ class Cluster:
     def refresh(self, index: str, timeout: float | None = None) -> None:
         raise NotImplementedError
 
+    def put_settings(self, index: str, settings: JSON, timeout: float | None = None) -> None:
+        """Change an index's dynamic settings (a None value: back to the server's default)."""
+        raise NotImplementedError
+
+    def start_force_merge(self, index: str, segments: int, timeout: float | None = None) -> None:
+        """Start merging `index` down to `segments` segments, in the background (a server task)."""
+        raise NotImplementedError
+
     def update_aliases(self, actions: list[JSON], timeout: float | None = None) -> None:
         raise NotImplementedError
 
-    def bulk(self, operations: list[JSON], *, refresh: bool | str, require_alias: bool,
+    def bulk(self, lines: list[str], *, refresh: bool | str, require_alias: bool,
              timeout: float | None = None) -> JSON:
+        """One bulk request of NDJSON lines, each already JSON text (action, document, action...)."""
         raise NotImplementedError
 
     def count(self, index: str, query: JSON) -> int:
@@ -124,12 +133,18 @@ class ElasticsearchCluster(Cluster):
     def refresh(self, index: str, timeout: float | None = None) -> None:
         self._with(timeout).indices.refresh(index=index)
 
+    def put_settings(self, index: str, settings: JSON, timeout: float | None = None) -> None:
+        self._with(timeout).indices.put_settings(index=index, settings=settings)
+
+    def start_force_merge(self, index: str, segments: int, timeout: float | None = None) -> None:
+        self._with(timeout).indices.forcemerge(index=index, max_num_segments=segments, wait_for_completion=False)
+
     def update_aliases(self, actions: list[JSON], timeout: float | None = None) -> None:
         self._with(timeout).indices.update_aliases(actions=actions)
 
-    def bulk(self, operations: list[JSON], *, refresh: bool | str, require_alias: bool,
+    def bulk(self, lines: list[str], *, refresh: bool | str, require_alias: bool,
              timeout: float | None = None) -> JSON:
-        return self._with(timeout).bulk(operations=operations, refresh=refresh, require_alias=require_alias).body
+        return self._with(timeout).bulk(operations=lines, refresh=refresh, require_alias=require_alias).body
 
     def count(self, index: str, query: JSON) -> int:
         return int(self.client.count(index=index, query=query)["count"])
@@ -206,13 +221,20 @@ class OpenSearchCluster(Cluster):
     def refresh(self, index: str, timeout: float | None = None) -> None:
         self.client.indices.refresh(index=index, params=self._params(timeout))
 
+    def put_settings(self, index: str, settings: JSON, timeout: float | None = None) -> None:
+        self.client.indices.put_settings(index=index, body=settings, params=self._params(timeout))
+
+    def start_force_merge(self, index: str, segments: int, timeout: float | None = None) -> None:
+        params = self._params(timeout, max_num_segments=segments, wait_for_completion="false")
+        self.client.indices.forcemerge(index=index, params=params)
+
     def update_aliases(self, actions: list[JSON], timeout: float | None = None) -> None:
         self.client.indices.update_aliases(body={"actions": actions}, params=self._params(timeout))
 
-    def bulk(self, operations: list[JSON], *, refresh: bool | str, require_alias: bool,
+    def bulk(self, lines: list[str], *, refresh: bool | str, require_alias: bool,
              timeout: float | None = None) -> JSON:
         params = self._params(timeout, refresh=_flag(refresh), require_alias=_flag(require_alias))
-        return self.client.bulk(body=operations, params=params)
+        return self.client.bulk(body="\n".join(lines) + "\n", params=params)
 
     def count(self, index: str, query: JSON) -> int:
         return int(self.client.count(index=index, body={"query": query})["count"])

@@ -21,7 +21,9 @@ import logging
 import os
 import re
 import uuid
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -41,6 +43,16 @@ log = logging.getLogger(__name__)
 # A bulk request stays below these (a body may be 200 000 characters long).
 BULK_MAX_ACTIONS = 500
 BULK_MAX_BYTES = 8 * 1024 * 1024
+# A full reindex keeps this many bulk requests at the server: the next one is built while the
+# server indexes, and a node with two cores indexes two at once (one shard, two write threads).
+BULK_IN_FLIGHT = 2
+# Once switched in, a rebuilt index is merged down to this many segments, in the background. The
+# audience filter (hundreds of scope tokens) looks each token up in every segment, and the
+# server caches a filter only for segments of 10,000 documents and more: at 231,000 items, 13
+# segments after a build against 1, a 1-word search took 30.8 against 18.5 ms (p50) and a
+# completion 12.2 against 6.8 ms. (A segment past 5 GB is merged again only once mostly
+# deleted: far beyond this index, 500 MB at 231,000 items.)
+BUILT_SEGMENTS = 1
 VERSION_CONFLICT = 409
 
 _MARK = re.compile(r"(</?mark>)")
@@ -124,8 +136,9 @@ class ElasticEngine(Engine):
                 cluster.update_aliases(js.switch_actions(self.index, [], first), timeout=self.write_timeout)
 
     def create_index(self, name: str) -> None:
+        """A concrete index for a full reindex to fill (see `elastic_json.BUILDING_SETTINGS`)."""
         with self._errors("creating an index"):
-            self.cluster.create_index(name, js.index_body(), timeout=self.write_timeout)
+            self.cluster.create_index(name, js.index_body(building=True), timeout=self.write_timeout)
 
     def drop_indices(self, names: Iterable[str]) -> None:
         names = list(names)
@@ -136,9 +149,11 @@ class ElasticEngine(Engine):
 
     def switch_to(self, new_index: str) -> None:
         """Point the alias at `new_index` in one request, then drop the indices it left and those
-        that earlier rebuilds left half-built (a reindex killed with the server or its process)."""
+        that earlier rebuilds left half-built (a reindex killed with the server or its process),
+        and start merging `new_index` down to BUILT_SEGMENTS segments."""
         old = [name for name in self.live_indices() if name != new_index]
         with self._errors("switching the index"):
+            self.cluster.put_settings(new_index, js.live_settings(), timeout=self.write_timeout)
             self.cluster.refresh(new_index, timeout=self.write_timeout)
             self.cluster.update_aliases(js.switch_actions(self.index, old, new_index), timeout=self.write_timeout)
         try:
@@ -148,6 +163,11 @@ class ElasticEngine(Engine):
             self.drop_indices(old + left)
         except SearchUnavailable:  # the new index is live; an old one left behind is only disk space
             log.warning("search: could not delete the old indices of %s", self.index, exc_info=True)
+        try:
+            with self._errors("merging the new index"):
+                self.cluster.start_force_merge(new_index, BUILT_SEGMENTS, timeout=self.write_timeout)
+        except SearchUnavailable:  # searches are only slower
+            log.warning("search: could not start merging %s", new_index, exc_info=True)
 
     def _built_before(self, name: str, new_index: str) -> bool:
         """Whether `name` is a rebuild's index (see `new_index_name`) started before `new_index`'s:
@@ -165,12 +185,16 @@ class ElasticEngine(Engine):
         (a refresh makes every earlier write searchable too). A version conflict means a newer
         change is already in: it is skipped, not an error."""
         chunks = list(_chunks(changes, index))
-        for number, operations in enumerate(chunks, start=1):
+        for number, lines in enumerate(chunks, start=1):
             last = number == len(chunks)
-            with self._errors("writing"):
-                answer = self.cluster.bulk(operations, refresh=refresh if last else False,
-                                           require_alias=require_alias, timeout=self.write_timeout)
-            _raise_item_errors(answer, self.cluster.product, self.index)
+            self.send(lines, refresh=refresh if last else False, require_alias=require_alias)
+
+    def send(self, lines: list[str], *, refresh: bool | str, require_alias: bool) -> None:
+        """One bulk request (lines of `_chunks`)."""
+        with self._errors("writing"):
+            answer = self.cluster.bulk(lines, refresh=refresh, require_alias=require_alias,
+                                       timeout=self.write_timeout)
+        _raise_item_errors(answer, self.cluster.product, self.index)
 
     # Reads.
 
@@ -219,39 +243,57 @@ class OpenSearchEngine(ElasticEngine):
 
 
 class ElasticBuilder(Builder):
-    """A new concrete index, filled while the alias still points at the live one."""
+    """A new concrete index, filled while the alias still points at the live one.
+
+    Its bulk requests are sent by BULK_IN_FLIGHT threads: `add` and `apply` return once their
+    last request is on its way, and fail with the error of any earlier one; `switch` first waits
+    for every answer. Requests may be indexed out of order: the versions keep the newest change.
+    """
 
     def __init__(self, engine: ElasticEngine):
         self.engine = engine
         self.name = engine.new_index_name()
         engine.create_index(self.name)
+        self._senders = ThreadPoolExecutor(BULK_IN_FLIGHT, thread_name_prefix="search-bulk")
+        self._sent: deque[Future[None]] = deque()
 
     def add(self, items: Iterable[tuple[SearchItem, int]]) -> None:
         self.apply((item.key, item, version) for item, version in items)
 
     def apply(self, changes: Iterable[tuple[str, SearchItem | None, int]]) -> None:
-        self.engine.bulk(self.name, changes, refresh=False, require_alias=False)
+        for lines in _chunks(changes, self.name):
+            while len(self._sent) >= BULK_IN_FLIGHT:
+                self._sent.popleft().result()
+            self._sent.append(self._senders.submit(self.engine.send, lines, refresh=False, require_alias=False))
 
     def switch(self) -> None:
+        while self._sent:
+            self._sent.popleft().result()
+        self._senders.shutdown()
         self.engine.switch_to(self.name)
 
     def discard(self) -> None:
+        for sent in self._sent:
+            sent.cancel()
+        self._senders.shutdown(wait=True)  # the requests under way end (or time out) first
+        self._sent.clear()
         self.engine.drop_indices([self.name])
 
 
 # --- Requests and answers -----------------------------------------------------------------------
 
-def _chunks(changes: Iterable[tuple[str, SearchItem | None, int]], index: str) -> Iterator[list[dict[str, Any]]]:
-    """Bulk lines, cut into requests of at most BULK_MAX_ACTIONS changes and about BULK_MAX_BYTES."""
-    chunk: list[dict[str, Any]] = []
+def _chunks(changes: Iterable[tuple[str, SearchItem | None, int]], index: str) -> Iterator[list[str]]:
+    """Bulk lines as JSON text (serialized once, here, where they are measured), cut into requests
+    of at most BULK_MAX_ACTIONS changes and about BULK_MAX_BYTES."""
+    chunk: list[str] = []
     size = 0
     for change in changes:
-        operations = js.bulk_operations([change], index)
-        weight = sum(len(json.dumps(line, ensure_ascii=False)) for line in operations)
+        lines = [json.dumps(line, ensure_ascii=False) for line in js.bulk_operations([change], index)]
+        weight = sum(len(line) for line in lines)
         if chunk and (len(chunk) // 2 >= BULK_MAX_ACTIONS or size + weight > BULK_MAX_BYTES):
             yield chunk
             chunk, size = [], 0
-        chunk.extend(operations)
+        chunk.extend(lines)
         size += weight
     if chunk:
         yield chunk

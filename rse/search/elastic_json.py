@@ -131,20 +131,33 @@ def mappings() -> dict[str, Any]:
     return {"dynamic": "strict", "properties": properties}
 
 
-def index_body(alias: str | None = None) -> dict[str, Any]:
-    """Settings and mappings of a concrete index, with the live alias when it is the first one."""
+# A live index: no replica on a single node (green health), one as soon as a second node joins;
+# the server's default refresh (every second) makes a write searchable.
+LIVE_SETTINGS: dict[str, Any] = {"auto_expand_replicas": "0-1", "refresh_interval": None}
+# An index that a full reindex is filling, which nobody searches yet: no periodic refresh (the
+# indexing buffer is written out when full, in fewer and larger segments, merged less) and no
+# replica to copy each document to. `live_settings` is applied before it is switched in.
+BUILDING_SETTINGS: dict[str, Any] = {"auto_expand_replicas": "false", "number_of_replicas": 0,
+                                     "refresh_interval": "-1"}
+
+
+def index_body(alias: str | None = None, *, building: bool = False) -> dict[str, Any]:
+    """Settings and mappings of a concrete index, with the live alias when it is the first one;
+    `building`: the settings of an index being filled by a full reindex."""
+    settings = dict(BUILDING_SETTINGS) if building else {
+        name: value for name, value in LIVE_SETTINGS.items() if value is not None}
     body: dict[str, Any] = {
-        "settings": {
-            "number_of_shards": 1,
-            # No replica on a single node (green health), one as soon as a second node joins.
-            "auto_expand_replicas": "0-1",
-            "analysis": analysis(),
-        },
+        "settings": {"number_of_shards": 1, **settings, "analysis": analysis()},
         "mappings": mappings(),
     }
     if alias:
         body["aliases"] = {alias: {}}
     return body
+
+
+def live_settings() -> dict[str, Any]:
+    """The settings that make a built index a live one (None: the server's default)."""
+    return {"index": dict(LIVE_SETTINGS)}
 
 
 def switch_actions(alias: str, old_indices: Iterable[str], new_index: str) -> list[dict[str, Any]]:

@@ -154,6 +154,87 @@ def test_builder_switches_atomically_and_drops_the_old_index(elastic_engine):
     assert [hit.title for hit in search(elastic_engine, "nouvel").hits] == ["Nouvel index"]
 
 
+def index_settings(engine: ElasticEngine, name: str) -> dict:
+    status, answer = engine.cluster.request("GET", f"/{name}/_settings")
+    assert status == 200, answer
+    return answer[name]["settings"]["index"]
+
+
+def test_an_index_is_filled_without_refresh_or_replica_and_goes_live_with_both(elastic_engine):
+    builder = elastic_engine.builder()
+    building = index_settings(elastic_engine, builder.name)
+    assert (building["refresh_interval"], building["number_of_replicas"], building["auto_expand_replicas"]) == (
+        "-1", "0", "false")
+    builder.add([(item(1, title="Réglages de construction"), 1)])
+    builder.switch()
+    live = index_settings(elastic_engine, builder.name)
+    assert "refresh_interval" not in live  # the server's default: every second
+    assert live["auto_expand_replicas"] == "0-1"
+    # Writes are searchable again without an explicit refresh.
+    elastic_engine.refresh = False
+    put(elastic_engine, item(2, title="Réglages en ligne"))
+    deadline = time.monotonic() + 10
+    while keys(search(elastic_engine, "ligne")) != ["publication:2"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert keys(search(elastic_engine, "ligne")) == ["publication:2"]
+
+
+def segment_count(engine: ElasticEngine, name: str) -> int:
+    status, answer = engine.cluster.request("GET", f"/{name}/_stats/segments")
+    assert status == 200, answer
+    return answer["_all"]["primaries"]["segments"]["count"]
+
+
+def test_a_switched_index_is_merged_to_one_segment_in_the_background(elastic_engine, monkeypatch):
+    started = []
+    start = elastic_engine.cluster.start_force_merge
+
+    def spy(index, segments, timeout=None):
+        started.append((index, segments))
+        start(index, segments, timeout=timeout)
+
+    monkeypatch.setattr(elastic_engine.cluster, "start_force_merge", spy)
+    builder = elastic_engine.builder()
+    builder.add([(item(1, title="Segment unique"), 1)])
+    builder.switch()
+    assert started == [(builder.name, 1)]
+    # What the server does with it: each of these writes refreshes, and leaves a segment.
+    for n in range(2, 5):
+        put(elastic_engine, item(n, title=f"Segment {n}"))
+    assert segment_count(elastic_engine, builder.name) > 1
+    start(builder.name, 1)
+    deadline = time.monotonic() + 30
+    while segment_count(elastic_engine, builder.name) > 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert segment_count(elastic_engine, builder.name) == 1
+    assert search(elastic_engine, "segment").total == 4
+
+
+def test_builder_keeps_requests_in_flight_and_waits_for_them_before_the_switch(elastic_engine, monkeypatch):
+    monkeypatch.setattr("rse.search.elastic.BULK_MAX_ACTIONS", 3)
+    builder = elastic_engine.builder()
+    builder.add([(item(n, title=f"Lot numéro {n}"), 1) for n in range(1, 31)])
+    builder.apply([("publication:30", None, 2)])
+    builder.switch()
+    assert elastic_engine.count() == 29
+    assert search(elastic_engine, "lot", limit=50).total == 29
+
+
+def test_builder_fails_with_the_error_of_an_earlier_request(elastic_engine, monkeypatch):
+    monkeypatch.setattr("rse.search.elastic.BULK_MAX_ACTIONS", 2)
+    document = js.document
+    monkeypatch.setattr(js, "document", lambda one: {**document(one), "undeclared": 1} if one.id == 3 else
+                        document(one))
+    put(elastic_engine, item(100, title="Reste en place"))
+    live = elastic_engine.live_indices()
+    with pytest.raises(SearchUnavailable, match="strict_dynamic_mapping"), elastic_engine.rebuilding() as builder:
+        for n in range(1, 21):
+            builder.add([(item(n, title=f"Lot numéro {n}"), 1)])
+        builder.switch()
+    assert not elastic_engine.cluster.has_index(builder.name)
+    assert elastic_engine.live_indices() == live
+
+
 def test_rebuilding_discards_on_error(elastic_engine):
     put(elastic_engine, item(1, title="Reste en place"))
     live = elastic_engine.live_indices()

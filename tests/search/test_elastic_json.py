@@ -60,6 +60,15 @@ def test_names_are_folded_not_stemmed():
     assert "maillage_stemmer" not in js.analysis()["analyzer"][js.FOLD_ANALYZER]["filter"]
 
 
+def test_an_index_being_built_has_no_refresh_and_no_replica_until_it_goes_live():
+    building = js.index_body(building=True)["settings"]
+    assert (building["refresh_interval"], building["number_of_replicas"], building["auto_expand_replicas"]) == (
+        "-1", 0, "false")
+    live = js.index_body()["settings"]
+    assert "refresh_interval" not in live and live["auto_expand_replicas"] == "0-1"
+    assert js.live_settings() == {"index": {"auto_expand_replicas": "0-1", "refresh_interval": None}}
+
+
 def test_index_body_is_strict_and_takes_the_alias_only_when_asked():
     assert js.index_body()["mappings"]["dynamic"] == "strict"
     assert "aliases" not in js.index_body()
