@@ -44,9 +44,14 @@ def _server_url(url: str, scheme: str) -> str:
     """The URL with `scheme` and a port: the clients want one (the server's own 9200, or HTTPS's
     443 behind a proxy)."""
     parts = urlsplit(url)
+    # The messages do not repeat the URL: it may carry a password.
     if not parts.hostname:
-        raise ValueError(f"RSE_SEARCH_URL: no host in {url!r}")
-    netloc = parts.netloc if parts.port is not None else f"{parts.netloc}:{9200 if scheme == 'http' else 443}"
+        raise ValueError(f"RSE_SEARCH_URL: no host after {parts.scheme}://")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"RSE_SEARCH_URL: the port of {parts.hostname} is not a port number") from None
+    netloc = parts.netloc if port is not None else f"{parts.netloc}:{9200 if scheme == 'http' else 443}"
     return parts._replace(scheme=scheme, netloc=netloc).geturl()
 
 

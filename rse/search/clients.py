@@ -254,6 +254,8 @@ class OpenSearchCluster(Cluster):
             if not isinstance(exc.status_code, int):  # N/A: the server did not answer
                 raise
             return exc.status_code, exc.info if isinstance(exc.info, dict) else {}
+        # This client hands back the answer of a success without its status: 200 stands for any
+        # 2xx (a 201 "created" included).
         return 200, answer if isinstance(answer, dict) else {}
 
     def close(self) -> None:

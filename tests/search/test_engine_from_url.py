@@ -37,7 +37,9 @@ def test_opensearch_urls_give_opensearch_over_http_or_https(url, expected):
 
 
 @pytest.mark.parametrize("url", ["sqlite://", "ftp://host/x", "elasticsearch:9200", "opensearch://", "http://:9200",
-                                 "opensearchs://host:9200"])
+                                 "opensearchs://host:9200", "opensearch://admin:s3cret@host:92OO",
+                                 "https://admin:s3cret@host:99999", "opensearch+https://admin:s3cret@"])
 def test_other_urls_are_refused_at_start(url):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="RSE_SEARCH_URL") as refused:
         engine_from_url(url)
+    assert "s3cret" not in str(refused.value)
