@@ -224,14 +224,14 @@ def admin_users():
 def admin_create_user():
     permissions.require(current_user, "administer")
     form = NewAccountForm()
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
         data = {name: getattr(form, name).data for name in ("email", "name", "role", *service.ACCOUNT_FIELDS)}
-        user, _status = submit(form, lambda: service.create_account(current_user, data))
+        user, status = submit(form, lambda: service.create_account(current_user, data))
         if user is not None:
             flash(_("Compte créé. %(email)s a reçu un lien pour choisir son mot de passe.", email=user.email),
                   "success")
             return _back_to(user)
-    status = 422 if request.method == "POST" else 200
     return render_template("accounts/admin_new_user.html", form=form), status
 
 
