@@ -27,11 +27,13 @@ def _save_session_seen() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from . import access
+    from . import access, service
     from .cli import rse_cli
     from .views import bp
 
     access.register()
     app.before_request(_save_session_seen)
+    # The phone a page may show of a person (their choice, seen by whoever reads the page).
+    app.jinja_env.globals["contact_phone"] = lambda person: service.visible_phone(current_user, person)
     app.register_blueprint(bp)
     app.cli.add_command(rse_cli)

@@ -1,4 +1,7 @@
-"""Who may do what on the platform as a whole (the rules for Site)."""
+"""Who may do what on the platform as a whole (the rules for Site), and who counts as a contact."""
+
+from collections.abc import Callable
+from typing import Any
 
 from rse import permissions
 from rse.permissions import SITE, Decision, Site
@@ -23,7 +26,22 @@ def site_policy(actor, action: str, target: Site) -> Decision:
     return Decision.ALLOW if actor.role in allowed else Decision.DENY
 
 
-__all__ = ["SITE", "site_policy"]
+__all__ = ["SITE", "contacts_of", "register_contacts", "site_policy"]
+
+# Accounts know no spaces: the package that owns them says who shares one with whom.
+_contacts: list[Callable[[int], Any]] = []
+
+
+def register_contacts(rule: Callable[[int], Any]) -> None:
+    """`rule(user_id)`: a SQL condition on User, true for the people who share a space with that user."""
+    _contacts[:] = [rule]
+
+
+def contacts_of(user_id: int):
+    """A SQL condition on User: the people who share at least one space with `user_id`."""
+    if not _contacts:
+        raise LookupError("no contacts rule registered (the communities package registers it)")
+    return _contacts[0](user_id)
 
 
 def register() -> None:

@@ -46,6 +46,7 @@ class ProfileForm(FlaskForm):
     organisation = StringField(_l("Établissement ou organisme"))
     site = StringField(_l("Site"))
     phone = StringField(_l("Téléphone"))
+    phone_visible = BooleanField(_l("Afficher mon téléphone aux collègues"))
     bio = TextAreaField(_l("Présentation"))
     photo = FileField(_l("Photo (JPEG, PNG, GIF ou WebP, 5 Mo au plus)"))
 
@@ -70,7 +71,20 @@ class ExpiryForm(FlaskForm):
     expires_on = DateField(_l("Accès jusqu'au"), validators=[Optional()])
 
 
+ROLE_CHOICES = [SelectChoice("admin", _l("Administrateur")), SelectChoice("staff", _l("Agent")),
+                SelectChoice("partner", _l("Partenaire"))]
+
+
 class RoleForm(FlaskForm):
-    role = SelectField(_l("Rôle"), choices=[SelectChoice("admin", _l("Administrateur")),
-                                             SelectChoice("staff", _l("Agent")),
-                                             SelectChoice("partner", _l("Partenaire"))])
+    role = SelectField(_l("Rôle"), choices=ROLE_CHOICES)
+
+
+class NewAccountForm(FlaskForm):
+    name = StringField(_l("Nom et prénom"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Adresse électronique"), validators=[DataRequired(), Length(max=254)])
+    role = SelectField(_l("Type de compte"),
+                       choices=[SelectChoice("", _l("Selon l'adresse (agent ou partenaire)")), *ROLE_CHOICES])
+    organisation = StringField(_l("Établissement ou organisme"), validators=[Length(max=120)])
+    job_title = StringField(_l("Fonction"), validators=[Length(max=120)])
+    site = StringField(_l("Site"), validators=[Length(max=120)])
+    phone = StringField(_l("Téléphone"), validators=[Length(max=40)])

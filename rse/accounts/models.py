@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rse.database import Model
@@ -31,6 +31,8 @@ class User(UserMixin, Model):
         CheckConstraint("email = lower(email)", name="email_lowercase"),
         Index("ix_users_name", "name"),
         Index("ix_users_organisation", "organisation"),
+        Index("ix_users_site", "site"),
+        Index("ix_users_job_title", "job_title"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +44,8 @@ class User(UserMixin, Model):
     organisation: Mapped[str] = mapped_column(String(120), default="")
     site: Mapped[str] = mapped_column(String(120), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
+    # A professional number, shown to colleagues unless its owner hides it (admins still see it).
+    phone_visible: Mapped[bool] = mapped_column(default=True, server_default=true())
     bio: Mapped[str] = mapped_column(Text, default="")
     theme: Mapped[str] = mapped_column(String(20), default="ocean")
     background: Mapped[str] = mapped_column(String(20), default="uni")

@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from rse import audit, permissions
 from rse.database import db, rowcount
@@ -21,9 +21,14 @@ from rse.security import burn_verification_time, hash_password, needs_rehash, ne
 from rse.urls import external_url
 from rse.validation import check_password, clean_text, normalize_email, one_of
 
+from .access import contacts_of
 from .models import BACKGROUNDS, THEMES, ApiToken, PasswordReset, Role, User, UserPhoto, UserSession
 
 PROFILE_FIELDS = {"name": 120, "job_title": 120, "organisation": 120, "site": 120, "phone": 40, "bio": 2000}
+# What an administrator fills in for a new account, besides its name, address and role.
+ACCOUNT_FIELDS = ("job_title", "organisation", "site", "phone")
+# The directory's filters: each names one column, and offers the values found among the people shown.
+DIRECTORY_FILTERS = {"organisation": User.organisation, "site": User.site, "job_title": User.job_title}
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_SIZE = 256
 # A session's last-seen time is written at most this often: the user loader runs on every request.
@@ -56,15 +61,18 @@ def role_for_email(email: str) -> Role:
 
 
 def create_user(*, email: str, name: str, password: str | None, role: str, actor: User | None = None,
-                expires_at: datetime | None = None) -> User:
+                expires_at: datetime | None = None, locale: str | None = None) -> User:
     email = normalize_email(email)
     name = clean_text(name, "name", max_length=120, required=True)
     one_of(role, [r.value for r in Role], "role")
+    if locale is not None:
+        one_of(locale, current_app.config["LANGUAGES"], "locale")
     if password is not None:
         check_password(password, email=email)
     if find_user_by_email(email) is not None:
-        raise Conflict(_("Un compte existe déjà avec cette adresse."), code="email_taken")
-    user = User(email=email, name=name, role=role, expires_at=expires_at,
+        message = _("Un compte existe déjà avec cette adresse.")
+        raise Conflict(message, code="email_taken", fields={"email": message})
+    user = User(email=email, name=name, role=role, expires_at=expires_at, locale=locale,
                 password_hash=hash_password(password) if password else None)
     db.session.add(user)
     db.session.flush()
@@ -189,13 +197,22 @@ def send_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
-    token, digest = new_token("pwd")
+    _mail_password_reset(user)
+
+
+def _mail_password_reset(user: User) -> None:
     ttl = current_app.config["PASSWORD_RESET_TTL_MINUTES"]
-    db.session.add(PasswordReset(user_id=user.id, token_hash=digest, expires_at=utcnow() + timedelta(minutes=ttl)))
+    link = _password_link(user, timedelta(minutes=ttl))
     with force_locale(user.locale or "fr"):
         queue_templated("password_reset", user.email, _("Réinitialiser votre mot de passe Maillage"),
-                        "password_reset", user=user, minutes=ttl,
-                        link=external_url("accounts.reset_password", token=token))
+                        "password_reset", user=user, minutes=ttl, link=link)
+
+
+def _password_link(user: User, ttl: timedelta) -> str:
+    """A single-use link to the page where `user` chooses a password (a reset, or their first)."""
+    token, digest = new_token("pwd")
+    db.session.add(PasswordReset(user_id=user.id, token_hash=digest, expires_at=utcnow() + ttl))
+    return external_url("accounts.reset_password", token=token)
 
 
 def find_password_reset(token: str) -> PasswordReset:
@@ -261,9 +278,22 @@ def update_profile(actor: User, user: User, data: dict) -> User:
         if field in data:
             cleaned[field] = clean_text(data[field], field, max_length=max_length,
                                         required=field == "name", multiline=field == "bio")
+    if "phone_visible" in data:
+        if not isinstance(data["phone_visible"], bool):
+            raise ValidationError(fields={"phone_visible": _("Répondez par oui ou par non.")})
+        cleaned["phone_visible"] = data["phone_visible"]
     for field, value in cleaned.items():
         setattr(user, field, value)
     return user
+
+
+def visible_phone(actor: User | None, person: User) -> str:
+    """`person`'s phone as `actor` (who may read their profile) sees it: hidden by its owner's
+    choice from everyone but themselves and the administrators, who manage their account."""
+    actor = permissions.effective_actor(actor)
+    if person.phone_visible or (actor is not None and (actor.is_admin or actor.id == person.id)):
+        return person.phone
+    return ""
 
 
 def set_preferences(actor: User, *, theme: str | None = None, background: str | None = None,
@@ -311,12 +341,26 @@ def get_photo(actor: User, user: User) -> UserPhoto:
     return photo
 
 
-def search_people(actor: User, query: str = "", *, limit: int = 50, offset: int = 0) -> tuple[list[User], int]:
-    """The directory: people the actor may see, matching name, organisation, site or job."""
+def _directory(actor: User, contacts: bool):
+    """SQL on User: the people the directory shows `actor` (only their contacts, if asked)."""
     permissions.require(actor, "directory.read")
-    query = clean_text(query, "q", max_length=100)
     condition = permissions.visible(actor, User)
-    statement = select(User).where(condition)
+    return and_(condition, contacts_of(actor.id)) if contacts else condition
+
+
+def search_people(actor: User, query: str = "", *, filters: dict[str, str] | None = None, contacts: bool = False,
+                  limit: int = 50, offset: int = 0) -> tuple[list[User], int]:
+    """The directory: people the actor may see, matching name, organisation, site or job, and each
+    filter exactly (DIRECTORY_FILTERS); `contacts`: only those who share a space with the actor."""
+    statement = select(User).where(_directory(actor, contacts))
+    query = clean_text(query, "q", max_length=100)
+    for field, value in (filters or {}).items():
+        column = DIRECTORY_FILTERS.get(field)
+        if column is None:
+            raise ValidationError(fields={field: _("Ce filtre n'existe pas.")})
+        value = clean_text(value, field, max_length=120)
+        if value:
+            statement = statement.where(column == value)
     if query:
         pattern = f"%{query.lower()}%"
         statement = statement.where(or_(*(func.lower(col).like(pattern) for col in
@@ -324,6 +368,14 @@ def search_people(actor: User, query: str = "", *, limit: int = 50, offset: int 
     total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     people = list(db.session.scalars(statement.order_by(User.name, User.id).limit(limit).offset(offset)))
     return people, total
+
+
+def directory_choices(actor: User, *, contacts: bool = False) -> dict[str, list[str]]:
+    """The values each directory filter offers, taken only from the people the directory shows the
+    actor: a partner learns no establishment, site or job of anyone outside their spaces."""
+    shown = _directory(actor, contacts)
+    return {field: list(db.session.scalars(select(column).where(shown, column != "").distinct().order_by(column)))
+            for field, column in DIRECTORY_FILTERS.items()}
 
 
 # --- API tokens ---------------------------------------------------------------------------
@@ -394,6 +446,33 @@ def user_for_token(raw: str) -> User | None:
 
 
 # --- Administration -----------------------------------------------------------------------
+
+def create_account(actor: User, data: dict) -> User:
+    """An administrator opens an account; its owner gets an email with a link to choose a password."""
+    permissions.require(actor, "administer")
+    email = normalize_email(data.get("email") or "")
+    role = data.get("role") or role_for_email(email)
+    user = create_user(email=email, name=data.get("name") or "", password=None, role=role, actor=actor)
+    for field in ACCOUNT_FIELDS:
+        if data.get(field):
+            setattr(user, field, clean_text(data[field], field, max_length=PROFILE_FIELDS[field]))
+    days = current_app.config["INVITATION_TTL_DAYS"]
+    link = _password_link(user, timedelta(days=days))
+    with force_locale(user.locale or "fr"):
+        queue_templated("account_created", user.email, _("Votre compte Maillage est ouvert"),
+                        "account_created", user=user, creator=actor, days=days, link=link)
+    return user
+
+
+def send_password_reset_by_admin(actor: User, user: User) -> None:
+    """An administrator sends `user` the forgot-password email (the same link, the same message)."""
+    permissions.require(actor, "administer", user)
+    if not user.is_active:
+        raise Conflict(_("Ce compte est désactivé ou expiré : réactivez-le avant d'envoyer un lien."),
+                       code="account_inactive")
+    audit.record("password.reset_requested", actor=actor, target=user, details={"by": "administrator"})
+    _mail_password_reset(user)
+
 
 def deactivate_user(actor: User, user: User) -> None:
     permissions.require(actor, "administer", user)

@@ -18,6 +18,7 @@ from .forms import (
     ExpiryForm,
     ForgotPasswordForm,
     LoginForm,
+    NewAccountForm,
     NewPasswordForm,
     PreferencesForm,
     ProfileForm,
@@ -93,13 +94,24 @@ def reset_password(token: str):
 
 # --- Profiles and directory -------------------------------------------------------------
 
+# The directory's filters as its address names them (French words in the URL, as elsewhere).
+DIRECTORY_ARGS = {"etablissement": "organisation", "site": "site", "fonction": "job_title"}
+
+
 @bp.route("/annuaire")
 def directory():
     query = request.args.get("q", "")[:100]
+    contacts = request.args.get("vue") == "contacts"
+    filters = {field: request.args.get(arg, "")[:120] for arg, field in DIRECTORY_ARGS.items()}
     page = page_number(request.args.get("page"))
-    people, total = service.search_people(current_user, query, limit=40, offset=(page - 1) * 40)
-    template = "accounts/_people.html" if is_htmx() else "accounts/directory.html"
-    return render_template(template, people=people, total=total, query=query, page=page, pages=(total + 39) // 40)
+    people, total = service.search_people(current_user, query, filters=filters, contacts=contacts,
+                                          limit=40, offset=(page - 1) * 40)
+    context = dict(people=people, total=total, query=query, filters=filters, contacts=contacts, page=page,
+                   pages=(total + 39) // 40, filtered=any(filters.values()))
+    if is_htmx():
+        return render_template("accounts/_people.html", **context)
+    choices = service.directory_choices(current_user, contacts=contacts)
+    return render_template("accounts/directory.html", choices=choices, **context)
 
 
 @bp.route("/personnes/<int:user_id>")
@@ -125,6 +137,7 @@ def edit_profile():
     if form.validate_on_submit():
         def work():
             profile = {f: getattr(form, f).data for f in service.PROFILE_FIELDS}
+            profile["phone_visible"] = form.phone_visible.data
             service.update_profile(current_user, current_user, profile)
             upload = form.photo.data
             if upload and getattr(upload, "filename", ""):
@@ -207,6 +220,21 @@ def admin_users():
                            page=page, pages=(total + 49) // 50, action_form=ActionForm())
 
 
+@bp.route("/admin/utilisateurs/nouveau", methods=["GET", "POST"])
+def admin_create_user():
+    permissions.require(current_user, "administer")
+    form = NewAccountForm()
+    status = 422 if request.method == "POST" else 200
+    if form.validate_on_submit():
+        data = {name: getattr(form, name).data for name in ("email", "name", "role", *service.ACCOUNT_FIELDS)}
+        user, status = submit(form, lambda: service.create_account(current_user, data))
+        if user is not None:
+            flash(_("Compte créé. %(email)s a reçu un lien pour choisir son mot de passe.", email=user.email),
+                  "success")
+            return _back_to(user)
+    return render_template("accounts/admin_new_user.html", form=form), status
+
+
 @bp.route("/admin/utilisateurs/<int:user_id>")
 def admin_user(user_id: int):
     permissions.require(current_user, "administer")
@@ -235,6 +263,15 @@ def admin_deactivate(user_id: int):
     if ActionForm().validate_on_submit():
         run_and_flash(lambda: service.deactivate_user(current_user, user),
                       success=_("Compte désactivé. Son contenu reste en place."))
+    return _back_to(user)
+
+
+@bp.route("/admin/utilisateurs/<int:user_id>/lien-mot-de-passe", methods=["POST"])
+def admin_send_password_reset(user_id: int):
+    user = _administered(user_id)
+    if ActionForm().validate_on_submit():
+        run_and_flash(lambda: service.send_password_reset_by_admin(current_user, user),
+                      success=_("Lien de réinitialisation envoyé à %(email)s.", email=user.email))
     return _back_to(user)
 
 

@@ -237,8 +237,8 @@ def build_document() -> dict:
         **feeds_paths(),
         **search_paths(),
     }
-    user_props = {"id": I, "name": S, "role": S, "job_title": S, "organisation": S, "site": S, "phone": S,
-                  "bio": S, "active": B, "photo_url": {"type": "string", "nullable": True}, "url": S}
+    user_props = {"id": I, "name": S, "role": S, "job_title": S, "organisation": S, "site": S, "email": S,
+                  "phone": S, "bio": S, "active": B, "photo_url": {"type": "string", "nullable": True}, "url": S}
     return {
         "openapi": "3.0.3",
         "info": {"title": "Maillage API", "version": "1.0.0",
@@ -258,7 +258,7 @@ def build_document() -> dict:
                                                            "expires_at": {**S, "format": "date-time"}}},
                 "User": {"type": "object", "properties": user_props},
                 "UserPrivate": {"type": "object", "properties": {
-                    **user_props, "email": S, "theme": S, "background": S,
+                    **user_props, "phone_visible": B, "theme": S, "background": S,
                     "locale": {"type": "string", "nullable": True},
                     "expires_at": {"type": "string", "nullable": True}, "created_at": S}},
                 "Community": {"type": "object", "properties": {

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import url_for
+from flask import g, url_for
 
 from rse import items
+from rse.accounts.service import visible_phone
 
 
 def iso(value: datetime | None) -> str | None:
@@ -14,15 +15,18 @@ def iso(value: datetime | None) -> str | None:
 
 
 def user_json(user, *, private: bool = False) -> dict:
+    """A person as the API's caller may see them: the professional address and, unless hidden by
+    its owner, the phone (the same rule as the profile page)."""
     data = {
         "id": user.id, "name": user.name, "role": user.role, "job_title": user.job_title,
-        "organisation": user.organisation, "site": user.site, "phone": user.phone, "bio": user.bio,
+        "organisation": user.organisation, "site": user.site, "email": user.email,
+        "phone": visible_phone(g.get("api_user"), user), "bio": user.bio,
         "active": user.is_active,
         "photo_url": url_for("accounts.photo", user_id=user.id) if user.has_photo else None,
         "url": url_for("accounts.profile", user_id=user.id),
     }
     if private:
-        data.update({"email": user.email, "theme": user.theme, "background": user.background,
+        data.update({"phone_visible": user.phone_visible, "theme": user.theme, "background": user.background,
                      "locale": user.locale, "expires_at": iso(user.expires_at),
                      "created_at": iso(user.created_at)})
     return data

@@ -11,6 +11,7 @@ from sqlalchemy import and_, event, false, or_, select, true
 from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
 from rse import permissions
+from rse.accounts import access as accounts_access
 from rse.accounts.models import Role, User
 from rse.database import db
 from rse.dbtypes import utcnow
@@ -120,6 +121,11 @@ def _shares_a_community(actor_id: int):
     )
 
 
+def contacts_of(user_id: int):
+    """SQL on User: the other people who share at least one community with `user_id`."""
+    return and_(User.id != user_id, User.id.in_(_shares_a_community(user_id)))
+
+
 def active_people():
     """SQL on User: the account is neither deactivated nor expired."""
     return and_(User.deactivated_at.is_(None), or_(User.expires_at.is_(None), User.expires_at > utcnow()))
@@ -186,5 +192,6 @@ def register() -> None:
     permissions.register(Community, policy=community_policy, readable=readable_communities,
                          visible=visible_communities, readers=community_readers)
     permissions.register(User, visible=visible_people, readable=visible_people, policy=user_policy)
+    accounts_access.register_contacts(contacts_of)
     permissions.register(QuickLink, policy=quick_link_policy, visible=readable_quick_links,
                          readable=readable_quick_links)

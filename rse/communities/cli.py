@@ -37,6 +37,17 @@ PEOPLE = [
      "Montbrison"),
 ]
 
+# Professional numbers, and whether their owner shows them to colleagues.
+PHONES = {
+    "claire.martin@ght-exemple.fr": ("04 77 96 78 01", True),
+    "karim.benali@ght-exemple.fr": ("04 77 12 34 56", True),
+    "sophie.durand@ght-exemple.fr": ("04 77 44 30 12", True),
+    "julien.moreau@ght-exemple.fr": ("04 77 12 71 40", True),
+    "nadia.lefevre@ght-exemple.fr": ("04 77 27 55 09", False),
+    "marc.rousseau@ars-exemple.fr": ("04 81 15 22 60", True),
+    "helene.garnier@ehpad-tilleuls.fr": ("04 77 58 90 14", True),
+}
+
 COMMUNITIES = [
     ("CPOM 2026 – EHPAD Les Tilleuls", "private",
      "Négociation du contrat pluriannuel d'objectifs et de moyens 2026-2030 avec l'ARS et l'EHPAD : "
@@ -86,6 +97,7 @@ def demo_command(password: str | None) -> None:
     for email, name, role, job, organisation, site in PEOPLE:
         user = accounts.create_user(email=email, name=name, password=password, role=role, actor=admin)
         user.job_title, user.organisation, user.site = job, organisation, site
+        user.phone, user.phone_visible = PHONES.get(email, ("", True))
         people[email] = user
     for name, visibility, description, members, links in COMMUNITIES:
         animator = people[members[0][0]]

@@ -15,6 +15,7 @@ from rse.accounts.service import create_user, find_user_by_email, role_for_email
 from rse.database import db, rowcount
 from rse.dbtypes import utcnow
 from rse.errors import Conflict, Gone, NotFound, ValidationError
+from rse.i18n import DEFAULT_LOCALE
 from rse.mail import queue_templated
 from rse.security import new_token, token_digest
 from rse.urls import external_url
@@ -26,11 +27,13 @@ from .service import ROLES, _add_member
 
 
 def invite(actor: User, community: Community, email: str, role: str,
-           account_expires_at: datetime | None = None) -> Invitation | Membership:
-    """Invite an address. An existing account is added at once (and told); otherwise an email goes out."""
+           account_expires_at: datetime | None = None, locale: str | None = None) -> Invitation | Membership:
+    """Invite an address. An existing account is added at once (and told); otherwise an email goes out,
+    in `locale` (by default the inviter's language), which the acceptance page and the account follow."""
     permissions.require(actor, "invite", community)
     email = normalize_email(email)
     one_of(role, ROLES, "role")
+    locale = one_of(locale or actor.locale or DEFAULT_LOCALE, current_app.config["LANGUAGES"], "locale")
     if account_expires_at is not None:
         if account_expires_at <= utcnow():
             raise ValidationError(fields={"account_expires_at": _("La date doit être dans le futur.")})
@@ -59,12 +62,13 @@ def invite(actor: User, community: Community, email: str, role: str,
     token, digest = new_token("inv")
     ttl = timedelta(days=current_app.config["INVITATION_TTL_DAYS"])
     invitation = Invitation(community_id=community.id, email=email, role=role, token_hash=digest,
-                            invited_by_id=actor.id, expires_at=now + ttl, account_expires_at=account_expires_at)
+                            invited_by_id=actor.id, expires_at=now + ttl, account_expires_at=account_expires_at,
+                            locale=locale)
     db.session.add(invitation)
     db.session.flush()
     audit.record("invitation.sent", actor=actor, target=community,
                  details={"email": email, "role": role, "invitation_id": invitation.id})
-    with force_locale("fr"):  # the invitee has no language of their own yet: the product's
+    with force_locale(locale):  # the invitee has no language of their own yet: the invitation's
         queue_templated("invitation", email,
                         _("%(name)s vous invite dans l'espace « %(community)s » sur Maillage",
                           name=actor.name, community=community.name),
@@ -76,6 +80,11 @@ def invite(actor: User, community: Community, email: str, role: str,
 def membership_role_for_email(email: str, community: Community) -> str | None:
     user = find_user_by_email(email)
     return membership_role(user.id, community.id) if user else None
+
+
+def invitation_locale(invitation: Invitation) -> str:
+    """The language the invitee reads: that of the email they received (French for older ones)."""
+    return invitation.locale or DEFAULT_LOCALE
 
 
 def find_invitation(token: str) -> Invitation:
@@ -100,7 +109,8 @@ def accept_invitation(token: str, name: str, password: str) -> tuple[User, Commu
     existing = find_user_by_email(invitation.email)
     if existing is None:
         user = create_user(email=invitation.email, name=name, password=password,
-                           role=role_for_email(invitation.email), expires_at=invitation.account_expires_at)
+                           role=role_for_email(invitation.email), expires_at=invitation.account_expires_at,
+                           locale=invitation.locale)
     else:
         user = existing
     # Claim the invitation with a conditional update: a double submit accepts it only once.

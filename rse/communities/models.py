@@ -105,6 +105,8 @@ class Invitation(Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language of its email, of the acceptance page and of the account it creates.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     community: Mapped[Community] = relationship(lazy="joined", innerjoin=True)
     invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])

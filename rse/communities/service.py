@@ -109,6 +109,15 @@ def list_members(actor: User, community: Community) -> list[Membership]:
         .order_by(Membership.role, User.name)))
 
 
+def memberships_of(actor: User, user: User) -> list[Membership]:
+    """Every space `user` belongs to, with their role and since when: what an administrator
+    reviews first when checking someone's access (administrators only)."""
+    permissions.require(actor, "administer")
+    return list(db.session.scalars(
+        select(Membership).join(Community, Community.id == Membership.community_id)
+        .where(Membership.user_id == user.id).order_by(Community.name, Community.id)))
+
+
 def _membership(community: Community, user_id: int) -> Membership:
     membership = db.session.scalar(select(Membership).where(
         Membership.community_id == community.id, Membership.user_id == user_id))

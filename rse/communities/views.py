@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -252,6 +253,12 @@ def add_community_link(community_id: int):
 @limiter.limit("10 per minute", methods=["POST"])
 def accept_invitation(token: str):
     invitation = invitations.find_invitation(token)
+    # The page speaks the language of the email that brought the invitee here, not their browser's.
+    with force_locale(invitations.invitation_locale(invitation)):
+        return _accept_invitation(token, invitation)
+
+
+def _accept_invitation(token: str, invitation: invitations.Invitation):
     if current_user.is_authenticated and current_user.email != invitation.email:
         # Accepting here would create or join another account from this person's session.
         raise Conflict(_("Cette invitation est destinée à %(email)s : déconnectez-vous pour l'accepter.",
@@ -279,3 +286,9 @@ def accept_invitation(token: str):
     status = 422 if request.method == "POST" else 200
     return render_template("communities/accept_invitation.html", invitation=invitation, form=form,
                            existing=existing, action_form=ActionForm()), status
+
+
+def admin_user_spaces_slot(person, **_context) -> str:
+    """The spaces a person belongs to, on their administration page (slot "admin_user.main")."""
+    return render_template("communities/_admin_user_spaces.html", person=person,
+                           memberships=service.memberships_of(current_user, person))
