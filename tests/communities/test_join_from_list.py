@@ -40,7 +40,7 @@ def _row(page: str, community: Community) -> str | None:
 
 
 def _text(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    return " ".join(re.sub(r"<[^>]+>", " ", html).replace("&#39;", "'").split())  # split() takes NBSPs too
 
 
 def _offers(page: str, community: Community) -> str | None:
@@ -49,7 +49,7 @@ def _offers(page: str, community: Community) -> str | None:
     if row is None:
         return None
     if f'action="/espaces/{community.id}/rejoindre"' in row:
-        assert "Rejoindre l'espace « " in _text(row).replace("&#39;", "'")
+        assert "Rejoindre l'espace « " in _text(row)
         return "join"
     if f'action="/espaces/{community.id}/demander"' in row:
         assert "Demander à rejoindre" in _text(row)
