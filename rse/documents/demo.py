@@ -237,16 +237,15 @@ PURCHASES = [
 
 
 def _purchases_xlsx(today: date) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    import openpyxl
 
-    book = Workbook()
+    book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "Marchés groupés 2026"
     sheet.append(["Lot", "Fournisseur", "Unité", "Prix unitaire HT (EUR)", "Quantité annuelle",
                   "Montant annuel HT (EUR)", "Début du marché"])
     for cell in sheet[1]:
-        cell.font = Font(bold=True)
+        cell.font = openpyxl.styles.Font(bold=True)
     for row, (lot, supplier, unit, price, quantity, start) in enumerate(PURCHASES, start=2):
         sheet.append([lot, supplier, unit, price, quantity, f"=D{row}*E{row}", today + timedelta(days=start)])
         sheet.cell(row=row, column=7).number_format = "DD/MM/YYYY"
