@@ -76,8 +76,27 @@ def index():
     scope = request.args.get("vue", "tous")
     rows = service.list_communities(current_user, mine=scope == "miens", query=query)
     template = "communities/_list.html" if is_htmx() else "communities/index.html"
-    return render_template(template, rows=rows, query=query, scope=scope,
-                           can_create=permissions.can(current_user, "community.create"))
+    return render_template(template, rows=rows, query=query, scope=scope, joining=_joining(rows),
+                           action_form=ActionForm(), can_create=permissions.can(current_user, "community.create"))
+
+
+def _joining(rows) -> dict[int, str | None]:
+    """What each listed space offers the viewer: "member", "join", "request", "pending" or nothing.
+
+    The same rules as the space's own page (an administrator may both join and request: joining is
+    the simpler of the two).
+    """
+    offers: dict[int, str | None] = {}
+    for community, role, _count in rows:
+        if role:
+            offers[community.id] = "member"
+        elif permissions.can(current_user, "join", community):
+            offers[community.id] = "join"
+        elif permissions.can(current_user, "request_join", community):
+            offers[community.id] = "pending" if service.pending_request(current_user, community) else "request"
+        else:
+            offers[community.id] = None
+    return offers
 
 
 @bp.route("/espaces/nouveau", methods=["GET", "POST"])

@@ -6,7 +6,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from rse import items
 
-    from . import access, service
+    from . import access, demo, service
     from .blobs import init_storage
     from .cli import documents_cli
     from .indexing import register as register_search_sources
@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
         name="document", model=Document, column="document_id", endpoint="documents.show",
         get=service.get_document, title=lambda document: document.title, stream_kind=lambda _document: "document"))
     register_search_sources()
+    demo.init_app(app)
     init_storage(app)
     app.register_blueprint(bp)
     app.cli.add_command(documents_cli)
