@@ -178,6 +178,15 @@ function setup(editor) {
     if (key !== "@" || text.length > QUERY_MAX) return;
     provide(suggestions(text).catch(() => ({ matched: false })));
   });
+  expander.addEventListener("text-expander-activate", () => {
+    // The list opens under the caret; near the right edge of a phone it is pulled back into view.
+    window.requestAnimationFrame(() => {
+      const menu = expander.querySelector(".mention-menu");
+      if (!menu) return;
+      const overflow = menu.getBoundingClientRect().right - document.documentElement.clientWidth + 8;
+      if (overflow > 0) menu.style.left = `calc(${menu.style.left || "0px"} - ${Math.ceil(overflow)}px)`;
+    });
+  });
   expander.addEventListener("text-expander-value", (event) => {
     const { item } = event.detail;
     event.detail.value = `@${item.dataset.handle}`;
