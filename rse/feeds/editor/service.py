@@ -117,8 +117,3 @@ def file_link(document: Document) -> str:
     """The Markdown link to a document, for the text (pictures too: bodies render no image)."""
     label = document.title.replace("\\", "").replace("[", "(").replace("]", ")")
     return f"[{label}]({internal_path('documents.show', document_id=document.id)})"
-
-
-def may_attach(actor: User, target: Target) -> bool:
-    return permissions.can(actor, "contribute", _space(target))
-
