@@ -96,8 +96,17 @@ class TooManyRequests(DomainError):
     default_message = _l("Trop de tentatives. Réessayez dans quelques minutes.")
 
 
+# Blueprints of pages' scripts (not the API) whose errors are answered in the JSON shape too.
+_JSON_BLUEPRINTS: set[str] = set()
+
+
+def answer_json(blueprint: str) -> None:
+    """Answer the errors of this blueprint's routes in the JSON error shape, as the API does."""
+    _JSON_BLUEPRINTS.add(blueprint)
+
+
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith("/api/") or request.blueprint in _JSON_BLUEPRINTS
 
 
 def json_error(status: int, code: str, message: str, fields=None):

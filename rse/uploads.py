@@ -38,6 +38,8 @@ class HashingSpool:
     def write(self, data: bytes) -> int:
         self.size += len(data)
         if self.size > self.limit:
+            # The parser drops this spool with the error, before the request could close it.
+            self._file.close()
             raise PayloadTooLarge(_("Le fichier dépasse la taille maximale (%(mb)d Mo).", mb=self.limit // 2**20),
                                   code="file_too_large")
         self._hash.update(data)

@@ -1,9 +1,10 @@
-"""Feeds: what people publish and how it reaches others, in four topics.
+"""Feeds: what people publish and how it reaches others, in four topics and their editor.
 
 - publications/: posts, announcements, questions, links and wiki pages (with versions, pins);
 - social/: comments, likes, "same question", good answers, follows, suggestions;
 - notifications/: the bell, the list, email preferences and notification emails;
-- streams/: the home, community, person and tag streams.
+- streams/: the home, community, person and tag streams;
+- editor/: what the writing editor asks while one writes ("@" suggestions, preview, dropped files).
 
 Shared by the four: the models, the permission rules (access.py), activities and taggings
 (activity.py), mentions, Markdown rendering and the search sources (indexing.py). Each topic
@@ -16,6 +17,7 @@ from flask_babel import gettext as _
 from rse import items, signals, slots
 
 from . import access, activity, demo, indexing, markdown
+from .editor import urls as editor_urls
 from .models import Publication
 from .notifications import urls as notification_urls
 from .notifications import views as notification_views
@@ -52,7 +54,7 @@ def init_app(app: Flask) -> None:
     signals.document_version_added.connect(_on_version_added)
     signals.document_changed.connect(_on_document_changed)
     demo.init_app(app)
-    for urls in (publication_urls, social_urls, notification_urls, stream_urls):
+    for urls in (publication_urls, social_urls, notification_urls, stream_urls, editor_urls):
         app.register_blueprint(urls.bp)
     app.add_template_filter(excerpt, "feed_excerpt")
     slots.register(app, "header.actions", notification_views.bell_slot)

@@ -14,7 +14,7 @@ from rse.communities import service as communities
 from rse.communities.models import Community
 from rse.documents import service as documents
 from rse.errors import NotFound
-from rse.feeds import markdown
+from rse.feeds import markdown, mentions
 from rse.feeds.models import Kind, Publication
 from rse.feeds.social import comments, reactions
 from rse.feeds.social.forms import CommentForm
@@ -44,6 +44,11 @@ def _publication_data(form: PublicationForm, kind: str) -> dict:
     return data
 
 
+def _form_page(form: PublicationForm, community: Community, publication: Publication | None, status: int):
+    return render_template("feeds/form.html", form=form, community=community, publication=publication,
+                           may_attach=permissions.can(current_user, "contribute", community)), status
+
+
 def publish(community_id: int):
     community = communities.get_community(current_user, community_id, "read")
     permissions.require(current_user, "contribute", community)
@@ -59,10 +64,12 @@ def publish(community_id: int):
         publication, status = submit(form, lambda: service.publish(current_user, community, data))
         if publication is not None:
             flash(_("Publication enregistrée."), "success")
+            for warning in mentions.unreached_warnings(current_user, publication.body, publication):
+                flash(warning, "warning")
             return redirect(show_url(publication))
     else:
         status = 400
-    return render_template("feeds/form.html", form=form, community=community, publication=None), status
+    return _form_page(form, community, None, status)
 
 
 def edit(publication_id: int):
@@ -83,11 +90,13 @@ def edit(publication_id: int):
         done, status = submit(form, lambda: service.update_publication(current_user, publication, data))
         if done is not None:
             flash(_("Modifications enregistrées."), "success")
+            for warning in mentions.unreached_warnings(current_user, publication.body, publication):
+                flash(warning, "warning")
             return redirect(show_url(publication))
     else:
         status = 400
     form.kind.data = publication.kind
-    return render_template("feeds/form.html", form=form, community=community, publication=publication), status
+    return _form_page(form, community, publication, status)
 
 
 def delete(publication_id: int):

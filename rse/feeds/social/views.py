@@ -18,6 +18,7 @@ from rse.communities import service as communities
 from rse.dbtypes import id_from_text
 from rse.documents.models import Document
 from rse.errors import BadRequest, NotFound
+from rse.feeds import mentions
 from rse.feeds.models import Comment, FollowTarget, Publication
 from rse.feeds.publications import service as publications
 from rse.forms import ActionForm, apply_errors, attempt, form_id, run_and_flash, run_work, submit
@@ -101,6 +102,8 @@ def add_comment(kind: str, item_id: int):
     if comment is None:
         return _comment_page(form, target, None), status
     flash(_("Commentaire publié."), "success")
+    for warning in mentions.unreached_warnings(current_user, comment.body, target):
+        flash(warning, "warning")
     return redirect(_item_url(target, f"#commentaire-{comment.id}"))
 
 
@@ -115,6 +118,8 @@ def edit_comment(comment_id: int):
         done, status = submit(form, lambda: comments.edit_comment(current_user, comment, form.body.data))
         if done is not None:
             flash(_("Commentaire modifié."), "success")
+            for warning in mentions.unreached_warnings(current_user, comment.body, target):
+                flash(warning, "warning")
             return redirect(_item_url(target, f"#commentaire-{comment.id}"))
     else:
         status = 400
