@@ -54,7 +54,7 @@ def test_a_suggestion_to_a_person_sends_one_email_with_both_parts(world, deliver
     text, html = _parts(mail)
     link, preferences = f"{BASE}/publications/{post.id}", f"{BASE}/notifications/preferences"
     assert "Bonjour Agent extérieur," in text
-    assert "Membre vous propose « Calendrier des formations », de l'espace « Espace public »." in text
+    assert "Membre vous propose, dans l'espace Espace public :\n\n    Calendrier des formations\n" in text
     assert "La session de mai est ouverte" in text and link in text and preferences in text
     assert "Une proposition de Membre" in html and "La session de mai est ouverte" in html
     assert f'href="{link}"' in html and f'href="{preferences}"' in html
@@ -81,7 +81,7 @@ def test_a_mention_of_someone_who_may_read_notifies_and_emails(world, delivered,
     assert mail["To"] == world.member.email
     assert mail["Subject"] == "Animatrice vous a mentionné : Horaires du standard"
     text, html = _parts(mail)
-    assert "Animatrice vous a mentionné dans « Horaires du standard », dans l'espace « Espace private »." in text
+    assert "Animatrice vous a mentionné dans l'espace Espace private :\n\n    Horaires du standard\n" in text
     assert f"{BASE}/publications/{post.id}" in text and "Animatrice vous a mentionné" in html
 
 
@@ -131,7 +131,7 @@ def test_immediate_comments_and_answers_are_emailed_with_their_own_heading(world
     [mail] = outbox()
     assert mail["Subject"] == "Nouveau commentaire de Animatrice : Où trouver le formulaire ?"
     text, html = _parts(mail)
-    assert "Animatrice a commenté « Où trouver le formulaire ? », dans l'espace « Espace public »." in text
+    assert "Animatrice a commenté, dans l'espace Espace public :\n\n    Où trouver le formulaire ?\n" in text
     assert "Nouveau commentaire de Animatrice" in html
 
     answers.accept_answer(world.animator, comment)  # the animator accepts: the asker hears of it
@@ -139,7 +139,8 @@ def test_immediate_comments_and_answers_are_emailed_with_their_own_heading(world
     answer_mails = [m for m in outbox() if m["Subject"].startswith("Une bonne réponse")]
     assert [m["To"] for m in answer_mails] == [world.member.email]
     text, html = _parts(answer_mails[0])
-    assert "Animatrice a choisi la bonne réponse à la question « Où trouver le formulaire ? »" in text
+    assert ("Animatrice a choisi la bonne réponse à cette question de l'espace Espace public :\n\n"
+            "    Où trouver le formulaire ?\n") in text
     assert "Une question a reçu sa bonne réponse" in html
 
 
