@@ -85,6 +85,21 @@ def test_a_mention_of_someone_who_may_read_notifies_and_emails(world, delivered,
     assert f"{BASE}/publications/{post.id}" in text and "Animatrice vous a mentionné" in html
 
 
+@pytest.mark.parametrize("excerpts", [True, False])
+def test_a_mention_in_an_untitled_post_nests_no_quote_and_names_the_space_once(app, world, delivered, publish,
+                                                                               excerpts):
+    app.config["MAIL_EXCERPTS"] = excerpts
+    publish(world.animator, world.spaces["private"],
+            body=f"Fin janvier, fiches objectifs : mars. Signature : juin. @{_handle(world.member)} tu valides ?")
+    [mail] = delivered()
+    named = "Fin janvier, fiches objectifs : mars. Signature…" if excerpts else "Message dans l'espace Espace private"
+    assert mail["Subject"] == f"Animatrice vous a mentionné : {named}"
+    text, html = _parts(mail)
+    assert f"Animatrice vous a mentionné dans l'espace Espace private :\n\n    {named}\n" in text
+    for part in (text, html.replace("&#39;", "'")):
+        assert "«" not in part and named in part
+
+
 def test_a_mention_of_someone_who_may_not_read_gives_nothing_at_all(world, delivered, publish):
     post = publish(world.animator, world.spaces["private"], body=f"Voir avec @{_handle(world.stranger)} demain")
     assert post.mentions == {}
