@@ -333,7 +333,8 @@ def preferences(actor) -> dict[str, str]:
     return {**{k.value: v.value for k, v in DEFAULT_EMAIL_MODES.items()}, **dict(chosen.tuples().all())}
 
 
-def set_preferences(actor, changes: dict) -> dict[str, str]:
+def preference_errors(changes: dict) -> dict[str, str]:
+    """What is wrong with these changes of preference, by kind (nothing: they may be saved)."""
     kinds = {k.value for k in NotificationKind}
     modes = {m.value for m in EmailMode}
     errors = {}
@@ -342,6 +343,11 @@ def set_preferences(actor, changes: dict) -> dict[str, str]:
             errors[kind] = _("Type de notification inconnu.")
         elif not isinstance(mode, str) or mode not in modes:
             errors[kind] = _("Choisissez immediate, digest ou never.")
+    return errors
+
+
+def set_preferences(actor, changes: dict) -> dict[str, str]:
+    errors = preference_errors(changes)
     if errors:
         raise ValidationError(fields=errors)
     for kind, mode in changes.items():
