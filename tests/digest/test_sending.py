@@ -377,8 +377,10 @@ def test_each_person_gets_the_digest_in_their_language_and_the_site_keeps_its_ow
     assert "Hello Jane Reader," in text_en and 'lang="en"' in html_en
     assert "Bonjour Claire Lecteur," in parts(messages[reader_fr.email])[0]
     # The emails' catalogue is bound to their own templates: the French pages stay French.
-    page = login(reader_fr).get("/digest/preview").get_data(as_text=True)
-    assert "Pour vous" in page or "Protocole mains" in page
+    browser = login(reader_fr)
+    page = browser.get("/digest/preview").get_data(as_text=True)
+    assert "Votre prochaine lettre" in page or "Rien de nouveau" in page
+    page += browser.get("/digest/preview/courriel", follow_redirects=True).get_data(as_text=True)
     assert "Your Maillage digest" not in page and "Hello " not in page
 
 
