@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import Row
 
 from rse.accounts.models import User
-from rse.feeds import markdown
+from rse.feeds import markdown, titles
 from rse.urls import external_url
 
 from .periods import Period
@@ -72,11 +71,9 @@ def excerpts_allowed(community: Row) -> bool:
 
 def publication_entry(publication: Row, community: Row, *, note: str = "") -> Entry:
     allowed = excerpts_allowed(community)
-    title = publication.title
-    if not title:
-        # A post has no title: its text stands in only where excerpts may leave by email.
-        title = (markdown.plain_excerpt(publication.body, 80) if allowed else "") or _(
-            "Message dans « %(community)s »", community=community.name)
+    # An untitled post is named by its first words only where excerpts may leave by email.
+    title = titles.publication_title(publication.title, publication.body, text_shown=allowed,
+                                     community=community.name)
     return Entry(
         key=("publication", publication.id), title=title, community=community, kind=publication.kind,
         url=external_url("publications.show", publication_id=publication.id),
@@ -91,6 +88,7 @@ def document_entry(document: Row, community: Row, *, note: str = "") -> Entry:
     return Entry(
         key=("document", document.id), title=document.title, community=community, kind="document",
         url=external_url("documents.show", document_id=document.id),
+        author=document.author_name or "", author_id=document.author_id,
         excerpt=markdown.plain_excerpt(document.description, 200) if allowed else "", note=note,
         at=document.updated_at)
 

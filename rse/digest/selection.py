@@ -8,7 +8,8 @@ read: a partner above all sees nothing else). Per person, the digest holds:
 - the items newly pinned in their communities;
 - the new items of their communities since their previous digest (else since one period before the
   current one), ranked, grouped by community and capped (10 per community, 30 in all);
-- open questions without a good answer, new members, documents due for review.
+- open questions without a good answer (those not already shown above), new members, documents due
+  for review.
 
 An item the person wrote or changed last, opened on the site after its last change, or already had
 by an immediate email after its last change, is left out of every section. The last three sections are reminders:
@@ -87,7 +88,8 @@ def _fill(digest: Digest, batch: PeopleBatch) -> None:
     digest.for_you = _for_you(user_id, mine, after, batch, shown)
     digest.pinned = _pinned(user_id, mine, after, batch, shown)
     digest.communities = _ranked_new_items(digest, batch, mine, shown)
-    digest.questions = _open_questions(user_id, mine, batch.window)
+    shown.update(entry.key for section in digest.communities for entry in section.entries)
+    digest.questions = _open_questions(user_id, mine, batch.window, shown)
     digest.new_members = _new_members(user_id, mine, after, batch.window)
     digest.due_documents = _due_documents(user_id, mine, batch)
 
@@ -142,14 +144,15 @@ def _pinned(user_id: int, mine: set[int], after: datetime, batch: PeopleBatch, s
     return entries
 
 
-def _open_questions(user_id: int, mine: set[int], window: Window) -> list[Entry]:
-    """Up to five open questions of their communities, most "same question" first, none of their own."""
+def _open_questions(user_id: int, mine: set[int], window: Window, shown: set[tuple[str, int]]) -> list[Entry]:
+    """Up to five open questions of their communities, most "same question" first, none of their own
+    and none already shown above (a new question stays among its space's news, once)."""
     entries: list[Entry] = []
     for question in heapq.merge(*(window.questions.get(c, ()) for c in mine),
                                 key=lambda q: (-q.same_question_count, -q.id)):
         if len(entries) == QUESTIONS:
             break
-        if question.author_id != user_id:
+        if question.author_id != user_id and ("publication", question.id) not in shown:
             entries.append(publication_entry(question, window.communities[question.community_id]))
     return entries
 

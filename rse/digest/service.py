@@ -20,6 +20,7 @@ from rse.accounts.models import User
 from rse.database import db, upsert
 from rse.dbtypes import get_by_id, utcnow
 from rse.errors import NotFound, ValidationError
+from rse.feeds.notifications import service as notifications
 
 from . import periods
 from .models import DigestDelivery, DigestSubscription, Frequency, ItemView, Status
@@ -39,8 +40,8 @@ def frequency(user: User) -> str:
 def set_frequency(actor: User, user: User, value: Any, *, via: str = "preferences") -> str:
     """Change a person's digest frequency (themselves, or an administrator), with an audit entry."""
     permissions.require(actor, "edit", user)
-    if not isinstance(value, str) or value not in {f.value for f in Frequency}:
-        raise ValidationError(fields={"frequency": _("Choisissez hebdomadaire, quotidienne ou jamais.")})
+    if message := frequency_error(value):
+        raise ValidationError(fields={"frequency": message})
     row = db.session.get(DigestSubscription, user.id)
     if row is None:
         row = DigestSubscription(user_id=user.id)
@@ -51,6 +52,40 @@ def set_frequency(actor: User, user: User, value: Any, *, via: str = "preference
     row.frequency, row.changed_at = value, utcnow()
     db.session.flush()
     return value
+
+
+def frequency_error(value: Any) -> str | None:
+    if not isinstance(value, str) or value not in {f.value for f in Frequency}:
+        return _("Choisissez hebdomadaire, quotidienne ou jamais.")
+    return None
+
+
+# --- Everything that emails a person, on one page -----------------------------------------------
+
+@dataclass
+class EmailSettings:
+    frequency: str
+    changed_at: datetime | None  # when the frequency was last chosen (None: never chosen, weekly)
+    modes: dict[str, str]        # notification kind -> immediate, digest or never
+
+
+def email_settings(user: User) -> EmailSettings:
+    row = db.session.get(DigestSubscription, user.id)
+    return EmailSettings(frequency=row.frequency if row is not None else Frequency.WEEKLY.value,
+                         changed_at=row.changed_at if row is not None else None,
+                         modes=notifications.preferences(user))
+
+
+def save_email_settings(actor: User, frequency: Any, modes: dict) -> None:
+    """Save the digest frequency (None: unchanged) and notification modes together, or nothing at all."""
+    errors = notifications.preference_errors(modes)
+    if (frequency is not None or not modes) and (message := frequency_error(frequency)):
+        errors["frequency"] = message  # a form with neither part is answered as one without a frequency
+    if errors:
+        raise ValidationError(fields=errors)
+    notifications.set_preferences(actor, modes)
+    if frequency is not None:
+        set_frequency(actor, actor, frequency)
 
 
 # --- One-click unsubscribe ----------------------------------------------------------------------

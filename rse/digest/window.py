@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import Row, Select, null, or_, select
+from sqlalchemy import Row, Select, and_, func, null, or_, select
 
 from rse.accounts.models import User
 from rse.communities.models import Community, MemberRole, Membership
 from rse.database import db
-from rse.documents.models import Document
+from rse.documents.models import Document, DocumentVersion
 from rse.feeds.models import Activity, Follow, Kind, Notification, NotificationPreference, Pin, Publication, Verb
 
 from .models import ItemView
@@ -55,8 +55,17 @@ def _publication_columns() -> tuple:
 
 # Plain columns rather than entities: a run's window outlives the read transactions of its batches
 # (entities would be expired, then reloaded one by one), and loads none of what it does not show.
+# The author shown is who deposited the current version (the creator if it has none).
 _DOCUMENT_COLUMNS = (Document.id, Document.community_id, Document.title, Document.description, Document.updated_at,
-                     Document.created_by_id, Document.current_number, Document.review_by)
+                     Document.created_by_id, Document.current_number, Document.review_by,
+                     User.id.label("author_id"), User.name.label("author_name"))
+
+
+def _documents(*conditions) -> Select:
+    current = and_(DocumentVersion.document_id == Document.id, DocumentVersion.number == Document.current_number)
+    return (select(*_DOCUMENT_COLUMNS).outerjoin(DocumentVersion, current)
+            .outerjoin(User, User.id == func.coalesce(DocumentVersion.author_id, Document.created_by_id))
+            .where(Document.deleted_at.is_(None), *conditions))
 
 
 def _publications(*conditions) -> Select:
@@ -126,8 +135,8 @@ class Window:
                 .order_by(Membership.created_at)):
             members[member.community_id].append(member)
         due: dict[int, list[Row]] = defaultdict(list)
-        for document in db.session.execute(select(*_DOCUMENT_COLUMNS).where(
-                Document.deleted_at.is_(None), Document.review_by.is_not(None),
+        for document in db.session.execute(_documents(
+                Document.review_by.is_not(None),
                 Document.review_by <= now.date() + REVIEW_NOTICE).order_by(Document.review_by)):
             due[document.community_id].append(document)
         window = cls(now=now, since=since, communities=communities, changes={}, pins=pins,
@@ -174,8 +183,7 @@ class Window:
         for chunk in _chunks(publication_ids - self.publications.keys()):
             self.publications.update((p.id, p) for p in db.session.execute(_publications(Publication.id.in_(chunk))))
         for chunk in _chunks(document_ids - self.documents.keys()):
-            self.documents.update((d.id, d) for d in db.session.execute(
-                select(*_DOCUMENT_COLUMNS).where(Document.id.in_(chunk), Document.deleted_at.is_(None))))
+            self.documents.update((d.id, d) for d in db.session.execute(_documents(Document.id.in_(chunk))))
 
 
 @dataclass

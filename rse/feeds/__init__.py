@@ -12,11 +12,10 @@ has its own blueprint, whose URL map is the topic's urls.py. Everything is wired
 """
 
 from flask import Flask
-from flask_babel import gettext as _
 
 from rse import items, signals, slots
 
-from . import access, activity, demo, indexing, markdown
+from . import access, activity, demo, indexing, markdown, titles
 from .editor import urls as editor_urls
 from .models import Publication
 from .notifications import urls as notification_urls
@@ -42,7 +41,7 @@ def excerpt(text: str, length: int = 280) -> str:
 
 
 def _publication_title(publication: Publication) -> str:
-    return publication.title or markdown.plain_excerpt(publication.body, 80) or _("Publication")
+    return titles.publication_title(publication.title, publication.body)
 
 
 def init_app(app: Flask) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import smtplib
 from datetime import timedelta
-from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
@@ -21,6 +20,7 @@ from rse.dbtypes import utcnow
 from rse.validation import without_direction_controls
 
 from .backends import PermanentMailError, backend_from_url
+from .mime import RawMessage, address, alternative, plain
 from .models import OutboundEmail
 
 log = logging.getLogger(__name__)
@@ -50,20 +50,20 @@ def queue_templated(kind: str, to: str, subject: str, template: str, **context) 
     return queue_email(kind=kind, to=to, subject=subject, text=text, html=html)
 
 
-def build_message(row: OutboundEmail, mail_from: str, domain: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = mail_from
-    message["To"] = row.recipient
-    message["Subject"] = row.subject
-    message["Date"] = format_datetime(row.created_at)
-    message["Message-ID"] = make_msgid(idstring=f"rse{row.id}", domain=domain)
-    message["Auto-Submitted"] = "auto-generated"
-    for name, value in (row.headers or {}).items():
-        message[name] = value
-    message.set_content(row.text_body)
+def build_message(row: OutboundEmail, mail_from: str, domain: str) -> RawMessage:
+    """An outbox row as bytes for the wire, through `mime` (which keeps every space of a subject)."""
+    headers = [
+        ("From", address(mail_from)),
+        ("To", address(row.recipient)),
+        ("Subject", row.subject),
+        ("Date", format_datetime(row.created_at)),
+        ("Message-ID", make_msgid(idstring=f"rse{row.id}", domain=domain)),
+        ("Auto-Submitted", "auto-generated"),
+        *(row.headers or {}).items(),
+    ]
     if row.html_body:
-        message.add_alternative(row.html_body, subtype="html")
-    return message
+        return alternative(headers, row.text_body, row.html_body, sender=mail_from, recipients=[row.recipient])
+    return plain(headers, row.text_body, sender=mail_from, recipients=[row.recipient])
 
 
 def deliver_pending(ids: list[int] | None = None, *, limit: int = 200) -> dict[str, int]:

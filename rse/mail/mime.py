@@ -1,9 +1,12 @@
-"""Bulk messages (a text and an HTML alternative) written straight to bytes, ready for the wire.
+"""Outgoing messages (a plain text, with or without an HTML alternative) written straight to bytes,
+ready for the wire.
 
 The `email` package's generator turns every header into a `Header` object and refolds it on the
-way out: for the digest that took longer than selecting and rendering the digest itself. A bulk
-message has one fixed shape, so it is written here directly: each header once (non-ASCII text as
-RFC 2047 encoded words), both bodies in base64 (encoded in C), CRLF line ends throughout.
+way out: for the digest that took longer than selecting and rendering the digest itself, and its
+refolding drops the space between an encoded word and the next word ("long d'été" came back as
+"longd'été"). Every message has one of two fixed shapes, so it is written here directly: each
+header once (non-ASCII text as RFC 2047 encoded words, whose folding keeps every space), the
+bodies in base64 (encoded in C), CRLF line ends throughout.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ def header(name: str, value: str) -> bytes:
     turned into spaces: nothing can start a header or end the block from inside a value. Direction
     controls are taken out: a subject cannot show its words in a disguised order."""
     value = " ".join(without_direction_controls(value).split())
-    if value.isascii():
+    # A subject is free text: "=?…?=" typed in it would be read back as an encoded word.
+    if value.isascii() and not (name.lower() == "subject" and "=?" in value):
         line = f"{name}: {value}"
     else:
         line = f"{name}: " + Header(value, "utf-8", header_name=name).encode(linesep="\r\n")
@@ -56,12 +60,8 @@ def _base64_part(content_type: str, body: str) -> bytes:
             "Content-Transfer-Encoding: base64\r\n\r\n").encode("ascii") + encoded
 
 
-def alternative(headers: Iterable[tuple[str, str]], text: str, html: str, *, sender: str,
-                recipients: Iterable[str]) -> RawMessage:
-    """A multipart/alternative message: `headers` in order (From, To, Subject, … with address
-    headers already passed through `address`), then the plain text and the HTML parts."""
-    # "=_" cannot occur in base64, so the boundary cannot occur in either body.
-    boundary = f"=_{secrets.token_hex(12)}"  # the Content-Type line stays under 78 characters
+def _header_block(headers: Iterable[tuple[str, str]]) -> tuple[list[bytes], str]:
+    """The header lines in order, and the Message-ID among them ("" if none)."""
     message_id = ""
     lines = []
     for name, value in headers:
@@ -69,9 +69,27 @@ def alternative(headers: Iterable[tuple[str, str]], text: str, html: str, *, sen
             message_id = value
         lines.append(header(name, value))
     lines.append(b"MIME-Version: 1.0\r\n")
+    return lines, message_id
+
+
+def alternative(headers: Iterable[tuple[str, str]], text: str, html: str, *, sender: str,
+                recipients: Iterable[str]) -> RawMessage:
+    """A multipart/alternative message: `headers` in order (From, To, Subject, … with address
+    headers already passed through `address`), then the plain text and the HTML parts."""
+    # "=_" cannot occur in base64, so the boundary cannot occur in either body.
+    boundary = f"=_{secrets.token_hex(12)}"  # the Content-Type line stays under 78 characters
+    lines, message_id = _header_block(headers)
     lines.append(f"Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n".encode("ascii"))
     delimiter = f"--{boundary}\r\n".encode("ascii")
     lines += [delimiter, _base64_part("text/plain", text), delimiter, _base64_part("text/html", html),
               f"--{boundary}--\r\n".encode("ascii")]
+    return RawMessage(sender=parseaddr(sender)[1], recipients=tuple(recipients), data=b"".join(lines),
+                      message_id=message_id)
+
+
+def plain(headers: Iterable[tuple[str, str]], text: str, *, sender: str, recipients: Iterable[str]) -> RawMessage:
+    """A text/plain message: `headers` as for `alternative`, then the text."""
+    lines, message_id = _header_block(headers)
+    lines.append(_base64_part("text/plain", text))
     return RawMessage(sender=parseaddr(sender)[1], recipients=tuple(recipients), data=b"".join(lines),
                       message_id=message_id)

@@ -4,6 +4,7 @@ command's answers to bad input."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from sqlalchemy import func, select
 
@@ -57,12 +58,20 @@ def test_preview_asks_for_login_and_shows_the_digest_without_recording_it(create
     member = create_user("staff")
     community, animator = space(member)
     publish(animator, community, "Aperçu visible")
-    anonymous = client.get("/digest/preview")
-    assert anonymous.status_code == 302 and "/connexion" in anonymous.headers["Location"]
-    page = login(member).get("/digest/preview")
-    assert page.status_code == 200 and "Aperçu visible" in page.get_data(as_text=True)
-    empty = login(animator).get("/digest/preview")
-    assert empty.status_code == 200 and "Rien de nouveau" in empty.get_data(as_text=True)
+    for path in ("/digest/preview", "/digest/preview/courriel"):
+        anonymous = client.get(path)
+        assert anonymous.status_code == 302 and "/connexion" in anonymous.headers["Location"]
+    browser = login(member)
+    page = browser.get("/digest/preview").get_data(as_text=True)
+    assert "Aperçu de votre prochaine lettre — elle n'a pas été envoyée" in page
+    assert "Votre résumé Maillage : 1 nouveauté" in page  # the subject, in the banner
+    assert 'href="/profil/lettre"' in page and 'src="/digest/preview/courriel"' in page
+    assert '<header class="site-header">' in page  # inside the site's own layout
+    assert "Aperçu visible" in browser.get("/digest/preview/courriel").get_data(as_text=True)
+    empty = login(animator)
+    assert "Rien de nouveau" in empty.get("/digest/preview").get_data(as_text=True)
+    nothing = empty.get("/digest/preview/courriel")  # nothing to show in a frame: back to the page that says so
+    assert nothing.status_code == 302 and nothing.headers["Location"].endswith("/digest/preview")
     assert db.session.scalar(select(func.count()).select_from(DigestDelivery)) == 0
 
 
@@ -70,8 +79,11 @@ def test_preview_allows_the_emails_inline_styles_and_nothing_else(create_user, s
     member = create_user("staff")
     community, animator = space(member)
     publish(animator, community, "Aperçu stylé")
-    page = login(member).get("/digest/preview")
-    assert 'style="' in page.get_data(as_text=True)
+    site_page = login(member).get("/digest/preview")
+    assert 'style="' not in site_page.get_data(as_text=True)
+    assert "unsafe-inline" not in site_page.headers["Content-Security-Policy"]  # the site's page keeps its own
+    page = login(member).get("/digest/preview/courriel")
+    assert 'style="' in page.get_data(as_text=True) and '<base target="_top">' in page.get_data(as_text=True)
     policy = dict(part.strip().split(" ", 1) for part in page.headers["Content-Security-Policy"].split(";"))
     assert policy["style-src"] == "'unsafe-inline'"
     assert policy["default-src"] == "'none'" and "script-src" not in policy  # so no script of any kind
@@ -86,7 +98,7 @@ def test_preview_of_a_partner_shows_only_their_communities(create_user, space, l
     other, animator_b = space(staff, name="Direction")
     publish(animator_a, mine, "Pour le partenaire")
     publish(animator_b, other, "Hors de sa vue")
-    page = login(partner).get("/digest/preview").get_data(as_text=True)
+    page = login(partner).get("/digest/preview/courriel").get_data(as_text=True)
     assert "Pour le partenaire" in page and "Hors de sa vue" not in page and "Direction" not in page
 
 
@@ -109,7 +121,7 @@ def test_the_setting_is_reached_from_every_account_page(create_user, login):
     browser = login(create_user("staff"))
     for path in ("/profil/preferences", "/profil/lettre"):
         page = browser.get(path).get_data(as_text=True)
-        assert 'href="/profil/lettre"' in page and "Résumé par courriel" in page, path
+        assert 'href="/profil/lettre"' in page and "Courriels" in page, path
     assert 'href="/profil/lettre" aria-current="page"' in browser.get("/profil/lettre").get_data(as_text=True)
 
 
@@ -158,3 +170,51 @@ def test_weekly_digests_are_due_from_the_configured_weekday_on():
     assert [p.key for p in periods_due(monday, weekday=0, tz=paris)] == ["2026-11-23", "2026-W48"]
     assert [p.key for p in periods_due(monday, weekday=2, tz=paris)] == ["2026-11-23"]
     assert [p.key for p in periods_due(sunday, weekday=2, tz=paris)] == ["2026-11-29", "2026-W48"]
+
+
+# --- One page for everything that emails a person ----------------------------------------------------
+
+def test_one_page_sets_the_digest_and_every_kind_of_notification_together(create_user, login):
+    from rse.feeds.notifications import service as notifications
+
+    member = create_user("staff")
+    browser = login(member)
+    page = browser.get("/profil/lettre").get_data(as_text=True)
+    assert "Vous recevez le résumé une fois par semaine" in page
+    assert page.count('type="radio"') == 3 + 6 * 3  # the frequency, then six kinds by three modes
+    assert '<th scope="col" class="email-mode-col">Dans le résumé</th>' in page
+    assert '<span class="visually-hidden">Mentions : Tout de suite</span>' in page  # each radio is named
+    saved = browser.post("/profil/lettre", data={"frequency": "daily", "mention": "digest", "version": "never"})
+    assert saved.status_code == 302
+    assert _frequency(member) == "daily"
+    modes = notifications.preferences(member)
+    assert (modes["mention"], modes["version"], modes["suggestion"]) == ("digest", "never", "immediate")
+    page = browser.get("/profil/lettre").get_data(as_text=True)
+    assert "Vos préférences de courriel sont enregistrées." in page and "chaque matin" in page
+    assert 'name="frequency" value="daily" checked' in page and 'name="mention" value="digest" checked' in page
+
+
+def test_a_bad_choice_saves_nothing_of_the_form_and_says_which(create_user, login):
+    from rse.feeds.models import NotificationPreference
+
+    member = create_user("staff")
+    browser = login(member)
+    bad = browser.post("/profil/lettre", data={"frequency": "daily", "mention": "never", "comment": "parfois"})
+    assert bad.status_code == 422
+    page = unescape(bad.get_data(as_text=True))
+    assert "Rien n'a été enregistré." in page and "Choisissez immediate, digest ou never." in page
+    assert 'id="pref-comment-error"' in page and 'name="mention" value="never" checked' in page  # as sent
+    assert _frequency(member) is None
+    assert db.session.scalar(select(func.count()).select_from(NotificationPreference)) == 0
+    empty = browser.post("/profil/lettre", data={})
+    assert empty.status_code == 422 and "Choisissez hebdomadaire, quotidienne ou jamais." in empty.get_data(as_text=True)
+
+
+def test_the_page_says_when_one_unsubscribed_and_what_it_means(create_user, login, client):
+    member = create_user("staff")
+    token = service.unsubscribe_token(member)
+    assert client.post(f"/digest/desabonnement/{token}").status_code == 200
+    page = login(member).get("/profil/lettre").get_data(as_text=True)
+    assert "Vous êtes désabonné du résumé depuis le" in page
+    assert "Les notifications réglées sur « Dans le résumé » ne vous sont donc pas envoyées." in page
+    assert 'name="frequency" value="never" checked' in page

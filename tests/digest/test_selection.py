@@ -694,6 +694,11 @@ def test_a_new_version_of_a_followed_document_gets_eight_points(create_user, spa
 
 # --- Open questions -----------------------------------------------------------------------------
 
+def waiting() -> datetime:
+    """Asked before the digest's window (so not among the new items), still recent enough to remind of."""
+    return utcnow() - timedelta(days=20)
+
+
 
 def test_open_questions_are_listed_most_shared_first_up_to_the_cap(create_user, space, monkeypatch):
     monkeypatch.setattr(selection, "QUESTIONS", 3)
@@ -701,6 +706,8 @@ def test_open_questions_are_listed_most_shared_first_up_to_the_cap(create_user, 
     community, animator = space(reader, *fans, name="Hygiène")
     asked = {title: publish(animator, community, title, kind="question")
              for title in ("Q1 sans écho", "Q2 deux fois", "Q3 une fois", "Q4 sans écho")}
+    for question in asked.values():
+        happened_at(question, waiting())
     for fan in fans:
         reactions.press_same_question(fan, asked["Q2 deux fois"])
     reactions.press_same_question(fans[0], asked["Q3 une fois"])
@@ -717,12 +724,36 @@ def test_ones_own_question_is_not_a_reminder_and_takes_no_place(create_user, spa
     community, animator = space(reader, fan)
     own = publish(reader, community, "Ma question", kind="question")
     reactions.press_same_question(fan, own)
-    publish(animator, community, "La question d'un autre", kind="question")
-    db.session.commit()
+    happened_at(own, waiting())
+    happened_at(publish(animator, community, "La question d'un autre", kind="question"), waiting())
 
     digests = digests_of(reader, fan)
     assert titles(digests[reader.id].questions) == ["La question d'un autre"]
     assert titles(digests[fan.id].questions) == ["Ma question"]
+
+
+def test_a_new_question_appears_once_among_its_spaces_news_and_not_again_as_a_reminder(create_user, space):
+    reader, fan = create_user("staff"), create_user("staff")
+    community, animator = space(reader, fan, name="Hygiène")
+    new = publish(animator, community, "Question de cette semaine", kind="question")
+    reactions.press_same_question(fan, new)
+    happened_at(publish(animator, community, "Question d'il y a trois semaines", kind="question"), waiting())
+
+    digest = digest_of(reader)
+    assert sections(digest) == [("Hygiène", ["Question de cette semaine"], 0)]
+    assert titles(digest.questions) == ["Question d'il y a trois semaines"]
+
+
+def test_a_new_question_left_out_of_a_full_space_section_is_still_a_reminder(create_user, space, monkeypatch):
+    monkeypatch.setattr(ranking, "PER_COMMUNITY", 1)
+    reader = create_user("staff")
+    community, animator = space(reader, name="Hygiène")
+    publish(animator, community, "Annonce importante", kind="announcement")
+    publish(animator, community, "Question en attente", kind="question")
+
+    digest = digest_of(reader)
+    assert sections(digest) == [("Hygiène", ["Annonce importante"], 1)]
+    assert titles(digest.questions) == ["Question en attente"]
 
 
 def test_a_question_older_than_the_age_limit_is_not_a_reminder(create_user, space):
@@ -746,6 +777,8 @@ def test_a_question_with_a_good_answer_or_deleted_is_not_a_reminder(create_user,
     commented = publish(animator, community, "Question commentée sans bonne réponse", kind="question")
     comments.add_comment(colleague, commented, "Je ne sais pas")
     db.session.commit()
+    for question in (answered, commented):
+        happened_at(question, waiting())
 
     assert titles(digest_of(reader).questions) == ["Question commentée sans bonne réponse"]
 
@@ -917,7 +950,8 @@ def test_a_batch_gives_each_person_their_own_digest(create_user, create_communit
     assert communities_in(his) == {"Comité de direction"}
     assert his.for_you == [] and titles(his.pinned) == ["Ordre du jour épinglé"]
     assert sorted(new_titles(his)) == ["Arbitrages en suspens", "Budget confidentiel"]
-    assert titles(his.questions) == ["Arbitrages en suspens"] and titles(his.due_documents) == ["Plan de financement"]
+    # The new question is among its space's news: the reminders do not repeat it.
+    assert his.questions == [] and titles(his.due_documents) == ["Plan de financement"]
 
     animator_digest = digests[board_animator.id]
     assert titles(animator_digest.due_documents) == ["Plan de financement"]

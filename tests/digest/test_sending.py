@@ -8,6 +8,7 @@ import re
 import smtplib
 import sys
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -376,8 +377,10 @@ def test_each_person_gets_the_digest_in_their_language_and_the_site_keeps_its_ow
     assert "Hello Jane Reader," in text_en and 'lang="en"' in html_en
     assert "Bonjour Claire Lecteur," in parts(messages[reader_fr.email])[0]
     # The emails' catalogue is bound to their own templates: the French pages stay French.
-    page = login(reader_fr).get("/digest/preview").get_data(as_text=True)
-    assert "Pour vous" in page or "Protocole mains" in page
+    browser = login(reader_fr)
+    page = browser.get("/digest/preview").get_data(as_text=True)
+    assert "Votre prochaine lettre" in page or "Rien de nouveau" in page
+    page += browser.get("/digest/preview/courriel", follow_redirects=True).get_data(as_text=True)
     assert "Your Maillage digest" not in page and "Hello " not in page
 
 
@@ -519,6 +522,68 @@ def test_readers_own_item_leaves_out_their_name_and_others_still_see_it(create_u
         assert part.count("Sophie Durand") == 1 and "Bonjour Sophie Durand" in part  # the greeting alone
     for part in parts(messages[reader.email]):  # the same entry, rendered in the same run
         assert "Combien de temps garder les feuilles ?" in part and "Sophie Durand" in part
+
+
+@pytest.mark.parametrize("excerpts", [True, False])
+def test_an_untitled_post_is_named_by_its_first_words_where_its_text_may_leave(app, create_user, space, sink, send,
+                                                                               excerpts):
+    app.config["MAIL_EXCERPTS"] = excerpts
+    member = create_user("staff")
+    community, animator = space(member, name="CPOM Tilleuls")
+    publish(animator, community, "", body="Fin janvier, **fiches objectifs** : mars. Signature : juin, bilan ensuite")
+    assert send().exit_code == 0
+    [message] = sink.wait_for(1)
+    for part in map(unescape, parts(message)):
+        assert "« «" not in part and "Message dans «" not in part
+        if excerpts:
+            assert "Fin janvier, fiches objectifs : mars. Signature…" in part
+        else:  # excerpts off: a post's text stays on the site
+            assert "Fin janvier" not in part and "Message dans l'espace CPOM Tilleuls" in part
+
+
+def test_an_untitled_post_of_a_sensitive_space_is_named_by_its_space_only(app, create_user, space, sink, send):
+    app.config["MAIL_EXCERPTS"] = True
+    member = create_user("staff")
+    community, keeper = space(member, name="Direction", sensitive=True)
+    publish(keeper, community, "", body="Réorganisation confidentielle du pôle")
+    assert send().exit_code == 0
+    [message] = sink.wait_for(1)
+    for part in map(unescape, parts(message)):
+        assert "confidentielle" not in part and "Message dans l'espace Direction" in part
+
+
+def test_a_document_names_who_deposited_its_current_version(create_user, space, create_document, sink, send):
+    from rse.documents import service as documents
+    from rse.uploads import HashingSpool
+    from tests.documents.samples import pdf_bytes
+
+    reader = create_user("staff", name="Léa Roux")
+    author, reviser = create_user("staff", name="Sophie Durand"), create_user("staff", name="Karim Benali")
+    community, _animator = space(reader, author, reviser, name="Hygiène")
+    create_document(community, author, title="Protocole mains")
+    revised = create_document(community, author, title="Protocole bloc", filename="bloc.pdf")
+    spool = HashingSpool(app_config("UPLOAD_TMP"), app_config("MAX_UPLOAD_BYTES"))
+    try:
+        spool.write(pdf_bytes("Version 2"))
+        spool.flush()
+        documents.add_version(reviser, revised, documents.Upload(spool, "bloc-v2.pdf"))
+        db.session.commit()
+    finally:
+        spool.close()
+    assert send("--user", reader.email).exit_code == 0
+    [message] = sink.wait_for(1)
+    text, html = parts(message)
+    lines = text.splitlines()
+    assert lines[lines.index("- Protocole mains") + 1].strip() == "Sophie Durand"
+    assert lines[lines.index("- Protocole bloc") + 1].strip() == "Nouvelle version · Karim Benali"
+    assert re.search(r">\s*Nouvelle version · Karim Benali\s*</div>", html)
+    assert re.search(r">\s*Sophie Durand\s*</div>", html)
+
+
+def app_config(name: str):
+    from flask import current_app
+
+    return current_app.config[name]
 
 
 # --- No process-wide side effects; Ctrl+C ----------------------------------------------------------

@@ -54,7 +54,7 @@ def test_a_suggestion_to_a_person_sends_one_email_with_both_parts(world, deliver
     text, html = _parts(mail)
     link, preferences = f"{BASE}/publications/{post.id}", f"{BASE}/notifications/preferences"
     assert "Bonjour Agent extérieur," in text
-    assert "Membre vous propose « Calendrier des formations », de l'espace « Espace public »." in text
+    assert "Membre vous propose, dans l'espace Espace public :\n\n    Calendrier des formations\n" in text
     assert "La session de mai est ouverte" in text and link in text and preferences in text
     assert "Une proposition de Membre" in html and "La session de mai est ouverte" in html
     assert f'href="{link}"' in html and f'href="{preferences}"' in html
@@ -81,8 +81,23 @@ def test_a_mention_of_someone_who_may_read_notifies_and_emails(world, delivered,
     assert mail["To"] == world.member.email
     assert mail["Subject"] == "Animatrice vous a mentionné : Horaires du standard"
     text, html = _parts(mail)
-    assert "Animatrice vous a mentionné dans « Horaires du standard », dans l'espace « Espace private »." in text
+    assert "Animatrice vous a mentionné dans l'espace Espace private :\n\n    Horaires du standard\n" in text
     assert f"{BASE}/publications/{post.id}" in text and "Animatrice vous a mentionné" in html
+
+
+@pytest.mark.parametrize("excerpts", [True, False])
+def test_a_mention_in_an_untitled_post_nests_no_quote_and_names_the_space_once(app, world, delivered, publish,
+                                                                               excerpts):
+    app.config["MAIL_EXCERPTS"] = excerpts
+    publish(world.animator, world.spaces["private"],
+            body=f"Fin janvier, fiches objectifs : mars. Signature : juin. @{_handle(world.member)} tu valides ?")
+    [mail] = delivered()
+    named = "Fin janvier, fiches objectifs : mars. Signature…" if excerpts else "Message dans l'espace Espace private"
+    assert mail["Subject"] == f"Animatrice vous a mentionné : {named}"
+    text, html = _parts(mail)
+    assert f"Animatrice vous a mentionné dans l'espace Espace private :\n\n    {named}\n" in text
+    for part in (text, html.replace("&#39;", "'")):
+        assert "«" not in part and named in part
 
 
 def test_a_mention_of_someone_who_may_not_read_gives_nothing_at_all(world, delivered, publish):
@@ -131,7 +146,7 @@ def test_immediate_comments_and_answers_are_emailed_with_their_own_heading(world
     [mail] = outbox()
     assert mail["Subject"] == "Nouveau commentaire de Animatrice : Où trouver le formulaire ?"
     text, html = _parts(mail)
-    assert "Animatrice a commenté « Où trouver le formulaire ? », dans l'espace « Espace public »." in text
+    assert "Animatrice a commenté, dans l'espace Espace public :\n\n    Où trouver le formulaire ?\n" in text
     assert "Nouveau commentaire de Animatrice" in html
 
     answers.accept_answer(world.animator, comment)  # the animator accepts: the asker hears of it
@@ -139,7 +154,8 @@ def test_immediate_comments_and_answers_are_emailed_with_their_own_heading(world
     answer_mails = [m for m in outbox() if m["Subject"].startswith("Une bonne réponse")]
     assert [m["To"] for m in answer_mails] == [world.member.email]
     text, html = _parts(answer_mails[0])
-    assert "Animatrice a choisi la bonne réponse à la question « Où trouver le formulaire ? »" in text
+    assert ("Animatrice a choisi la bonne réponse à cette question de l'espace Espace public :\n\n"
+            "    Où trouver le formulaire ?\n") in text
     assert "Une question a reçu sa bonne réponse" in html
 
 

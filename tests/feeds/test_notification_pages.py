@@ -203,28 +203,34 @@ def test_a_partner_removed_from_a_community_loses_its_notifications(world, login
 # --- Email preferences --------------------------------------------------------------------------
 
 def test_the_preferences_page_shows_every_kind_with_its_current_mode(world, login):
-    page = _text(login(world.member).get("/notifications/preferences"))
+    response = login(world.member).get("/notifications/preferences", follow_redirects=True)
+    assert response.request.path == "/profil/lettre"  # the old address leads to the one page of emails
+    page = _text(response)
     for kind in ("mention", "suggestion", "comment", "answer", "followed", "version"):
         assert f'name="{kind}" value="immediate"' in page and f'name="{kind}" value="never"' in page
     assert 'name="mention" value="immediate" checked' in page
     assert 'name="comment" value="digest" checked' in page
-    assert "Résumé hebdomadaire seulement" in page and "Immédiat" in page and "Jamais" in page
+    assert "Tout de suite" in page and "Dans le résumé" in page and "Jamais" in page
+    assert "hebdomadaire" not in page  # the digest may be daily: no column says weekly
 
 
 def test_saving_preferences(world, login):
     client = login(world.member)
     response = client.post("/notifications/preferences", data={"mention": "never", "comment": "immediate",
                                                                "like": "never"})
-    assert response.status_code == 302 and response.headers["Location"].endswith("/notifications/preferences")
+    assert response.status_code == 307 and response.headers["Location"].endswith("/profil/lettre")
+    response = client.post("/profil/lettre", data={"mention": "never", "comment": "immediate", "like": "never"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/profil/lettre")
     assert notifications.preferences(world.member)["mention"] == "never"
     assert notifications.preferences(world.member)["comment"] == "immediate"
-    page = _text(client.get("/notifications/preferences"))
-    assert 'name="mention" value="never" checked' in page and "Préférences de notification enregistrées." in page
+    page = _text(client.get("/profil/lettre"))
+    assert 'name="mention" value="never" checked' in page and "Vos préférences de courriel sont enregistrées." in page
 
 
 @pytest.mark.parametrize("value", ["weekly", "", "IMMEDIATE"])
 def test_a_bad_preference_is_shown_and_nothing_is_saved(world, login, value):
-    response = login(world.member).post("/notifications/preferences", data={"mention": "never", "comment": value})
+    response = login(world.member).post("/notifications/preferences", data={"mention": "never", "comment": value},
+                                        follow_redirects=True)
     assert response.status_code == 422
     page = _text(response)
     assert "Choisissez immediate, digest ou never." in page and 'id="pref-comment-error"' in page
@@ -388,7 +394,8 @@ def _matrix_world(publish, world, create_document):
 PAGES = [
     ("/notifications", expect(200, LOGIN)),
     ("/notifications?non_lues=1", expect(200, LOGIN)),
-    ("/notifications/preferences", expect(200, LOGIN)),
+    ("/notifications/preferences", expect(302, LOGIN)),
+    ("/profil/lettre", expect(200, LOGIN)),
     ("/notifications/{notice}", expect(404, LOGIN, member=302)),
     ("/proposer?publication={public}", expect(200, LOGIN, stranger=404)),
     ("/proposer?publication={private}", expect(200, LOGIN, outsider=404, stranger=404)),
@@ -399,7 +406,8 @@ PAGES = [
 
 POSTS = [
     ("/notifications/tout-lire", {}, expect(302, LOGIN)),
-    ("/notifications/preferences", {"comment": "never"}, expect(302, LOGIN)),
+    ("/notifications/preferences", {"comment": "never"}, expect(307, LOGIN)),
+    ("/profil/lettre", {"comment": "never"}, expect(302, LOGIN)),
     ("/proposer?publication={private}", {"message": "Bonjour"}, expect(422, LOGIN, outsider=404, stranger=404)),
     ("/proposer?publication={secret}", {"users": ["{member_id}"]},
      expect(302, LOGIN, outsider=404, stranger=404)),

@@ -242,7 +242,7 @@ def test_the_email_of_an_ordinary_community_carries_the_message(app, world, outb
     db.session.commit()
     [mail] = outbox()
     assert "Menu de la semaine" not in mail["Subject"]  # excerpts off: a post's text stays on the site
-    assert "Message dans « Espace private »" in mail["Subject"]
+    assert mail["Subject"] == "Animatrice vous propose : Message dans l'espace Espace private"
     assert "Regarde le jeudi" in mail.get_body(("plain",)).get_content()
 
 

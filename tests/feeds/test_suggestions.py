@@ -49,7 +49,7 @@ def test_suggest_to_people_notifies_emails_and_delivers_home(world, outbox, publ
         (post.id, suggestion.id, world.member.id)]
     assert notices[0].emailed_at is not None
     mails = [m for m in outbox() if m["To"] == world.outsider.email]
-    assert len(mails) == 1 and "Message dans « Espace public »" in mails[0]["Subject"]
+    assert len(mails) == 1 and mails[0]["Subject"] == "Membre vous propose : Message dans l'espace Espace public"
     assert "Nouveau protocole" not in mails[0]["Subject"]  # excerpts off: a post's text stays on the site
     assert "À lire avant lundi" in mails[0].get_body(("plain",)).get_content()
     page = streams.home(world.outsider)  # the outsider is a member of no community

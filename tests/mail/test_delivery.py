@@ -146,3 +146,34 @@ def test_direction_controls_never_reach_a_subject(mail_backend, db):
     db.session.commit()
     [message] = mail_backend()
     assert message["Subject"] == "Nouveau : fdp.exe ok"
+
+
+# Subjects that lost a space when the `email` package refolded them ("long d'été" came back as
+# "longd'été"), and others with accents, quotes, dashes and text long enough to fold.
+SUBJECTS = [
+    "Karim Benali vous a mentionné : Fin janvier, fiches objectifs : mars. Signature…",
+    "Nouveau commentaire de Élodie Lefèvre : Protocole d’hygiène des mains – version 3 révisée pour les cinq sites",
+    "Œuvre xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx l’ARS », d'été Réunion protocole – de » – Œuvre hygiène Œuvre – ÉÉÉ » "
+    "protocole long d'été ÉÉÉ é titre », protocole long é l’ARS – titre",
+    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx protocole titre protocole « « titre », xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx » très –",
+    "de l’ARS d'été – long long long : de l’ARS xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx », « » », d'été Œuvre protocole",
+    "Élodie Lefèvre vous propose : « Compte rendu » de la réunion du comité de pilotage CPOM du 12 décembre 2026",
+    "Une bonne réponse à la question : Où trouver le formulaire d’accès au dossier ?",
+    "Nouvelle version : " + "Procédure " * 17 + "finale",
+    "Réunion " + "é" * 120,
+    "Le format =?utf-8?q?abc?= reste tel quel",
+    "Plain ASCII subject, long enough to be folded by a careless generator somewhere past column 78",
+]
+
+
+def test_every_subject_reads_back_exactly_as_written(mail_backend, db):
+    for number, subject in enumerate(SUBJECTS):
+        queue_email(kind="test", to=f"p{number}@ght-exemple.fr", subject=subject, text="x", html="<p>x</p>")
+    queue_email(kind="test", to="texte@ght-exemple.fr", subject=SUBJECTS[2], text="Texte seul")
+    db.session.commit()
+    received = {m["To"]: m for m in mail_backend()}
+    assert {to: m["Subject"] for to, m in received.items() if to != "texte@ght-exemple.fr"} == {
+        f"p{number}@ght-exemple.fr": subject for number, subject in enumerate(SUBJECTS)}
+    text_only = received["texte@ght-exemple.fr"]
+    assert text_only["Subject"] == SUBJECTS[2] and text_only.get_content_type() == "text/plain"
+    assert text_only.get_content().replace("\r\n", "\n") == "Texte seul" and text_only.defects == []

@@ -112,3 +112,15 @@ def test_direction_controls_are_taken_out_of_headers():
     line = header("Subject", "Résumé : \u2067Protocole\u2069 \u202eexe.pdf").decode("ascii")
     parsed = message_from_bytes(line.encode("ascii") + b"\r\n", policy=policy.default)
     assert parsed["Subject"] == "Résumé : Protocole exe.pdf"
+
+
+def test_generated_subjects_read_back_exactly():
+    """Encoded words folded anywhere: no space is lost or added between them and plain words."""
+    import random
+
+    words = ["é", "Réunion", "«", "»", "CPOM", "l’ARS", "–", "a", "très", "d'été", ":", "Œuvre", "»,", "x" * 30,
+             "é" * 70, "日本語", "(c)", '"q"', "=?", "?="]
+    rng = random.Random(16)
+    for _ in range(500):
+        subject = " ".join(rng.choice(words) for _ in range(rng.randint(1, 25)))
+        assert parse(header("Subject", subject) + b"\r\nx")["Subject"] == subject

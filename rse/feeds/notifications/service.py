@@ -25,7 +25,7 @@ from rse.database import db, rowcount
 from rse.dbtypes import utcnow
 from rse.documents.models import Document
 from rse.errors import ValidationError
-from rse.feeds import markdown
+from rse.feeds import markdown, titles
 from rse.feeds.models import (
     DEFAULT_EMAIL_MODES,
     Comment,
@@ -149,10 +149,9 @@ def _email(row: Notification, user: User, actor, item, *, comment=None, suggesti
     message = suggestion.message if suggestion is not None and not community.sensitive else ""
     with force_locale(user.locale or "fr"):
         actor_name = actor.name if actor is not None else "Maillage"
-        # A post has no title: its text stands in only where excerpts may leave by email.
-        untitled = not getattr(item, "title", "")
-        title = (_("Message dans « %(community)s »", community=community.name) if untitled and not excerpt_allowed
-                 else items.title(item))
+        # An untitled post is named by its first words only where excerpts may leave by email.
+        title = (titles.publication_title(item.title, item.body, text_shown=excerpt_allowed, community=community.name)
+                 if isinstance(item, Publication) else items.title(item))
         subject = SUBJECTS[NotificationKind(row.kind)](actor_name, title)[:200]
         queue_templated(f"notification.{row.kind}", user.email, subject, "notification", user=user,
                         notification_kind=row.kind, actor_name=actor_name, title=title, community=community,
@@ -334,7 +333,8 @@ def preferences(actor) -> dict[str, str]:
     return {**{k.value: v.value for k, v in DEFAULT_EMAIL_MODES.items()}, **dict(chosen.tuples().all())}
 
 
-def set_preferences(actor, changes: dict) -> dict[str, str]:
+def preference_errors(changes: dict) -> dict[str, str]:
+    """What is wrong with these changes of preference, by kind (nothing: they may be saved)."""
     kinds = {k.value for k in NotificationKind}
     modes = {m.value for m in EmailMode}
     errors = {}
@@ -343,6 +343,11 @@ def set_preferences(actor, changes: dict) -> dict[str, str]:
             errors[kind] = _("Type de notification inconnu.")
         elif not isinstance(mode, str) or mode not in modes:
             errors[kind] = _("Choisissez immediate, digest ou never.")
+    return errors
+
+
+def set_preferences(actor, changes: dict) -> dict[str, str]:
+    errors = preference_errors(changes)
     if errors:
         raise ValidationError(fields=errors)
     for kind, mode in changes.items():

@@ -7,8 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from rse.feeds.models import EmailMode, NotificationKind
-from rse.forms import ActionForm, commit_work, form_id, run_work
+from rse.forms import ActionForm, commit_work, form_id
 from rse.web import is_htmx
 
 from . import service as notifications
@@ -61,19 +60,6 @@ def mark_all_read():
 # --- Email preferences --------------------------------------------------------------------------
 
 def preferences():
-    form = ActionForm()
-    modes = notifications.preferences(current_user)
-    errors: dict[str, str] = {}
-    status = 200
-    if request.method == "POST":
-        changes = {kind.value: request.form.get(kind.value) for kind in NotificationKind if kind.value in request.form}
-        if form.validate_on_submit():
-            _done, refused = run_work(lambda: notifications.set_preferences(current_user, changes))
-            if refused is None:
-                flash(_("Préférences de notification enregistrées."), "success")
-                return redirect(url_for("notifications.preferences"))
-            errors = {kind: str(message) for kind, message in (refused.fields or {}).items()}
-        modes.update({kind: mode for kind, mode in changes.items() if mode is not None})
-        status = 422
-    return render_template("feeds/preferences.html", form=form, modes=modes, errors=errors,
-                           kinds=list(NotificationKind), mode_order=list(EmailMode)), status
+    """The old address of the email preferences: they are on the one page of everything that emails
+    a person, with the digest (a form posted here is posted there, 307 keeping its method)."""
+    return redirect(url_for("digest.settings"), code=307 if request.method == "POST" else 302)
