@@ -13,10 +13,13 @@ has its own blueprint, whose URL map is the topic's urls.py. Everything is wired
 from flask import Flask
 from flask_babel import gettext as _
 
-from rse import items, signals, slots
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from rse import audit, items, signals, slots
 
 from . import access, activity, demo, indexing, markdown
-from .models import Publication
+from .models import Comment, Publication
 from .notifications import urls as notification_urls
 from .notifications import views as notification_views
 from .publications import service as publications
@@ -43,8 +46,27 @@ def _publication_title(publication: Publication) -> str:
     return publication.title or markdown.plain_excerpt(publication.body, 80) or _("Publication")
 
 
+def _comment_title(comment: Comment) -> str:
+    item = items.pointed_at(comment)
+    return _("Commentaire sur « %(title)s »", title=items.title(item)) if item is not None else _("Commentaire")
+
+
+def _comment_url(comment: Comment) -> str:
+    item = items.pointed_at(comment)
+    return items.url(item, anchor=f"#commentaire-{comment.id}") if item is not None else ""
+
+
+def _comments_in(community_id: int):
+    """The ids of the comments on the publications and documents of a space."""
+    return select(Comment.id).where(or_(*(
+        getattr(Comment, kind.column).in_(select(kind.model.id).where(kind.model.community_id == community_id))
+        for kind in items.kinds())))
+
+
 def init_app(app: Flask) -> None:
     access.register()
+    audit.register_subject(audit.Subject(name="comment", model=Comment, title=_comment_title, url=_comment_url,
+                                         gone=_l("Commentaire supprimé"), in_community=_comments_in))
     items.register(items.ItemKind(
         name="publication", model=Publication, column="publication_id", endpoint="publications.show",
         get=publications.get_publication, title=_publication_title, stream_kind=lambda publication: publication.kind))
