@@ -67,7 +67,7 @@ class Detail:
     names: list[Name] = field(default_factory=list)
 
     def plain(self) -> str:
-        value = ", ".join(n.label for n in self.names) if self.names else self.text
+        value = ", ".join(n.plain() for n in self.names) if self.names else self.text
         return f"{self.label} : {value}"
 
 

@@ -23,7 +23,7 @@ from rse.database import db
 @dataclass(frozen=True)
 class Subject:
     name: str  # as entries record it: type(target).__name__.lower()
-    model: type
+    model: Any  # a mapped class, with an integer `id`
     title: Callable[[Any], str]
     url: Callable[[Any], str]
     gone: Any  # what the log says of one that was deleted (or that the reader may not read)
@@ -49,12 +49,13 @@ def named(name: str) -> Subject | None:
     kind = items.named(name)
     if kind is None:
         return None
-    community_column = getattr(kind.model, "community_id", None)
+    model: Any = kind.model
+    community_column = getattr(model, "community_id", None)
     return Subject(
-        name=kind.name, model=kind.model, title=kind.title, url=items.url,
+        name=kind.name, model=model, title=kind.title, url=items.url,
         gone=_GONE_ITEMS.get(kind.name, _l("Élément supprimé")),
         in_community=(None if community_column is None
-                      else lambda community_id: select(kind.model.id).where(community_column == community_id)))
+                      else lambda community_id: select(model.id).where(community_column == community_id)))
 
 
 def all_named() -> list[Subject]:
@@ -69,6 +70,10 @@ class Name:
     label: str
     url: str | None = None
     gone: bool = False
+    detail: str = ""  # what tells it from a namesake (a person's address)
+
+    def plain(self) -> str:
+        return f"{self.label} ({self.detail})" if self.detail else self.label
 
 
 class Names:
@@ -97,10 +102,8 @@ class Names:
         if row is None or not permissions.can(self.reader, "read", row):
             gone = str(subject.gone)
             return Name(f"{snapshot} ({gone.lower()})" if snapshot else gone, gone=True)
-        label = subject.title(row)
-        if subject.subtitle is not None:
-            label = f"{label} ({subject.subtitle(row)})"
-        return Name(label, subject.url(row))
+        return Name(subject.title(row), subject.url(row),
+                    detail=subject.subtitle(row) if subject.subtitle is not None else "")
 
 
 def _as_id(value: Any) -> int | None:

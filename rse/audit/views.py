@@ -45,7 +45,7 @@ def export():
             buffer.truncate()
             writer.writerow([entry.id, entry.created_at.isoformat(), entry.action, row.label, entry.actor_id or "",
                              _neutralise(entry.actor_label), entry.target_type, entry.target_id,
-                             _neutralise(row.target.label if row.target else ""), entry.ip,
+                             _neutralise(row.target.plain() if row.target else ""), entry.ip,
                              _neutralise(" ; ".join(line.plain() for line in row.lines)),
                              _neutralise(json.dumps(entry.details or {}, ensure_ascii=False, sort_keys=True))])
             yield buffer.getvalue()

@@ -10,9 +10,10 @@ Shared by the four: the models, the permission rules (access.py), activities and
 has its own blueprint, whose URL map is the topic's urls.py. Everything is wired here.
 """
 
+from typing import Any
+
 from flask import Flask
 from flask_babel import gettext as _
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
@@ -58,9 +59,10 @@ def _comment_url(comment: Comment) -> str:
 
 def _comments_in(community_id: int):
     """The ids of the comments on the publications and documents of a space."""
+    models: list[tuple[str, Any]] = [(kind.column, kind.model) for kind in items.kinds()]
     return select(Comment.id).where(or_(*(
-        getattr(Comment, kind.column).in_(select(kind.model.id).where(kind.model.community_id == community_id))
-        for kind in items.kinds())))
+        getattr(Comment, column).in_(select(model.id).where(model.community_id == community_id))
+        for column, model in models)))
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,7 @@ import html
 import io
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -91,12 +92,13 @@ def activity(create_user, create_community, create_document, publish, login):
     quality = create_community(animator, name="Qualité")
     suggestions.suggest(animator, document, users=[member.id], communities=[quality.id])
     db.session.commit()
-    return admin, animator, member, partner, space, other, question, document, login(admin)
+    return SimpleNamespace(admin=admin, animator=animator, member=member, partner=partner, space=space,
+                           other=other, question=question, document=document, client=login(admin))
 
 
 def test_the_log_speaks_french_and_names_people_spaces_and_items(activity):
-    admin, animator, member, partner, space, other, question, document, client = activity
-    response = client.get("/admin/journal")
+    a = activity
+    response = a.client.get("/admin/journal")
     assert response.status_code == 200
     text = _body(response)
     for label in ("Espace créé", "Membre ajouté", "Publication créée", "Commentaire ajouté", "Réponse acceptée",
@@ -107,7 +109,7 @@ def test_the_log_speaks_french_and_names_people_spaces_and_items(activity):
     assert "[" not in text and "True" not in text and "False" not in text and "None" not in text
     assert not HEX_HASH.search(text)
     # Details in words, with names.
-    assert "Personne : Sophie Durand (" in text
+    assert "Personne : Sophie Durand" in text
     assert "Rôle : lecteur" in text  # the partner joined as a reader
     assert "Ouverture : dans le navigateur" in text
     assert "Suggéré à : Sophie Durand" in text and "Espaces : Qualité" in text
@@ -117,37 +119,37 @@ def test_the_log_speaks_french_and_names_people_spaces_and_items(activity):
 
 
 def test_the_target_is_its_title_with_a_link(activity):
-    admin, animator, member, partner, space, other, question, document, client = activity
-    table = _table(client.get("/admin/journal"))
-    assert f'<a href="/publications/{question.id}">Quel calendrier pour le CPOM ?</a>' in table
-    assert f'<a href="/documents/{document.id}">Compte rendu de la réunion</a>' in table
-    assert f'<a href="/espaces/{space.id}">CPOM 2026</a>' in table
-    assert f'<a href="/admin/utilisateurs/{member.id}">Sophie Durand ({member.email})</a>' in table
+    a = activity
+    table = _table(a.client.get("/admin/journal"))
+    assert f'<a href="/publications/{a.question.id}">Quel calendrier pour le CPOM ?</a>' in table
+    assert f'<a href="/documents/{a.document.id}">Compte rendu de la réunion</a>' in table
+    assert f'<a href="/espaces/{a.space.id}">CPOM 2026</a>' in table
+    assert f'<a href="/admin/utilisateurs/{a.member.id}">Sophie Durand</a> <span class="audit-sub">{a.member.email}</span>' in table
     assert "Commentaire sur « Quel calendrier pour le CPOM ? »" in html.unescape(table)
-    assert "(publication #" not in table and "#" + str(question.id) + " (" not in table
+    assert "(publication #" not in table and "#" + str(a.question.id) + " (" not in table
 
 
 def test_a_deleted_item_shows_as_deleted_without_its_title(activity):
-    admin, animator, member, partner, space, other, question, document, client = activity
-    publications.delete_publication(member, question)
+    a = activity
+    publications.delete_publication(a.member, a.question)
     db.session.commit()
-    text = _body(client.get("/admin/journal"))
+    text = _body(a.client.get("/admin/journal"))
     assert "Publication supprimée" in text
     assert "Quel calendrier pour le CPOM" not in text  # neither as a target nor in a comment's title
 
 
 def test_filter_by_action(activity):
-    admin, animator, member, partner, space, other, question, document, client = activity
-    text = _body(client.get("/admin/journal?action=question.accept"))
+    a = activity
+    text = _body(a.client.get("/admin/journal?action=question.accept"))
     assert "Réponse acceptée" in text
     assert "Membre ajouté" not in text and "Publication créée" not in text
     # The start of a family of codes still works (older links): every change of members.
-    text = _body(client.get("/admin/journal?action=membership"))
+    text = _body(a.client.get("/admin/journal?action=membership"))
     assert "Membre ajouté" in text and "Publication créée" not in text
 
 
 def test_the_action_filter_is_a_list_of_french_labels_by_domain(activity):
-    page = activity[-1].get("/admin/journal").get_data(as_text=True)
+    page = activity.client.get("/admin/journal").get_data(as_text=True)
     select = re.search(r'<select id="f-action" name="action">(.*?)</select>', page, re.S)[1]
     assert '<optgroup label="Espaces et membres">' in select
     assert '<option value="question.accept">Réponse acceptée</option>' in select
@@ -155,23 +157,23 @@ def test_the_action_filter_is_a_list_of_french_labels_by_domain(activity):
 
 
 def test_filter_by_person_shows_what_they_did_and_what_concerns_them(activity):
-    admin, animator, member, partner, space, other, question, document, client = activity
-    text = _body(client.get(f"/admin/journal?personne={partner.id}"))
+    a = activity
+    text = _body(a.client.get(f"/admin/journal?personne={a.partner.id}"))
     assert "Membre ajouté" in text and "Marc Rousseau" in text  # added by the animator: it concerns them
     assert "Publication créée" not in text and "Document déposé" not in text
-    text = _body(client.get(f"/admin/journal?personne={member.id}"))
+    text = _body(a.client.get(f"/admin/journal?personne={a.member.id}"))
     assert "Publication créée" in text and "Réponse acceptée" in text and "Document téléchargé ou consulté" in text
     assert "Document déposé" not in text
-    page = client.get("/admin/journal").get_data(as_text=True)
-    assert f'<option value="{partner.id}">Marc Rousseau ({partner.email})</option>' in page
+    page = a.client.get("/admin/journal").get_data(as_text=True)
+    assert f'<option value="{a.partner.id}">Marc Rousseau ({a.partner.email})</option>' in page
 
 
 def test_filter_by_space(activity):
-    admin, animator, member, partner, space, other, question, document, client = activity
-    text = _body(client.get(f"/admin/journal?espace={other.id}"))
+    a = activity
+    text = _body(a.client.get(f"/admin/journal?espace={a.other.id}"))
     assert "Espace créé" in text and "Achats" in text
     assert "CPOM 2026" not in text and "Publication créée" not in text
-    text = _body(client.get(f"/admin/journal?espace={space.id}"))
+    text = _body(a.client.get(f"/admin/journal?espace={a.space.id}"))
     for label in ("Espace créé", "Membre ajouté", "Publication créée", "Commentaire ajouté", "Document déposé",
                   "Document téléchargé ou consulté"):
         assert label in text
@@ -191,13 +193,13 @@ def test_filter_by_space(activity):
     ("ip=999.1.1.1", "Adresse IP invalide"),
 ])
 def test_a_bad_filter_value_gets_a_french_message_and_no_entries(activity, query, message):
-    response = activity[-1].get(f"/admin/journal?{query}")
+    response = activity.client.get(f"/admin/journal?{query}")
     assert response.status_code == 422
     page = html.unescape(response.get_data(as_text=True))
     assert message in page
     assert "Vérifiez les filtres signalés" in page and 'aria-invalid="true"' in page
     assert "0 entrée" in page and "<tbody>" not in page
-    export = activity[-1].get(f"/admin/journal/export.csv?{query}")
+    export = activity.client.get(f"/admin/journal/export.csv?{query}")
     assert len(list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))) == 1  # the header
 
 
@@ -222,8 +224,8 @@ def test_only_administrators_read_the_log(create_user, login, client, who):
 
 
 def test_the_export_follows_the_filters_and_carries_code_and_label(activity):
-    admin, animator, member, partner, space, other, question, document, client = activity
-    response = client.get(f"/admin/journal/export.csv?espace={space.id}")
+    a = activity
+    response = a.client.get(f"/admin/journal/export.csv?espace={a.space.id}")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     actions = {row["action"] for row in rows}
     assert "document.downloaded" in actions and "login.success" not in actions
