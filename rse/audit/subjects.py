@@ -94,14 +94,16 @@ class Names:
                 self._found[(name, row.id)] = row
 
     def get(self, name: str, value: Any, snapshot: str = "") -> Name:
-        """The title and link of a thing, or « … supprimé » (with the name recorded at the time, if any)."""
+        """The title and link of a thing, or that it is gone (a deleted one with the name recorded at the time)."""
         subject, number = named(name), _as_id(value)
         row = self._found.get((name, number)) if number is not None else None
         if subject is None:
             return Name(snapshot or f"#{value}")
-        if row is None or not permissions.can(self.reader, "read", row):
-            gone = str(subject.gone)
+        gone = str(subject.gone)
+        if row is None:  # deleted: the name recorded at the time, if any (only administrators read the log)
             return Name(f"{snapshot} ({gone.lower()})" if snapshot else gone, gone=True)
+        if not permissions.can(self.reader, "read", row):  # hidden from this reader: not even its old name
+            return Name(gone, gone=True)
         return Name(subject.title(row), subject.url(row),
                     detail=subject.subtitle(row) if subject.subtitle is not None else "")
 

@@ -236,3 +236,18 @@ def test_the_export_follows_the_filters_and_carries_code_and_label(activity):
     assert '"inline": true' in download["details_json"]
     upload = next(row for row in rows if row["action"] == "document.uploaded")
     assert not HEX_HASH.search(upload["details"]) and HEX_HASH.search(upload["details_json"])
+
+
+def test_names_are_looked_up_through_the_permission_layer(create_user, create_community):
+    """Only administrators read the log, but the lookup asks the permission layer all the same: a
+    reader who may not read a space does not get its name, and a deleted thing is said deleted."""
+    from rse.audit.subjects import Names
+
+    animator, outsider, admin = create_user("staff"), create_user("staff"), create_user("admin")
+    secret = create_community(animator, visibility="secret", name="Comité de direction")
+    wanted = [("community", secret.id), ("community", "999999"), ("user", animator.id)]
+    assert Names(admin, wanted).get("community", secret.id).label == "Comité de direction"
+    hidden = Names(outsider, wanted).get("community", str(secret.id), "Comité de direction")
+    assert (hidden.label, hidden.gone, hidden.url) == ("Espace supprimé", True, None)
+    gone = Names(admin, wanted).get("community", "999999", "Ancien espace")
+    assert (gone.label, gone.gone, gone.url) == ("Ancien espace (espace supprimé)", True, None)
