@@ -44,14 +44,10 @@ def next_sends(actor: User, now: datetime, tz: ZoneInfo, *, hour: int, weekday: 
         if weekly.weekday() >= weekday and not _started(week.key):
             break
         weekly += timedelta(days=1)
-    # Wall-clock days across a DST change: the hour stays local.
-    return NextSends(hour=hour, next_run=_utc(run, tz), weekly_at=_utc(weekly, tz),
+    # Days added to a local time keep its wall-clock hour across a change to or from summer time.
+    return NextSends(hour=hour, next_run=run.astimezone(UTC), weekly_at=weekly.astimezone(UTC),
                      weekly_people=_subscribers(Frequency.WEEKLY, now),
                      daily_people=_subscribers(Frequency.DAILY, now))
-
-
-def _utc(local: datetime, tz: ZoneInfo) -> datetime:
-    return local.replace(tzinfo=None).replace(tzinfo=tz).astimezone(UTC)
 
 
 def _started(period_key: str) -> bool:

@@ -83,3 +83,13 @@ def test_the_page_is_for_administrators_only(create_user, login, client):
         response = login(create_user(role)).get("/admin/lettre")
         assert response.status_code == 403 and "Le prochain résumé" not in response.get_data(as_text=True)
     assert client.get("/admin/lettre").status_code in (302, 401)
+
+
+def test_the_hour_stays_local_across_the_change_to_winter_time(create_user):
+    admin = create_user("admin")
+    db.session.add(DigestDelivery(user_id=admin.id, period="2026-W43", status="sent"))
+    db.session.flush()
+    # Saturday 24 October 2026 at noon, summer time (UTC+2); Paris goes back to UTC+1 on Sunday the 25th.
+    found = schedule.next_sends(admin, _paris(2026, 10, 24, 12, 0), PARIS, hour=7, weekday=0)
+    assert found.next_run == datetime(2026, 10, 25, 6, 0, tzinfo=UTC)  # 7 h in Paris, in winter time
+    assert found.weekly_at == datetime(2026, 10, 26, 6, 0, tzinfo=UTC)
