@@ -26,12 +26,27 @@ def _save_session_seen() -> None:
         db.session.commit()
 
 
+def _audit_subjects() -> None:
+    """People as the audit log names them: their name and address, linked to their administration page."""
+    from flask_babel import lazy_gettext as _l
+
+    from rse import audit
+    from rse.urls import internal_path
+
+    from .models import User
+
+    audit.register_subject(audit.Subject(
+        name="user", model=User, title=lambda user: user.name, subtitle=lambda user: user.email,
+        url=lambda user: internal_path("accounts.admin_user", user_id=user.id), gone=_l("Compte supprimé")))
+
+
 def init_app(app: Flask) -> None:
     from . import access, service
     from .cli import rse_cli
     from .views import bp
 
     access.register()
+    _audit_subjects()
     app.before_request(_save_session_seen)
     # The phone a page may show of a person (their choice, seen by whoever reads the page).
     app.jinja_env.globals["contact_phone"] = lambda person: service.visible_phone(current_user, person)

@@ -9,27 +9,15 @@ from flask import Flask, request
 
 from rse.database import db
 
+from .actions import ACTIONS, LABELS
 from .models import AuditEntry
+from .subjects import Subject
+from .subjects import register as register_subject
+
+__all__ = ["ACTIONS", "LABELS", "AuditEntry", "Subject", "current_ip", "init_app", "record", "register_subject"]
 
 # Set by the web layer for each request so that services never read the request.
 current_ip: ContextVar[str] = ContextVar("audit_ip", default="")
-
-ACTIONS = (
-    "login.success", "login.failure", "logout", "credentials.ended",
-    "password.reset_requested", "password.reset",
-    "invitation.sent", "invitation.accepted", "invitation.revoked",
-    "membership.added", "membership.removed", "membership.role_changed",
-    "membership.requested", "membership.request_refused",
-    "community.created", "community.updated",
-    "user.created", "user.deactivated", "user.reactivated", "user.expiry_changed", "user.role_changed",
-    "token.created", "token.revoked",
-    "document.uploaded", "document.version_added", "document.downloaded", "document.updated",
-    "document.trashed", "document.restored",
-    "publication.create", "publication.edit", "publication.delete", "publication.pin", "publication.unpin",
-    "publication.wiki_restore", "comment.create", "comment.edit", "comment.delete", "question.accept",
-    "suggestion.create",
-    "digest.frequency_changed", "digest.unsubscribed",
-)
 
 
 def record(action: str, *, actor: Any = None, target: Any = None, actor_label: str = "",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, render_template, request, stream_with_context
@@ -11,7 +12,8 @@ from flask_login import current_user
 
 from rse.forms import page_number
 
-from . import ACTIONS, queries
+from . import queries
+from .actions import DOMAINS
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/journal")
 
@@ -19,28 +21,33 @@ bp = Blueprint("audit", __name__, url_prefix="/admin/journal")
 @bp.route("")
 def index():
     page = page_number(request.args.get("page"))
-    entries, total, filters = queries.page(current_user, request.args, page)
-    return render_template("audit/index.html", entries=entries, filters=filters, total=total, page=page,
-                           pages=(total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, actions=ACTIONS,
-                           query_string=request.query_string.decode())
+    rows, total, filters = queries.page(current_user, request.args, page)
+    return render_template("audit/index.html", rows=rows, filters=filters, total=total, page=page,
+                           pages=(total + queries.PAGE_SIZE - 1) // queries.PAGE_SIZE, domains=DOMAINS,
+                           people=queries.choices(current_user, "user"),
+                           spaces=queries.choices(current_user, "community"),
+                           query_string=request.query_string.decode()), 422 if filters.errors else 200
 
 
 @bp.route("/export.csv")
 def export():
-    entries = queries.export(current_user, request.args)  # refused here, before the response starts
+    found = queries.export(current_user, request.args)  # refused here, before the response starts
 
     def rows():
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["id", "date_utc", "action", "actor_id", "actor", "target_type", "target_id",
-                         "target", "ip", "details"])
+        writer.writerow(["id", "date_utc", "action", "action_label", "actor_id", "actor", "target_type",
+                         "target_id", "target", "ip", "details", "details_json"])
         yield "\ufeff" + buffer.getvalue()  # a BOM so that spreadsheet software reads UTF-8
-        for entry in entries:
+        for row in found:
+            entry = row.entry
             buffer.seek(0)
             buffer.truncate()
-            writer.writerow([entry.id, entry.created_at.isoformat(), entry.action, entry.actor_id or "",
+            writer.writerow([entry.id, entry.created_at.isoformat(), entry.action, row.label, entry.actor_id or "",
                              _neutralise(entry.actor_label), entry.target_type, entry.target_id,
-                             _neutralise(entry.target_label), entry.ip, _neutralise(str(entry.details or {}))])
+                             _neutralise(row.target.plain() if row.target else ""), entry.ip,
+                             _neutralise(" ; ".join(line.plain() for line in row.lines)),
+                             _neutralise(json.dumps(entry.details or {}, ensure_ascii=False, sort_keys=True))])
             yield buffer.getvalue()
 
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")

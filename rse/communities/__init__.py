@@ -3,6 +3,21 @@
 from flask import Flask
 
 
+def _audit_subjects() -> None:
+    """Spaces as the audit log names them (and finds what happened in one)."""
+    from flask_babel import lazy_gettext as _l
+
+    from rse import audit
+    from rse.urls import internal_path
+
+    from .models import Community
+
+    audit.register_subject(audit.Subject(
+        name="community", model=Community, title=lambda community: community.name,
+        url=lambda community: internal_path("communities.show", community_id=community.id),
+        gone=_l("Espace supprimé")))
+
+
 def init_app(app: Flask) -> None:
     from rse import slots
     from rse.accounts.cli import rse_cli
@@ -13,6 +28,7 @@ def init_app(app: Flask) -> None:
     from .views import admin_user_spaces_slot, bp
 
     access.register()
+    _audit_subjects()
     register_search_sources()
     app.register_blueprint(bp)
     slots.register(app, "admin_user.main", admin_user_spaces_slot)

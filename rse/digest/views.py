@@ -14,7 +14,7 @@ from rse.extensions import csrf
 from rse.feeds.models import EmailMode, NotificationKind
 from rse.forms import ActionForm, run_work
 
-from . import periods, service
+from . import periods, schedule, service
 from .models import Frequency
 from .rendering import render
 from .selection import select_digests
@@ -107,6 +107,8 @@ def unsubscribe(token: str):
 
 @bp.route("/admin/lettre")
 def admin():
-    tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return render_template("digest/admin.html", runs=service.summary(current_user, utcnow(), tz),
-                           rows=service.problems(current_user))
+    tz, now = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]), utcnow()
+    upcoming = schedule.next_sends(current_user, now, tz, hour=current_app.config["DIGEST_HOUR"],
+                                   weekday=current_app.config["DIGEST_WEEKDAY"])
+    return render_template("digest/admin.html", runs=service.summary(current_user, now, tz),
+                           rows=service.problems(current_user), upcoming=upcoming)

@@ -11,13 +11,18 @@ Shared by the four: the models, the permission rules (access.py), activities and
 has its own blueprint, whose URL map is the topic's urls.py. Everything is wired here.
 """
 
-from flask import Flask
+from typing import Any
 
-from rse import items, signals, slots
+from flask import Flask
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+
+from rse import audit, items, signals, slots
 
 from . import access, activity, demo, indexing, markdown, titles
 from .editor import urls as editor_urls
-from .models import Publication
+from .models import Comment, Publication
 from .notifications import urls as notification_urls
 from .notifications import views as notification_views
 from .publications import service as publications
@@ -44,8 +49,28 @@ def _publication_title(publication: Publication) -> str:
     return titles.publication_title(publication.title, publication.body)
 
 
+def _comment_title(comment: Comment) -> str:
+    item = items.pointed_at(comment)
+    return _("Commentaire sur « %(title)s »", title=items.title(item)) if item is not None else _("Commentaire")
+
+
+def _comment_url(comment: Comment) -> str:
+    item = items.pointed_at(comment)
+    return items.url(item, anchor=f"#commentaire-{comment.id}") if item is not None else ""
+
+
+def _comments_in(community_id: int):
+    """The ids of the comments on the publications and documents of a space."""
+    models: list[tuple[str, Any]] = [(kind.column, kind.model) for kind in items.kinds()]
+    return select(Comment.id).where(or_(*(
+        getattr(Comment, column).in_(select(model.id).where(model.community_id == community_id))
+        for column, model in models)))
+
+
 def init_app(app: Flask) -> None:
     access.register()
+    audit.register_subject(audit.Subject(name="comment", model=Comment, title=_comment_title, url=_comment_url,
+                                         gone=_l("Commentaire supprimé"), in_community=_comments_in))
     items.register(items.ItemKind(
         name="publication", model=Publication, column="publication_id", endpoint="publications.show",
         get=publications.get_publication, title=_publication_title, stream_kind=lambda publication: publication.kind))

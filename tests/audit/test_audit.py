@@ -22,9 +22,9 @@ def test_admin_filters_the_log(login, create_user, client):
     admin, user = create_user("admin"), create_user("staff")
     client.post("/connexion", data={"email": user.email, "password": "wrong-password"})
     page = login(admin).get("/admin/journal?action=login.failure").get_data(as_text=True)
-    assert user.email in page
+    assert user.email in page.split("<tbody>")[1]
     page = login(admin).get("/admin/journal?action=invitation").get_data(as_text=True)
-    assert user.email not in page
+    assert "<tbody>" not in page and "Aucune entrée ne correspond" in page
 
 
 def test_csv_export(login, create_user, client):
@@ -37,15 +37,16 @@ def test_csv_export(login, create_user, client):
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[0][:3] == ["id", "date_utc", "action"]
-    actors = [row[4] for row in rows[1:]]
+    assert rows[0][:4] == ["id", "date_utc", "action", "action_label"]
+    actors = [row[rows[0].index("actor")] for row in rows[1:]]
     assert admin.email in actors
     assert all(not a.startswith("=") for a in actors)  # no formula reaches a spreadsheet
 
 
 def test_bad_filters_do_not_fail(login, create_user):
     client = login(create_user("admin"))
-    assert client.get("/admin/journal?du=pas-une-date&au=2026-13-45&page=-3").status_code == 200
+    response = client.get("/admin/journal?du=pas-une-date&au=2026-13-45&page=-3")
+    assert response.status_code == 422 and "Date invalide" in response.get_data(as_text=True)
 
 
 def test_cli_commands(runner, db):
@@ -58,17 +59,3 @@ def test_cli_commands(runner, db):
     assert "admin@ght-exemple.fr" in demo.output
     again = runner.invoke(args=["rse", "demo"])
     assert again.exit_code == 0 and "already" in again.output
-
-
-def test_every_action_recorded_is_offered_by_the_filter():
-    """The filter's list of actions (ACTIONS) names every action the code records."""
-    import re
-    from pathlib import Path
-
-    from rse.audit import ACTIONS
-
-    root = Path(__file__).resolve().parents[2] / "rse"
-    recorded = {action for path in root.rglob("*.py")
-                for action in re.findall(r'\brecord\(\s*"([a-z_.]+)"', path.read_text(encoding="utf-8"))}
-    assert len(recorded) > 30
-    assert recorded - set(ACTIONS) == set()
