@@ -171,6 +171,15 @@ def test_titles_and_snippets_are_escaped_and_only_the_matched_words_are_marked(l
     assert "<script>alert(1)</script>" in snippet.text()
 
 
+def test_a_snippet_keeps_the_list_items_of_a_body_apart(login, staff, space, publish):
+    publish(staff, space, "announcement", title="Calendrier CPOM",
+            body="1. Diagnostic partagé : fin janvier\n2. Fiches objectifs : mars\n3. Signature : juin")
+    page = _tree(login(staff).get("/recherche?q=objectifs"))
+    [hit] = page.find_all("article", cls="search-hit")
+    snippet = hit.find("p", cls="search-hit-snippet").text()
+    assert snippet == "Diagnostic partagé : fin janvier · Fiches objectifs : mars · Signature : juin"
+
+
 def test_results_show_kind_space_author_and_date(login, staff, space, publish):
     publish(staff, space, "announcement", title="Protocole de bionettoyage", body="Tous les sites.")
     page = _tree(login(staff).get("/recherche?q=protocole"))
