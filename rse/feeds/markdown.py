@@ -55,6 +55,19 @@ def sanitize(html: str) -> str:
     )
 
 
+def sanitize_marked(html: str) -> str:
+    """Rendered HTML with changes marked (a comparison of versions): what a body may hold, plus
+    <ins>, <del>, hidden labels and classes."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS | {"ins", "span", "div"},
+        attributes={**ALLOWED_ATTRIBUTES, "*": {"class"}},
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
 def mention_handles(text: str) -> set[str]:
     return {match.group(1).lower() for match in MENTION.finditer(text or "")}
 
