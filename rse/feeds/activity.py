@@ -6,7 +6,11 @@ rse.feeds wires to `document_version_added` and `document_changed`.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
 
 from rse import items
 from rse.accounts.models import User
@@ -46,3 +50,56 @@ def document_changed(document: Document) -> None:
     sync_taggings(document)
     db.session.execute(update(Activity).where(Activity.document_id == document.id)
                        .values(hidden=document.deleted_at is not None))
+
+
+# An author's successive changes to one publication (a wiki page created, then edited, edited
+# again) show as one card: a change is folded into the next change of the same publication when
+# that one is the same author's, made within EDIT_RUN of it. Whether a change is folded depends on
+# it and the change after it only, never on the page a stream is cut into, so a run split by a
+# page boundary shows once, on the page of its newest change.
+EDIT_RUN = timedelta(hours=6)
+RUN_VERBS = (Verb.PUBLISHED, Verb.EDITED)
+
+
+@dataclass(frozen=True)
+class Run:
+    """The changes a card stands for: how many (its own included), and whether one created the item."""
+
+    changes: int = 1
+    created: bool = False
+
+    @property
+    def edits(self) -> int:
+        return self.changes - 1 if self.created else self.changes
+
+
+def change_runs(activities: list[Activity]) -> tuple[set[int], dict[int, Run]]:
+    """Of these activities, those folded into a later change (ids), and the run each other one
+    ends (by id, only for runs of more than one change). One query for all."""
+    publication_ids = {a.publication_id for a in activities if a.verb in RUN_VERBS and a.publication_id}
+    if not publication_ids:
+        return set(), {}
+    changes = defaultdict(list)
+    for row in db.session.execute(
+            select(Activity.id, Activity.publication_id, Activity.actor_id, Activity.verb, Activity.created_at)
+            .where(Activity.publication_id.in_(publication_ids), Activity.verb.in_(RUN_VERBS))
+            .order_by(Activity.id)):
+        changes[row.publication_id].append(row)
+    folded: set[int] = set()
+    runs: dict[int, Run] = {}
+    for rows in changes.values():
+        run: list = []
+        for row, later in zip(rows, [*rows[1:], None], strict=True):
+            run.append(row)
+            if later is not None and _continues(row, later):
+                folded.add(row.id)
+                continue
+            if len(run) > 1:
+                runs[row.id] = Run(changes=len(run), created=run[0].verb == Verb.PUBLISHED)
+            run = []
+    return folded, runs
+
+
+def _continues(change, later) -> bool:
+    return (change.actor_id is not None and later.actor_id == change.actor_id
+            and later.created_at - change.created_at <= EDIT_RUN)

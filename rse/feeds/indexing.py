@@ -1,15 +1,15 @@
 """What feeds hands to search: publications (and wiki pages) and comments.
 
-Texts are indexed as plain text (the Markdown rendered, then its tags stripped), so that
-snippets read as the page does. A comment takes its publication's or document's community;
-when that changes (deleted, trashed, retitled) its comments are reindexed with it.
+Texts are indexed as plain text (the Markdown rendered, then its tags stripped, each block
+ending on a blank line as rse.excerpts says), so that snippets read as the page does. A comment
+takes its publication's or document's community; when that changes (deleted, trashed, retitled)
+its comments are reindexed with it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from markupsafe import Markup
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -18,13 +18,14 @@ from rse.documents.models import Document
 from rse.indexing import SearchItem, content_scope
 from rse.urls import internal_path
 
+from .markdown import html_text
 from .models import Comment, Kind, Publication
 
 _PUBLICATION_FIELDS = ("title", "body", "body_html", "tags", "url", "place", "kind", "deleted_at", "community_id")
 
 
 def plain(html: str) -> str:
-    return Markup(html or "").striptags()
+    return html_text(html)
 
 
 # Publications.

@@ -7,10 +7,13 @@ mailto links, and every link opens without handing the page to its target.
 
 from __future__ import annotations
 
+import html as html_entities
 import re
 
 import nh3
 from markdown_it import MarkdownIt
+
+from rse.excerpts import BLOCK_BREAK, cut, flat
 
 # "@marie.dupont": the local part of a work email address.
 MENTION = re.compile(r"(?<![\w@/.])@([a-z0-9][a-z0-9._-]{0,62}[a-z0-9])", re.IGNORECASE)
@@ -28,7 +31,10 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
-_BLOCK_END = re.compile(r"</(h[1-6]|p|li|blockquote|pre|tr|td|th)>")
+# Where a block ends in rendered HTML, or a line break the reader sees.
+_BLOCK_END = re.compile(r"</(?:h[1-6]|p|li|blockquote|pre|tr|td|th)>|<br\s*/?>|<hr\s*/?>", re.IGNORECASE)
+
+_BLANK_LINES = re.compile(r"[^\S\n]*\n\s*\n\s*")
 
 _renderer = (
     MarkdownIt("commonmark", {"html": False, "linkify": True, "typographer": False, "breaks": True})
@@ -43,6 +49,19 @@ def sanitize(html: str) -> str:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def sanitize_marked(html: str) -> str:
+    """Rendered HTML with changes marked (a comparison of versions): what a body may hold, plus
+    <ins>, <del>, hidden labels and classes."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS | {"ins", "span", "div"},
+        attributes={**ALLOWED_ATTRIBUTES, "*": {"class"}},
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
@@ -69,15 +88,13 @@ def _mention_link(match: re.Match, mentions: dict[str, tuple[str, str]]) -> str:
     return f"[@{label}]({url})"
 
 
+def html_text(html: str) -> str:
+    """The text of rendered HTML, each block ending on a blank line (see rse.excerpts), no tag left."""
+    marked = _BLOCK_END.sub(lambda m: m.group(0) + BLOCK_BREAK, html or "")
+    text = html_entities.unescape(nh3.clean(marked, tags=set())).strip()
+    return _BLANK_LINES.sub(BLOCK_BREAK, text)
+
+
 def plain_excerpt(text: str, length: int = 200) -> str:
-    """A short plain-text excerpt of a Markdown text (for cards and emails)."""
-    html = _BLOCK_END.sub(lambda m: " — " if m.group(1).startswith("h") else " ", _renderer.render(text or ""))
-    stripped = nh3.clean(html, tags=set())
-    flat = " ".join(_unescape(stripped).split())
-    return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"
-
-
-def _unescape(value: str) -> str:
-    import html
-
-    return html.unescape(value)
+    """A short plain-text excerpt of a Markdown text (for cards and emails): blocks apart, cut at a word."""
+    return cut(flat(html_text(_renderer.render(text or ""))), length)

@@ -30,13 +30,14 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from rse.excerpts import one_line
 from rse.indexing import SearchItem
 from rse.tags import fold
 
 from . import elastic_json as js
 from .clients import Cluster, ElasticsearchCluster, OpenSearchCluster
 from .engine import Builder, Completions, Engine, Hit, Query, Results, SearchUnavailable, Suggestion
-from .text import Term, highlight
+from .text import Term, highlight, marked_ends
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,6 @@ VERSION_CONFLICT = 409
 
 _MARK = re.compile(r"(</?mark>)")
 _REBUILT = re.compile(r"\d{8}t\d{6}-[0-9a-f]{8}")  # the suffix of new_index_name()
-_SPACES = re.compile(r"\s+")
 
 
 class ElasticEngine(Engine):
@@ -314,13 +314,13 @@ def _raise_item_errors(answer: dict[str, Any], product: str, index: str) -> None
 
 def safe_fragment(fragment: str) -> Markup:
     """A highlighted passage as Markup: its text escaped again, whatever the server did, and only
-    <mark> and </mark> kept as tags; runs of white space become one space."""
+    <mark> and </mark> kept as tags; on one line, its blocks apart (rse.excerpts)."""
     pieces: list[Markup] = []
-    for piece in _MARK.split(fragment):
+    for piece in _MARK.split(fragment.strip()):
         if piece in ("<mark>", "</mark>"):
             pieces.append(Markup(piece))
         elif piece:
-            pieces.append(escape(_SPACES.sub(" ", Markup(piece).unescape())))
+            pieces.append(escape(one_line(Markup(piece).unescape())))
     return Markup("").join(pieces).strip()
 
 
@@ -331,9 +331,14 @@ def _snippet(raw: dict[str, Any], terms: list[Term]) -> Markup:
     marked = raw.get("highlight", {})
     # Like the embedded engine: the description's match first, then the body's (the title is the
     # passage only for an item that has neither).
-    for name in ("description", "body", shown.get("excerpt_field", "body")):
+    excerpt_field = shown.get("excerpt_field", "body")
+    for name in ("description", "body", excerpt_field):
         if marked.get(name):
-            return safe_fragment(marked[name][0])
+            passage = safe_fragment(marked[name][0])
+            if name != excerpt_field:  # only the excerpt's field is kept to tell where the passage stands
+                return passage
+            excerpt = shown.get("excerpt", "")
+            return marked_ends(passage, excerpt, whole=len(excerpt) < js.EXCERPT_CHARS)
     return highlight(shown.get("excerpt", ""), terms, width=js.SNIPPET_CHARS)
 
 

@@ -31,12 +31,15 @@ from rse.errors import BadRequest, ServiceUnavailable, ValidationError
 from rse.indexing import KINDS
 from rse.tags import fold
 
-from .engine import RELEVANCE, SORTS, Completions, Hit, Query, SearchUnavailable
+from .engine import RELEVANCE, SORTS, Completions, Hit, Query, Results, SearchUnavailable
 from .indexer import engine
 from .text import MAX_QUERY_LENGTH, highlight, parse_query
 
 PAGE_SIZE = 20
 MIN_PREFIX = 2
+# What the box suggests to open under the spaces, tags and people: the best few contents.
+SUGGESTED_ITEMS = 3
+SUGGESTED_KINDS = frozenset({"publication", "wiki", "document"})
 
 
 def audience(actor: Any) -> frozenset[str]:
@@ -195,8 +198,17 @@ def search(actor: Any, params: Params, limit: int = PAGE_SIZE) -> ResultPage:
         date_to=_day_start(params.date_to + timedelta(days=1)) if params.date_to else None,
         after=after, limit=limit,
     )
+    found = _run(query)
+    hits = confirm(actor, found.hits)
+    cursor = _serializer().dumps({"a": found.after, "f": params.fingerprint()}) if found.after else None
+    return ResultPage(params=params, results=_hydrate(hits, terms), counts=found.counts, total=found.total,
+                      next_cursor=cursor, words=[t.word for t in terms], counts_exact=found.exact,
+                      total_exact=found.total_exact)
+
+
+def _run(query: Query) -> Results:
     try:
-        found = engine().search(query)
+        return engine().search(query)
     except ValueError:  # a cursor signed here but made by another engine, or an earlier shape of this one
         raise BadRequest(_("Curseur de pagination invalide : repartez de la première page."),
                          code="invalid_cursor") from None
@@ -204,11 +216,6 @@ def search(actor: Any, params: Params, limit: int = PAGE_SIZE) -> ResultPage:
         current_app.logger.warning("search unavailable: %s", exc)
         raise ServiceUnavailable(_("La recherche est momentanément indisponible. Le reste du site fonctionne ; "
                                    "réessayez dans quelques minutes."), code="search_unavailable") from exc
-    hits = confirm(actor, found.hits)
-    cursor = _serializer().dumps({"a": found.after, "f": params.fingerprint()}) if found.after else None
-    return ResultPage(params=params, results=_hydrate(hits, terms), counts=found.counts, total=found.total,
-                      next_cursor=cursor, words=[t.word for t in terms], counts_exact=found.exact,
-                      total_exact=found.total_exact)
 
 
 def allowed(actor: Any, refs: list[tuple[str, int]]) -> set[tuple[str, int]]:
@@ -262,3 +269,17 @@ def autocomplete(actor: Any, prefix: Any) -> Completions:
     found.communities = [s for s in found.communities if indexing.split_key(s.key) in ok]
     found.people = [s for s in found.people if indexing.split_key(s.key) in ok]
     return found
+
+
+def suggested_items(actor: Any, prefix: Any) -> list[Result]:
+    """The best few contents (publications, wiki pages, documents) for what is being typed, as the
+    search page would rank them for the actor, and only those they may read."""
+    if not isinstance(prefix, str):
+        raise ValidationError(fields={"q": _("Texte attendu.")})
+    terms = parse_query(" ".join(prefix.split())[:MAX_QUERY_LENGTH])
+    reader = audience(actor)
+    if len(fold(prefix.strip())) < MIN_PREFIX or not terms or not reader:
+        return []
+    # A few more than shown: the permission layer may still refuse one the index let through.
+    found = _run(Query(terms=terms, audience=reader, kinds=SUGGESTED_KINDS, limit=SUGGESTED_ITEMS * 2))
+    return _hydrate(confirm(actor, found.hits)[:SUGGESTED_ITEMS], terms)

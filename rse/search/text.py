@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import Stemmer
 from markupsafe import Markup, escape
 
+from rse.excerpts import ELLIPSIS, SEPARATOR, cut, cut_after, flat
 from rse.tags import fold
 
 MAX_QUERY_LENGTH = 200
@@ -117,18 +118,20 @@ def _matched_spans(text: str, terms: list[Term], width: int) -> tuple[list[tuple
             if start:
                 space = text.rfind(" ", 0, start)
                 start = space + 1 if space >= 0 else start
-            end = min(len(text), start + width)
+                if text.startswith(SEPARATOR.lstrip(), start):  # a passage starts on a word, not on « · »
+                    start += len(SEPARATOR.lstrip())
+            end = cut_after(text, min(len(text), start + width))
         spans.append(match.span())
     return spans, start, end
 
 
 def highlight(text: str, terms: list[Term], width: int = 240) -> Markup:
-    """A passage of `text` around the query's words, the words marked, the rest escaped."""
-    text = " ".join(text.split())
+    """A passage of `text` around the query's words, the words marked, the rest escaped; its blocks
+    apart and its ends between two words, as rse.excerpts says."""
+    text = flat(text)
     spans, start, end = _matched_spans(text, terms, width)
     if not spans:
-        cut = text[:width]
-        return escape(cut + ("…" if len(text) > width else ""))
+        return escape(cut(text, width))
     pieces, cursor = [], start
     for left, right in spans:
         if left < start or right > end:
@@ -137,5 +140,14 @@ def highlight(text: str, terms: list[Term], width: int = 240) -> Markup:
         pieces.append(Markup("<mark>") + escape(text[left:right]) + Markup("</mark>"))
         cursor = right
     pieces.append(escape(text[cursor:end]))
-    before, after = Markup("…") if start else Markup(""), Markup("…") if end < len(text) else Markup("")
+    before, after = Markup(ELLIPSIS) if start else Markup(""), Markup(ELLIPSIS) if end < len(text) else Markup("")
     return Markup("").join([before, *pieces, after])
+
+
+def marked_ends(passage: Markup, text: str, *, whole: bool) -> Markup:
+    """A passage that another engine cut from `text`, with « … » where it does not reach the text's
+    start, or its end (`whole`: `text` is the field's whole text, else only its start)."""
+    shown, full = flat(passage.striptags()), flat(text)
+    before = Markup("") if full.startswith(shown) else Markup(ELLIPSIS)
+    after = Markup("") if whole and full.endswith(shown) else Markup(ELLIPSIS)
+    return Markup("").join([before, passage, after])

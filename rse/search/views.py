@@ -58,10 +58,11 @@ def suggestions():
     q = request.args.get("q", "")
     try:
         found = service.autocomplete(current_user, q)
+        items = service.suggested_items(current_user, q)
         error = None
     except DomainError as exc:
-        found, error = Completions(), exc
-    return render_template("search/_suggestions.html", found=found, q=q, error=error)
+        found, items, error = Completions(), [], exc
+    return render_template("search/_suggestions.html", found=found, items=items, q=q, error=error)
 
 
 def _header_box(**_context) -> str:

@@ -1,5 +1,5 @@
-"""Search in real Chromium: the header's box suggests a space, a person and a tag and is driven by
-the keyboard; the results page shows the marked words, the counts per kind, the kind tabs and
+"""Search in real Chromium: the header's box suggests a space, a person, a tag and contents and is
+driven by the keyboard; the results page shows the marked words, the counts per kind, the kind tabs and
 "Voir plus"; a partner finds nothing of a space they are not in, not even its name."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def hygiene(create_user, create_community, create_document):
 def test_search_from_the_header_box_to_the_second_page_of_documents(
         app, live_server, open_page, step, hygiene, tmp_path):
     app.config["WTF_CSRF_ENABLED"] = True
-    staff, partner, space, _publication = hygiene
+    staff, partner, space, publication = hygiene
 
     claire = open_page("staff")
     page = sign_in(claire, live_server, step, staff, "staff")
@@ -68,7 +68,7 @@ def test_search_from_the_header_box_to_the_second_page_of_documents(
         box = _type_in_header_box(page, "hyg")
         expect(box).to_have_attribute("aria-expanded", "true")
         listbox = page.get_by_role("listbox", name="Suggestions")
-        expect(listbox.get_by_role("option", name="Hygiène hospitalière")).to_be_visible()
+        expect(listbox.get_by_role("option", name="Hygiène hospitalière", exact=True)).to_be_visible()
         expect(listbox.get_by_role("option", name="Paul Hygonnet")).to_be_visible()
         expect(listbox.get_by_role("option", name=re.compile(r"^hygiène"))).to_be_visible()
         page.screenshot(path=str(tmp_path / "suggestions-1280.png"))
@@ -92,6 +92,18 @@ def test_search_from_the_header_box_to_the_second_page_of_documents(
         expect(box).to_have_attribute("aria-expanded", "false")
         expect(page.locator("#header-search-popup")).to_be_hidden()
         expect(box).to_have_value("hyg")
+
+    with step(claire, "keyboard-opens-a-content"):
+        box = _type_in_header_box(page, "bionet")
+        contents = listbox.get_by_role("group", name="Contenus")
+        option = contents.get_by_role("option", name=re.compile("^Protocole de bionettoyage des chambres"))
+        expect(option).to_be_visible()
+        expect(option).to_contain_text("Annonce")
+        expect(option).to_contain_text("Hygiène hospitalière")
+        box.press("ArrowDown")
+        expect(box).to_have_attribute("aria-activedescendant", option.get_attribute("id"))
+        box.press("Enter")
+        expect(page).to_have_url(f"{live_server.url}/publications/{publication.id}")
 
     with step(claire, "results"):
         box = _type_in_header_box(page, "protocoles")
@@ -135,7 +147,7 @@ def test_search_from_the_header_box_to_the_second_page_of_documents(
         page.screenshot(path=str(tmp_path / "results-390.png"), full_page=True)
         page.goto(f"/espaces/{space.id}")
         box = _type_in_header_box(page, "hyg")
-        expect(page.get_by_role("option", name="Hygiène hospitalière")).to_be_visible()
+        expect(page.get_by_role("option", name="Hygiène hospitalière", exact=True)).to_be_visible()
         assert _overflow(page) <= 0, f"the header scrolls sideways by {_overflow(page)}px on a phone"
         expect(page.locator("button[data-menu-toggle]")).to_be_visible()
         expect(page.locator("a.header-bell")).to_be_visible()
@@ -149,6 +161,10 @@ def test_search_from_the_header_box_to_the_second_page_of_documents(
         popup = page.locator("#header-search-popup")
         expect(popup).to_contain_text("Rechercher « hyg » partout")
         expect(popup).not_to_contain_text("Hygiène hospitalière")
+        expect(page.get_by_role("option")).to_have_count(0)
+        box = _type_in_header_box(page, "bionet")  # a title that matches, in a space the partner is not in
+        expect(popup).to_contain_text("Rechercher « bionet » partout")
+        expect(popup).not_to_contain_text("Protocole")
         expect(page.get_by_role("option")).to_have_count(0)
 
     with step(marc, "partner-results"):

@@ -188,10 +188,47 @@ def test_raw_html_is_shown_as_text_not_dropped():
 
 def test_plain_excerpt_is_text_without_markup():
     excerpt = markdown.plain_excerpt("# Titre\n\n**Gras** et [lien](https://exemple.fr) " + "mot " * 100, 60)
-    assert excerpt.startswith("Titre — Gras et lien mot") and excerpt.endswith("…") and len(excerpt) <= 60
+    assert excerpt.startswith("Titre · Gras et lien mot") and excerpt.endswith(" mot…") and len(excerpt) <= 60
     assert "<" not in excerpt and "*" not in excerpt and "https" not in excerpt
 
 
 def test_plain_excerpt_keeps_blocks_apart():
     excerpt = markdown.plain_excerpt("Fiche.\n\n## Hygiène des mains\n- Friction\n- Pas de bijou")
-    assert excerpt == "Fiche. Hygiène des mains — Friction Pas de bijou"
+    assert excerpt == "Fiche. · Hygiène des mains · Friction · Pas de bijou"
+
+
+def test_plain_excerpt_separates_list_items_headings_quotes_and_seen_line_breaks():
+    text = ("# Calendrier CPOM\n\n1. Diagnostic partagé : fin janvier\n2. Fiches objectifs : mars\n"
+            "3. Signature : juin\n\n> Relu par l'équipe\n\nPremière ligne\nseconde ligne")
+    assert markdown.plain_excerpt(text) == (
+        "Calendrier CPOM · Diagnostic partagé : fin janvier · Fiches objectifs : mars · Signature : juin"
+        " · Relu par l'équipe · Première ligne · seconde ligne")
+
+
+def test_plain_excerpt_cuts_between_two_words():
+    text = "Protocole d'hygiène des mains : friction hydro-alcoolique avant et après chaque soin"
+    assert markdown.plain_excerpt(text, 41) == "Protocole d'hygiène des mains : friction…"
+    # One character less: "friction" goes whole, and so does the colon left dangling.
+    assert markdown.plain_excerpt(text, 40) == "Protocole d'hygiène des mains…"
+    # The cut falls inside "hydro-alcoolique": the whole word goes, never a piece of it.
+    assert markdown.plain_excerpt(text, 50) == "Protocole d'hygiène des mains : friction…"
+    assert len(markdown.plain_excerpt(text, 50)) <= 50
+
+
+def test_plain_excerpt_cut_after_a_block_leaves_no_dangling_separator():
+    excerpt = markdown.plain_excerpt("- Diagnostic\n- Fiches objectifs du pôle de gériatrie", 22)
+    assert excerpt == "Diagnostic · Fiches…"
+
+
+def test_plain_excerpt_of_one_long_word_is_cut_inside_it():
+    excerpt = markdown.plain_excerpt("Électroencéphalographiquement " * 3, 12)
+    assert excerpt == "Électroencé…" and len(excerpt) == 12
+
+
+def test_plain_excerpt_fits_exactly_without_ellipsis():
+    assert markdown.plain_excerpt("Réunion à l'hôpital", 19) == "Réunion à l'hôpital"
+
+
+def test_html_text_ends_each_block_on_a_blank_line():
+    html = markdown.render("## Étapes\n\n- Lavage\n- Friction\n\nFin &amp; suite")
+    assert markdown.html_text(html) == "Étapes\n\nLavage\n\nFriction\n\nFin & suite"

@@ -158,9 +158,14 @@ def test_wiki_history_diff_version_and_restore(world, login, db, publish):
         diff = client.get(path)
         html = diff.get_data(as_text=True)
         assert diff.status_code == 200
-        assert re.search(r'class="diff-line diff-del">.*?ligne B', html)
-        assert re.search(r'class="diff-line diff-add">.*?ligne C', html)
-        assert "1 ligne ajoutée" in html and "1 ligne retirée" in html
+        assert re.search(r'class="diff-block diff-block-changed">ligne A<br>\s*ligne <del><span class="visually-hidden">'
+                         r'Retiré : </span>B</del><ins><span class="visually-hidden">Ajouté : </span>C</ins></p>', html)
+        assert "1 passage modifié" in html and "passage ajouté" not in html and "passage retiré" not in html
+        assert f'href="/publications/{wiki.id}/diff?de=1&amp;a=2&amp;vue=texte#comparaison"' in html
+        raw = client.get(path + ("&" if "?" in path else "?") + "vue=texte").get_data(as_text=True)
+        assert re.search(r'class="diff-line diff-del">.*?ligne B', raw)
+        assert re.search(r'class="diff-line diff-add">.*?ligne C', raw)
+        assert "1 ligne ajoutée" in raw and "1 ligne retirée" in raw
     for path in (f"/publications/{wiki.id}/diff?de=1&a=9", f"/publications/{wiki.id}/diff?de=x&a=2"):
         missing = client.get(path)
         assert missing.status_code == 404 and "Cette version n'existe pas." in _text(missing)

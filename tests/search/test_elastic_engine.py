@@ -454,6 +454,12 @@ def test_safe_fragment_keeps_only_marks():
     assert safe_fragment(fragment) == Markup("a &lt;b&gt; <mark>x</mark> &lt;script&gt;y&lt;/script&gt; l&#39;h/ z")
 
 
+def test_safe_fragment_keeps_blocks_apart():
+    fragment = "\n\nfin janvier\n\nFiches <mark>objectifs</mark> : mars\n\n<mark>Signature</mark>\n\n<mark>juin</mark>"
+    assert safe_fragment(fragment) == Markup(
+        "fin janvier · Fiches <mark>objectifs</mark> : mars · <mark>Signature</mark> · <mark>juin</mark>")
+
+
 # --- Autocomplete -------------------------------------------------------------------------------
 
 def test_complete_tags(elastic_engine):

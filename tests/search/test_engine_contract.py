@@ -251,6 +251,19 @@ def test_snippets_mark_the_words_and_escape_the_rest(engine):
     assert hit.title == "Endoscopie" and hit.url == "/publication/1" and hit.date == NOW
 
 
+def test_snippets_keep_blocks_apart_and_end_between_words(engine):
+    body = ("Calendrier CPOM\n\nDiagnostic partagé : fin janvier\n\nFiches objectifs : mars\n\nSignature : juin\n\n"
+            + "Les établissements transmettent leurs indicateurs. " * 20)
+    put(engine, item(1, title="CPOM", body=body), *fillers())
+    [hit] = engine.search(Query(terms=parse_query("objectifs"), audience=READER)).hits
+    snippet = str(hit.snippet)
+    assert "Fiches <mark>objectifs</mark> : mars" in snippet
+    assert "janvier Fiches" not in snippet and "mars Signature" not in snippet
+    assert snippet.endswith("…")
+    whole = set(body.split())
+    assert snippet.removesuffix("…").split()[-1] in whole  # the last word shown is a whole one
+
+
 def test_a_comment_shows_its_heading_as_title(engine):
     put(engine, item(1, "comment", heading="Protocole de bionettoyage", body="Je propose une relecture."),
         *fillers())

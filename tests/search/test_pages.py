@@ -171,6 +171,15 @@ def test_titles_and_snippets_are_escaped_and_only_the_matched_words_are_marked(l
     assert "<script>alert(1)</script>" in snippet.text()
 
 
+def test_a_snippet_keeps_the_list_items_of_a_body_apart(login, staff, space, publish):
+    publish(staff, space, "announcement", title="Calendrier CPOM",
+            body="1. Diagnostic partagé : fin janvier\n2. Fiches objectifs : mars\n3. Signature : juin")
+    page = _tree(login(staff).get("/recherche?q=objectifs"))
+    [hit] = page.find_all("article", cls="search-hit")
+    snippet = hit.find("p", cls="search-hit-snippet").text()
+    assert snippet == "Diagnostic partagé : fin janvier · Fiches objectifs : mars · Signature : juin"
+
+
 def test_results_show_kind_space_author_and_date(login, staff, space, publish):
     publish(staff, space, "announcement", title="Protocole de bionettoyage", body="Tous les sites.")
     page = _tree(login(staff).get("/recherche?q=protocole"))
@@ -273,19 +282,25 @@ def test_suggestions_are_options_of_a_listbox(login, staff, space, create_user, 
     assert listbox.attrs["role"] == "listbox"
     options = listbox.find_all(role="option")
     labels = [o.find("span", cls="suggest-label").text() for o in options]
-    assert labels == ["Hygiène hospitalière", "Paul Hygonnet", "hygiène"]  # places first, then tags
-    assert len({o.attrs["id"] for o in options}) == 3
+    # Places first, then tags, then the contents that match.
+    assert labels == ["Hygiène hospitalière", "Paul Hygonnet", "hygiène", "Lavage des mains"]
+    assert len({o.attrs["id"] for o in options}) == 4
     assert all(o.tag == "a" and o.attrs["tabindex"] == "-1" and o.attrs["aria-selected"] == "false" for o in options)
     assert options[0].attrs["href"] == f"/espaces/{space.id}"
     assert options[1].attrs["href"].startswith("/personnes/")
     assert _query(options[2].attrs["href"]) == {"q": ["hygiène"], "tag": ["hygiene"]}
     assert "1 élément" in options[2].text()
+    content = options[3]
+    assert content.attrs["href"].startswith("/publications/")
+    meta = content.find("span", cls="suggest-meta").text()
+    assert meta.startswith("Annonce") and meta.endswith("Hygiène hospitalière")  # its kind and its space
+    assert listbox.find(id="suggest-contenus").text() == "Contenus"
     for group in listbox.find_all(role="group"):
         label = group.find(role="presentation")
         assert group.attrs["aria-labelledby"] == label.attrs["id"]
     search_all = part.find("a", cls="suggest-all")
     assert _query(search_all.attrs["href"]) == {"q": ["hyg"]}
-    assert part.find(data_suggest_count="").text() == "3 suggestions"
+    assert part.find(data_suggest_count="").text() == "4 suggestions"
 
     short = _tree(client.get("/recherche/suggestions?q=h"))
     assert short.find(id="header-search-list").attrs["role"] == "listbox"
@@ -299,8 +314,8 @@ def test_a_partner_is_suggested_nothing_of_a_space_they_are_not_in(login, staff,
     publish(staff, space, "announcement", title="Lavage des mains", body="Affiche.", tags="hygiène")
     part = _tree(login(partner).get("/recherche/suggestions?q=hyg"))
     assert not part.find_all(role="option")
-    assert "Aucun espace, aucune personne ni aucun mot-clé ne commence par « hyg »." in part.text()
-    assert "Hygiène" not in part.text()
+    assert "Aucun espace, aucune personne, aucun mot-clé ni aucun contenu pour « hyg »." in part.text()
+    assert "Hygiène" not in part.text() and "Lavage" not in part.text()
 
 
 # Filters.

@@ -129,6 +129,23 @@ def test_search_pages(actor_name, world, content, login, client):
     assert ("Espace secret" in suggestions) == (actor_name in SEES["secret"])
 
 
+@pytest.mark.parametrize("actor_name", ACTORS)
+def test_the_search_box_suggests_only_contents_the_actor_may_read(actor_name, world, content, login, client):
+    if actor_name in GONE:
+        response = client.get("/recherche/suggestions?q=camomille")
+        assert response.status_code == 302 and "/connexion" in response.headers["Location"]
+        return
+    suggestions = login(getattr(world, actor_name)).get("/recherche/suggestions?q=camomil").get_data(as_text=True)
+    reads = actor_name in READS["secret"]
+    for title in ("Question <mark>camomille</mark>", "Page <mark>camomille</mark>", "Fiche <mark>camomille</mark>"):
+        assert (title in suggestions) == reads, (actor_name, title)
+    assert ("Espace secret" in suggestions) == reads  # the space of each content, named to its readers only
+    assert "Réponse" not in suggestions  # comments are found by the search page, not suggested
+    if not reads:
+        assert "camomille" not in suggestions.replace("« camomil »", "")
+        assert "Aucun espace, aucune personne, aucun mot-clé ni aucun contenu pour « camomil »." in suggestions
+
+
 def test_an_author_filter_never_names_a_person_the_reader_may_not_see(world, content, login):
     browser = login(world.stranger)
     html = browser.get(f"/recherche?q=aubepine&author={world.outsider.id}").get_data(as_text=True)

@@ -180,11 +180,16 @@ def diff(publication_id: int):
     current = publication.wiki_number
     old = request.args.get("de", type=int) if "de" in request.args else max(current - 1, 1)
     new = request.args.get("a", type=int) if "a" in request.args else current
-    lines = wiki.wiki_diff(current_user, publication, old, new)
-    return render_template("feeds/diff.html", publication=publication, old=old, new=new, lines=lines,
-                           added=sum(1 for tag, _line in lines if tag == "+"),
-                           removed=sum(1 for tag, _line in lines if tag == "-"),
-                           versions=wiki.wiki_versions(current_user, publication))
+    raw = request.args.get("vue") == "texte"  # the Markdown, line by line, rather than the page as shown
+    context: dict = {"rendered": None, "lines": []}
+    if raw:
+        lines = context["lines"] = wiki.wiki_diff(current_user, publication, old, new)
+        context.update(added=sum(1 for tag, _line in lines if tag == "+"),
+                       removed=sum(1 for tag, _line in lines if tag == "-"))
+    else:
+        context["rendered"] = wiki.wiki_rendered_diff(current_user, publication, old, new)
+    return render_template("feeds/diff.html", publication=publication, old=old, new=new, raw=raw,
+                           versions=wiki.wiki_versions(current_user, publication), **context)
 
 
 def version(publication_id: int, number: int):

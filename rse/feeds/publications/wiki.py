@@ -13,7 +13,7 @@ from rse.accounts.models import User
 from rse.database import db
 from rse.dbtypes import is_id, utcnow
 from rse.errors import Conflict, NotFound
-from rse.feeds import mentions
+from rse.feeds import mentions, rendered_diff
 from rse.feeds.activity import add_activity
 from rse.feeds.models import Kind, Publication, Verb, WikiVersion
 
@@ -51,7 +51,7 @@ def wiki_version(actor: User, publication: Publication, number: Any) -> WikiVers
 
 
 def wiki_diff(actor: User, publication: Publication, old: Any, new: Any) -> list[tuple[str, str]]:
-    """The line diff between two versions: [(tag, line)] with tag "=", "-" or "+"."""
+    """The line diff of the Markdown texts of two versions: [(tag, line)] with tag "=", "-" or "+"."""
     before, after = wiki_version(actor, publication, old), wiki_version(actor, publication, new)
     a = [f"# {before.title}", *before.body.splitlines()]
     b = [f"# {after.title}", *after.body.splitlines()]
@@ -63,6 +63,12 @@ def wiki_diff(actor: User, publication: Publication, old: Any, new: Any) -> list
         lines.extend(("-", line) for line in a[i1:i2])
         lines.extend(("+", line) for line in b[j1:j2])
     return lines
+
+
+def wiki_rendered_diff(actor: User, publication: Publication, old: Any, new: Any) -> rendered_diff.RenderedDiff:
+    """The new version as the reader sees it, the words changed since the old one marked."""
+    before, after = wiki_version(actor, publication, old), wiki_version(actor, publication, new)
+    return rendered_diff.compare(before.title, before.body, after.title, after.body)
 
 
 def restore_wiki_version(actor: User, publication: Publication, number: Any) -> WikiVersion:

@@ -32,6 +32,7 @@ from rse.database import db
 from rse.dbtypes import is_id, utcnow
 from rse.documents.models import Document
 from rse.errors import BadRequest, Unauthorized, ValidationError
+from rse.feeds.activity import Run, change_runs
 from rse.feeds.models import STREAM_KINDS, Activity, Delivery, Pin, Publication, Suggestion, Tagging, Verb
 from rse.feeds.publications.pins import pins_of
 from rse.feeds.social import reactions
@@ -55,6 +56,7 @@ class StreamItem:
     liked: bool = False
     same_question: bool = False
     pinned: bool = False
+    run: Run | None = None   # the author's successive changes this card stands for (rse.feeds.activity)
 
     @property
     def item(self):
@@ -200,9 +202,13 @@ def _page(actor: User, scans_for, before: int | None, kind: str | None, limit: i
         ids = _merge(scans_for(before, kind, n), n)
         items = hydrate(actor, ids)
         readable = _confirmed(actor, [i.activity.id for i in items if i.activity.verb == Verb.SUGGESTED])
+        folded, runs = change_runs([i.activity for i in items])
         for item in items:
             if item.item is None or _gone(item):  # deleted since its activity was hidden, or never hidden
                 continue
+            if item.activity.id in folded:  # shown by the card of the author's next change
+                continue
+            item.run = runs.get(item.activity.id)
             if item.activity.verb == Verb.SUGGESTED and item.activity.id not in readable:
                 continue
             if item.activity.verb == Verb.PUBLISHED and item.activity.publication_id in exclude:
