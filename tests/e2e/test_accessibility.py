@@ -18,6 +18,9 @@ pytestmark = pytest.mark.browser
 BROKEN = """<!doctype html><html lang="fr"><head><title>Page cassée</title></head><body>
 <main><h1>Page cassée</h1><img src="/static/img/icon.svg" class="logo-sans-alt">
 <nav></nav><nav></nav></main></body></html>"""
+FRAMED = """<!doctype html><html lang="fr"><head><title>Page avec un cadre</title></head><body>
+<main><h1>Aperçu</h1><iframe title="Aperçu" srcdoc="<html lang=fr><title>Cadre</title><img src=x.png>"></iframe>
+</main></body></html>"""
 FINE = """<!doctype html><html lang="fr"><head><title>Page correcte</title></head><body>
 <main><h1>Page correcte</h1><img src="/static/img/icon.svg" alt="Maillage"></main></body></html>"""
 
@@ -31,12 +34,17 @@ def test_the_check_reports_each_broken_rule_with_its_element_page_and_width(live
     tab = open_page("visitor")
     page = tab.page
     _serve(page, live_server, "/cassee", BROKEN)
+    _serve(page, live_server, "/cadre", FRAMED)
     _serve(page, live_server, "/correcte", FINE)
     page.goto("/correcte")
     assert accessibility.violations(page) == []
 
     page.goto("/cassee")
     assert {v["id"] for v in accessibility.violations(page)} == {"image-alt", "landmark-unique"}
+    page.goto("/cadre")  # what a frame holds is checked too
+    failures = accessibility.check(tab, "framed-page")
+    assert len(failures) == len(AXE_VIEWPORTS)
+    assert "- image-alt (critical)" in failures[0] and "    at iframe >>> img\n" in failures[0]
 
     with pytest.raises(AssertionError) as failed, step(tab, "broken-page"):
         page.goto("/cassee")
