@@ -4,7 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
+from flask_babel import format_date, format_decimal, format_time, get_locale, get_translations, gettext
 from flask_login import current_user
 
 DEFAULT_LOCALE = "fr"
@@ -26,6 +26,22 @@ def select_locale() -> str:
 def local_today() -> date:
     """Today where the users are (RSE_TIMEZONE), not where the server's clock is."""
     return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+
+
+def format_day(value: date | datetime | None) -> str:
+    """A day as the whole product writes it, « 7 déc. 2026 » (a moment: its day in the user's zone)."""
+    return format_date(value, "medium") if value else ""
+
+
+def format_moment(value: datetime | None) -> str:
+    """A moment as the whole product writes it, « 7 déc. 2026 à 00:42 », in the user's time zone.
+
+    One format in feeds, tables and emails alike; CLDR joins a date and a time with a comma, so
+    the words between them are a message of their own.
+    """
+    if not value:
+        return ""
+    return gettext("%(day)s à %(time)s", day=format_date(value, "medium"), time=format_time(value, "short"))
 
 
 def _translations():
@@ -56,6 +72,6 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["local_today"] = local_today
-    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = format_day  # no format argument: one way to write a date
+    app.jinja_env.filters["datetime"] = format_moment
     app.jinja_env.filters["number"] = format_decimal  # 12 345 in French, 12,345 in English

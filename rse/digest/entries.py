@@ -4,7 +4,7 @@ an excerpt where excerpts may leave by email), section by section."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import Row
@@ -92,6 +92,3 @@ def document_entry(document: Row, community: Row, *, note: str = "") -> Entry:
         excerpt=markdown.plain_excerpt(document.description, 200) if allowed else "", note=note,
         at=document.updated_at)
 
-
-def day(value: date) -> str:
-    return value.strftime("%d/%m/%Y")

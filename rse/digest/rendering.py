@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale, format_date, get_translations, ngettext
+from flask_babel import force_locale, get_translations, ngettext
 from jinja2 import Environment
 
+from rse.i18n import format_day
 from rse.urls import external_url
 
 from .entries import Digest
@@ -81,7 +82,7 @@ def render(digest: Digest, fragments: dict | None = None) -> RenderedDigest:
                            count)
         context = {
             "digest": digest, "user": user, "subject": subject, "mail_lang": user.locale or "fr",
-            "since": format_date(digest.since, "long"),
+            "since": format_day(digest.since),
             "home": external_url("communities.home"),
             "preferences": external_url("digest.settings"),
             "unsubscribe": unsubscribe,

@@ -28,8 +28,9 @@ from sqlalchemy import Row, func, select
 from rse.accounts.models import User
 from rse.database import db
 from rse.feeds.models import DEFAULT_EMAIL_MODES, EmailMode, NotificationKind
+from rse.i18n import format_day
 
-from .entries import CommunitySection, Digest, Entry, day, document_entry, publication_entry
+from .entries import CommunitySection, Digest, Entry, document_entry, publication_entry
 from .models import DigestDelivery, Status
 from .periods import Period
 from .ranking import FOLLOWED_VERSION, FRESHNESS, group
@@ -177,9 +178,9 @@ def _due_documents(user_id: int, mine: set[int], batch: PeopleBatch) -> list[Ent
     for document in heapq.merge(*(window.due.get(c, ()) for c in mine), key=lambda d: d.review_by):
         if document.community_id in animated or document.created_by_id == user_id:
             entry = document_entry(document, window.communities[document.community_id])
-            entry.note = (_("Révision en retard depuis le %(day)s", day=day(document.review_by))
+            entry.note = (_("Révision en retard depuis le %(day)s", day=format_day(document.review_by))
                           if document.review_by < today else
-                          _("À réviser avant le %(day)s", day=day(document.review_by)))
+                          _("À réviser avant le %(day)s", day=format_day(document.review_by)))
             entries.append(entry)
     return entries
 

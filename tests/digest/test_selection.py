@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel import dates as babel_dates
 from flask import current_app
 from sqlalchemy import select, update
 
@@ -845,8 +846,8 @@ def test_documents_due_for_review_say_overdue_or_due_soon(create_user, space, cr
     create_document(community, animator, title="Sans échéance", filename="sans.pdf")
     db.session.commit()
 
-    def day(days: int) -> str:
-        return (today + timedelta(days=days)).strftime("%d/%m/%Y")
+    def day(days: int) -> str:  # « 7 déc. 2026 », as every date in the product
+        return babel_dates.format_date(today + timedelta(days=days), "medium", locale="fr")
 
     due = digest_of(animator, now=now).due_documents
     assert [(e.title, e.note) for e in due] == [

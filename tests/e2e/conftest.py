@@ -6,16 +6,24 @@
   errors, uncaught script errors, failed requests and HTTP errors, all closed after the test.
 - `step`: a context manager that names a stage of a walk; when something in it fails, the page's
   screenshot and HTML go to test-artifacts/ and the assertion message says where.
+- `accessibility`: axe-core (tests/e2e/vendor) checks every page the tests open, at 1280 and 390 px
+  wide, against WCAG 2.0/2.1 A and AA: the page as each `step` leaves it, then, when the test ends,
+  every other page its tabs loaded by GET. One violation fails the test and names the rule, the
+  elements, the page and the width.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask import got_request_exception
@@ -99,11 +107,13 @@ class WatchedPage:
     context: object
     page: object
     problems: list[str] = field(default_factory=list)
+    visited: list[str] = field(default_factory=list)  # path?query of each page loaded by GET, in order
 
 
 @pytest.fixture
-def open_page(browser, live_server):
-    """open_page(label) -> WatchedPage: a fresh context (no cookies) whose page is watched."""
+def open_page(request, browser, live_server, accessibility):
+    """open_page(label) -> WatchedPage: a fresh context (no cookies) whose page is watched; when the
+    test has passed, the pages it loaded and no step checked are checked for accessibility."""
     opened: list[WatchedPage] = []
 
     def make(label: str) -> WatchedPage:
@@ -128,12 +138,23 @@ def open_page(browser, live_server):
                 if req.failure != "net::ERR_ABORTED" else None)
         page.on("response", lambda res: problems.append(f"HTTP {res.status}: {res.request.method} {res.url}")
                 if res.status >= 400 else None)
+        page.on("request", lambda req: watched.visited.append(_address(req.url))
+                if req.method == "GET" and req.is_navigation_request() and req.frame == page.main_frame
+                and req.url.startswith(live_server.url + "/") else None)
         opened.append(watched)
         return watched
 
     yield make
-    for watched in opened:
-        watched.context.close()
+    failures = []
+    try:
+        if _passed(request):  # a failed test has said what matters; a second report would bury it
+            for watched in opened:
+                failures += accessibility.revisit(watched)
+    finally:
+        for watched in opened:
+            watched.context.close()
+    if failures:
+        raise AssertionError("\n\n".join(failures))
 
 
 # --- Evidence on failure ------------------------------------------------------------------------
@@ -158,8 +179,9 @@ def save_artifacts(request, watched: WatchedPage, stage: str) -> str:
 
 
 @pytest.fixture
-def step(request, browser):
-    """with step(watched, "stage"): … — a failure inside saves the page and names the files."""
+def step(request, browser, accessibility):
+    """with step(watched, "stage"): … — a failure inside saves the page and names the files; the
+    page as a passed step leaves it (htmx swaps included) is checked for accessibility."""
     from playwright.sync_api import Error as PlaywrightError
 
     @contextmanager
@@ -170,8 +192,199 @@ def step(request, browser):
             paths = save_artifacts(request, watched, stage)
             raise AssertionError(f"[{watched.label}: {stage}] at {watched.page.url}\n{exc}\n"
                                  f"Page saved: {paths}") from exc
+        failures = accessibility.check(watched, stage)
+        if failures:
+            raise AssertionError("\n\n".join(failures))
 
     return run
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item, for the fixtures' teardown to read."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+def _passed(request) -> bool:
+    report = getattr(request.node, "report_call", None)
+    return report is not None and report.passed
+
+
+# --- Accessibility: axe-core on every page --------------------------------------------------------
+
+AXE_SOURCE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# Added to the WCAG rules: the landmarks a screen reader lists must be told apart (two <nav>
+# without distinct names, two <main>, two page footers). They are axe's "best practice" rules.
+AXE_EXTRA_RULES = ["landmark-unique", "landmark-no-duplicate-main", "landmark-no-duplicate-banner",
+                   "landmark-no-duplicate-contentinfo"]
+AXE_VIEWPORTS = {1280: 900, 390: 844}  # width: height, a desktop and a phone
+AXE_NODES_SHOWN = 3
+
+_AXE_RUN = """async ([tags, extra, shown]) => {
+  const rules = Object.fromEntries(extra.map(id => [id, {enabled: true}]));
+  const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, rules, resultTypes: ['violations']});
+  return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    count: v.nodes.length,
+    nodes: v.nodes.slice(0, shown).map(n => ({target: n.target.map(String).join(' >>> '), html: n.html,
+                                           summary: n.failureSummary}))}));
+}"""
+
+# A resize may start transitions (the header, the menu): the colours are read once they are over.
+_SETTLE = """() => new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(() => {
+  const running = document.getAnimations().filter(a => a.playState === 'running'
+    && Number.isFinite(a.effect?.getComputedTiming().endTime)).map(a => a.finished.catch(() => null));
+  Promise.race([Promise.all(running), new Promise(r => setTimeout(r, 1000))]).then(resolve);
+})))"""
+
+
+@dataclass
+class AxeTotals:
+    """What the checks cost over the session (shown in the terminal summary)."""
+
+    pages: int = 0
+    runs: int = 0
+    seconds: float = 0.0
+
+
+AXE_TOTALS = AxeTotals()
+
+
+@cache
+def _axe_source() -> str:
+    return AXE_SOURCE.read_text(encoding="utf-8")
+
+
+def _address(url: str) -> str:
+    """The part of a URL that names a page of the app: path and query, no fragment."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def _digest(html: str) -> str:
+    """The page's content, less what differs on each load (the CSRF token)."""
+    html = re.sub(r'(name="csrf_token"[^>]*?value=")[^"]*', r"\1", html)
+    return hashlib.sha256(html.encode()).hexdigest()
+
+
+class Accessibility:
+    """axe-core over the pages of one test: each page state once, at each width of AXE_VIEWPORTS."""
+
+    def __init__(self, request, origin: str):
+        self.request = request
+        self.origin = origin
+        self.states: set[tuple[str, str]] = set()  # (address, digest) checked
+        self.addresses: set[str] = set()
+
+    def violations(self, page) -> list[dict]:
+        """axe-core's WCAG 2.0/2.1 A and AA violations on `page` as it is now (a page.evaluate is
+        not subject to the page's CSP, as an injected <script> would be). axe goes into every frame:
+        the page's axe reads an <iframe>'s content only through the frame's own."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            return self._run(page)
+        except PlaywrightError as exc:
+            if "context was destroyed" not in str(exc):
+                raise
+            return self._run(page)  # the page went on to another (a redirect by script): once more
+
+    @staticmethod
+    def _run(page) -> list[dict]:
+        page.wait_for_load_state("load")
+        for frame in page.frames:
+            if not frame.is_detached() and not frame.evaluate("typeof window.axe === 'object'"):
+                frame.evaluate(_axe_source())
+        return page.evaluate(_AXE_RUN, [AXE_TAGS, AXE_EXTRA_RULES, AXE_NODES_SHOWN])
+
+    def check(self, watched: WatchedPage, stage: str) -> list[str]:
+        """Checks the page of `watched` as it is, at each width (the viewport is restored); returns
+        one message per width with violations, after saving the page at that width."""
+        page = watched.page
+        if page.is_closed() or not page.url.startswith(self.origin + "/"):
+            return []
+        page.wait_for_load_state("load")
+        if page.evaluate("document.contentType") != "text/html":  # a PDF, the OpenAPI JSON
+            return []
+        address = _address(page.url)
+        state = (address, _digest(page.content()))
+        if state in self.states:
+            return []
+        self.states.add(state)
+        self.addresses.add(address)
+        AXE_TOTALS.pages += 1
+        started = time.monotonic()
+        original = dict(page.viewport_size)
+        failures = []
+        try:
+            for width in sorted(AXE_VIEWPORTS, key=lambda w: w != original["width"]):  # no resize first
+                if page.viewport_size["width"] != width:
+                    page.set_viewport_size({"width": width, "height": AXE_VIEWPORTS[width]})
+                    page.evaluate(_SETTLE)
+                found = self.violations(page)
+                AXE_TOTALS.runs += 1
+                if found:
+                    saved = save_artifacts(self.request, watched, f"{stage}-axe-{width}px")
+                    failures.append(self.describe(found, watched, stage, page.url, width, saved))
+        finally:
+            if not page.is_closed() and page.viewport_size != original:
+                page.set_viewport_size(original)
+            AXE_TOTALS.seconds += time.monotonic() - started
+        return failures
+
+    def revisit(self, watched: WatchedPage) -> list[str]:
+        """Loads again, in the same tab, each page it loaded by GET that no step checked."""
+        from playwright.sync_api import Error as PlaywrightError
+
+        failures = []
+        for address in dict.fromkeys(watched.visited):
+            if address in self.addresses or watched.page.is_closed():
+                continue
+            self.addresses.add(address)
+            try:
+                watched.page.goto(self.origin + address)
+            except PlaywrightError as exc:
+                if "Download is starting" in str(exc):  # a file (an export), not a page
+                    continue
+                raise
+            failures += self.check(watched, f"revisit {address}")
+        return failures
+
+    @staticmethod
+    def describe(found: list[dict], watched: WatchedPage, stage: str, url: str, width: int, saved: str) -> str:
+        count = sum(v["count"] for v in found)
+        lines = [f"[{watched.label}: {stage}] axe-core: {len(found)} accessibility rule(s) broken by {count} "
+                 f"element(s) (WCAG 2.1 A/AA) at {url}, {width} px wide:"]
+        for violation in found:
+            lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} "
+                         f"— {violation['count']} element(s); see {violation['helpUrl']}")
+            for node in violation["nodes"]:
+                lines.append(f"    at {node['target']}")
+                lines.append(f"       {node['html'][:300]}")
+                summary = " ".join(node["summary"].split())
+                lines.append(f"       {summary[:400]}")
+            if violation["count"] > len(violation["nodes"]):
+                lines.append(f"    … and {violation['count'] - len(violation['nodes'])} more")
+        lines.append(f"Page saved at that width: {saved}")
+        lines.append("Fix the template or static/css/app.css; a rule is turned off only with a comment in "
+                     "tests/e2e/conftest.py that proves a false positive.")
+        return "\n".join(lines)
+
+
+@pytest.fixture
+def accessibility(request, live_server) -> Accessibility:
+    """The axe-core checks of one test (used by `step` and `open_page`; call .check or .revisit
+    directly only to test the checker itself)."""
+    return Accessibility(request, live_server.url)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if AXE_TOTALS.runs:
+        terminalreporter.write_line(
+            f"axe-core: {AXE_TOTALS.pages} page states checked, {AXE_TOTALS.runs} runs, "
+            f"{AXE_TOTALS.seconds:.1f} s in all")
 
 
 def sign_in(tab, live_server, step, user, name: str):

@@ -59,8 +59,10 @@ def test_partner_invited_by_email_joins_the_private_community_and_sees_only_it(
         page.get_by_label("Mot de passe", exact=True).fill(PASSWORD)
         page.get_by_role("button", name="Se connecter").click()
         expect(page).to_have_url(f"{live_server.url}/")
-        expect(page.get_by_role("navigation", name="Navigation principale")
-               .get_by_text("Administration", exact=True)).to_be_visible()  # signed in, as an administrator
+        account_menu = page.get_by_role("banner").locator("summary.user-summary")
+        account_menu.click()  # signed in, as an administrator: the account menu has the administration
+        expect(page.get_by_role("list", name="Administration").get_by_role("link", name="Utilisateurs")).to_be_visible()
+        account_menu.click()
 
     # CSRF protection is really on: the same session posting without the form's token is refused.
     with step(admin_tab, "csrf-on"):
