@@ -44,6 +44,13 @@ def format_moment(value: datetime | None) -> str:
     return gettext("%(day)s à %(time)s", day=format_date(value, "medium"), time=format_time(value, "short"))
 
 
+def format_upcoming(value: datetime | None) -> str:
+    """A moment of the coming days as one announces it: « mardi 8 décembre vers 7 h »."""
+    if not value:
+        return ""
+    return gettext("%(day)s vers %(hour)s h", day=format_date(value, "EEEE d MMMM"), hour=format_time(value, "H"))
+
+
 def _translations():
     """The request's translations, looked up once per request and language.
 
@@ -74,4 +81,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["local_today"] = local_today
     app.jinja_env.filters["date"] = format_day  # no format argument: one way to write a date
     app.jinja_env.filters["datetime"] = format_moment
+    app.jinja_env.filters["upcoming"] = format_upcoming
     app.jinja_env.filters["number"] = format_decimal  # 12 345 in French, 12,345 in English

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
+
+from rse.i18n import format_day
 
 from .actions import label
 from .models import AuditEntry
@@ -182,7 +184,7 @@ def _day(value: Any) -> str:
     if not value:
         return str(_l("aucune (accès sans date de fin)"))
     try:
-        return format_date(datetime.fromisoformat(str(value)), "long")
+        return format_day(datetime.fromisoformat(str(value)))
     except ValueError:
         return _text(value)
 

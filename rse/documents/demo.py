@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask import current_app
 
 from rse import signals
-from rse.i18n import local_today
+from rse.i18n import format_day, local_today
 from rse.uploads import HashingSpool
 
 from . import service
@@ -167,8 +167,8 @@ def _protocol_pages(version: int, today: date) -> list[list[Section]]:
                 "- Protocole GHT « Entretien des locaux », version en vigueur.",
             ]),
             ("Suivi du document", [
-                f"Version {version} du {today.strftime('%d/%m/%Y')}. Prochaine révision au plus tard le "
-                f"{(today + timedelta(days=PROTOCOL_REVIEW_IN_DAYS)).strftime('%d/%m/%Y')}.",
+                f"Version {version} du {format_day(today)}. Prochaine révision au plus tard le "
+                f"{format_day(today + timedelta(days=PROTOCOL_REVIEW_IN_DAYS))}.",
             ]),
         ],
     ]
@@ -179,7 +179,7 @@ def _minutes_pages(today: date) -> list[list[Section]]:
     steps = [today + timedelta(days=days) for days in (21, 45, 90)]
     return [
         [
-            ("Réunion du " + meeting.strftime("%d/%m/%Y") + ", EHPAD Les Tilleuls, Montbrison", [
+            ("Réunion du " + format_day(meeting) + ", EHPAD Les Tilleuls, Montbrison", [
                 "Troisième réunion de négociation du contrat pluriannuel d'objectifs et de moyens 2026-2030.",
             ]),
             ("Participants", [
@@ -214,9 +214,9 @@ def _minutes_pages(today: date) -> list[list[Section]]:
         ],
         [
             ("Prochaines étapes", [
-                f"- {steps[0].strftime('%d/%m/%Y')} : envoi par l'EHPAD de l'ERRD 2025 et du rapport d'activité ;",
-                f"- {steps[1].strftime('%d/%m/%Y')} : projet d'avenant transmis par l'ARS ;",
-                f"- {steps[2].strftime('%d/%m/%Y')} : réunion de validation des fiches objectifs.",
+                f"- {format_day(steps[0])} : envoi par l'EHPAD de l'ERRD 2025 et du rapport d'activité ;",
+                f"- {format_day(steps[1])} : projet d'avenant transmis par l'ARS ;",
+                f"- {format_day(steps[2])} : réunion de validation des fiches objectifs.",
                 "Le présent compte rendu est réputé approuvé sans remarque des participants sous quinze jours.",
             ]),
         ],
@@ -266,7 +266,7 @@ def _framing_docx(today: date) -> bytes:
     word.core_properties.author = "Nadia Lefèvre"
     word.core_properties.created = word.core_properties.modified = datetime.combine(today, time(9, 0))
     word.add_heading("Note de cadrage – visite de certification HAS", level=0)
-    word.add_paragraph(f"Cellule qualité du GHT – {today.strftime('%d/%m/%Y')}")
+    word.add_paragraph(f"Cellule qualité du GHT – {format_day(today)}")
     word.add_heading("Contexte", level=1)
     word.add_paragraph(
         "La visite de certification des établissements du GHT par la Haute Autorité de santé est attendue "
@@ -288,7 +288,7 @@ def _framing_docx(today: date) -> bytes:
                               ("Patients traceurs", "Cadres de santé", 75),
                               ("Revue des indicateurs", "Cellule qualité", 120)):
         row = table.add_row().cells
-        row[0].text, row[1].text, row[2].text = step, owner, (today + timedelta(days=days)).strftime("%d/%m/%Y")
+        row[0].text, row[1].text, row[2].text = step, owner, format_day(today + timedelta(days=days))
     out = io.BytesIO()
     word.save(out)
     return out.getvalue()

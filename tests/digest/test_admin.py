@@ -71,7 +71,7 @@ def test_with_nothing_sent_the_page_says_what_will_happen_and_when(app, create_u
     text = html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))).replace("\u202f", " ").replace("\xa0", " ")
     assert re.search(r"Le prochain résumé hebdomadaire partira (lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche) "
                      r"\d{1,2} \w+ vers 7 h à 2 personnes\.", text), text
-    assert re.search(r"Le résumé quotidien part chaque jour vers 7 h ; le prochain \w+ \d{1,2} \w+, à 1 personne\.", text)
+    assert re.search(r"Le résumé quotidien part chaque jour ; le prochain \w+ \d{1,2} \w+ vers 7 h, à 1 personne\.", text)
     assert "Aucun résumé n'est parti ces huit dernières semaines" in text
     # The command is only in the note for the IT team, folded away.
     before_note, _sep, note = page.partition('<details class="it-note">')
