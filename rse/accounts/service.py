@@ -273,7 +273,7 @@ def _set_password(user: User, password: str, *, reason: str) -> None:
 
 def update_profile(actor: User, user: User, data: dict) -> User:
     permissions.require(actor, "edit", user)
-    cleaned = {}
+    cleaned: dict[str, str | bool] = {}
     for field, max_length in PROFILE_FIELDS.items():
         if field in data:
             cleaned[field] = clean_text(data[field], field, max_length=max_length,
