@@ -27,6 +27,9 @@ class InviteForm(FlaskForm):
     email = EmailField(_l("Adresse électronique"), validators=[DataRequired()])
     role = SelectField(_l("Rôle"), choices=ROLE_CHOICES, default="member")
     account_expires_on = DateField(_l("Accès jusqu'au (partenaires, facultatif)"), validators=[Optional()])
+    # Each language named in itself; the service refuses any other value with a message.
+    locale = SelectField(_l("Langue de l'invitation"), validate_choice=False,
+                         choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")])
 
 
 class RoleForm(FlaskForm):

@@ -15,6 +15,7 @@ from rse.accounts.web import sign_in
 from rse.errors import Conflict
 from rse.extensions import limiter
 from rse.forms import ActionForm, commit_work, end_of_day, run_and_flash, submit
+from rse.i18n import DEFAULT_LOCALE
 from rse.web import is_htmx, next_url
 
 from . import invitations, service
@@ -170,14 +171,15 @@ def request_to_join(community_id: int):
 def members(community_id: int):
     community = service.get_community(current_user, community_id, "read")
     manage = permissions.can(current_user, "manage", community)
-    invite_form = InviteForm()
+    invite_form = InviteForm(locale=current_user.locale or DEFAULT_LOCALE)
     status = 200
     if request.method == "POST":
         permissions.require(current_user, "invite", community)
         if invite_form.validate_on_submit():
             result, status = submit(invite_form, lambda: invitations.invite(
                 current_user, community, invite_form.email.data, invite_form.role.data,
-                end_of_day(invite_form.account_expires_on.data)), names=_FORM_FIELDS)
+                end_of_day(invite_form.account_expires_on.data), locale=invite_form.locale.data or None),
+                names=_FORM_FIELDS)
             if result is not None:
                 if isinstance(result, invitations.Invitation):
                     flash(_("Invitation envoyée à %(email)s.", email=result.email), "success")

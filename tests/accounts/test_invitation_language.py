@@ -1,6 +1,7 @@
 """An invitation has a language, the inviter's: its email, its acceptance page (whatever the
 invitee's browser says) and the account it creates follow it."""
 
+import html
 import re
 
 from sqlalchemy import select
@@ -69,3 +70,30 @@ def test_an_explicit_language_wins_and_an_unknown_one_is_refused(create_user, cr
     error = refused(ValidationError, invitations.invite, animator, community, "b@ehpad.fr", "member", locale="de",
                     unchanged=lambda: db.session.scalar(select(Invitation.id).where(Invitation.email == "b@ehpad.fr")))
     assert "locale" in error.fields
+
+
+def test_the_invite_form_offers_the_language_and_a_french_animator_can_invite_in_english(
+        login, create_user, create_community, db, outbox):
+    animator = create_user("staff")
+    community = create_community(animator, name="CPOM 2026")
+    client = login(animator)
+    form = html.unescape(client.get(f"/espaces/{community.id}/membres").get_data(as_text=True))
+    assert "Langue de l'invitation" in form and '<option selected value="fr">Français</option>' in form
+    assert client.post(f"/espaces/{community.id}/membres", data={
+        "email": "marc.rousseau@ars.fr", "role": "member", "locale": "en"}).status_code == 302
+    [message] = outbox()
+    assert "invites you" in message["Subject"]
+    assert db.session.scalar(select(Invitation.locale)) == "en"
+
+
+def test_the_invite_form_refuses_an_unknown_language_and_invites_nobody(login, create_user, create_community, db,
+                                                                        outbox):
+    animator = create_user("staff")
+    community = create_community(animator)
+    response = login(animator).post(f"/espaces/{community.id}/membres", data={
+        "email": "marc.rousseau@ars.fr", "role": "member", "locale": "de"})
+    assert response.status_code == 422
+    page = html.unescape(response.get_data(as_text=True))
+    error = re.search(r'<p[^>]+id="locale-error"[^>]*>(.*?)</p>', page, re.S)
+    assert error is not None and "Valeur non reconnue." in error.group(1), page[page.find("locale"):][:600]
+    assert db.session.scalar(select(Invitation.id)) is None and outbox() == []
