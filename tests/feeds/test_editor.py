@@ -288,9 +288,25 @@ def test_comment_editors_name_their_item(world, login, publish, create_document)
     client = login(world.member)
     page = _page(client.get(f"/publications/{post.id}"))
     assert f'data-people-url="/editeur/personnes?publication={post.id}"' in page
-    assert "data-upload-url" not in page  # a comment has no attachments
+    assert f'data-upload-url="/editeur/fichiers?publication={post.id}"' in page  # a file joins the space, linked
     page = _page(client.get(f"/documents/{document.id}"))
     assert f'data-preview-url="/editeur/apercu?document={document.id}"' in page
+    assert f'data-upload-url="/editeur/fichiers?document={document.id}"' in page
+
+
+def test_a_reader_comments_but_drops_no_file(world, login, publish, create_user, create_document, db):
+    from rse.communities import service as communities
+
+    reader = create_user("staff")
+    communities.add_member(world.animator, world.spaces["public"], reader, "reader")
+    db.session.commit()
+    post = publish(world.animator, world.spaces["public"], body="Ouvert à tous")
+    document = create_document(world.spaces["public"], world.animator, title="Plan blanc")
+    client = login(reader)
+    for path in (f"/publications/{post.id}", f"/documents/{document.id}"):
+        page = _page(client.get(path))
+        assert "data-editor" in page and "Publier le commentaire" in page, path
+        assert "data-upload-url" not in page and "Joindre un fichier" not in page, path
 
 
 def test_a_reader_who_may_not_contribute_sees_no_editor(world, login, publish):

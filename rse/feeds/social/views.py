@@ -286,6 +286,7 @@ def document_comments_slot(document: Document, **_context) -> str:
     may_comment = not document.in_trash and permissions.can(current_user, "comment", document.community)
     return render_template("feeds/_document_comments.html", document=document,
                            comments=comments.list_comments(current_user, document), may_comment=may_comment,
+                           may_upload=may_comment and permissions.can(current_user, "contribute", document.community),
                            may=lambda action, comment: permissions.can(current_user, action, comment),
                            comment_form=CommentForm(formdata=None), action_form=ActionForm())
 
