@@ -92,7 +92,9 @@ def _fill(digest: Digest, batch: PeopleBatch) -> None:
     shown.update(entry.key for section in digest.communities for entry in section.entries)
     digest.questions = _open_questions(user_id, mine, batch.window, shown)
     digest.new_members = _new_members(user_id, mine, after, batch.window)
-    digest.due_documents = _due_documents(user_id, mine, batch)
+    above = {entry.key: entry for entry in (*digest.for_you, *digest.pinned,
+                                            *(e for section in digest.communities for e in section.entries))}
+    digest.due_documents = _due_documents(user_id, mine, batch, above)
 
 
 def _for_you(user_id: int, mine: set[int], after: datetime, batch: PeopleBatch, shown: set[tuple[str, int]]
@@ -169,18 +171,25 @@ def _new_members(user_id: int, mine: set[int], after: datetime, window: Window) 
     return [(window.communities[community_id], names) for _at, community_id, names in newcomers]
 
 
-def _due_documents(user_id: int, mine: set[int], batch: PeopleBatch) -> list[Entry]:
-    """The documents due for review that they wrote or whose community they animate, soonest first."""
+def _due_documents(user_id: int, mine: set[int], batch: PeopleBatch, above: dict[tuple[str, int], Entry]
+                   ) -> list[Entry]:
+    """The documents due for review that they wrote or whose community they animate, soonest first.
+    A document already shown above stays there, once, its review date added to its line."""
     window = batch.window
     today = window.now.date()
     animated = batch.animator_of.get(user_id, set())
     entries = []
     for document in heapq.merge(*(window.due.get(c, ()) for c in mine), key=lambda d: d.review_by):
         if document.community_id in animated or document.created_by_id == user_id:
+            note = (_("Révision en retard depuis le %(day)s", day=format_day(document.review_by))
+                    if document.review_by < today else
+                    _("À réviser avant le %(day)s", day=format_day(document.review_by)))
+            shown = above.get(("document", document.id))
+            if shown is not None:
+                shown.note = " · ".join(filter(None, (shown.note, note)))
+                continue
             entry = document_entry(document, window.communities[document.community_id])
-            entry.note = (_("Révision en retard depuis le %(day)s", day=format_day(document.review_by))
-                          if document.review_by < today else
-                          _("À réviser avant le %(day)s", day=format_day(document.review_by)))
+            entry.note = note
             entries.append(entry)
     return entries
 

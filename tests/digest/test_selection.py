@@ -16,7 +16,7 @@ from rse.communities import service as communities
 from rse.communities.models import Community, Membership
 from rse.database import db
 from rse.dbtypes import utcnow
-from rse.digest import periods, ranking, selection, window
+from rse.digest import periods, ranking, rendering, selection, window
 from rse.digest.entries import Digest, Entry
 from rse.digest.models import DigestDelivery, ItemView, Status
 from rse.digest.selection import select_digests
@@ -826,12 +826,29 @@ def test_documents_due_for_review_go_to_the_animators_and_their_creator_only(cre
     community, animator = space(creator, reader, name="Qualité")
     _elsewhere, other_animator = space(creator, name="Ailleurs")
     today = utcnow().date()
-    create_document(community, creator, title="Procédure à réviser", review_by=today + timedelta(days=5))
+    happened_at(create_document(community, creator, title="Procédure à réviser", review_by=today + timedelta(days=5)),
+                waiting())  # not news any more: only a reminder
 
     digests = digests_of(creator, reader, animator, other_animator)
     assert titles(digests[animator.id].due_documents) == ["Procédure à réviser"]
     assert titles(digests[creator.id].due_documents) == ["Procédure à réviser"]
     assert digests[reader.id].due_documents == [] and digests[other_animator.id].due_documents == []
+
+
+def test_a_new_document_due_for_review_appears_once_among_its_spaces_news_with_its_date(
+        create_user, space, create_document):
+    creator = create_user("staff")
+    community, animator = space(creator, name="Qualité")
+    review_by = utcnow().date() + timedelta(days=5)
+    create_document(community, creator, title="Procédure à réviser", review_by=review_by)
+
+    digest = digest_of(animator)
+    assert sections(digest) == [("Qualité", ["Procédure à réviser"], 0)]
+    [entry] = digest.communities[0].entries
+    assert entry.note == "À réviser avant le " + babel_dates.format_date(review_by, "medium", locale="fr")
+    assert digest.due_documents == []
+    text = rendering.render(digest).text
+    assert text.count("Procédure à réviser") == 1 and "À réviser avant le" in text
 
 
 def test_documents_due_for_review_say_overdue_or_due_soon(create_user, space, create_document):
@@ -954,8 +971,8 @@ def test_a_batch_gives_each_person_their_own_digest(create_user, create_communit
     # The new question is among its space's news: the reminders do not repeat it.
     assert his.questions == [] and titles(his.due_documents) == ["Plan de financement"]
 
-    animator_digest = digests[board_animator.id]
-    assert titles(animator_digest.due_documents) == ["Plan de financement"]
+    animator_digest = digests[board_animator.id]  # Sam's new document is among the news, with its date, once
+    assert "Plan de financement" in new_titles(animator_digest) and animator_digest.due_documents == []
     assert newcomers(animator_digest) == {"Comité de direction": ["Nouvelle directrice"]}
 
     # An administrator may read every community, but their digest reads only those they belong to.
