@@ -18,6 +18,9 @@ from rse.documents.models import Document, DocumentVersion
 from rse.i18n import local_today
 from tests.conftest import PASSWORD
 
+# Each test loads the whole demo (people, spaces, conversations, files): about a second apiece.
+pytestmark = pytest.mark.slow
+
 PROTOCOL = "Protocole – précautions standard et gestion des excreta"
 MINUTES = "Compte rendu – réunion CPOM n° 3"
 PURCHASES = "Tableau des marchés groupés 2026"
