@@ -84,6 +84,9 @@ CANARIES = {
     "Zqx7CanariNouvelleSuggestion": SECRET,
     "Zqx7CanariCorbeille": TRASH,
     "Zqx7CanariPersonne": PERSON,
+    "Zqx7CanariEtablissement": PERSON,  # the hidden person's contact details: the directory's filter lists
+    "Zqx7CanariSite": PERSON,
+    "Zqx7CanariFonction": PERSON,
     "Zqx7CanariEspacePrive": PRIVATE_SPACE,
     "Zqx7CanariBilletPrive": PRIVATE,
     "Zqx7CanariDocumentPrive": PRIVATE,
@@ -156,6 +159,8 @@ def build_world() -> SimpleNamespace:
         stranger=_user("partner", "etranger@ars-exemple.fr", "Partenaire Étranger"),
         deactivated=_user("staff", "desactive@ght-exemple.fr", "Compte Désactivé"),
     )
+    u.person.organisation, u.person.site, u.person.job_title = (
+        "CH Zqx7CanariEtablissement", "Zqx7CanariSite Nord", "Zqx7CanariFonction hygiéniste")
     db.session.flush()
     animator = u.animator
     secret = communities.create_community(animator, {

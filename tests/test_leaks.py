@@ -100,11 +100,12 @@ def _cases() -> list[Case]:
     add = c.append
     # --- Plain pages and lists: no hidden key, every actor; only the canaries are checked.
     for path in ("/", "/?kind=question", "/espaces", "/espaces?vue=miens", "/espaces?q=zqx7canari", "/annuaire",
-                 "/annuaire?q=zqx7canari", "/fil", "/notifications", "/notifications/preferences",
+                 "/annuaire?q=zqx7canari", "/annuaire?vue=contacts", "/fil", "/notifications", "/notifications/preferences",
                  "/recherche?q=zqx7canaribilletsecret", "/recherche?q=zqx7canaridocumentsecret",
                  "/recherche?q=zqx7canaritagsecret&tri=date", "/recherche/suggestions?q=zqx7canari",
                  "/profil", "/profil/preferences", "/profil/mot-de-passe", "/profil/jetons", "/profil/lettre",
-                 "/digest/preview", "/espaces/nouveau", "/admin/utilisateurs", "/admin/utilisateurs?q=zqx7canari",
+                 "/digest/preview", "/digest/preview/courriel", "/espaces/nouveau", "/admin/utilisateurs",
+                 "/admin/utilisateurs?q=zqx7canari", "/admin/utilisateurs/nouveau",
                  "/admin/journal", "/admin/journal/export.csv", "/admin/lettre", "/connexion",
                  "/mot-de-passe/oubli", "/mot-de-passe/reinitialiser/jeton-inconnu",
                  "/invitations/jeton-inconnu", "/digest/desabonnement/jeton-inconnu",
@@ -134,6 +135,7 @@ def _cases() -> list[Case]:
     add(Case("POST", "/profil/mot-de-passe", data={"current": "faux", "password": "y" * 16, "confirm": "y" * 16}))
     add(Case("POST", "/profil/jetons", data={"name": "Tableur", "days": 30}))
     add(Case("POST", "/profil/lettre", data={}))
+    add(Case("POST", "/admin/utilisateurs/nouveau", data={"name": "Nouvelle", "email": "pas-une-adresse"}))
     add(Case("POST", "/notifications/preferences", data={}))
     add(Case("POST", "/notifications/tout-lire", data={}))
     add(Case("POST", "/liens", data={"title": "Agenda", "url": "https://agenda.ght-exemple.fr"}))
@@ -210,6 +212,12 @@ def _cases() -> list[Case]:
                  "/documents/{document}/versions/1/contenu?inline=1"):
         add(Case("GET", path, s))
     add(Case("POST", "/documents/{document}", s, data={"note": "v3"}, upload=True))
+    # The writing editor: "@" suggestions, mention warnings, preview and dropped files, on each kind of target.
+    for target in ("espace={secret}", "publication={post}", "document={document}"):
+        add(Case("GET", f"/editeur/personnes?{target}&q=zqx7canari", s))
+        add(Case("POST", f"/editeur/mentions?{target}", s, data={"body": "Bonjour @zqx7canari"}))
+        add(Case("POST", f"/editeur/apercu?{target}", s, data={"body": "**Bonjour** @zqx7canari"}))
+        add(Case("POST", f"/editeur/fichiers?{target}", s, data={}, upload=True))
     # Finding 1: unfollowing (and the follow button) named any document or person, and an unknown id was a 500.
     for htmx in (False, True):
         add(Case("POST", "/suivre", s, data={"target": "document", "key": "{document}", "action": "unfollow"},
@@ -311,6 +319,7 @@ def _cases() -> list[Case]:
     add(Case("POST", "/admin/utilisateurs/{person}/reactiver", PERSON, data={}))
     add(Case("POST", "/admin/utilisateurs/{person}/expiration", PERSON, data={"expiry-expires_on": "2030-01-31"}))
     add(Case("POST", "/admin/utilisateurs/{person}/role", PERSON, data={"role-role": "staff"}))
+    add(Case("POST", "/admin/utilisateurs/{person}/lien-mot-de-passe", PERSON, data={}))
     add(Case("POST", "/proposer?publication={partners_post}", PERSON, data={"users": "{person}"},
              keep=("partners_post",)))
     add(Case("POST", "/api/v1/suggestions", PERSON, json={"item": {"type": "publication", "id": "{partners_post}"},

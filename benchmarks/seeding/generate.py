@@ -226,6 +226,7 @@ class Seeder:
             row = {"id": user_id, "name": f"{first} {last}", "role": Role.STAFF.value,
                    "password_hash": self.password_hash,
                    "phone": f"04 77 {rng.randrange(10, 100)} {rng.randrange(10, 100)} {rng.randrange(10, 100)}",
+                   "phone_visible": position % 10 != 9,  # one person in ten hides their phone
                    "bio": "", "theme": "ocean", "background": "uni", "locale": None,
                    "has_photo": False, "expires_at": None,
                    "deactivated_at": None, "created_at": self.days_before_start(900), "last_login_at": None}

@@ -56,7 +56,9 @@ def notify(kind: str, actor: User | None, item, user_ids: Iterable[int], *, comm
     ids = {uid for uid in user_ids if uid is not None and uid != getattr(actor, "id", None)}
     if not ids:
         return []
-    recipients = list(db.session.scalars(select(User).where(User.id.in_(ids), permissions.readers(item))))
+    # In id order: the rows (and their emails) come out the same on every database, run after run.
+    recipients = list(db.session.scalars(
+        select(User).where(User.id.in_(ids), permissions.readers(item)).order_by(User.id)))
     if not recipients:
         return []
     modes = email_modes([u.id for u in recipients], kind)
