@@ -45,6 +45,8 @@ NOTES = {
     NotificationKind.ANSWER: lambda actor: _("Une bonne réponse, par %(actor)s", actor=actor),
     NotificationKind.FOLLOWED: lambda actor: _("Publié par %(actor)s, que vous suivez", actor=actor),
     NotificationKind.VERSION: lambda actor: _("Nouvelle version, par %(actor)s", actor=actor),
+    NotificationKind.CIRCUIT: lambda actor: _("Circuit de validation, par %(actor)s", actor=actor),
+    NotificationKind.READING: lambda actor: _("Lecture demandée par %(actor)s", actor=actor),
 }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Row, Select, and_, func, null, or_, select
 from rse.accounts.models import User
 from rse.communities.models import Community, MemberRole, Membership
 from rse.database import db
+from rse.documents.access import never_in_force
 from rse.documents.models import Document, DocumentVersion
 from rse.feeds.models import Activity, Follow, Kind, Notification, NotificationPreference, Pin, Publication, Verb
 
@@ -27,7 +28,7 @@ from .ranking import points
 
 QUESTION_AGE = timedelta(days=30)
 REVIEW_NOTICE = timedelta(days=14)
-ITEM_VERBS = (Verb.PUBLISHED, Verb.EDITED, Verb.UPLOADED)
+ITEM_VERBS = (Verb.PUBLISHED, Verb.EDITED, Verb.UPLOADED, Verb.IN_FORCE)
 
 
 class Change(NamedTuple):
@@ -65,7 +66,7 @@ def _documents(*conditions) -> Select:
     current = and_(DocumentVersion.document_id == Document.id, DocumentVersion.number == Document.current_number)
     return (select(*_DOCUMENT_COLUMNS).outerjoin(DocumentVersion, current)
             .outerjoin(User, User.id == func.coalesce(DocumentVersion.author_id, Document.created_by_id))
-            .where(Document.deleted_at.is_(None), *conditions))
+            .where(Document.deleted_at.is_(None), Document.id.not_in(never_in_force()), *conditions))
 
 
 def _publications(*conditions) -> Select:
@@ -172,7 +173,7 @@ class Window:
                 if item is None:
                     continue
                 base, author_id = points(kind="document"), item.created_by_id
-                new_version = activity.verb == Verb.UPLOADED and item.current_number > 1
+                new_version = activity.verb in (Verb.UPLOADED, Verb.IN_FORCE) and item.current_number > 1
             changes.append(Change(activity.created_at, activity.created_at.timestamp(), key, item.community_id,
                                   activity.actor_id, author_id, base, new_version, item))
         changes.sort(key=lambda c: c.timestamp, reverse=True)

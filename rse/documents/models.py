@@ -74,6 +74,8 @@ class Document(Model):
 
     community: Mapped[Community] = relationship(lazy="joined", innerjoin=True)
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    # Set for a controlled document (code, roles, circuit): see rse.documents.controlled.
+    control: Mapped[ControlledDocument | None] = relationship(lazy="selectin", viewonly=True)
 
     @property
     def in_trash(self) -> bool:
@@ -124,3 +126,6 @@ class DocumentVersion(Model):
         if self.extraction == "pending" or not can_preview(self.content_type):
             return None
         return self.blob.thumbnail_key
+
+
+from .controlled.models import ControlledDocument  # noqa: E402  (the relationship above names it)

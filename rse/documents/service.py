@@ -21,7 +21,8 @@ from rse.tags import clean_tags
 from rse.uploads import HashingSpool
 from rse.validation import clean_text
 
-from . import blobs
+from . import access, blobs
+from .controlled import service as controlled
 from .filetypes import ContentMismatch, FileType, detect
 from .models import Document, DocumentVersion, Folder
 
@@ -116,9 +117,14 @@ def list_documents(actor: User, community: Community, *, folder_id: int | None =
 
 
 def list_versions(actor: User, document: Document) -> list[DocumentVersion]:
+    """The versions the actor may open, newest first (a controlled document's drafts only for its circuit)."""
     permissions.require(actor, "read", document)
-    return list(db.session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == document.id)
-                                   .order_by(DocumentVersion.number.desc())))
+    versions = db.session.scalars(select(DocumentVersion).where(DocumentVersion.document_id == document.id)
+                                  .order_by(DocumentVersion.number.desc()))
+    if access.in_circuit(actor, document):
+        return list(versions)
+    published = access.published_numbers(document)
+    return [v for v in versions if published is None or v.number in published]
 
 
 def get_version(actor: User, document: Document, number) -> DocumentVersion:
@@ -126,7 +132,7 @@ def get_version(actor: User, document: Document, number) -> DocumentVersion:
     version = db.session.scalar(select(DocumentVersion).where(
         DocumentVersion.document_id == document.id, DocumentVersion.number == number)) \
         if is_id(number) else None
-    if version is None:
+    if version is None or not permissions.can(actor, "read", version):
         raise NotFound(_("Cette version n'existe pas."))
     return version
 
@@ -141,7 +147,7 @@ def due_for_review(actor: User, community: Community, *, within_days: int = 30) 
     permissions.require(actor, "read", community)
     horizon = local_today() + timedelta(days=within_days)
     return list(db.session.scalars(select(Document).where(
-        Document.community_id == community.id, Document.deleted_at.is_(None),
+        Document.community_id == community.id, Document.deleted_at.is_(None), permissions.readable(actor, Document),
         Document.review_by.is_not(None), Document.review_by <= horizon).order_by(Document.review_by)))
 
 
@@ -167,6 +173,8 @@ def create_document(actor: User, community: Community, upload: Upload | None, da
     db.session.add(document)
     db.session.flush()
     version = _add_version_row(document, 1, blob, filename, file_type, actor, note=data.get("note") or "")
+    if data.get("control") is not None:  # controlled from its first version: a draft its readers never hear of
+        controlled.set_control(actor, document, data["control"])
     audit.record("document.uploaded", actor=actor, target=document,
                  details={"community_id": community.id, "version": 1, "sha256": blob.sha256, "size": blob.size})
     signals.document_version_added.send(document, version=version, actor=actor)
@@ -185,7 +193,7 @@ def restore_version(actor: User, document: Document, number: int) -> DocumentVer
     """Make an old version current by adding it again as the newest (the history keeps all)."""
     permissions.require(actor, "restore_version", document)
     old = get_version(actor, document, number)
-    if number == document.current_number:
+    if number == controlled.latest_number(document):
         raise Conflict(_("C'est déjà la version en cours."), code="already_current")
     file_type = FileType(content_type=old.content_type, kind=old.kind, inline=False, extension="")
     note = _("Restauration de la version %(number)d", number=number)
@@ -202,7 +210,10 @@ def _next_version(actor, document, blob, filename, file_type, note, restored_fro
     number = (db.session.scalar(select(func.max(DocumentVersion.number)).where(
         DocumentVersion.document_id == document.id)) or 0) + 1
     version = _add_version_row(document, number, blob, filename, file_type, actor, note, restored_from)
-    document.current_number = number
+    if document.control is None or document.control.in_force_number is None:
+        document.current_number = number  # a controlled document's readers keep the version in force
+    if document.control is not None:
+        controlled.version_added(document, version)
     document.updated_at = utcnow()
     audit.record("document.version_added", actor=actor, target=document,
                  details={"version": number, "sha256": blob.sha256, "size": blob.size,

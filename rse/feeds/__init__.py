@@ -23,6 +23,7 @@ from rse import audit, items, signals, slots
 from . import access, activity, demo, indexing, markdown, titles
 from .editor import urls as editor_urls
 from .models import Comment, Publication
+from .notifications import service as notification_service
 from .notifications import urls as notification_urls
 from .notifications import views as notification_views
 from .publications import service as publications
@@ -39,6 +40,12 @@ def _on_version_added(document, *, version, actor, **_extra) -> None:
 
 def _on_document_changed(document, **_extra) -> None:
     activity.document_changed(document)
+
+
+def _on_controlled_step(document, *, event, actor, version, user_ids, **_extra) -> None:
+    if event == "in_force":
+        activity.document_in_force(document, version, actor)
+    notification_service.controlled_step(actor, document, event, version, user_ids)
 
 
 def excerpt(text: str, length: int = 280) -> str:
@@ -77,6 +84,7 @@ def init_app(app: Flask) -> None:
     indexing.register()
     signals.document_version_added.connect(_on_version_added)
     signals.document_changed.connect(_on_document_changed)
+    signals.controlled_document_event.connect(_on_controlled_step)
     demo.init_app(app)
     for urls in (publication_urls, social_urls, notification_urls, stream_urls, editor_urls):
         app.register_blueprint(urls.bp)

@@ -37,6 +37,8 @@ def add_activity(verb: str, actor: User | None, *, kind: str, community_id: int 
 
 
 def document_version_added(document: Document, version, actor: User | None) -> None:
+    if document.control is not None:
+        return  # a controlled document's new version is a draft: its readers hear of it once in force
     activity = add_activity(Verb.UPLOADED, actor, community_id=document.community_id, kind="document",
                             document_id=document.id, version_number=version.number)
     if version.number == 1:
@@ -44,6 +46,19 @@ def document_version_added(document: Document, version, actor: User | None) -> N
         notifications.followers_of_new_item(actor, document=document, activity=activity)
     else:
         notifications.new_version(actor, document, version)
+
+
+def document_in_force(document: Document, number: int, actor: User | None) -> None:
+    """A controlled document's version came into force: what its readers see of it, as a new version."""
+    activity = add_activity(Verb.IN_FORCE, actor, community_id=document.community_id, kind="document",
+                            document_id=document.id, version_number=number)
+    sync_taggings(document)
+    first = db.session.scalar(select(Activity.id).where(
+        Activity.document_id == document.id, Activity.id != activity.id).limit(1)) is None
+    if first:
+        notifications.followers_of_new_item(actor, document=document, activity=activity)
+    else:
+        notifications.new_version(actor, document, number)
 
 
 def document_changed(document: Document) -> None:

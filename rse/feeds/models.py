@@ -32,6 +32,7 @@ class Verb(StrEnum):
     EDITED = "edited"         # a wiki page got a new version
     UPLOADED = "uploaded"     # a document got a version (1 at upload)
     SUGGESTED = "suggested"   # someone suggested an item to people, a community or everyone
+    IN_FORCE = "in_force"     # a version of a controlled document came into force
 
 
 class Publication(Model):
@@ -220,7 +221,7 @@ class Activity(Model):
 
     __tablename__ = "activities"
     __table_args__ = (
-        CheckConstraint("verb IN ('published', 'edited', 'uploaded', 'suggested')", name="verb"),
+        CheckConstraint("verb IN ('published', 'edited', 'uploaded', 'suggested', 'in_force')", name="verb"),
         Index("ix_activities_community_id_id", "community_id", "id"),
         Index("ix_activities_community_id_kind_id", "community_id", "kind", "id"),
         Index("ix_activities_actor_id_id", "actor_id", "id"),
@@ -308,6 +309,8 @@ class NotificationKind(StrEnum):
     ANSWER = "answer"            # a question I asked or share got its good answer
     FOLLOWED = "followed"        # a person or a tag I follow published something
     VERSION = "version"          # a new version of a document I follow
+    CIRCUIT = "circuit"          # a controlled document's circuit needs me, or sent back or approved my version
+    READING = "reading"          # I am asked to read a document in force
 
 
 class EmailMode(StrEnum):
@@ -323,6 +326,8 @@ DEFAULT_EMAIL_MODES = {
     NotificationKind.ANSWER: EmailMode.IMMEDIATE,
     NotificationKind.FOLLOWED: EmailMode.DIGEST,
     NotificationKind.VERSION: EmailMode.DIGEST,
+    NotificationKind.CIRCUIT: EmailMode.IMMEDIATE,
+    NotificationKind.READING: EmailMode.IMMEDIATE,
 }
 
 
@@ -330,7 +335,7 @@ class Notification(Model):
     __tablename__ = "notifications"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('mention', 'suggestion', 'comment', 'answer', 'followed', 'version')", name="kind"),
+            "kind IN ('mention', 'suggestion', 'comment', 'answer', 'followed', 'version', 'circuit', 'reading')", name="kind"),
         Index("ix_notifications_user_id_id", "user_id", "id"),
         Index("ix_notifications_unread", "user_id", sqlite_where=text("read_at IS NULL"),
               postgresql_where=text("read_at IS NULL")),
@@ -346,6 +351,9 @@ class Notification(Model):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     suggestion_id: Mapped[int | None] = mapped_column(ForeignKey("suggestions.id", ondelete="CASCADE"))
+    # For a circuit or reading notification: what happened ("to_check", "returned"...) to which version.
+    event: Mapped[str] = mapped_column(String(16), default="")
+    version_number: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when an immediate email went out for it (the digest does not repeat it).

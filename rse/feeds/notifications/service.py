@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 # --- Writing ------------------------------------------------------------------------------------
 
 def notify(kind: str, actor: User | None, item, user_ids: Iterable[int], *, comment: Comment | None = None,
-           suggestion: Suggestion | None = None) -> list[Notification]:
+           suggestion: Suggestion | None = None, event: str = "", version: int | None = None) -> list[Notification]:
     """Notify these people of `item`, those of them who may read it (never the actor)."""
     ids = {uid for uid in user_ids if uid is not None and uid != getattr(actor, "id", None)}
     if not ids:
@@ -66,7 +66,7 @@ def notify(kind: str, actor: User | None, item, user_ids: Iterable[int], *, comm
     for user in recipients:
         row = Notification(user_id=user.id, kind=kind, actor_id=getattr(actor, "id", None),
                            comment_id=getattr(comment, "id", None), suggestion_id=getattr(suggestion, "id", None),
-                           **_item_fields(item))
+                           event=event, version_number=version, **_item_fields(item))
         db.session.add(row)
         rows.append((row, user))
     db.session.flush()
@@ -125,6 +125,33 @@ def new_version(actor, document: Document, version) -> None:
     notify(NotificationKind.VERSION, actor, document, followers)
 
 
+def controlled_step(actor, document: Document, event: str, version: int, user_ids: Iterable[int]) -> None:
+    """A step of a controlled document's circuit, told to the people it concerns (see CIRCUIT_EVENTS)."""
+    kind = NotificationKind.READING if event in READING_EVENTS else NotificationKind.CIRCUIT
+    notify(kind, actor, document, user_ids, event=event, version=version)
+
+
+# What a circuit or reading notification says, by event: (the list's sentence, the email's subject).
+CIRCUIT_EVENTS = {
+    "to_check": (lambda a, t, n: _("%(actor)s vous soumet la version %(num)d de « %(title)s » pour vérification",
+                                   actor=a, title=t, num=n),
+                 lambda a, t, n: _("À vérifier : %(title)s (version %(num)d)", title=t, num=n)),
+    "to_approve": (lambda a, t, n: _("La version %(num)d de « %(title)s » attend votre approbation", title=t, num=n),
+                   lambda a, t, n: _("À approuver : %(title)s (version %(num)d)", title=t, num=n)),
+    "returned": (lambda a, t, n: _("%(actor)s a renvoyé la version %(num)d de « %(title)s » en rédaction",
+                                   actor=a, title=t, num=n),
+                 lambda a, t, n: _("Renvoyé en rédaction : %(title)s (version %(num)d)", title=t, num=n)),
+    "in_force": (lambda a, t, n: _("La version %(num)d de « %(title)s » est en vigueur", title=t, num=n),
+                 lambda a, t, n: _("En vigueur : %(title)s (version %(num)d)", title=t, num=n)),
+    "reading": (lambda a, t, n: _("%(actor)s vous demande de lire « %(title)s » (version %(num)d)",
+                                  actor=a, title=t, num=n),
+                lambda a, t, n: _("Lecture demandée : %(title)s (version %(num)d)", title=t, num=n)),
+    "reading_reminder": (lambda a, t, n: _("Rappel : merci de lire « %(title)s » (version %(num)d)", title=t, num=n),
+                         lambda a, t, n: _("Rappel, lecture demandée : %(title)s (version %(num)d)", title=t, num=n)),
+}
+READING_EVENTS = {"reading", "reading_reminder"}
+
+
 # --- Email --------------------------------------------------------------------------------------
 
 SUBJECTS = {
@@ -154,11 +181,15 @@ def _email(row: Notification, user: User, actor, item, *, comment=None, suggesti
         # An untitled post is named by its first words only where excerpts may leave by email.
         title = (titles.publication_title(item.title, item.body, text_shown=excerpt_allowed, community=community.name)
                  if isinstance(item, Publication) else items.title(item))
-        subject = SUBJECTS[NotificationKind(row.kind)](actor_name, title)[:200]
+        said = CIRCUIT_EVENTS.get(row.event)
+        subject = (said[1](actor_name, title, row.version_number or 0) if said
+                   else SUBJECTS[NotificationKind(row.kind)](actor_name, title))[:200]
+        sentence = said[0](actor_name, title, row.version_number or 0) if said else ""
         queue_templated(f"notification.{row.kind}", user.email, subject, "notification", user=user,
                         notification_kind=row.kind, actor_name=actor_name, title=title, community=community,
                         link=items.url(item, anchor=_comment_anchor(comment), external=True), excerpt=excerpt,
-                        message=message, preferences=external_url("notifications.preferences"))
+                        message=message, preferences=external_url("notifications.preferences"),
+                        sentence=sentence, subject_line=subject if said else "")
 
 
 # --- Reading ------------------------------------------------------------------------------------
@@ -252,6 +283,8 @@ class Line:
     def sentence(self) -> str:
         actor = self.row.actor.name if self.row.actor is not None else _("Quelqu'un")
         title, kind = self.title, self.row.kind
+        if self.row.event in CIRCUIT_EVENTS:
+            return CIRCUIT_EVENTS[self.row.event][0](actor, title, self.row.version_number or 0)
         if kind == NotificationKind.MENTION:
             if self.comment is not None:
                 return _("%(actor)s vous a mentionné dans un commentaire sur « %(title)s »", actor=actor, title=title)
