@@ -13,6 +13,7 @@ _SITE_RULES = {
     "audit.read": {Role.ADMIN},
     "community.create": {Role.ADMIN, Role.STAFF},
     "directory.read": {Role.ADMIN, Role.STAFF, Role.PARTNER},
+    "register.read": {Role.ADMIN, Role.STAFF},  # the group's register of controlled documents
     "use": {Role.ADMIN, Role.STAFF, Role.PARTNER},
 }
 

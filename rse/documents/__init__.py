@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     from .cli import documents_cli
     from .indexing import register as register_search_sources
     from .models import Document
+    from .controlled.views import bp as controlled_bp
     from .views import bp
 
     access.register()
@@ -21,4 +22,5 @@ def init_app(app: Flask) -> None:
     demo.init_app(app)
     init_storage(app)
     app.register_blueprint(bp)
+    app.register_blueprint(controlled_bp)
     app.cli.add_command(documents_cli)

@@ -15,6 +15,8 @@ from rse.forms import ActionForm, commit_work, run_and_flash, submit
 from rse.uploads import allow_large_body, spool_of
 
 from . import service
+from .controlled import service as controlled
+from .controlled import views as controlled_views
 from .downloads import INLINE_TYPES, starts_a_download, thumbnail_response, version_response
 from .forms import DocumentForm, FolderForm, UploadForm, VersionForm
 
@@ -151,6 +153,7 @@ def show(document_id: int):
         path=service.document_path(current_user, document),
         viewable=current is not None and current.content_type in INLINE_TYPES,
         can=lambda action: permissions.can(current_user, action, document),
+        control=controlled_views.panel(current_user, document), stage_labels=controlled.STAGE_LABELS,
         version_form=version_form, edit_form=edit_form, action_form=ActionForm(),
         max_upload_mb=_max_upload_mb()), status
 

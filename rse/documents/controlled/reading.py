@@ -224,26 +224,13 @@ def report(actor: User, document: Document) -> Report | None:
         for space in spaces:
             by_space[space].append(done)
     names = dict(db.session.execute(select(Community.id, Community.name).where(
-        Community.id.in_(by_space), permissions.readable(actor, Community))).tuples())
+        Community.id.in_(by_space), permissions.readable(actor, Community))).all())
     done_total = sum(1 for _u, done, _s in people.values() if done)
     return Report(
         version=control.in_force_number, overall=Rate(_("Ensemble"), done_total, len(people)),
         establishments=[Rate(place, sum(v), len(v)) for place, v in sorted(by_place.items(), key=lambda i: i[0].casefold())],
         communities=[Rate(names[c], sum(v), len(v)) for c, v in sorted(by_space.items()) if c in names],
         pending_people=sorted((u for u, done, _s in people.values() if not done), key=lambda u: u.name.casefold()))
-
-
-def rate(document: Document) -> tuple[int, int]:
-    """(confirmed, required) for the version in force: the register's column."""
-    control = document.control
-    if control is None or control.in_force_number is None:
-        return 0, 0
-    done: dict[int, bool] = {}
-    for user_id, confirmed in db.session.execute(select(ReadingRequirement.user_id, ReadingRequirement.confirmed_at)
-                                                 .where(ReadingRequirement.document_id == document.id,
-                                                        ReadingRequirement.version_number == control.in_force_number)):
-        done[user_id] = done.get(user_id, False) or confirmed is not None
-    return sum(done.values()), len(done)
 
 
 def remind(actor: User, document: Document) -> tuple[int, int]:

@@ -51,7 +51,7 @@ ROLE_LABELS = {CircuitRole.WRITER: _l("Rédaction"), CircuitRole.CHECKER: _l("V�
 STAGE_LABELS = {Stage.CHECKING: _l("En vérification"), Stage.APPROVAL: _l("En approbation"),
                 Stage.APPROVED: _l("Approuvée"), Stage.RETURNED: _l("Renvoyée en rédaction"),
                 Stage.CANCELLED: _l("Circuit annulé")}
-STATUS_LABELS = {Status.DRAFT: _l("Brouillon"), Status.IN_FORCE: _l("En vigueur"), Status.WITHDRAWN: _l("Retiré")}
+STATUS_LABELS = {Status.DRAFT: _l("En rédaction"), Status.IN_FORCE: _l("En vigueur"), Status.WITHDRAWN: _l("Retiré")}
 LOCK_HOURS = (4, 24, 72, 168)
 CODE_PATTERN = re.compile(r"[A-Z0-9](?:[A-Z0-9._-]{0,38}[A-Z0-9])?")
 MAX_APPLIES_TO = 30
@@ -82,14 +82,15 @@ class State:
 
 
 def state(document: Document, today: date | None = None) -> State:
-    control = document.control
-    assert control is not None, "a controlled document"
     circuit = open_circuit(document)
-    stage = circuit.stage if circuit is not None else None
-    overdue = (control.status == Status.IN_FORCE and document.review_by is not None
-               and document.review_by <= (today or local_today()))
+    return describe(document, document.control, circuit.stage if circuit else None, today or local_today())
+
+
+def describe(document: Document, control: ControlledDocument, stage: str | None, today: date) -> State:
+    """The state of a controlled document whose open circuit (if any) is at `stage`."""
+    overdue = (control.status == Status.IN_FORCE and document.review_by is not None and document.review_by <= today)
     if control.status == Status.DRAFT:
-        label = str(STAGE_LABELS[stage]) if stage else str(STATUS_LABELS[Status.DRAFT])
+        label = str(STAGE_LABELS[stage]) if stage else str(_l("En rédaction"))
     else:
         label = str(STATUS_LABELS[control.status])
     return State(status=control.status, stage=stage, label=label, overdue=overdue)
