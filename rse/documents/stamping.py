@@ -13,14 +13,20 @@ import io
 import logging
 from dataclasses import dataclass
 from datetime import date
-from typing import BinaryIO
+from typing import IO, TYPE_CHECKING, cast
 
 from flask_babel import gettext as _
 
 from rse.i18n import format_day
 
+if TYPE_CHECKING:
+    from pypdf import PageObject, PdfReader
+
 log = logging.getLogger(__name__)
 
+# Changes when the drawing of the footer changes: the copies' validators change with it, so
+# browsers fetch the new drawing (downloads.stamped_response).
+LAYOUT = "1"
 FONT_SIZE = 7.5  # pt: small enough to stay out of the way, still legible once printed
 MIN_FONT_SIZE = 4.5  # on a narrow page the line shrinks to fit, down to this
 TEXT_GREY = (64, 64, 64)  # dark grey on the white box: 10:1 contrast
@@ -52,7 +58,7 @@ class Stamp:
                  code=self.code, version=self.version, day=format_day(self.effective), notice=self.notice)
 
 
-def can_stamp(source: BinaryIO) -> bool:
+def can_stamp(source: IO[bytes]) -> bool:
     """Whether stamp_pdf can open this PDF: parsed, not locked by a password, with pages.
 
     Cheap: the trailer, cross-reference table and page tree are read, no content stream.
@@ -68,7 +74,7 @@ def can_stamp(source: BinaryIO) -> bool:
     return True
 
 
-def stamp_pdf(source: BinaryIO, stamp: Stamp) -> bytes:
+def stamp_pdf(source: IO[bytes], stamp: Stamp) -> bytes:
     """A copy of the PDF in `source` with the stamp's line at the bottom of every page.
 
     Raises StampError when the PDF cannot be read or written; `source` is never written to.
@@ -77,7 +83,7 @@ def stamp_pdf(source: BinaryIO, stamp: Stamp) -> bytes:
 
     reader = _open(source)
     text = stamp.line().translate(_WINANSI).encode("cp1252", "replace").decode("cp1252")
-    overlays: dict[tuple[float, float], object] = {}
+    overlays: dict[tuple[float, float], PageObject] = {}
     # Malformed PDFs make pypdf fail in many ways (its own errors, but also KeyError, TypeError,
     # ValueError… from deep inside a damaged object): every one of them means "cannot stamp".
     try:
@@ -101,7 +107,7 @@ def stamp_pdf(source: BinaryIO, stamp: Stamp) -> bytes:
     return out.getvalue()
 
 
-def _open(source: BinaryIO):
+def _open(source: IO[bytes]) -> PdfReader:
     """A pypdf reader on the PDF, decrypted when its user password is empty; StampError otherwise."""
     from pypdf import PasswordType, PdfReader
 
@@ -147,7 +153,7 @@ def _placement(rotation: int, left: float, bottom: float, right: float, top: flo
     return Transformation((a * scale, b * scale, c * scale, d * scale, e, f))
 
 
-def _overlay(text: str, width: float, height: float):
+def _overlay(text: str, width: float, height: float) -> PageObject:
     """A page of this size with the footer line on a white box, centred near its bottom edge."""
     from fpdf import FPDF
     from pypdf import PdfReader
@@ -172,7 +178,7 @@ def _overlay(text: str, width: float, height: float):
         pdf.set_xy((width - box_width) / 2, height - FOOTER_MIDDLE - line_height / 2)
         pdf.cell(box_width, line_height, text, align="C", fill=True)
     else:  # too long even at the smallest size: on as many lines as needed, growing upwards
-        lines = len(pdf.multi_cell(room, line_height, text, dry_run=True, output="LINES"))
+        lines = len(cast(list, pdf.multi_cell(room, line_height, text, dry_run=True, output="LINES")))
         pdf.set_xy((width - room) / 2, height - FOOTER_MIDDLE - lines * line_height / 2)
         pdf.multi_cell(room, line_height, text, align="C", fill=True)
     return PdfReader(io.BytesIO(bytes(pdf.output()))).pages[0]

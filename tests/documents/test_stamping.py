@@ -79,7 +79,7 @@ def assert_footer_at_shown_bottom(before: bytes, after: bytes, index: int = 0) -
     left, top, right, bottom = box
     assert height - 30 <= top and bottom <= height - 8, (box, (width, height))  # about 6 mm up from the bottom
     assert abs((left + right) / 2 - width / 2) <= 2, (box, width)  # centred
-    assert 0 < left and right < width  # within the page
+    assert left > 0 and right < width  # within the page
 
 
 @on_sqlite
@@ -229,3 +229,97 @@ def test_a_readable_pdf_can_be_stamped_and_checking_leaves_the_stream_in_place()
     stream.seek(3)
     assert can_stamp(stream) is True
     assert stream.tell() == 3
+
+
+# --- The HTTP answer ------------------------------------------------------------------------------
+
+@pytest.fixture
+def stored_pdf(document_storage, create_document):
+    """Version 1 of a two-page protocol, stored on each backend; with the stored bytes."""
+    from rse.documents.service import current_version
+
+    content = fpdf_pages(("A4", "portrait", "Protocole d’hygiène des mains"), ("A4", "landscape", "Annexe – affiche"))
+    document = create_document(content=content, filename="Protocole hygiène des mains.pdf")
+    return current_version(document), content
+
+
+def stored_bytes(version) -> bytes:
+    from rse.documents import blobs
+
+    return b"".join(blobs.open_blob(version.blob))
+
+
+def test_the_stamped_answer_is_the_whole_pdf_with_the_footer_on_each_page(app, stored_pdf):
+    from rse.documents.downloads import stamped_response
+
+    version, content = stored_pdf
+    with app.test_request_context(headers={"Range": "bytes=0-99"}):  # no ranges of a copy made now
+        response = app.process_response(stamped_response(version, STAMP, inline=True))
+        body = response.get_data()
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert response.headers["Content-Disposition"] == (
+        "inline; filename=\"Protocole hygi_ne des mains.pdf\"; filename*=UTF-8''Protocole%20hygi%C3%A8ne%20des%20mains.pdf")
+    assert response.headers["Accept-Ranges"] == "none" and "Content-Range" not in response.headers
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    assert response.headers["Cache-Control"] == "private, no-cache"  # kept, revalidated: a revoked reader gets nothing
+    assert int(response.headers["Content-Length"]) == len(body)
+    pages = texts(body)
+    assert len(pages) == 2
+    assert "Protocole d’hygiène des mains" in pages[0] and "Annexe – affiche" in pages[1]
+    assert all(LINE in text for text in pages)
+    assert stored_bytes(version) == content  # the stored file is as uploaded
+    assert hashlib.sha256(content).hexdigest() == version.blob_sha256
+
+
+def test_an_attachment_keeps_the_file_name(app, stored_pdf):
+    from rse.documents.downloads import stamped_response
+
+    version, _ = stored_pdf
+    with app.test_request_context():
+        response = stamped_response(version, STAMP, inline=False)
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="Protocole hygi_ne des mains.pdf"')
+
+
+def test_an_unchanged_copy_costs_a_304_and_a_new_stamp_a_new_copy(app, stored_pdf):
+    from rse.documents.downloads import stamped_response
+
+    version, _ = stored_pdf
+    with app.test_request_context():
+        etag = stamped_response(version, STAMP, inline=True).headers["ETag"]
+    with app.test_request_context(headers={"If-None-Match": etag}):
+        response = stamped_response(version, STAMP, inline=True)
+    assert response.status_code == 304 and response.get_data() == b""
+    assert response.headers["ETag"] == etag
+    later = Stamp(code="HYG-PRO-012", version=4, effective=date(2027, 1, 4), notice=NOTICE)
+    with app.test_request_context(headers={"If-None-Match": etag}):
+        response = stamped_response(version, later, inline=True)
+        body = response.get_data()
+    assert response.status_code == 200 and response.headers["ETag"] != etag
+    assert "HYG-PRO-012 · version 4 · en vigueur le 4 janv. 2027" in texts(body)[0]
+    assert version.blob_sha256 not in etag  # the validator does not give out the stored file's hash
+
+
+def test_a_pdf_locked_by_a_password_is_refused_not_served_unstamped(app, document_storage, create_document, tmp_path):
+    from rse.documents.downloads import stamped_response
+    from rse.documents.service import current_version
+
+    from .builders import write_encrypted_pdf
+
+    (tmp_path / "plain.pdf").write_bytes(fpdf_pages(("A4", "portrait", "Confidentiel")))
+    locked = write_encrypted_pdf(tmp_path / "plain.pdf", tmp_path / "locked.pdf", user_password="secret").read_bytes()
+    version = current_version(create_document(content=locked, filename="verrouille.pdf"))
+    with app.test_request_context(), pytest.raises(StampError):
+        stamped_response(version, STAMP, inline=True)
+
+
+def test_missing_stored_bytes_are_a_404(app, stored_pdf):
+    from rse.documents import blobs
+    from rse.documents.downloads import stamped_response
+    from rse.errors import NotFound
+
+    version, _ = stored_pdf
+    blobs.storage().delete(version.blob.storage_key)
+    with app.test_request_context(), pytest.raises(NotFound):
+        stamped_response(version, STAMP, inline=True)
