@@ -1,10 +1,12 @@
 """The footer stamped on every page of a controlled document's PDF, made on the fly from the stored bytes.
 
 A one-line footer (code, version, effective date, the « not controlled once printed » notice) is
-drawn by fpdf2 on an overlay page of the page's displayed size, then merged by pypdf onto each
-page through a matrix that follows the page's /Rotate, the origin of its boxes and its
-/UserUnit, so the line sits at the bottom of the page as a reader sees it. The stored bytes are
-only read: the stamped copy is a new PDF.
+drawn by fpdf2 on an overlay page of the page's displayed size, added once per size to the copy
+as a form XObject, and drawn by pypdf over each page through a matrix that follows the page's
+/Rotate, the origin of its boxes and its /UserUnit, so the line sits at the bottom of the page as
+a reader sees it. The pages' own content streams are neither parsed nor rewritten (fast, and a
+damaged stream a viewer tolerates stays as it is). The stored bytes are only read: the stamped
+copy is a new PDF, unencrypted (a PDF opened with an empty password loses its restrictions).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from flask_babel import gettext as _
 from rse.i18n import format_day
 
 if TYPE_CHECKING:
-    from pypdf import PageObject, PdfReader
+    from pypdf import PageObject, PdfReader, PdfWriter
+    from pypdf.generic import IndirectObject
 
 log = logging.getLogger(__name__)
 
@@ -83,22 +86,23 @@ def stamp_pdf(source: IO[bytes], stamp: Stamp) -> bytes:
 
     reader = _open(source)
     text = stamp.line().translate(_WINANSI).encode("cp1252", "replace").decode("cp1252")
-    overlays: dict[tuple[float, float], PageObject] = {}
     # Malformed PDFs make pypdf fail in many ways (its own errors, but also KeyError, TypeError,
     # ValueError… from deep inside a damaged object): every one of them means "cannot stamp".
     try:
         writer = PdfWriter(clone_from=reader)
+        save = _add_stream(writer, b"q\n")
+        forms: dict[tuple[float, float], IndirectObject] = {}
         for page in writer.pages:
             left, bottom, right, top = _shown_box(page)
             rotation = page.rotation % 360
-            scale = float(page.get("/UserUnit", 1) or 1)
+            unit = float(page.get("/UserUnit", 1) or 1)
             width, height = right - left, top - bottom
             if rotation in (90, 270):
                 width, height = height, width
-            size = (round(width * scale, 2), round(height * scale, 2))
-            if size not in overlays:
-                overlays[size] = _overlay(text, *size)
-            page.merge_transformed_page(overlays[size], _placement(rotation, left, bottom, right, top, 1 / scale))
+            size = (round(width * unit, 2), round(height * unit, 2))
+            if size not in forms:
+                forms[size] = _add_footer_form(writer, _overlay(text, *size), *size)
+            _draw_over(writer, page, save, forms[size], _placement(rotation, left, bottom, right, top, 1 / unit))
         out = io.BytesIO()
         writer.write(out)
     except Exception as exc:
@@ -136,21 +140,81 @@ def _shown_box(page) -> tuple[float, float, float, float]:
     return left, bottom, right, top
 
 
-def _placement(rotation: int, left: float, bottom: float, right: float, top: float, scale: float):
+def _placement(rotation: int, left: float, bottom: float, right: float, top: float,
+               scale: float) -> tuple[float, ...]:
     """The matrix taking the overlay's (upright, origin at the shown bottom-left) space to the page's.
 
     /Rotate turns the page clockwise for display: at 90 the shown bottom is the page's right
     edge, at 180 its top, at 270 its left edge.
     """
-    from pypdf import Transformation
-
     a, b, c, d, e, f = {
         0: (1, 0, 0, 1, left, bottom),
         90: (0, 1, -1, 0, right, bottom),
         180: (-1, 0, 0, -1, right, top),
         270: (0, -1, 1, 0, left, top),
     }[rotation]
-    return Transformation((a * scale, b * scale, c * scale, d * scale, e, f))
+    return (a * scale, b * scale, c * scale, d * scale, e, f)
+
+
+def _add_footer_form(writer: PdfWriter, overlay: PageObject, width: float, height: float) -> IndirectObject:
+    """The overlay page as a form XObject of the output, drawn by every page of its size."""
+    from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject
+
+    contents = overlay.get_contents()
+    assert contents is not None  # fpdf2 wrote it
+    form = DecodedStreamObject()
+    form.set_data(contents.get_data())
+    form.update({
+        NameObject("/Type"): NameObject("/XObject"),
+        NameObject("/Subtype"): NameObject("/Form"),
+        NameObject("/BBox"): ArrayObject(FloatObject(value) for value in (0, 0, width, height)),
+        NameObject("/Resources"): cast(DictionaryObject, overlay["/Resources"].get_object()).clone(writer),
+    })
+    return writer._add_object(form.flate_encode())  # pypdf's own way in: there is no public one
+
+
+def _draw_over(writer: PdfWriter, page: PageObject, save: IndirectObject, form: IndirectObject,
+               matrix: tuple[float, ...]) -> None:
+    """Draw the form over the page, its content streams kept as they are (neither parsed nor rewritten).
+
+    The page's own drawing is wrapped in q … Q, so whatever state it leaves (a scale, a colour)
+    does not reach the footer. The page gets its own copy of its resources dictionary (often
+    shared by several pages) with the form added under a name it does not use yet.
+    """
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+    resources = page.get("/Resources")
+    resources = DictionaryObject(resources.get_object()) if resources is not None else DictionaryObject()
+    xobjects = resources.get("/XObject")
+    xobjects = DictionaryObject(xobjects.get_object()) if xobjects is not None else DictionaryObject()
+    name, number = "/MaillageStamp", 0
+    while name in xobjects:
+        number += 1
+        name = f"/MaillageStamp{number}"
+    xobjects[NameObject(name)] = form
+    resources[NameObject("/XObject")] = xobjects
+    page[NameObject("/Resources")] = resources
+
+    contents = page.get("/Contents")
+    if contents is None:
+        originals = []
+    elif isinstance(contents.get_object(), ArrayObject):
+        originals = list(contents.get_object())
+    elif isinstance(contents, IndirectObject):
+        originals = [contents]
+    else:  # a stream written in the page itself (not valid PDF, but seen)
+        originals = [writer._add_object(contents)]
+    cm = " ".join(f"{value:.4f}".rstrip("0").rstrip(".") for value in matrix)
+    footer = _add_stream(writer, f"\nQ\nq {cm} cm {name} Do Q\n".encode())
+    page[NameObject("/Contents")] = ArrayObject([save, *originals, footer])
+
+
+def _add_stream(writer: PdfWriter, data: bytes) -> IndirectObject:
+    from pypdf.generic import DecodedStreamObject
+
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    return writer._add_object(stream)
 
 
 def _overlay(text: str, width: float, height: float) -> PageObject:

@@ -56,19 +56,22 @@ def texts(data: bytes) -> list[str]:
     return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
 
 
+def render(data: bytes, index: int = 0):
+    """The page as a viewer shows it (rotation and crop box applied), in grey, one pixel a point."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        return document[index].render(scale=1).to_pil().convert("L")
+    finally:
+        document.close()
+
+
 def footer_box(before: bytes, after: bytes, index: int = 0):
     """Where stamping changed the rendered page, in points from the shown top-left: (l, t, r, b), and the page size."""
-    import pypdfium2 as pdfium
     from PIL import ImageChops
 
-    def render(data: bytes):
-        document = pdfium.PdfDocument(data)
-        try:
-            return document[index].render(scale=1).to_pil().convert("L")
-        finally:
-            document.close()
-
-    original, stamped = render(before), render(after)
+    original, stamped = render(before, index), render(after, index)
     assert original.size == stamped.size
     return ImageChops.difference(original, stamped).getbbox(), stamped.size
 
@@ -162,6 +165,36 @@ def test_a_narrow_page_gets_a_smaller_line_that_fits(context):
     box, (width, _) = footer_box(source, stamped)
     assert box[0] >= 10 and box[2] <= width - 10
     assert_footer_at_shown_bottom(source, stamped)
+
+
+@on_sqlite
+def test_a_page_that_leaves_its_drawing_state_changed_does_not_move_the_footer(context):
+    """The page's own content ends scaled by half (a cm never undone): the footer is drawn apart from it."""
+    def scale_without_restoring(page):
+        contents = page.get_contents()
+        contents.set_data(b"0.5 0 0 0.5 0 0 cm 0.8 0 0 rg\n" + contents.get_data())
+        page.replace_contents(contents)
+
+    source = reshaped(fpdf_pages(("A4", "portrait", "État graphique laissé modifié")), scale_without_restoring)
+    stamped = stamp_pdf(io.BytesIO(source), STAMP)
+    assert LINE in texts(stamped)[0]
+    assert_footer_at_shown_bottom(source, stamped)
+
+
+@on_sqlite
+def test_the_footer_stays_readable_on_a_dark_page(context):
+    from fpdf import FPDF
+
+    pdf = FPDF(unit="pt", format="A4")
+    pdf.add_page()
+    pdf.set_fill_color(20, 20, 20)
+    pdf.rect(0, 0, pdf.w, pdf.h, style="F")
+    source = bytes(pdf.output())
+    stamped = stamp_pdf(io.BytesIO(source), STAMP)
+    left, top, right, bottom = footer_box(source, stamped)[0]
+    image = render(stamped).crop((left, top, right, bottom))
+    light = sum(image.histogram()[201:])
+    assert light > 0.6 * image.width * image.height  # a white box, the grey letters on it
 
 
 @on_sqlite
