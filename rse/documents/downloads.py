@@ -7,14 +7,26 @@ guessing otherwise.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import tempfile
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from flask import Response, request
+from flask import Response, current_app, request
 
 from . import blobs
 from .models import DocumentVersion
 
+if TYPE_CHECKING:
+    from .stamping import Stamp
+
+log = logging.getLogger(__name__)
+
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"}
+# Read into memory up to this size, then into a temporary file (stamping reads the PDF at random).
+STAMP_SPOOL_MEMORY = 8 * 2**20
 
 
 def content_disposition(filename: str, inline: bool) -> str:
@@ -26,14 +38,7 @@ def version_response(version: DocumentVersion, *, inline: bool = False) -> Respo
     blob = version.blob
     etag = blob.sha256
     inline = inline and version.content_type in INLINE_TYPES
-    headers = {
-        "ETag": f'"{etag}"',
-        "Accept-Ranges": "bytes",
-        "Content-Disposition": content_disposition(version.filename, inline),
-        "X-Content-Type-Options": "nosniff",
-        # Bytes served from here never run as a page of this site.
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
-    }
+    headers = _bytes_headers(etag, "bytes", content_disposition(version.filename, inline))
     if request.if_none_match.contains(etag):
         return Response(status=304, headers=headers)
     start, length, status = 0, blob.size, 200
@@ -50,6 +55,50 @@ def version_response(version: DocumentVersion, *, inline: bool = False) -> Respo
     # The storage stream is open already: the generator needs no app or request context.
     return Response(_closing(chunks), status=status, headers=headers,
                     content_type=_served_type(version), direct_passthrough=True)
+
+
+def stamped_response(version: DocumentVersion, stamp: Stamp, *, inline: bool) -> Response:
+    """A PDF version's bytes with the stamp's footer on every page, made now; the stored bytes stay as they are.
+
+    Whole answers only (a copy made on the fly has no stable byte ranges to resume); the ETag
+    follows the stored bytes and the stamped line, so an unchanged copy costs a 304 and the
+    stamping. Raises StampError when the PDF cannot be stamped: the caller decides what the
+    reader gets then (never the unstamped original by default).
+    """
+    from rse.errors import NotFound
+
+    from .stamping import LAYOUT, stamp_pdf
+
+    blob = version.blob
+    line = stamp.line()
+    etag = "s-" + hashlib.sha256(f"{LAYOUT}\n{blob.sha256}\n{line}".encode()).hexdigest()
+    headers = _bytes_headers(etag, "none", content_disposition(version.filename, inline))
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers=headers)
+    directory = current_app.config["UPLOAD_TMP"]
+    os.makedirs(directory, exist_ok=True)
+    with tempfile.SpooledTemporaryFile(max_size=STAMP_SPOOL_MEMORY, dir=directory) as spool:
+        try:
+            _copy(blobs.open_blob(blob), spool)
+        except blobs.BlobNotFound:
+            log.warning("the stored bytes of version %s are missing", version.id)
+            raise NotFound() from None
+        except blobs.StorageUnavailable as exc:
+            raise blobs.unavailable(exc) from exc
+        spool.seek(0)
+        data = stamp_pdf(spool, stamp)
+    return Response(data, status=200, headers=headers, content_type="application/pdf")
+
+
+def _bytes_headers(etag: str, ranges: str, disposition: str) -> dict[str, str]:
+    return {
+        "ETag": f'"{etag}"',
+        "Accept-Ranges": ranges,
+        "Content-Disposition": disposition,
+        "X-Content-Type-Options": "nosniff",
+        # Bytes served from here never run as a page of this site.
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    }
 
 
 def starts_a_download(response: Response) -> bool:
@@ -75,9 +124,21 @@ def _closing(chunks):
     try:
         yield from chunks
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+        _close(chunks)
+
+
+def _copy(chunks, target) -> None:
+    try:
+        for chunk in chunks:
+            target.write(chunk)
+    finally:
+        _close(chunks)
+
+
+def _close(chunks) -> None:
+    close = getattr(chunks, "close", None)
+    if close is not None:
+        close()
 
 
 def thumbnail_response(version: DocumentVersion) -> Response:

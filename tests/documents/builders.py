@@ -24,11 +24,15 @@ def _pdf_string(text: str) -> bytes:
 
 
 def write_pdf(path: Path, pages: list[list[str]], *, size: tuple[float, float] = (595, 842),
-              rotate: int = 0) -> Path:
-    """A PDF whose page i shows the lines pages[i] in Helvetica, written object by object."""
+              rotate: int = 0, inherited_resources: bool = False) -> Path:
+    """A PDF whose page i shows the lines pages[i] in Helvetica, written object by object.
+
+    `inherited_resources`: the font is declared once on the page tree, which the pages inherit.
+    """
     width, height = size
     objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>", b""]
     font_id = 3
+    resources = b"/Resources << /Font << /F1 %d 0 R >> >>" % font_id
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
     page_ids = []
     for lines in pages:
@@ -36,11 +40,12 @@ def write_pdf(path: Path, pages: list[list[str]], *, size: tuple[float, float] =
         content += b" ".join(_pdf_string(line) + b" '" for line in lines) + b" ET"
         page_id, content_id = len(objects) + 1, len(objects) + 2
         page_ids.append(page_id)
-        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] /Rotate %d /Contents %d 0 R "
-                       b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (width, height, rotate, content_id, font_id))
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] /Rotate %d /Contents %d 0 R %s >>"
+                       % (width, height, rotate, content_id, b"" if inherited_resources else resources))
         objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
     kids = b" ".join(b"%d 0 R" % page_id for page_id in page_ids)
-    objects[1] = b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % len(page_ids)
+    objects[1] = b"<< /Type /Pages %s /Kids [%s] /Count %d >>" % (
+        resources if inherited_resources else b"", kids, len(page_ids))
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
