@@ -11,6 +11,7 @@ from flask import Blueprint, Response, render_template, request, stream_with_con
 from flask_login import current_user
 
 from rse.forms import page_number
+from rse.spreadsheets import starts_like_formula
 
 from . import queries
 from .actions import DOMAINS
@@ -57,4 +58,4 @@ def export():
 
 def _neutralise(value: str) -> str:
     """Keep a cell from being read as a formula by spreadsheet software (CSV injection)."""
-    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
+    return "'" + value if starts_like_formula(value) else value
