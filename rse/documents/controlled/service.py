@@ -507,3 +507,31 @@ def unlock(actor: User, document: Document) -> None:
     audit.record("document.unlocked", actor=actor, target=document,
                  details={"community_id": document.community_id, "holder": previous, "broken": holder != actor.id})
 
+
+# --- Stamped copies -----------------------------------------------------------------------------
+
+def stamp_for(actor: User, document: Document, version: DocumentVersion, *, original: bool = False):
+    """The footer a download of this PDF version carries (None: the bytes as stored).
+
+    Every version that came into force is stamped with its code, number and effective date; the
+    unstamped original goes only to the people of the circuit who ask for it. Drafts are not in
+    force and carry no stamp (only the circuit sees them).
+    """
+    from ..stamping import Stamp
+
+    control = document.control
+    if control is None or version.content_type != "application/pdf":
+        return None
+    if original and permissions.can(actor, "download_original", document):
+        return None
+    if version.number == control.in_force_number:
+        effective = control.effective_date
+    else:
+        closed = db.session.scalar(select(Circuit.closed_at).where(
+            Circuit.document_id == document.id, Circuit.version_number == version.number,
+            Circuit.stage == Stage.APPROVED).order_by(Circuit.id.desc()).limit(1))
+        if closed is None:
+            return None
+        effective = closed.date()
+    return Stamp(code=control.code, version=version.number, effective=effective or local_today(),
+                 notice=_("Document non maîtrisé une fois imprimé"))
