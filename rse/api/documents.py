@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from rse.communities import service as communities
 from rse.documents import service
-from rse.documents.downloads import starts_a_download, thumbnail_response, version_response
+from rse.documents.downloads import answer, starts_a_download, thumbnail_response
 from rse.errors import ValidationError
 from rse.transactions import commit_with_retry
 from rse.uploads import allow_large_body, spool_of
@@ -73,7 +73,7 @@ def upload_version(document_id: int):
 def version_content(document_id: int, number: int):
     document = service.get_document(actor(), document_id, "download")
     version = service.get_version(actor(), document, number)
-    response = version_response(version, inline=query_bool("inline"))
+    response = answer(actor(), document, version, inline=query_bool("inline"), original=query_bool("original"))
     if starts_a_download(response):
         service.record_download(actor(), document, version, inline=query_bool("inline"))
     return response

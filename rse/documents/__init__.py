@@ -9,9 +9,9 @@ def init_app(app: Flask) -> None:
     from . import access, demo, service
     from .blobs import init_storage
     from .cli import documents_cli
+    from .controlled.views import bp as controlled_bp
     from .indexing import register as register_search_sources
     from .models import Document
-    from .controlled.views import bp as controlled_bp
     from .views import bp
 
     access.register()

@@ -161,3 +161,24 @@ def thumbnail_response(version: DocumentVersion) -> Response:
     except blobs.StorageUnavailable as exc:
         raise blobs.unavailable(exc) from exc
     return Response(data, headers=headers, content_type=THUMBNAIL_CONTENT_TYPE)
+
+
+def answer(actor, document, version: DocumentVersion, *, inline: bool = False, original: bool = False) -> Response:
+    """What a request for a version's bytes gets, pages and API alike: the bytes as stored, or for a
+    controlled document's version that came into force, a copy stamped with its footer (the
+    original only for the people of its circuit who ask for it)."""
+    from flask_babel import gettext as _
+
+    from rse.errors import Conflict
+
+    from .controlled.service import stamp_for
+    from .stamping import StampError
+
+    stamp = stamp_for(actor, document, version, original=original)
+    if stamp is None:
+        return version_response(version, inline=inline)
+    try:
+        return stamped_response(version, stamp, inline=inline)
+    except StampError:
+        raise Conflict(_("Ce PDF ne peut pas recevoir la mention de document maîtrisé : demandez l'original "
+                         "aux personnes qui le rédigent."), code="cannot_stamp") from None

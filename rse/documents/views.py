@@ -10,7 +10,6 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from rse import permissions, signals
-from rse.errors import Conflict
 from rse.communities import service as communities
 from rse.forms import ActionForm, commit_work, run_and_flash, submit
 from rse.uploads import allow_large_body, spool_of
@@ -18,8 +17,7 @@ from rse.uploads import allow_large_body, spool_of
 from . import service
 from .controlled import service as controlled
 from .controlled import views as controlled_views
-from .downloads import INLINE_TYPES, starts_a_download, stamped_response, thumbnail_response, version_response
-from .stamping import StampError
+from .downloads import INLINE_TYPES, answer, starts_a_download, thumbnail_response
 from .forms import DocumentForm, FolderForm, UploadForm, VersionForm
 
 bp = Blueprint("documents", __name__)
@@ -208,16 +206,8 @@ def restore_document(document_id: int):
 def download(document_id: int, number: int):
     document = service.get_document(current_user, document_id, "download")
     version = service.get_version(current_user, document, number)
-    inline = request.args.get("inline") == "1"
-    stamp = controlled.stamp_for(current_user, document, version, original=request.args.get("original") == "1")
-    if stamp is not None:
-        try:
-            response = stamped_response(version, stamp, inline=inline)
-        except StampError:
-            raise Conflict(_("Ce PDF ne peut pas recevoir la mention de document maîtrisé : demandez l'original "
-                             "aux personnes qui le rédigent."), code="cannot_stamp") from None
-    else:
-        response = version_response(version, inline=inline)
+    response = answer(current_user, document, version, inline=request.args.get("inline") == "1",
+                      original=request.args.get("original") == "1")
     if starts_a_download(response):
         commit_work(lambda: service.record_download(current_user, document, version,
                                                     inline=request.args.get("inline") == "1"))

@@ -335,7 +335,8 @@ class Notification(Model):
     __tablename__ = "notifications"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('mention', 'suggestion', 'comment', 'answer', 'followed', 'version', 'circuit', 'reading')", name="kind"),
+            "kind IN ('mention', 'suggestion', 'comment', 'answer', 'followed', 'version', 'circuit', 'reading')",
+            name="kind"),
         Index("ix_notifications_user_id_id", "user_id", "id"),
         Index("ix_notifications_unread", "user_id", sqlite_where=text("read_at IS NULL"),
               postgresql_where=text("read_at IS NULL")),

@@ -179,7 +179,8 @@ class ReadingCampaign(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("controlled_documents.document_id", ondelete="CASCADE"))
     version_number: Mapped[int] = mapped_column()
-    targets: Mapped[dict] = mapped_column(JSON, default=dict)  # {"communities": [...], "establishments": [...], "people": [...]}
+    # {"communities": [ids], "establishments": [names], "people": [ids]}
+    targets: Mapped[dict] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

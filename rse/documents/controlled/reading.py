@@ -78,7 +78,8 @@ def require_reading(actor: User, document: Document, data: dict) -> ReadingCampa
         raise ValidationError(fields={"establishments": _("Liste attendue.")})
     places = sorted({str(p).strip() for p in places if str(p).strip()})
     if not (community_ids or person_ids or places):
-        raise ValidationError(fields={"communities": _("Choisissez au moins un espace, un établissement ou une personne.")})
+        raise ValidationError(fields={"communities": _(
+            "Choisissez au moins un espace, un établissement ou une personne.")})
     if len(community_ids) + len(person_ids) + len(places) > MAX_TARGETS:
         raise ValidationError(fields={"people": _("Au plus %(n)d choix.", n=MAX_TARGETS)})
     readable = set(db.session.scalars(select(Community.id).where(
@@ -101,7 +102,8 @@ def require_reading(actor: User, document: Document, data: dict) -> ReadingCampa
     if places:
         concerned |= set(db.session.scalars(select(User.id).where(User.organisation.in_(places), readers)))
     if not concerned:
-        raise ValidationError(fields={"communities": _("Aucune personne ayant accès au document ne correspond à ces choix.")})
+        raise ValidationError(fields={"communities": _(
+            "Aucune personne ayant accès au document ne correspond à ces choix.")})
     number = control.in_force_number
     already = set(db.session.scalars(select(ReadingRequirement.user_id).where(
         ReadingRequirement.document_id == document.id, ReadingRequirement.version_number == number,
@@ -228,7 +230,8 @@ def report(actor: User, document: Document) -> Report | None:
     done_total = sum(1 for _u, done, _s in people.values() if done)
     return Report(
         version=control.in_force_number, overall=Rate(_("Ensemble"), done_total, len(people)),
-        establishments=[Rate(place, sum(v), len(v)) for place, v in sorted(by_place.items(), key=lambda i: i[0].casefold())],
+        establishments=[Rate(place, sum(v), len(v))
+                        for place, v in sorted(by_place.items(), key=lambda i: i[0].casefold())],
         communities=[Rate(names[c], sum(v), len(v)) for c, v in sorted(by_space.items()) if c in names],
         pending_people=sorted((u for u, done, _s in people.values() if not done), key=lambda u: u.name.casefold()))
 

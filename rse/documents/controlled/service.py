@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,17 +26,7 @@ from rse.i18n import local_today
 from rse.validation import clean_text
 
 from ..models import Document, DocumentVersion
-from .models import (
-    OPEN_STAGES,
-    Circuit,
-    CircuitDecision,
-    CircuitRole,
-    ControlledDocument,
-    ControlRole,
-    DocType,
-    Stage,
-    Status,
-)
+from .models import Circuit, CircuitDecision, CircuitRole, ControlledDocument, ControlRole, DocType, Stage, Status
 
 TYPE_LABELS = {
     DocType.PROTOCOL: _l("Protocole"), DocType.PROCEDURE: _l("Procédure"),
@@ -219,7 +209,7 @@ def _clean_identity(document: Document, data: dict, control: ControlledDocument 
         errors["review_months"] = _("Une durée entre 1 et 120 mois.")
     places = data.get("applies_to") or []
     if isinstance(places, str):
-        places = [p for p in places.split(",")]
+        places = places.split(",")
     if not isinstance(places, list | tuple):
         errors["applies_to"] = _("Liste d'établissements ou de sites attendue.")
         places = []
@@ -235,8 +225,7 @@ def _clean_identity(document: Document, data: dict, control: ControlledDocument 
     if len(cleaned_places) > MAX_APPLIES_TO:
         errors["applies_to"] = _("Au plus %(n)d établissements ou sites.", n=MAX_APPLIES_TO)
     cleaned["applies_to"] = cleaned_places
-    for role, name in ((CircuitRole.WRITER, "writers"), (CircuitRole.CHECKER, "checkers"),
-                       (CircuitRole.APPROVER, "approvers")):
+    for name in ("writers", "checkers", "approvers"):
         field(name, lambda name=name: _clean_people(document, data, name))
     if not errors:
         if not cleaned["writers"]:

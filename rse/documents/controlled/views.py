@@ -58,10 +58,12 @@ def panel(actor, document) -> Panel | None:
                           for _c, ds in controlled.circuits(actor, document)[:1] for d in ds)
     holder_id = control.lock_holder(utcnow())
     return Panel(
-        state=controlled.state(document), code=control.code, type_label=str(controlled.TYPE_LABELS[control.doc_type]),
+        state=controlled.state(document), code=control.code,
+        type_label=str(controlled.TYPE_LABELS[control.doc_type]),
         approvers=controlled.approvers_of(document, control.in_force_number), circuit=circuit,
         awaiting_me=awaiting, decided=decided,
-        lock_holder=control.locked_by if holder_id else None, lock_expires=control.lock_expires_at if holder_id else None,
+        lock_holder=control.locked_by if holder_id else None,
+        lock_expires=control.lock_expires_at if holder_id else None,
         reading_pending=reading.is_pending(actor, document),
         report=reading.report(actor, document) if permissions.can(actor, "reading_report", document) else None,
         history=controlled.circuits(actor, document) if in_circuit else [],
@@ -86,7 +88,7 @@ def identity(document_id: int):
     status = 200
     if request.method == "POST":
         data = {"code": request.form.get("code"), "doc_type": request.form.get("doc_type"),
-                "applies_to": [p for p in request.form.get("applies_to", "").split(",")],
+                "applies_to": request.form.get("applies_to", "").split(","),
                 "approval_rule": request.form.get("approval_rule"), "review_months": request.form.get("review_months"),
                 "writers": _people("writers"), "checkers": _people("checkers"), "approvers": _people("approvers")}
         if not ActionForm().validate_on_submit():
@@ -182,7 +184,7 @@ def require_reading(document_id: int):
         data = {"communities": request.form.getlist("communities"),
                 "establishments": request.form.getlist("establishments"), "people": request.form.getlist("people")}
         if ActionForm().validate_on_submit():
-            campaign, refused = run_work(lambda: reading.require_reading(current_user, document, data))
+            _campaign, refused = run_work(lambda: reading.require_reading(current_user, document, data))
             if refused is None:
                 flash(_("Lecture demandée : les personnes concernées sont prévenues."), "success")
                 return _back(document.id, "#lecture")
@@ -254,4 +256,4 @@ def group_register():
     return _register_response(_("Registre des documents maîtrisés du groupement"), entries)
 
 
-__all__ = ["bp", "panel", "Status"]
+__all__ = ["Status", "bp", "panel"]
