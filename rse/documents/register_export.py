@@ -152,6 +152,7 @@ def to_xlsx(export: RegisterExport) -> bytes:
         rate.value = _rate(row)
         rate.number_format = percent
         _put_text(space, row.space)
+        link.style = "Hyperlink"
         _put_text(link, row.url)
         link.hyperlink = row.url
         for column, cell in enumerate(cells):

@@ -97,7 +97,7 @@ def test_xlsx_row_has_real_dates_a_real_rate_and_a_link(app):
     assert cells["Lecture (confirmés / requis)"].value == "45 / 120"
     assert cells["Taux de lecture"].value == pytest.approx(0.375)
     assert cells["Taux de lecture"].number_format == "0.0 %"
-    assert cells["Lien"].value == "http://maillage.test/documents/hyg-pro-012"
+    assert cells["Lien"].value == cells["Lien"].hyperlink.target == "http://maillage.test/documents/hyg-pro-012"
 
 
 def test_xlsx_marks_an_overdue_review_and_leaves_what_does_not_apply_empty(app):
