@@ -23,7 +23,7 @@ from .models import AuditEntry
 from .subjects import Name, Names
 
 # Detail keys that hold the id of a thing (or a list of ids), and the kind of thing.
-_REFERENCES = {"user_id": "user", "author_id": "user", "users": "user", "community_id": "community",
+_REFERENCES = {"user_id": "user", "author_id": "user", "users": "user", "holder": "user", "community_id": "community",
                "communities": "community", "comment_id": "comment"}
 _HIDDEN = {"invitation_id", "token_id"}
 _ONLY_IF_TRUE = {"everyone", "existing_account"}
@@ -57,7 +57,16 @@ _LABELS = {
     "to": _l("Après"), "email": _l("Adresse invitée"), "name": _l("Nom"), "sessions": _l("Sessions fermées"),
     "tokens": _l("Jetons révoqués"), "expires_at": _l("Fin d'accès"), "everyone": _l("À tout le monde"),
     "moderated": _l("Supprimé par"), "existing_account": _l("Compte existant"), "inline": _l("Ouverture"),
+    # Controlled documents.
+    "code": _l("Code"), "type": _l("Type de document"), "roles_added": _l("Rôles ajoutés"),
+    "roles_removed": _l("Rôles retirés"), "renewal": _l("Reconduction sans modification"), "stage": _l("Étape"),
+    "verdict": _l("Décision"), "comment": _l("Commentaire"), "previous": _l("Version précédemment en vigueur"),
+    "effective": _l("Date d'effet"), "review_by": _l("Prochaine révision"), "holder": _l("Détenteur"),
+    "broken": _l("Libération forcée"), "hours": _l("Durée (heures)"), "people": _l("Personnes"),
+    "establishments": _l("Établissements"),
 }
+_VERDICTS = {"approve": _l("approuvée"), "return": _l("renvoyée en rédaction")}
+_STAGES = {"checking": _l("vérification"), "approval": _l("approbation")}
 
 
 @dataclass
@@ -144,8 +153,12 @@ def _value(key: str, value: Any) -> str:
             return _size(value)
         case "sha256":
             return f"{str(value)[:10]}…" if len(str(value)) > 10 else _text(value)
-        case "expires_at":
+        case "expires_at" | "effective" | "review_by":
             return _day(value)
+        case "verdict":
+            return _word(_VERDICTS, value)
+        case "stage":
+            return _word(_STAGES, value)
         case "moderated":
             return str(_l("un modérateur") if value else _l("son auteur"))
         case "inline":

@@ -267,9 +267,12 @@ def set_control(actor: User, document: Document, data: dict) -> ControlledDocume
     db.session.flush()
     db.session.expire(document, ["control"])
     after = {r.role + ":" + str(r.user_id) for r in control.roles}
-    audit.record("document.controlled" if created else "document.control_changed", actor=actor, target=document,
-                 details={"community_id": document.community_id, "code": control.code, "type": control.doc_type,
-                          "roles_added": sorted(after - before), "roles_removed": sorted(before - after)})
+    details = {"community_id": document.community_id, "code": control.code, "type": control.doc_type,
+               "roles_added": sorted(after - before), "roles_removed": sorted(before - after)}
+    if created:
+        audit.record("document.controlled", actor=actor, target=document, details=details)
+    else:
+        audit.record("document.control_changed", actor=actor, target=document, details=details)
     signals.document_changed.send(document, actor=actor)
     return control
 
@@ -371,10 +374,12 @@ def decide(actor: User, document: Document, *, verdict: str, sha256: str, commen
                                sha256=circuit.sha256)
     db.session.add(decision)
     db.session.flush()
-    audit.record("document.checked" if circuit.stage == Stage.CHECKING else "document.approved",
-                 actor=actor, target=document,
-                 details={"community_id": document.community_id, "version": circuit.version_number,
-                          "sha256": circuit.sha256, "verdict": verdict, "comment": comment[:500]})
+    details = {"community_id": document.community_id, "version": circuit.version_number,
+               "sha256": circuit.sha256, "verdict": verdict, "comment": comment[:500]}
+    if circuit.stage == Stage.CHECKING:
+        audit.record("document.checked", actor=actor, target=document, details=details)
+    else:
+        audit.record("document.approved", actor=actor, target=document, details=details)
     if verdict == "return":
         _close(circuit, Stage.RETURNED)
         _announce(document, "returned", actor, circuit, control.people(CircuitRole.WRITER))
