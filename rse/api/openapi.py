@@ -108,6 +108,7 @@ VERSION_NUMBER = _path_param("number")
 
 
 def build_document() -> dict:
+    from .openapi_controlled import CONTROLLED_SCHEMAS, controlled_paths
     from .openapi_search import SEARCH_SCHEMAS, search_paths
 
     community_body = _obj([], name=line(120, required=True), description=text(5000),
@@ -236,6 +237,7 @@ def build_document() -> dict:
         "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})}, public=True, tag="meta")},
         **feeds_paths(),
         **search_paths(),
+        **controlled_paths(),
     }
     user_props = {"id": I, "name": S, "role": S, "job_title": S, "organisation": S, "site": S, "email": S,
                   "phone": S, "bio": S, "active": B, "photo_url": {"type": "string", "nullable": True}, "url": S}
@@ -280,6 +282,7 @@ def build_document() -> dict:
                     "account_expires_at": {"type": "string", "nullable": True}, "created_at": S}},
                 **FEEDS_SCHEMAS,
                 **SEARCH_SCHEMAS,
+                **CONTROLLED_SCHEMAS,
             },
         },
     }
@@ -457,7 +460,7 @@ _NAMED = {"type": "object", "nullable": True, "properties": {"id": I, "name": S}
 def _stream_item(item_type: str, schema: str, kinds: list[str]) -> dict:
     return {"type": "object", "required": ["item_type", "item"], "properties": {
         "id": {**NULLABLE_I, "description": "The activity (null for a pin)"},
-        "verb": {"type": "string", "enum": ["published", "edited", "uploaded", "suggested"]},
+        "verb": {"type": "string", "enum": ["published", "edited", "uploaded", "suggested", "in_force"]},
         "kind": {"type": "string", "enum": kinds}, "created_at": DATE_TIME, "actor": _NAMED,
         "community": _NAMED, "item_type": {"type": "string", "enum": [item_type]},
         "item": _ref(schema), "pinned": B,
@@ -499,13 +502,16 @@ FEEDS_SCHEMAS = {
         "created_at": DATE_TIME}},
     "Notification": {"type": "object", "properties": {
         "id": I, "kind": {"type": "string", "enum": ["mention", "suggestion", "comment", "answer", "followed",
-                                                     "version"]},
+                                                     "version", "circuit", "reading"]},
         "actor": _NAMED, "created_at": DATE_TIME, "read": B, "comment_id": NULLABLE_I, "text": S,
         "message": {**NULLABLE_S, "description": "A suggestion's message"},
+        "event": {"type": "string", "nullable": True, "description": "A circuit or reading notification's step",
+                  "enum": ["to_check", "to_approve", "returned", "in_force", "reading", "reading_reminder", None]},
+        "version_number": {**NULLABLE_I, "description": "The version a circuit or reading notification is about"},
         "item": {"type": "object", "properties": {
             "type": {"type": "string", "enum": ["publication", "document"]}, "id": I, "title": S, "url": S}}}},
     "NotificationPreferences": {"type": "object", "additionalProperties": False, "properties": dict.fromkeys(
-        ("mention", "suggestion", "comment", "answer", "followed", "version"), _MODE)},
+        ("mention", "suggestion", "comment", "answer", "followed", "version", "circuit", "reading"), _MODE)},
     "Follow": {"type": "object", "properties": {
         "target": {"type": "string", "enum": ["person", "tag", "document"]},
         "key": {"oneOf": [I, S], "description": "An id (person, document) or a tag"},

@@ -163,6 +163,7 @@ def notification_json(line) -> dict:
         "id": row.id, "kind": row.kind, "actor": person_ref(row.actor), "created_at": iso(row.created_at),
         "read": row.read_at is not None, "comment_id": row.comment_id, "text": line.sentence,
         "message": suggestion.message if suggestion is not None else None,
+        "event": row.event or None, "version_number": row.version_number,
         "item": {"type": items.kind_of(item).name, "id": item.id, "title": items.title(item),
                  "url": items.url(item, anchor=f"#commentaire-{comment.id}" if comment is not None else "")},
     }
@@ -170,3 +171,75 @@ def notification_json(line) -> dict:
 
 def follow_json(follow) -> dict:
     return {"target": follow.target, "key": follow.key, "label": follow.label, "created_at": iso(follow.created_at)}
+
+
+# --- Controlled documents ---------------------------------------------------------------------------
+
+def control_json(document, control, state, *, people: dict[str, list], approved_by: list, locked: bool,
+                 lock_holder, latest_number: int | None) -> dict:
+    """A controlled document's identity, state and roles. `people` (writers, checkers, approvers),
+    `approved_by` and `lock_holder` hold only the people the caller may see; `latest_number` is None
+    for those outside the circuit (the drafts do not exist for them)."""
+    lock = None
+    if locked:
+        lock = {"user": person_ref(lock_holder), "since": iso(control.locked_at),
+                "expires": iso(control.lock_expires_at)}
+    data = {
+        "document_id": document.id, "community_id": document.community_id, "code": control.code,
+        "type": control.doc_type, "applies_to": list(control.applies_to or []),
+        "approval_rule": control.approval_rule, "review_months": control.review_months,
+        "status": control.status, "stage": state.stage, "state": state.label, "overdue": state.overdue,
+        "in_force_number": control.in_force_number,
+        "effective_date": control.effective_date.isoformat() if control.effective_date else None,
+        "review_by": document.review_by.isoformat() if document.review_by else None,
+        "approved_by": [person_ref(u) for u in approved_by], "lock": lock,
+        **{role: [person_ref(u) for u in users] for role, users in people.items()},
+    }
+    if latest_number is not None:
+        data["latest_number"] = latest_number
+    return data
+
+
+def decision_json(decision) -> dict:
+    return {"id": decision.id, "stage": decision.stage, "verdict": decision.verdict, "comment": decision.comment,
+            "sha256": decision.sha256, "version_number": decision.version_number,
+            "user": person_ref(decision.user), "created_at": iso(decision.created_at)}
+
+
+def circuit_json(circuit, decisions=None) -> dict:
+    data = {"id": circuit.id, "document_id": circuit.document_id, "version_number": circuit.version_number,
+            "sha256": circuit.sha256, "renewal": circuit.renewal, "stage": circuit.stage, "note": circuit.note,
+            "submitted_by": person_ref(circuit.submitted_by), "submitted_at": iso(circuit.submitted_at),
+            "closed_at": iso(circuit.closed_at)}
+    if decisions is not None:
+        data["decisions"] = [decision_json(d) for d in decisions]
+    return data
+
+
+def _rate_json(rate) -> dict:
+    return {"label": rate.label, "done": rate.done, "total": rate.total, "percent": rate.percent}
+
+
+def reading_report_json(report) -> dict:
+    """The reading of the version in force; `pending_people` holds only the people the caller may see."""
+    if report is None:
+        return {"version": None, "overall": None, "establishments": [], "communities": [], "pending": []}
+    return {"version": report.version, "overall": _rate_json(report.overall),
+            "establishments": [_rate_json(r) for r in report.establishments],
+            "communities": [_rate_json(r) for r in report.communities],
+            "pending": [person_ref(u) for u in report.pending_people]}
+
+
+def register_entry_json(entry) -> dict:
+    document, control = entry.document, entry.control
+    return {
+        "document_id": document.id, "community_id": document.community_id, "code": control.code,
+        "title": document.title, "type": control.doc_type, "type_label": entry.type_label,
+        "status": control.status, "stage": entry.state.stage, "state": entry.state.label,
+        "in_force_number": control.in_force_number,
+        "effective_date": control.effective_date.isoformat() if control.effective_date else None,
+        "next_review": entry.next_review.isoformat() if entry.next_review else None, "overdue": entry.state.overdue,
+        "reading": {"done": entry.reading_done, "total": entry.reading_total,
+                    "percent": round(100 * entry.rate) if entry.rate is not None else None},
+        "url": url_for("documents.show", document_id=document.id),
+    }

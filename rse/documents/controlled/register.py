@@ -40,6 +40,10 @@ class Entry:
     reading_total: int
 
     @property
+    def next_review(self) -> date | None:
+        return self.document.review_by if self.control.status == Status.IN_FORCE else None
+
+    @property
     def rate(self) -> float | None:
         return self.reading_done / self.reading_total if self.reading_total else None
 
@@ -49,6 +53,8 @@ def rows(actor, community: Community | None = None, *, state: str | None = None,
     """The controlled documents the actor may read (of one space, or all), filtered and sorted."""
     if community is not None:
         permissions.require(actor, "read", community)
+    else:
+        permissions.require(actor, "register.read")  # the whole group's: staff and administrators
     statement = (select(Document, ControlledDocument, Community)
                  .join(ControlledDocument, ControlledDocument.document_id == Document.id)
                  .join(Community, Community.id == Document.community_id)
@@ -120,7 +126,7 @@ def export(title: str, entries: list[Entry], actor: User, args: dict):
         rows=[RegisterRow(code=e.control.code, title=e.document.title, kind=e.type_label,
                           state=(_("Révision dépassée") if e.state.overdue else e.state.label),
                           version=e.control.in_force_number, effective=e.control.effective_date,
-                          next_review=e.document.review_by if e.control.status == Status.IN_FORCE else None,
+                          next_review=e.next_review,
                           overdue=e.state.overdue, reading_done=e.reading_done, reading_total=e.reading_total,
                           space=e.community.name, url=external_url("documents.show", document_id=e.document.id))
               for e in entries])
