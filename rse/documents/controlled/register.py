@@ -47,8 +47,8 @@ class RegisterEntry:
 
 def _state_label(control: ControlledDocument, stage: str | None) -> str:
     if control.status == Status.DRAFT:
-        return str(STAGE_LABELS[stage]) if stage else str(STATUS_LABELS[Status.DRAFT])
-    return str(STATUS_LABELS[control.status])
+        return str(STAGE_LABELS[Stage(stage)]) if stage else str(STATUS_LABELS[Status.DRAFT])
+    return str(STATUS_LABELS[Status(control.status)])
 
 
 def _check_group(actor: User) -> None:
@@ -106,7 +106,7 @@ def rows(actor: User, community: Community | None = None, *, state: str | None =
     rates = _reading_rates([d.id for d, _c, _s in found])
     entries = [RegisterEntry(
         document=document, control=control, stage=open_stage, state=_state_label(control, open_stage),
-        type_label=str(TYPE_LABELS.get(control.doc_type, control.doc_type)), in_force=control.in_force_number,
+        type_label=str(TYPE_LABELS[DocType(control.doc_type)]), in_force=control.in_force_number,
         effective=control.effective_date,
         next_review=document.review_by if control.status == Status.IN_FORCE else None,
         overdue=(control.status == Status.IN_FORCE and document.review_by is not None and document.review_by <= today),
