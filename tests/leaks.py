@@ -20,6 +20,8 @@ from rse.communities import service as communities
 from rse.database import db
 from rse.dbtypes import utcnow
 from rse.documents import service as documents
+from rse.documents.controlled import reading
+from rse.documents.controlled import service as controlled
 from rse.feeds.models import Notification
 from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
@@ -40,16 +42,17 @@ PRIVATE_SPACE = "private_space"  # the private community's name (staff may know 
 PRIVATE = "private"            # the private community's content
 STAFF = "staff"                # content of a public community without partners
 PERSONAL = "personal"          # the animator's own things: personal quick link, token, notifications
+DRAFT = "draft"                # controlled documents' drafts in the partners' space: only their circuit (the animator)
 
 ACTORS = ("admin", "member", "outsider", "partner", "stranger", "anonymous", "deactivated")
 
 # The zones each actor may NOT read. The member is in the secret, private and partners' communities;
 # the partner only in the partners' community; the deactivated account was in the secret one.
-NOBODY = {SECRET, TRASH, PERSON, PRIVATE_SPACE, PRIVATE, STAFF, PERSONAL}
+NOBODY = {SECRET, TRASH, PERSON, PRIVATE_SPACE, PRIVATE, STAFF, PERSONAL, DRAFT}
 HIDDEN_ZONES = {
     "admin": {PERSONAL},
-    "member": {TRASH, PERSONAL},
-    "outsider": {SECRET, TRASH, PRIVATE, PERSONAL},
+    "member": {TRASH, PERSONAL, DRAFT},
+    "outsider": {SECRET, TRASH, PRIVATE, PERSONAL, DRAFT},
     "partner": NOBODY,
     "stranger": NOBODY,
     "anonymous": NOBODY,
@@ -96,6 +99,13 @@ CANARIES = {
     "Zqx7CanariNouveauInterne": STAFF,
     "Zqx7CanariTagInterne": STAFF,
     "Zqx7CanariDocumentInterne": STAFF,
+    # A controlled document never in force, and the draft version 2 of one in force (partners' space).
+    "Zqx7CanariBrouillonMaitrise": DRAFT,
+    "ZQX7CANARICODE": DRAFT,  # its code (codes are kept in capitals)
+    "Zqx7CanariFichierBrouillon": DRAFT,
+    "Zqx7CanariNoteCircuit": DRAFT,
+    "Zqx7CanariFichierProjet": DRAFT,
+    "Zqx7CanariNoteProjet": DRAFT,
     "Zqx7CanariRaccourciPerso": PERSONAL,
     "Zqx7CanariJeton": PERSONAL,
 }
@@ -214,6 +224,19 @@ def build_world() -> SimpleNamespace:
                                                        "tags": ["Zqx7CanariTagInterne"]})
     internal_doc = _document(animator, internal, title="Zqx7CanariDocumentInterne", filename="interne.pdf")
     partners_post = publications.publish(animator, partners, {"kind": "post", "body": "Bienvenue aux partenaires"})
+    # Controlled documents of the partners' space, whose circuit is the animator alone: a draft in
+    # approval, and a protocol in force whose version 2 is a draft; the space must read the latter.
+    circuit_only = {"writers": [animator.id], "approvers": [animator.id]}
+    controlled_draft = _document(animator, partners, title="Zqx7CanariBrouillonMaitrise",
+                                 filename="Zqx7CanariFichierBrouillon.pdf",
+                                 control={"code": "ZQX7CANARICODE-001", **circuit_only})
+    controlled.submit(animator, controlled_draft, note="Zqx7CanariNoteCircuit")
+    controlled_doc = _document(animator, partners, title="Protocole des partenaires", filename="vigueur.pdf",
+                               control={"code": "PART-PRO-001", **circuit_only})
+    first = controlled.submit(animator, controlled_doc)
+    controlled.decide(animator, controlled_doc, verdict="approve", sha256=first.sha256)
+    _new_version(animator, controlled_doc, filename="Zqx7CanariFichierProjet.pdf", note="Zqx7CanariNoteProjet")
+    reading.require_reading(animator, controlled_doc, {"communities": [partners.id]})
     # Spaces where the outsider and the partner may write: the hidden keys are also sent inside them
     # (a secret folder as a parent, a secret document as an attachment, a hidden person mentioned).
     own = communities.create_community(u.outsider, {"name": "Espace de l'agent extérieur", "visibility": "private"})
@@ -238,7 +261,8 @@ def build_world() -> SimpleNamespace:
         "quicklink": quicklink.id, "invitation": invitation.id,
         "private_post": private_post.id, "private_doc": private_doc.id, "private_link": private_link.id,
         "join_request": join_request.id, "internal_post": internal_post.id, "internal_doc": internal_doc.id,
-        "partners_post": partners_post.id, "own": own.id, "own_doc": own_doc.id, "forum": forum.id,
+        "partners_post": partners_post.id, "controlled_draft": controlled_draft.id,
+        "controlled": controlled_doc.id, "draft_version": 2, "own": own.id, "own_doc": own_doc.id, "forum": forum.id,
         "forum_post": forum_post.id, "person_handle": "zqx7canari.personne",
         "personal_link": personal_link.id, "token": token.id,
         "notification": notification.id if notification else None,

@@ -36,6 +36,7 @@ from .conftest import BACKENDS
 from .documents.samples import pdf_bytes
 from .leaks import (
     ACTORS,
+    DRAFT,
     HIDDEN_ZONES,
     MISSING_ID,
     PERSON,
@@ -366,6 +367,34 @@ def _cases() -> list[Case]:
         add(Case("GET", path, STAFF))
     add(Case("GET", "/mots-cles/{internal_tag}/fil", STAFF, htmx=True))
 
+    # --- Controlled documents: a draft never in force, the draft version 2 of one in force.
+    for path in ("/api/v1/documents/{controlled}", "/api/v1/documents/{controlled}/control",
+                 "/api/v1/communities/{partners}/register", "/api/v1/communities/{partners}/register?q=zqx7canari",
+                 "/api/v1/register", "/api/v1/register?state=approval", "/api/v1/me/readings",
+                 "/api/v1/communities/{partners}/documents", "/api/v1/communities/{partners}/control/next-code"):
+        add(Case("GET", path))
+    d = DRAFT
+    for path in ("/api/v1/documents/{controlled_draft}", "/api/v1/documents/{controlled_draft}/control",
+                 "/api/v1/documents/{controlled_draft}/circuits", "/api/v1/documents/{controlled_draft}/readings",
+                 "/api/v1/documents/{controlled_draft}/versions/1/content"):
+        add(Case("GET", path, d))
+    add(Case("GET", "/api/v1/documents/{controlled}/versions/{draft_version}/content", d, keep=("controlled",)))
+    add(Case("GET", "/api/v1/documents/{controlled}/versions/{draft_version}/thumbnail", d, keep=("controlled",)))
+    for method, path, body in (
+            ("PUT", "/api/v1/documents/{controlled_draft}/control",
+             {"code": "AUTRE-PRO-001", "writers": ["{member}"], "approvers": ["{member}"]}),
+            ("POST", "/api/v1/documents/{controlled_draft}/circuit", {}),
+            ("POST", "/api/v1/documents/{controlled_draft}/circuit/decisions", {"verdict": "approve", "sha256": "0"}),
+            ("POST", "/api/v1/documents/{controlled_draft}/withdraw", {"comment": "Retiré"}),
+            ("POST", "/api/v1/documents/{controlled_draft}/lock", {"hours": 4}),
+            ("DELETE", "/api/v1/documents/{controlled_draft}/lock", None),
+            ("POST", "/api/v1/documents/{controlled_draft}/readings", {"communities": ["{partners}"]}),
+            ("POST", "/api/v1/documents/{controlled_draft}/readings/confirm", None),
+            ("POST", "/api/v1/documents/{controlled_draft}/readings/remind", None)):
+        add(Case(method, path, d, json=body, keep=("member", "partners")))
+    for path in ("/api/v1/communities/{secret}/register", "/api/v1/communities/{secret}/control/next-code"):
+        add(Case("GET", path, s))
+
     # --- The animator's own things.
     for action in ("monter", "descendre", "supprimer"):
         add(Case("POST", f"/liens/{{personal_link}}/{action}", PERSONAL, data={}))
@@ -673,6 +702,9 @@ def test_the_canaries_are_there_for_those_who_may_read_them(leak_world: LeakWorl
     assert "Zqx7CanariEspacePrive" in _text(leak_world.web["outsider"].get(f"/espaces/{ids['private']}"))
     assert "Zqx7CanariBilletInterne" in _text(leak_world.api["outsider"].get(
         f"/api/v1/publications/{ids['internal_post']}"))
+    admin = leak_world.api["admin"]
+    assert "ZQX7CANARICODE" in _text(admin.get(f"/api/v1/communities/{ids['partners']}/register"))
+    assert "Zqx7CanariNoteProjet" in _text(admin.get(f"/api/v1/documents/{ids['controlled']}"))
 
 
 def test_matrix_figures(leak_world: LeakWorld, capsys):

@@ -9,7 +9,7 @@ from datetime import date
 
 from flask import jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from rse import permissions
 from rse.accounts.models import User
@@ -19,7 +19,7 @@ from rse.dbtypes import is_id, utcnow
 from rse.documents import service as documents
 from rse.documents.controlled import reading, register
 from rse.documents.controlled import service as controlled
-from rse.documents.controlled.models import DocType
+from rse.documents.controlled.models import DocType, ReadingRequirement
 from rse.errors import BadRequest, NotFound, ValidationError
 
 from . import actor, bp, created, field, json_body
@@ -207,15 +207,10 @@ def require_reading(document_id: int):
     targets = {"communities": _ids(data, "communities", limit=MAX_TARGETS), "people": _ids(data, "people"),
                "establishments": _texts(data, "establishments")}
     campaign = reading.require_reading(actor(), document, targets)
-    return created({"id": campaign.id, "version_number": campaign.version_number,
-                    "people": len(campaign_people(campaign)), "report": _report(document)})
-
-
-def campaign_people(campaign) -> list[int]:
-    from rse.documents.controlled.models import ReadingRequirement
-
-    return list(db.session.scalars(select(ReadingRequirement.user_id).where(
-        ReadingRequirement.campaign_id == campaign.id)))
+    people = db.session.scalar(select(func.count()).select_from(ReadingRequirement).where(
+        ReadingRequirement.campaign_id == campaign.id))
+    return created({"id": campaign.id, "version_number": campaign.version_number, "people": people,
+                    "report": _report(document)})
 
 
 def _report(document) -> dict:

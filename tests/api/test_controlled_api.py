@@ -229,7 +229,7 @@ def test_a_protocol_walks_from_draft_to_in_force_and_is_read(hygiene, api):
     body = {"code": "HYG-PRO-002", "doc_type": "protocol", "applies_to": ["CH Nord"], "writers": [ids["animator"]],
             "checkers": [ids["partner"]], "approvers": [ids["approver"]], "approval_rule": "any"}
     made = writer.put(f"/api/v1/documents/{document}/control", json=body)
-    assert made.status_code == 201 and made.json["status"] == "draft" and made.json["state"] == "Brouillon"
+    assert made.status_code == 201 and made.json["status"] == "draft" and made.json["state"] == "En rédaction"
     assert writer.put(f"/api/v1/documents/{document}/control", json=body).status_code == 200
     assert member.get(f"/api/v1/documents/{document}").status_code == 404  # a draft: not for readers
 
