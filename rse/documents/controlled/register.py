@@ -15,18 +15,20 @@ from rse.accounts.models import User
 from rse.communities.models import Community
 from rse.database import db
 from rse.dbtypes import utcnow
+from rse.errors import PermissionDenied, Unauthorized, ValidationError
 from rse.i18n import local_today
 from rse.urls import external_url
 
 from ..models import Document
 from . import service as controlled
-from .models import Circuit, ControlledDocument, ReadingRequirement, Status
+from .models import Circuit, ControlledDocument, DocType, ReadingRequirement, Status
 
 STATE_FILTERS = {
     "draft": _l("En rédaction"), "checking": _l("En vérification"), "approval": _l("En approbation"),
     "in_force": _l("En vigueur"), "overdue": _l("Révision dépassée"), "withdrawn": _l("Retiré"),
 }
-SORTS = ("code", "title", "state", "effective", "review", "reading")
+STATES = tuple(STATE_FILTERS)
+SORTS = ("code", "title", "type", "state", "effective", "review", "reading")
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,20 @@ def rows(actor, community: Community | None = None, *, state: str | None = None,
     """The controlled documents the actor may read (of one space, or all), filtered and sorted."""
     if community is not None:
         permissions.require(actor, "read", community)
-    else:
-        permissions.require(actor, "register.read")  # the whole group's: staff and administrators
+    elif not permissions.can(actor, "register.read"):  # the whole group's: staff and administrators
+        if permissions.effective_actor(actor) is None:
+            raise Unauthorized()
+        raise PermissionDenied(_("Le registre du groupe est réservé aux agents des établissements."),
+                               code="staff_only")
+    errors = {}
+    if state and state not in STATES:
+        errors["state"] = _("État inconnu.")
+    if sort not in SORTS:
+        errors["sort"] = _("Tri inconnu.")
+    if doc_type and doc_type not in set(DocType):
+        errors["type"] = _("Type de document inconnu.")
+    if errors:
+        raise ValidationError(fields=errors)
     statement = (select(Document, ControlledDocument, Community)
                  .join(ControlledDocument, ControlledDocument.document_id == Document.id)
                  .join(Community, Community.id == Document.community_id)
@@ -82,6 +96,7 @@ def rows(actor, community: Community | None = None, *, state: str | None = None,
         entries = [e for e in entries if _matches(e, state)]
     key = {
         "title": lambda e: e.document.title.casefold(), "state": lambda e: e.state.label,
+        "type": lambda e: e.type_label,
         "effective": lambda e: e.control.effective_date or date.max,
         "review": lambda e: e.document.review_by or date.max,
         "reading": lambda e: e.rate if e.rate is not None else 2.0,
