@@ -9,17 +9,14 @@ from datetime import date
 
 from flask import jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
 from rse import permissions
-from rse.accounts.models import User
 from rse.communities import service as communities
-from rse.database import db
 from rse.dbtypes import is_id, utcnow
 from rse.documents import service as documents
 from rse.documents.controlled import reading, register
 from rse.documents.controlled import service as controlled
-from rse.documents.controlled.models import DocType, ReadingRequirement
+from rse.documents.controlled.models import DocType
 from rse.errors import BadRequest, NotFound, ValidationError
 
 from . import actor, bp, created, field, json_body
@@ -69,18 +66,13 @@ def _texts(data: dict, name: str, *, limit: int = MAX_TARGETS) -> list[str]:
 
 def _visible(users) -> list:
     """The people among `users` the caller may see, in the same order."""
-    users = [u for u in users if u is not None]
-    if not users:
-        return []
-    seen = set(db.session.scalars(select(User.id).where(User.id.in_({u.id for u in users}),
-                                                        permissions.visible(actor(), User))))
-    return [u for u in users if u.id in seen]
+    return controlled.visible_people(actor(), users)
 
 
 def _control_payload(document) -> dict:
     control = document.control
     holder_id = control.lock_holder(utcnow())  # an expired lock is no lock
-    holder = _visible([db.session.get(User, holder_id)]) if holder_id is not None else []
+    holder = _visible([control.locked_by]) if holder_id is not None else []
     in_circuit = permissions.can(actor(), "read_drafts", document)
     people = {role + "s": _visible(controlled.people(document, role)) for role in ("writer", "checker", "approver")}
     return control_json(document, control, controlled.state(document), people=people,
@@ -115,7 +107,6 @@ def set_control(document_id: int):
                **{name: _ids(data, name) for name in ("writers", "checkers", "approvers")}}
     became = document.control is None
     controlled.set_control(actor(), document, cleaned)
-    db.session.refresh(document)
     return created(_control_payload(document), 201 if became else 200)
 
 
@@ -207,8 +198,7 @@ def require_reading(document_id: int):
     targets = {"communities": _ids(data, "communities", limit=MAX_TARGETS), "people": _ids(data, "people"),
                "establishments": _texts(data, "establishments")}
     campaign = reading.require_reading(actor(), document, targets)
-    people = db.session.scalar(select(func.count()).select_from(ReadingRequirement).where(
-        ReadingRequirement.campaign_id == campaign.id))
+    people = reading.people_asked(campaign)
     return created({"id": campaign.id, "version_number": campaign.version_number, "people": people,
                     "report": _report(document)})
 

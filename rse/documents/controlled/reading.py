@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
 from rse import audit, permissions, signals
 from rse.accounts.models import User
@@ -126,6 +126,11 @@ def require_reading(actor: User, document: Document, data: dict) -> ReadingCampa
     signals.controlled_document_event.send(document, event="reading", actor=actor, version=number,
                                            user_ids=concerned - already)
     return campaign
+
+
+def people_asked(campaign: ReadingCampaign) -> int:
+    return db.session.scalar(select(func.count()).select_from(ReadingRequirement).where(
+        ReadingRequirement.campaign_id == campaign.id)) or 0
 
 
 def _pending_condition(user_id: int | None = None):

@@ -123,6 +123,16 @@ def people(document: Document, role: str) -> list[User]:
     return list(db.session.scalars(select(User).where(User.id.in_(ids)).order_by(User.name, User.id)))
 
 
+def visible_people(actor: User, users) -> list[User]:
+    """The people among `users` the actor may see, in the same order."""
+    users = [u for u in users if u is not None]
+    if not users:
+        return []
+    seen = set(db.session.scalars(select(User.id).where(User.id.in_({u.id for u in users}),
+                                                        permissions.visible(actor, User))))
+    return [u for u in users if u.id in seen]
+
+
 def role_choices(actor: User, community: Community) -> list[User]:
     """The people who may be named in a circuit: those who can read the space, the actor may see."""
     permissions.require(actor, "read", community)
