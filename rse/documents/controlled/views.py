@@ -48,14 +48,14 @@ def panel(actor, document) -> Panel | None:
     if control is None:
         return None
     in_circuit = permissions.can(actor, "read_drafts", document)
-    circuit = controlled.open_circuit(document) if in_circuit else None
+    history = controlled.circuits(actor, document) if in_circuit else []
+    circuit = history[0][0] if history and history[0][0].is_open else None
     awaiting, decided = None, False
     if circuit is not None:
         step = "check" if circuit.stage == Stage.CHECKING else "approve"
         if permissions.can(actor, step, document):
             awaiting = step
-            decided = any(d.user_id == actor.id and d.stage == circuit.stage
-                          for _c, ds in controlled.circuits(actor, document)[:1] for d in ds)
+            decided = any(d.user_id == actor.id and d.stage == circuit.stage for d in history[0][1])
     holder_id = control.lock_holder(utcnow())
     return Panel(
         state=controlled.state(document), code=control.code,
@@ -66,7 +66,7 @@ def panel(actor, document) -> Panel | None:
         lock_expires=control.lock_expires_at if holder_id else None,
         reading_pending=reading.is_pending(actor, document),
         report=reading.report(actor, document) if permissions.can(actor, "reading_report", document) else None,
-        history=controlled.circuits(actor, document) if in_circuit else [],
+        history=history,
         roles={role: controlled.people(document, role) for role in CircuitRole})
 
 
