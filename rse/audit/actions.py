@@ -45,6 +45,7 @@ DOMAINS = (
         "document.updated": _l("Document modifié"),
         "document.trashed": _l("Document mis à la corbeille"),
         "document.restored": _l("Document restauré"),
+        "document.review_reminded": _l("Rappel de révision envoyé à la rédaction"),
     }),
     (_l("Publications et échanges"), {
         "publication.create": _l("Publication créée"),
