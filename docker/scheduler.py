@@ -67,6 +67,8 @@ JOBS = [
     # also sends the weekly ones (it decides, so that a run missed on that day still knows its week).
     Job("digest", ["flask", "digest", "send"], at=(int(os.environ.get("RSE_DIGEST_HOUR") or 7), 0),
         timeout=timedelta(hours=6)),
+    # Before the digest: a writer reminded by email today is not told again by this morning's digest.
+    Job("documents-remind-reviews", ["flask", "documents", "remind-reviews"], at=(6, 30), timeout=timedelta(hours=1)),
     Job("documents-gc", ["flask", "documents", "gc"], at=(3, 30), timeout=timedelta(hours=2)),
     Job("documents-purge", ["flask", "documents", "purge"], at=(4, 0), timeout=timedelta(hours=2)),
 ]

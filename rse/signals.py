@@ -38,6 +38,7 @@ Someone opened a publication or a document page. Sender: the Publication or Docu
 controlled_document_event = _signals.signal("controlled-document-event", doc="""
 A step of a controlled document's circuit: `event` is "to_check" or "to_approve" (the version awaits
 the people in `user_ids`), "returned" (sent back to its writers), "in_force" (the version came
-into force; `user_ids` is its circuit) "reading" (`user_ids` must read it) or "reading_reminder". Sender: the
-Document. Arguments: `event`, `actor`, `version` (the number), `user_ids`.
+into force; `user_ids` is its circuit), "reading" (`user_ids` must read it), "reading_reminder", or
+"review_due" (its review date is within a month: `user_ids` are its writers; `actor` is None).
+Sender: the Document. Arguments: `event`, `actor`, `version` (the number), `user_ids`.
 """)

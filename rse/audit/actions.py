@@ -57,6 +57,7 @@ DOMAINS = (
         "document.reading_required": _l("Lecture exigée"),
         "document.read_confirmed": _l("Lecture confirmée"),
         "document.reading_reminded": _l("Relance de lecture"),
+        "document.review_reminded": _l("Rappel de révision envoyé à la rédaction"),
     }),
     (_l("Publications et échanges"), {
         "publication.create": _l("Publication créée"),

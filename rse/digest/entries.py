@@ -47,6 +47,7 @@ class Digest:
     user: User
     period: Period
     since: datetime
+    readings: list[Entry] = field(default_factory=list)
     for_you: list[Entry] = field(default_factory=list)
     pinned: list[Entry] = field(default_factory=list)
     communities: list[CommunitySection] = field(default_factory=list)
@@ -56,8 +57,10 @@ class Digest:
 
     @property
     def item_count(self) -> int:
-        """The news: what is for the person, newly pinned, and the new items shown."""
-        return len(self.for_you) + len(self.pinned) + sum(len(s.entries) for s in self.communities)
+        """What is for the person (readings to confirm included: each digest repeats them until
+        confirmed), newly pinned, and the new items shown."""
+        return (len(self.readings) + len(self.for_you) + len(self.pinned)
+                + sum(len(s.entries) for s in self.communities))
 
     @property
     def is_empty(self) -> bool:

@@ -3,13 +3,15 @@
 Only the communities a person is a member of are read (never public communities they merely could
 read: a partner above all sees nothing else). Per person, the digest holds:
 
+- "to read and confirm": the documents in force they are asked to read and have not confirmed, in
+  every digest until they confirm (not repeated in the sections below);
 - "for you": their notifications (suggestions, @mentions, comments, ...) not read on the site, not
   already sent by an immediate email and not switched off ("never"), since the previous digest;
 - the items newly pinned in their communities;
 - the new items of their communities since their previous digest (else since one period before the
   current one), ranked, grouped by community and capped (10 per community, 30 in all);
 - open questions without a good answer (those not already shown above), new members, documents due
-  for review.
+  for review (who is reminded of which, and from when: rse.documents.review).
 
 An item the person wrote or changed last, opened on the site after its last change, or already had
 by an immediate email after its last change, is left out of every section. The last three sections are reminders:
@@ -27,6 +29,7 @@ from sqlalchemy import Row, func, select
 
 from rse.accounts.models import User
 from rse.database import db
+from rse.documents import review
 from rse.feeds.models import DEFAULT_EMAIL_MODES, EmailMode, NotificationKind
 from rse.i18n import format_day
 
@@ -88,6 +91,7 @@ def _fill(digest: Digest, batch: PeopleBatch) -> None:
     user_id, after = digest.user.id, digest.since
     mine = batch.member_of.get(user_id, set())
     shown: set[tuple[str, int]] = set()
+    digest.readings = _readings(user_id, mine, batch, shown)
     digest.for_you = _for_you(user_id, mine, after, batch, shown)
     digest.pinned = _pinned(user_id, mine, after, batch, shown)
     digest.communities = _ranked_new_items(digest, batch, mine, shown)
@@ -97,6 +101,22 @@ def _fill(digest: Digest, batch: PeopleBatch) -> None:
     above = {entry.key: entry for entry in (*digest.for_you, *digest.pinned,
                                             *(e for section in digest.communities for e in section.entries))}
     digest.due_documents = _due_documents(user_id, mine, batch, above)
+
+
+def _readings(user_id: int, mine: set[int], batch: PeopleBatch, shown: set[tuple[str, int]]) -> list[Entry]:
+    """The documents of their spaces they must read and have not confirmed, oldest request first."""
+    window = batch.window
+    entries = []
+    for row in batch.readings.get(user_id, ()):
+        if row.community_id not in mine:
+            continue
+        asked = (_("Demandée par %(name)s le %(day)s", name=row.asked_by, day=format_day(row.asked_at))
+                 if row.asked_by else _("Demandée le %(day)s", day=format_day(row.asked_at)))
+        note = " · ".join((row.code, _("version %(num)d", num=row.in_force_number), asked))
+        entry = document_entry(row, window.communities[row.community_id], note=note)
+        shown.add(entry.key)
+        entries.append(entry)
+    return entries
 
 
 def _for_you(user_id: int, mine: set[int], after: datetime, batch: PeopleBatch, shown: set[tuple[str, int]]
@@ -175,17 +195,24 @@ def _new_members(user_id: int, mine: set[int], after: datetime, window: Window) 
 
 def _due_documents(user_id: int, mine: set[int], batch: PeopleBatch, above: dict[tuple[str, int], Entry]
                    ) -> list[Entry]:
-    """The documents due for review that they wrote or whose community they animate, soonest first.
-    A document already shown above stays there, once, its review date added to its line."""
+    """The documents due for review the person is reminded of (rse.documents.review: a controlled
+    document's writers, else its creator and its space's animators), soonest first. A document
+    already shown above stays there, once, its review date added to its line."""
     window = batch.window
     today = window.now.date()
     animated = batch.animator_of.get(user_id, set())
     entries = []
     for document in heapq.merge(*(window.due.get(c, ()) for c in mine), key=lambda d: d.review_by):
-        if document.community_id in animated or document.created_by_id == user_id:
-            note = (_("Révision en retard depuis le %(day)s", day=format_day(document.review_by))
-                    if document.review_by < today else
-                    _("À réviser avant le %(day)s", day=format_day(document.review_by)))
+        writers = window.review_writers.get(document.id) if document.controlled else None
+        if review.is_reminded(user_id, writers=writers, created_by_id=document.created_by_id,
+                              community_id=document.community_id, animated=animated):
+            day = format_day(document.review_by)
+            if document.controlled and document.review_by <= today:  # as its page says, from the day itself
+                note = _("Révision dépassée : prévue le %(day)s", day=day)
+            elif document.review_by < today:
+                note = _("Révision en retard depuis le %(day)s", day=day)
+            else:
+                note = _("À réviser avant le %(day)s", day=day)
             shown = above.get(("document", document.id))
             if shown is not None:
                 shown.note = " · ".join(filter(None, (shown.note, note)))

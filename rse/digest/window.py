@@ -2,7 +2,8 @@
 
 `Window`: every community's items, pins, questions, newcomers and reviews of the period, read
 once for a whole run. `PeopleBatch`: what is a batch of people's own (memberships, notifications,
-what they opened or were emailed, the documents they follow), read once per batch.
+what they opened or were emailed, the documents they follow, the readings asked of them), read
+once per batch.
 """
 
 from __future__ import annotations
@@ -14,11 +15,21 @@ from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import Row, Select, and_, func, null, or_, select
+from sqlalchemy.orm import aliased
 
 from rse.accounts.models import User
 from rse.communities.models import Community, MemberRole, Membership
 from rse.database import db
+from rse.documents import review
 from rse.documents.access import never_in_force
+from rse.documents.controlled.models import (
+    CircuitRole,
+    ControlledDocument,
+    ControlRole,
+    ReadingCampaign,
+    ReadingRequirement,
+)
+from rse.documents.controlled.reading import pending_condition
 from rse.documents.models import Document, DocumentVersion
 from rse.feeds.models import Activity, Follow, Kind, Notification, NotificationPreference, Pin, Publication, Verb
 
@@ -27,7 +38,6 @@ from .periods import Period
 from .ranking import points
 
 QUESTION_AGE = timedelta(days=30)
-REVIEW_NOTICE = timedelta(days=14)
 ITEM_VERBS = (Verb.PUBLISHED, Verb.EDITED, Verb.UPLOADED, Verb.IN_FORCE)
 
 
@@ -106,6 +116,8 @@ class Window:
     documents: dict[int, Row]
     members: dict[int, list[Row]]              # by community, oldest first
     due: dict[int, list[Row]]                  # documents, by community, soonest first
+    # The writers of the controlled documents among `due` (those the review rule reminds instead).
+    review_writers: dict[int, set[int]]
 
     @classmethod
     def read(cls, period: Period, now: datetime) -> Window:
@@ -136,12 +148,20 @@ class Window:
                 .order_by(Membership.created_at)):
             members[member.community_id].append(member)
         due: dict[int, list[Row]] = defaultdict(list)
-        for document in db.session.execute(_documents(
-                Document.review_by.is_not(None),
-                Document.review_by <= now.date() + REVIEW_NOTICE).order_by(Document.review_by)):
+        for document in db.session.execute(
+                _documents(review.due_condition(now.date()))
+                .outerjoin(ControlledDocument, ControlledDocument.document_id == Document.id)
+                .add_columns(ControlledDocument.document_id.is_not(None).label("controlled"))
+                .order_by(Document.review_by)):
             due[document.community_id].append(document)
+        review_writers: dict[int, set[int]] = {d.id: set() for rows in due.values() for d in rows if d.controlled}
+        for chunk in _chunks(set(review_writers)):
+            for document_id, user_id in db.session.execute(select(ControlRole.document_id, ControlRole.user_id).where(
+                    ControlRole.document_id.in_(chunk), ControlRole.role == CircuitRole.WRITER)):
+                review_writers[document_id].add(user_id)
         window = cls(now=now, since=since, communities=communities, changes={}, pins=pins,
-                     questions=questions, publications={}, documents={}, members=members, due=due)
+                     questions=questions, publications={}, documents={}, members=members, due=due,
+                     review_writers=review_writers)
         window.load(
             {a.publication_id for rows in activities.values() for a in rows if a.publication_id}
             | {p.publication_id for p in pins},
@@ -200,6 +220,9 @@ class PeopleBatch:
     # opened on the site, or sent to them by an immediate email.
     seen: dict[tuple[int, str, int], datetime]
     followed_documents: dict[int, set[int]]
+    # By person, oldest request first: the documents they must read and have not confirmed, each
+    # once, with `code`, `in_force_number`, `asked_at` and `asked_by` (a name) beside the document's columns.
+    readings: dict[int, list[Row]]
 
     def seen_since(self, user_id: int, key: tuple[str, int], changed_at: datetime) -> bool:
         seen = self.seen.get((user_id, *key))
@@ -259,4 +282,26 @@ def read_batch(user_ids: list[int], oldest: datetime, window: Window) -> PeopleB
         followed_documents[user_id].add(document_id)
 
     return PeopleBatch(window=window, member_of=member_of, animator_of=animator_of, notices=notices, modes=modes,
-                  seen=seen, followed_documents=followed_documents)
+                       seen=seen, followed_documents=followed_documents, readings=_readings(user_ids))
+
+
+def _readings(user_ids: list[int]) -> dict[int, list[Row]]:
+    """The readings the batch's people are asked for and have not confirmed, on live documents in
+    force whose version in force is the one asked (the selection keeps those of their spaces)."""
+    asker = aliased(User)
+    readings: dict[int, list[Row]] = defaultdict(list)
+    seen: set[tuple[int, int]] = set()
+    for row in db.session.execute(
+            _documents(ReadingRequirement.user_id.in_(user_ids), pending_condition())
+            .join(ReadingRequirement, ReadingRequirement.document_id == Document.id)
+            .join(ControlledDocument, ControlledDocument.document_id == Document.id)
+            .join(ReadingCampaign, ReadingCampaign.id == ReadingRequirement.campaign_id)
+            .outerjoin(asker, asker.id == ReadingCampaign.created_by_id)
+            .add_columns(ReadingRequirement.user_id.label("reader_id"), ControlledDocument.code,
+                         ControlledDocument.in_force_number, ReadingCampaign.created_at.label("asked_at"),
+                         asker.name.label("asked_by"))
+            .order_by(ReadingRequirement.campaign_id, Document.id)):
+        if (row.reader_id, row.id) not in seen:  # asked by two campaigns: once, the oldest
+            seen.add((row.reader_id, row.id))
+            readings[row.reader_id].append(row)
+    return readings

@@ -4,11 +4,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from rse import items
+    from rse import items, slots
 
     from . import access, demo, service
     from .blobs import init_storage
     from .cli import documents_cli
+    from .controlled.slots import home_readings
     from .controlled.views import bp as controlled_bp
     from .indexing import register as register_search_sources
     from .models import Document
@@ -24,3 +25,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(controlled_bp)
     app.cli.add_command(documents_cli)
+    slots.register(app, "home.top", home_readings)

@@ -1,4 +1,4 @@
-"""`flask documents …`: processing, garbage collection and purge of the trash."""
+"""`flask documents …`: processing, garbage collection, purge of the trash, review reminders."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import blobs
+from rse.i18n import local_today
+
+from . import blobs, review
 
 
 @click.group("documents", help="Documents: derived data and clean-up.")
@@ -53,3 +55,11 @@ def purge_command(days: int | None) -> None:
     days = current_app.config["TRASH_RETENTION_DAYS"] if days is None else days
     counts = blobs.purge_trash(days)
     click.echo(f"purged {counts['documents']} document(s) and {counts['blobs']} unused blob(s)")
+
+
+@documents_cli.command("remind-reviews", help="Email the writers of controlled documents in force whose review "
+                                              "date is within a month, once per review date. Safe to run again.")
+@with_appcontext
+def remind_reviews_command() -> None:
+    counts = review.remind_reviews(local_today())
+    click.echo(f"reminded {counts['people']} writer(s) of {counts['documents']} document(s)")

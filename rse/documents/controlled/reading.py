@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
@@ -133,28 +133,54 @@ def people_asked(campaign: ReadingCampaign) -> int:
         ReadingRequirement.campaign_id == campaign.id)) or 0
 
 
-def _pending_condition(user_id: int | None = None):
+def pending_condition(user_id: int | None = None):
+    """SQL on ReadingRequirement joined to ControlledDocument: not confirmed, and still asked (the
+    version it names is the one in force). For one person, or for all (a batch adds its own filter)."""
     condition = and_(ReadingRequirement.confirmed_at.is_(None),
                      ReadingRequirement.version_number == ControlledDocument.in_force_number,
                      ControlledDocument.status == Status.IN_FORCE)
     return and_(condition, ReadingRequirement.user_id == user_id) if user_id is not None else condition
 
 
-def pending(actor: User, limit: int = 20) -> list[Document]:
-    """The documents the actor is asked to read and has not confirmed, oldest request first."""
+@dataclass(frozen=True)
+class PendingReading:
+    """A document the person is asked to read: the version, who asked first and when."""
+
+    document: Document
+    code: str
+    version: int
+    asked_by: User | None
+    asked_at: datetime
+
+
+def pending_requests(actor: User, limit: int = 20) -> list[PendingReading]:
+    """The documents the actor is asked to read and has not confirmed, oldest request first, each
+    once (with its oldest request still open)."""
     if permissions.effective_actor(actor) is None:
         return []
-    rows = db.session.scalars(
-        select(Document).join(ReadingRequirement, ReadingRequirement.document_id == Document.id)
+    rows = db.session.execute(
+        select(Document, ReadingCampaign).join(ReadingRequirement, ReadingRequirement.document_id == Document.id)
         .join(ControlledDocument, ControlledDocument.document_id == Document.id)
-        .where(_pending_condition(actor.id), Document.deleted_at.is_(None), permissions.readable(actor, Document))
-        .order_by(ReadingRequirement.campaign_id, Document.id).limit(limit * 2))
-    seen, documents = set(), []
-    for document in rows:
+        .join(ReadingCampaign, ReadingCampaign.id == ReadingRequirement.campaign_id)
+        .where(pending_condition(actor.id), Document.deleted_at.is_(None), permissions.readable(actor, Document))
+        .order_by(ReadingRequirement.campaign_id, Document.id).limit(limit * 2)).tuples()
+    seen, found = set(), []
+    for document, campaign in rows:
         if document.id not in seen:
             seen.add(document.id)
-            documents.append(document)
-    return documents[:limit]
+            found.append((document, campaign))
+    found = found[:limit]
+    askers = {u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_({c.created_by_id for _d, c in found if c.created_by_id is not None})))}
+    return [PendingReading(document=document, code=document.control.code if document.control else "",
+                           version=campaign.version_number, asked_at=campaign.created_at,
+                           asked_by=askers.get(campaign.created_by_id) if campaign.created_by_id else None)
+            for document, campaign in found]
+
+
+def pending(actor: User, limit: int = 20) -> list[Document]:
+    """The documents the actor is asked to read and has not confirmed, oldest request first."""
+    return [request.document for request in pending_requests(actor, limit)]
 
 
 def is_pending(actor: User, document: Document) -> bool:
@@ -162,7 +188,7 @@ def is_pending(actor: User, document: Document) -> bool:
         return False
     return db.session.scalar(select(ReadingRequirement.campaign_id).join(
         ControlledDocument, ControlledDocument.document_id == ReadingRequirement.document_id).where(
-        ReadingRequirement.document_id == document.id, _pending_condition(actor.id)).limit(1)) is not None
+        ReadingRequirement.document_id == document.id, pending_condition(actor.id)).limit(1)) is not None
 
 
 def confirm(actor: User, document: Document) -> int:

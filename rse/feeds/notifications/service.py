@@ -148,6 +148,9 @@ CIRCUIT_EVENTS = {
                 lambda a, t, n: _("Lecture demandée : %(title)s (version %(num)d)", title=t, num=n)),
     "reading_reminder": (lambda a, t, n: _("Rappel : merci de lire « %(title)s » (version %(num)d)", title=t, num=n),
                          lambda a, t, n: _("Rappel, lecture demandée : %(title)s (version %(num)d)", title=t, num=n)),
+    "review_due": (lambda a, t, n: _("« %(title)s » (version %(num)d) arrive à sa date de révision",
+                                     title=t, num=n),
+                   lambda a, t, n: _("À réviser : %(title)s (version %(num)d)", title=t, num=n)),
 }
 READING_EVENTS = {"reading", "reading_reminder"}
 
