@@ -3,7 +3,7 @@
 They go through the same service as a person's upload, so extraction, thumbnails, search
 indexing, versions and review dates run exactly as they would for a real file. The content
 depends only on today's date, so two demos loaded the same day hold the same bytes. The
-file makers are in .files.
+controlled documents of the hygiene space are in .controlled, the file makers in .files.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from rse import signals
 from rse.i18n import format_day, local_today
 
 from .. import service
+from . import controlled
 from .files import Section, close_all, make_pdf, make_upload
 
 HYGIENE = "Hygiène – protocoles GHT"
@@ -268,6 +269,7 @@ def load(*, people: dict, communities: dict) -> None:
             "title": "Note de cadrage – visite de certification HAS", "tags": ["Qualité", "Certification"]})
     finally:
         close_all(uploads)
+    controlled.load(people=people, hygiene=hygiene, today=today)
 
 
 def _on_demo_loaded(_sender, *, people, communities, **_extra) -> None:
