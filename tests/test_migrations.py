@@ -26,9 +26,16 @@ def test_downgrade_then_upgrade_round_trips(app, db):
     assert "users" in inspect(db.engine).get_table_names()
 
 
+# Rows a downgrade removes by design, as their meaning came with a later revision (0010: the
+# notifications of circuits and readings, the « in force » activities): not counted.
+LATER_ROWS = {"notifications": "kind NOT IN ('circuit', 'reading')", "activities": "verb <> 'in_force'"}
+
+
 def _row_counts(db) -> dict[str, int]:
     with db.engine.connect() as connection:
-        return {table: connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()
+        return {table: connection.execute(text(
+                    f'SELECT count(*) FROM "{table}"' + (f" WHERE {LATER_ROWS[table]}" if table in LATER_ROWS else "")
+                )).scalar_one()
                 for table in inspect(connection).get_table_names() if table != "alembic_version"}
 
 
@@ -40,10 +47,11 @@ def test_migrating_down_and_up_keeps_every_row(app, db, runner):
     before = _row_counts(db)
     assert before["memberships"] and before["publications"] and before["comments"] and before["follows"]
     downgrade(revision="0006")  # through every migration that alters a table the others point at
+    kept = set(inspect(db.engine).get_table_names())  # a later revision's tables go with it
     upgrade()
     after = _row_counts(db)
     changed = {table: (count, after.get(table)) for table, count in before.items()
-               if table not in {"user_sessions"} and after.get(table) != count}
+               if table in kept and table not in {"user_sessions"} and after.get(table) != count}
     assert changed == {}
 
 

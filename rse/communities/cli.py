@@ -59,7 +59,7 @@ COMMUNITIES = [
      "Les équipes d'hygiène des cinq établissements rédigent ensemble les protocoles communs : "
      "précautions standard, BMR/BHRe, entretien des locaux, gestion des excreta.",
      [("karim.benali@ght-exemple.fr", MemberRole.ANIMATOR), ("sophie.durand@ght-exemple.fr", MemberRole.MEMBER),
-      ("nadia.lefevre@ght-exemple.fr", MemberRole.MEMBER)],
+      ("nadia.lefevre@ght-exemple.fr", MemberRole.MEMBER), ("marc.rousseau@ars-exemple.fr", MemberRole.READER)],
      [("Recommandations SF2H", "https://www.sf2h.net/")]),
     ("Achats", "public",
      "Fonction achats mutualisée du GHT : plan d'action achats, marchés en cours, veille fournisseurs.",

@@ -209,3 +209,19 @@ def test_the_lock_is_seen_by_all_and_broken_by_an_animator(app, hygiene, refused
     _db.session.commit()
     animator = document.community  # the writer created the space: they animate it; an admin breaks it too
     del animator
+
+
+def test_the_reading_report_gives_the_rates_per_establishment_and_per_space(app, hygiene):
+    from rse.documents.controlled import reading
+
+    document, people = hygiene
+    _walk_to_force(document, people)
+    reading.require_reading(people["approver"], document, {"communities": [document.community_id]})
+    for who in ("writer", "checker"):
+        reading.confirm(people[who], document)
+    _db.session.commit()
+    report = reading.report(people["writer"], document)
+    assert (report.overall.done, report.overall.total) == (2, 6)
+    assert {(r.label, r.done, r.total) for r in report.establishments} == {
+        ("ARS", 0, 1), ("CH Est", 0, 1), ("CH Nord", 1, 2), ("CH Sud", 1, 2)}
+    assert [(r.label, r.done, r.total) for r in report.communities] == [("Hygiène", 2, 6)]

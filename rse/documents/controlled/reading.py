@@ -256,8 +256,9 @@ def report(actor: User, document: Document) -> Report | None:
         by_place[user.organisation or _("Établissement non renseigné")].append(done)
         for space in spaces:
             by_space[space].append(done)
-    names = dict(db.session.execute(select(Community.id, Community.name).where(
-        Community.id.in_(by_space), permissions.readable(actor, Community))).all())
+    # .all(): dict() would take a Result, which has keys(), for a mapping.
+    names: dict[int, str] = dict(db.session.execute(select(Community.id, Community.name).where(
+        Community.id.in_(by_space), permissions.readable(actor, Community))).tuples().all())
     done_total = sum(1 for _u, done, _s in people.values() if done)
     return Report(
         version=control.in_force_number, overall=Rate(_("Ensemble"), done_total, len(people)),

@@ -2,22 +2,21 @@
 
 They go through the same service as a person's upload, so extraction, thumbnails, search
 indexing, versions and review dates run exactly as they would for a real file. The content
-depends only on today's date, so two demos loaded the same day hold the same bytes.
+depends only on today's date, so two demos loaded the same day hold the same bytes. The
+controlled documents of the hygiene space are in .controlled, the file makers in .files.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
-
-from flask import current_app
+from datetime import date, datetime, time, timedelta
 
 from rse import signals
 from rse.i18n import format_day, local_today
-from rse.uploads import HashingSpool
 
-from . import service
+from .. import service
+from . import controlled
+from .files import Section, close_all, make_pdf, make_upload
 
 HYGIENE = "Hygiène – protocoles GHT"
 CPOM = "CPOM 2026 – EHPAD Les Tilleuls"
@@ -28,71 +27,6 @@ KARIM, SOPHIE, NADIA = "karim.benali@ght-exemple.fr", "sophie.durand@ght-exemple
 CLAIRE, JULIEN = "claire.martin@ght-exemple.fr", "julien.moreau@ght-exemple.fr"
 
 PROTOCOL_REVIEW_IN_DAYS = 10
-
-# A section: a heading, then paragraphs; a paragraph that starts with "- " is a bullet.
-Section = tuple[str, list[str]]
-
-
-# --- PDF ----------------------------------------------------------------------------------------
-
-# The PDF core fonts (Helvetica) cover Latin-1 only: French accents and « » are in it, these are not.
-_LATIN1 = str.maketrans({"’": "'", "‘": "'", "–": "-", "—": "-", "œ": "oe", "Œ": "OE", "…": "...",
-                         "\u202f": " ", "€": "EUR"})
-
-
-def _latin1(text: str) -> str:
-    return text.translate(_LATIN1)
-
-
-def _pdf(title: str, reference: str, author: str, pages: list[list[Section]], created: date) -> bytes:
-    from fpdf import FPDF
-
-    class Protocol(FPDF):
-        def header(self) -> None:
-            self.set_font("helvetica", "", 8)
-            self.set_text_color(90, 90, 90)
-            self.cell(0, 5, _latin1(f"Groupement hospitalier de territoire Loire – {reference}"), align="L")
-            self.ln(8)
-
-        def footer(self) -> None:
-            self.set_y(-14)
-            self.set_font("helvetica", "", 8)
-            self.set_text_color(90, 90, 90)
-            self.cell(0, 5, _latin1(f"{title} – page {self.page_no()}/{{nb}}"), align="C")
-
-    pdf = Protocol(format="A4")
-    pdf.set_title(_latin1(title))
-    pdf.set_author(_latin1(author))
-    pdf.set_creator("Maillage (démonstration)")
-    pdf.set_creation_date(datetime.combine(created, time(9, 0), tzinfo=UTC))
-    pdf.set_margins(20, 18, 20)
-    pdf.set_auto_page_break(True, margin=20)
-    for number, sections in enumerate(pages):
-        pdf.add_page()
-        if number == 0:
-            pdf.set_font("helvetica", "B", 18)
-            pdf.set_text_color(11, 60, 120)
-            pdf.multi_cell(0, 9, _latin1(title), new_x="LMARGIN", new_y="NEXT")
-            pdf.set_font("helvetica", "", 10)
-            pdf.set_text_color(60, 60, 60)
-            pdf.multi_cell(0, 6, _latin1(f"{reference} – rédigé par {author}"), new_x="LMARGIN", new_y="NEXT")
-            pdf.ln(4)
-        for heading, paragraphs in sections:
-            pdf.set_font("helvetica", "B", 13)
-            pdf.set_text_color(11, 60, 120)
-            pdf.multi_cell(0, 8, _latin1(heading), new_x="LMARGIN", new_y="NEXT")
-            pdf.set_text_color(20, 20, 20)
-            pdf.set_font("helvetica", "", 11)
-            for paragraph in paragraphs:
-                if paragraph.startswith("- "):
-                    pdf.set_x(26)
-                    pdf.multi_cell(0, 6, _latin1(paragraph), new_x="LMARGIN", new_y="NEXT")
-                else:
-                    pdf.multi_cell(0, 6, _latin1(paragraph), new_x="LMARGIN", new_y="NEXT")
-                    pdf.ln(1.5)
-            pdf.ln(3)
-    return bytes(pdf.output())
-
 
 def _protocol_pages(version: int, today: date) -> list[list[Section]]:
     excreta = [
@@ -296,18 +230,6 @@ def _framing_docx(today: date) -> bytes:
 
 # --- Loading ------------------------------------------------------------------------------------
 
-def _upload(content: bytes, filename: str) -> service.Upload:
-    spool = HashingSpool(current_app.config["UPLOAD_TMP"], current_app.config["MAX_UPLOAD_BYTES"])
-    spool.write(content)
-    spool.flush()
-    return service.Upload(spool=spool, filename=filename)
-
-
-def _closing(uploads: Iterable[service.Upload]) -> None:
-    for upload in uploads:
-        upload.spool.close()
-
-
 def load(*, people: dict, communities: dict) -> None:
     hygiene, cpom, achats, qualite = (communities.get(name) for name in (HYGIENE, CPOM, ACHATS, QUALITE))
     if hygiene is None or cpom is None or achats is None or qualite is None:
@@ -316,36 +238,38 @@ def load(*, people: dict, communities: dict) -> None:
     uploads: list[service.Upload] = []
     try:
         title = "Protocole – précautions standard et gestion des excreta"
-        uploads.append(_upload(_pdf(title, "PRO-EOH-012", "Dr Karim Benali, praticien hygiéniste",
-                                    _protocol_pages(1, today), today), "protocole-precautions-standard.pdf"))
+        uploads.append(make_upload(make_pdf(title, "PRO-EOH-012", "Dr Karim Benali, praticien hygiéniste",
+                                            _protocol_pages(1, today), today), "protocole-precautions-standard.pdf"))
         protocol = service.create_document(people[KARIM], hygiene, uploads[-1], {
             "title": title, "tags": ["Hygiène", "Protocoles", "Précautions standard"],
             "description": "Protocole commun aux cinq établissements, validé par le CLIN du GHT.",
             "review_by": today + timedelta(days=PROTOCOL_REVIEW_IN_DAYS)})
-        uploads.append(_upload(_pdf(title, "PRO-EOH-012", "Dr Karim Benali, praticien hygiéniste",
-                                    _protocol_pages(2, today), today), "protocole-precautions-standard-v2.pdf"))
+        uploads.append(make_upload(make_pdf(title, "PRO-EOH-012", "Dr Karim Benali, praticien hygiéniste",
+                                            _protocol_pages(2, today), today),
+                                   "protocole-precautions-standard-v2.pdf"))
         service.add_version(people[SOPHIE], protocol, uploads[-1],
                             "Gestion des excreta : la douchette est proscrite, sacs protecteurs à usage unique "
                             "si le lave-bassin est en panne.")
 
         minutes_title = "Compte rendu – réunion CPOM n° 3"
         folder = service.create_folder(people[CLAIRE], cpom, "Comptes rendus")
-        uploads.append(_upload(_pdf(minutes_title, "CPOM 2026-2030 – EHPAD Les Tilleuls", "Claire Martin",
-                                    _minutes_pages(today), today), "compte-rendu-cpom-reunion-3.pdf"))
+        uploads.append(make_upload(make_pdf(minutes_title, "CPOM 2026-2030 – EHPAD Les Tilleuls", "Claire Martin",
+                                            _minutes_pages(today), today), "compte-rendu-cpom-reunion-3.pdf"))
         service.create_document(people[CLAIRE], cpom, uploads[-1], {
             "title": minutes_title, "folder_id": folder.id, "tags": ["CPOM", "Compte rendu"],
             "description": "Diagnostic partagé validé, trois fiches objectifs, avenant au contrat en cours."})
 
-        uploads.append(_upload(_purchases_xlsx(today), "marches-groupes-2026.xlsx"))
+        uploads.append(make_upload(_purchases_xlsx(today), "marches-groupes-2026.xlsx"))
         service.create_document(people[JULIEN], achats, uploads[-1], {
             "title": "Tableau des marchés groupés 2026", "tags": ["Achats", "Marchés"],
             "description": "Lots, fournisseurs, prix et quantités annuelles des marchés mutualisés du GHT."})
 
-        uploads.append(_upload(_framing_docx(today), "note-de-cadrage-certification.docx"))
+        uploads.append(make_upload(_framing_docx(today), "note-de-cadrage-certification.docx"))
         service.create_document(people[NADIA], qualite, uploads[-1], {
             "title": "Note de cadrage – visite de certification HAS", "tags": ["Qualité", "Certification"]})
     finally:
-        _closing(uploads)
+        close_all(uploads)
+    controlled.load(people=people, hygiene=hygiene, today=today)
 
 
 def _on_demo_loaded(_sender, *, people, communities, **_extra) -> None:
