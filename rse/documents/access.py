@@ -113,7 +113,7 @@ def version_policy(actor, action: str, version: DocumentVersion) -> Decision:
     """A version is read, downloaded or previewed as its document is; a draft only by its circuit."""
     from rse.database import db
 
-    document = db.session.get(Document, version.document_id)
+    document = db.session.get_one(Document, version.document_id)
     decision = document_policy(actor, "read" if action == "read" else action, document)
     if decision is not Decision.ALLOW or in_circuit(actor, document):
         return decision

@@ -83,8 +83,8 @@ def rows(actor, community: Community | None = None, *, state: str | None = None,
                                         func.lower(ControlledDocument.code).like(needle)))
     found = list(db.session.execute(statement).tuples())
     ids = [document.id for document, _c, _s in found]
-    open_stages = dict(db.session.execute(select(Circuit.document_id, Circuit.stage).where(
-        Circuit.document_id.in_(ids), Circuit.closed_at.is_(None))).all()) if ids else {}
+    open_stages: dict[int, str] = dict(db.session.execute(select(Circuit.document_id, Circuit.stage).where(
+        Circuit.document_id.in_(ids), Circuit.closed_at.is_(None))).tuples().all()) if ids else {}
     rates = _rates(ids)
     today = local_today()
     entries = []

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, select
 
 from rse import audit, permissions, signals
@@ -28,20 +29,22 @@ from rse.validation import clean_text
 from ..models import Document, DocumentVersion
 from .models import Circuit, CircuitDecision, CircuitRole, ControlledDocument, ControlRole, DocType, Stage, Status
 
-TYPE_LABELS = {
+# Keyed by str: the enums are StrEnums, and forms and URLs hand in their plain values.
+TYPE_LABELS: dict[str, LazyString] = {
     DocType.PROTOCOL: _l("Protocole"), DocType.PROCEDURE: _l("Procédure"),
     DocType.INSTRUCTION: _l("Mode opératoire"), DocType.FORM: _l("Formulaire"),
     DocType.RECORD: _l("Enregistrement"), DocType.OTHER: _l("Autre"),
 }
 # The middle part of a suggested code: HYG-PRO-012.
-TYPE_CODES = {DocType.PROTOCOL: "PRO", DocType.PROCEDURE: "PRC", DocType.INSTRUCTION: "MO",
+TYPE_CODES: dict[str, str] = {DocType.PROTOCOL: "PRO", DocType.PROCEDURE: "PRC", DocType.INSTRUCTION: "MO",
               DocType.FORM: "FOR", DocType.RECORD: "ENR", DocType.OTHER: "DOC"}
 ROLE_LABELS = {CircuitRole.WRITER: _l("Rédaction"), CircuitRole.CHECKER: _l("Vérification"),
                CircuitRole.APPROVER: _l("Approbation")}
-STAGE_LABELS = {Stage.CHECKING: _l("En vérification"), Stage.APPROVAL: _l("En approbation"),
+STAGE_LABELS: dict[str, LazyString] = {Stage.CHECKING: _l("En vérification"), Stage.APPROVAL: _l("En approbation"),
                 Stage.APPROVED: _l("Approuvée"), Stage.RETURNED: _l("Renvoyée en rédaction"),
                 Stage.CANCELLED: _l("Circuit annulé")}
-STATUS_LABELS = {Status.DRAFT: _l("En rédaction"), Status.IN_FORCE: _l("En vigueur"), Status.WITHDRAWN: _l("Retiré")}
+STATUS_LABELS: dict[str, LazyString] = {Status.DRAFT: _l("En rédaction"), Status.IN_FORCE: _l("En vigueur"),
+                                        Status.WITHDRAWN: _l("Retiré")}
 LOCK_HOURS = (4, 24, 72, 168)
 CODE_PATTERN = re.compile(r"[A-Z0-9](?:[A-Z0-9._-]{0,38}[A-Z0-9])?")
 MAX_APPLIES_TO = 30
@@ -73,7 +76,7 @@ class State:
 
 def state(document: Document, today: date | None = None) -> State:
     circuit = open_circuit(document)
-    return describe(document, document.control, circuit.stage if circuit else None, today or local_today())
+    return describe(document, control_of(document), circuit.stage if circuit else None, today or local_today())
 
 
 def describe(document: Document, control: ControlledDocument, stage: str | None, today: date) -> State:
@@ -84,6 +87,13 @@ def describe(document: Document, control: ControlledDocument, stage: str | None,
     else:
         label = str(STATUS_LABELS[control.status])
     return State(status=control.status, stage=stage, label=label, overdue=overdue)
+
+
+def control_of(document: Document) -> ControlledDocument:
+    """The control of a document the caller knows to be controlled (the steps' rules refuse the others)."""
+    if document.control is None:
+        raise LookupError(f"document {document.id} is not controlled")
+    return document.control
 
 
 def open_circuit(document: Document) -> Circuit | None:
@@ -259,7 +269,7 @@ def set_control(actor: User, document: Document, data: dict) -> ControlledDocume
     control = document.control
     cleaned = _clean_identity(document, data, control)
     created = control is None
-    if created:
+    if control is None:
         control = ControlledDocument(document_id=document.id, community_id=document.community_id,
                                      status=Status.DRAFT)
         db.session.add(control)
@@ -313,7 +323,7 @@ def latest_number(document: Document) -> int:
 def submit(actor: User, document: Document, *, renewal: bool = False, note: str = "") -> Circuit:
     """Send the latest version (or, for a renewal, the version in force as it is) into the circuit."""
     permissions.require(actor, "submit", document)
-    control = document.control
+    control = control_of(document)
     note = clean_text(note, "note", max_length=2000, multiline=True)
     # The lock comes first: of two submissions at once, the second sees the first's circuit.
     db.session.execute(select(ControlledDocument.document_id).where(
@@ -366,7 +376,7 @@ def decide(actor: User, document: Document, *, verdict: str, sha256: str, commen
     circuit = _locked_circuit(document)
     if circuit is None:
         raise Conflict(_("Aucune version de ce document n'attend de décision."), code="no_circuit")
-    control = document.control
+    control = control_of(document)
     db.session.refresh(control)
     step = "check" if circuit.stage == Stage.CHECKING else "approve"
     permissions.require(actor, step, document)
@@ -422,7 +432,7 @@ def _close(circuit: Circuit, stage: str) -> None:
 
 
 def _bring_into_force(actor: User, document: Document, circuit: Circuit, effective: date) -> None:
-    control = document.control
+    control = control_of(document)
     previous = control.in_force_number
     control.status, control.in_force_number, control.effective_date = Status.IN_FORCE, circuit.version_number, effective
     control.withdrawn_at = None
@@ -442,7 +452,7 @@ def _bring_into_force(actor: User, document: Document, circuit: Circuit, effecti
 def withdraw(actor: User, document: Document, comment: str) -> None:
     permissions.require(actor, "withdraw", document)
     comment = clean_text(comment, "comment", max_length=2000, multiline=True, required=True)
-    control = document.control
+    control = control_of(document)
     if control.status != Status.IN_FORCE:
         raise Conflict(_("Seul un document en vigueur peut être retiré."), code="not_in_force")
     circuit = _locked_circuit(document)
@@ -460,7 +470,7 @@ def withdraw(actor: User, document: Document, comment: str) -> None:
 def version_added(document: Document, version: DocumentVersion) -> None:
     """A new version of a controlled document is a draft: it cancels the circuit of an older one
     (whose deciders saw other bytes) and releases the lock."""
-    control = document.control
+    control = control_of(document)
     circuit = _locked_circuit(document)
     if circuit is not None and circuit.version_number < version.number:
         _close(circuit, Stage.CANCELLED)
@@ -480,7 +490,7 @@ def lock(actor: User, document: Document, hours: int = 24) -> ControlledDocument
         raise ValidationError(fields={"hours": _("Durée de réservation inconnue.")})
     db.session.execute(select(ControlledDocument.document_id).where(
         ControlledDocument.document_id == document.id).with_for_update())
-    control = document.control
+    control = control_of(document)
     db.session.refresh(control)
     now = utcnow()
     holder = control.lock_holder(now)

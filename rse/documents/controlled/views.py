@@ -9,6 +9,7 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from rse import permissions
 from rse.communities import service as communities
@@ -70,7 +71,7 @@ def panel(actor, document) -> Panel | None:
         roles={role: controlled.people(document, role) for role in CircuitRole})
 
 
-def _back(document_id: int, anchor: str = "") -> Response:
+def _back(document_id: int, anchor: str = "") -> WerkzeugResponse:
     return redirect(url_for("documents.show", document_id=document_id) + anchor)
 
 
@@ -87,7 +88,7 @@ def identity(document_id: int):
     errors: dict = {}
     status = 200
     if request.method == "POST":
-        data = {"code": request.form.get("code"), "doc_type": request.form.get("doc_type"),
+        data: dict[str, object] = {"code": request.form.get("code"), "doc_type": request.form.get("doc_type"),
                 "applies_to": request.form.get("applies_to", "").split(","),
                 "approval_rule": request.form.get("approval_rule"), "review_months": request.form.get("review_months"),
                 "writers": _people("writers"), "checkers": _people("checkers"), "approvers": _people("approvers")}
