@@ -131,7 +131,10 @@ def register_error_handlers(app: Flask) -> None:
         transactions.end_refused(exc)
         if wants_json():
             return json_error(exc.status, exc.code, exc.message, exc.fields)
-        return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+        # A page reached by a link (a filter in its address) says which value is wrong, as a form would.
+        details = [str(text) for text in dict.fromkeys(exc.fields.values()) if str(text) != exc.message]
+        return render_template("errors/error.html", status=exc.status, message=exc.message,
+                               details=details), exc.status
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

@@ -56,6 +56,7 @@ def target_choices(actor: User, document: Document) -> dict:
     """What the approver may ask to read it: the spaces they read where the document's readers are,
     the establishments of its readers, and its readers themselves."""
     permissions.require(actor, "require_reading", document)
+    _in_force(document)
     readers = select(User.id).where(permissions.readers(document))
     communities = list(db.session.scalars(select(Community).where(
         permissions.readable(actor, Community),

@@ -169,8 +169,8 @@ def lock(document_id: int):
         if request.form.get("release") == "1":
             run_and_flash(lambda: controlled.unlock(current_user, document), success=_("Modification libérée."))
         else:
-            hours = request.form.get("hours", type=int) or 24
-            run_and_flash(lambda: controlled.lock(current_user, document, hours),
+            hours = request.form.get("hours", "24")
+            run_and_flash(lambda: controlled.lock(current_user, document, int(hours) if hours.isdigit() else 0),
                           success=_("Document pris en modification."))
     return _back(document.id)
 
