@@ -394,6 +394,28 @@ def _cases() -> list[Case]:
         add(Case(method, path, d, json=body, keep=("member", "partners")))
     for path in ("/api/v1/communities/{secret}/register", "/api/v1/communities/{secret}/control/next-code"):
         add(Case("GET", path, s))
+    # The same through the pages.
+    # (The exports are the register's rows compressed, where no canary could be read: the pages stand for them.)
+    for path in ("/documents/{controlled}", "/espaces/{partners}/registre", "/espaces/{partners}/registre?q=zqx7canari",
+                 "/registre", "/registre?etat=approval"):
+        add(Case("GET", path))
+    for path in ("/documents/{controlled_draft}", "/documents/{controlled_draft}/maitrise",
+                 "/documents/{controlled_draft}/lecture", "/documents/{controlled_draft}/versions/1/contenu"):
+        add(Case("GET", path, d))
+    add(Case("GET", "/documents/{controlled}/versions/{draft_version}/contenu", d, keep=("controlled",)))
+    for path, data in (
+            ("/documents/{controlled_draft}/maitrise",
+             {"code": "AUTRE-PRO-001", "doc_type": "protocol", "approval_rule": "all", "review_months": "24",
+              "writers": "{member}", "approvers": "{member}"}),
+            ("/documents/{controlled_draft}/circuit", {}),
+            ("/documents/{controlled_draft}/circuit/decision", {"verdict": "approve", "sha256": "0"}),
+            ("/documents/{controlled_draft}/retrait", {"comment": "Retiré"}),
+            ("/documents/{controlled_draft}/reservation", {"hours": "4"}),
+            ("/documents/{controlled_draft}/lecture", {"communities": "{partners}"}),
+            ("/documents/{controlled_draft}/lecture/confirmer", {}),
+            ("/documents/{controlled_draft}/lecture/relancer", {})):
+        add(Case("POST", path, d, data=data, keep=("member", "partners")))
+    add(Case("GET", "/espaces/{secret}/registre", s))
 
     # --- The animator's own things.
     for action in ("monter", "descendre", "supprimer"):
