@@ -111,7 +111,7 @@ def register_security(app: Flask) -> None:
 
 def register_packages(app: Flask) -> None:
     """Each package wires itself, in dependency order."""
-    from rse import accounts, aftercommit, api, audit, communities, digest, documents, feeds, mail, search, slots
+    from rse import accounts, aftercommit, api, audit, communities, digest, documents, feeds, mail, plans, search, slots
 
     aftercommit.install()
     slots.init_app(app)
@@ -121,6 +121,7 @@ def register_packages(app: Flask) -> None:
     communities.init_app(app)
     documents.init_app(app)
     feeds.init_app(app)
+    plans.init_app(app)
     search.init_app(app)
     digest.init_app(app)
     api.init_app(app)

@@ -42,3 +42,10 @@ into force; `user_ids` is its circuit), "reading" (`user_ids` must read it), "re
 "review_due" (its review date is within a month: `user_ids` are its writers; `actor` is None).
 Sender: the Document. Arguments: `event`, `actor`, `version` (the number), `user_ids`.
 """)
+
+plan_action_event = _signals.signal("plan-action-event", doc="""
+Something happened to an action of a plan: "created", "assigned" (`user_ids` were made its owner
+or co-owners), "done", "abandoned", "reminder_week" or "reminder_due" (`user_ids` are its owners;
+`actor` is None), "late" (its due date passed while open; `actor` is None).
+Sender: the Action. Arguments: `event`, `actor`, `user_ids`.
+""")

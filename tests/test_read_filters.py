@@ -26,10 +26,12 @@ from rse.feeds.models import Comment, Publication, Tagging
 from rse.feeds.publications import service as publications
 from rse.feeds.social import comments
 from rse.permissions import Decision
+from rse.plans import service as plans
+from rse.plans.models import Action, Plan
 
 # Every type whose rows are read on someone's behalf: each must register its filters.
-CONTENT_TYPES = {Community, User, Publication, Document, Comment, Tagging, Folder, QuickLink}
-READER_TYPES = {Community, Publication, Document}
+CONTENT_TYPES = {Community, User, Publication, Document, Comment, Tagging, Folder, QuickLink, Plan, Action}
+READER_TYPES = {Community, Publication, Document, Plan, Action}
 
 
 @pytest.fixture
@@ -60,6 +62,9 @@ def _every_kind(world, create_user, create_document) -> int:
         documents.trash_document(animator, trashed_by_animator)
         documents.create_folder(member, space, "Comptes rendus")
         communities.add_link(animator, "Intranet", "https://intranet.example/", community=space)
+        plan = plans.create_plan(animator, space, {"title": f"Plan {space.visibility}"})
+        objective = plans.add_objective(animator, plan, {"title": "Objectif"})
+        plans.create_action(animator, objective, {"title": "Action", "owner_id": member.id})
     communities.add_link(world.outsider, "Mes favoris", "https://favoris.example/")
     communities.add_link(world.partner, "Agence", "https://agence.example/")
     db.session.commit()
@@ -108,7 +113,8 @@ def test_each_meaning_differs_where_it_should(every_kind):
 def test_readers_are_the_people_the_policy_lets_read(every_kind):
     people = list(db.session.scalars(select(User)))
     targets = [*db.session.scalars(select(Community)), *db.session.scalars(select(Publication)),
-               *db.session.scalars(select(Document))]
+               *db.session.scalars(select(Document)), *db.session.scalars(select(Plan)),
+               *db.session.scalars(select(Action))]
     assert {type(t) for t in targets} == READER_TYPES
     for target in targets:
         readers = set(db.session.scalars(select(User.id).where(permissions.readers(target))))

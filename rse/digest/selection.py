@@ -50,6 +50,7 @@ NOTES = {
     NotificationKind.VERSION: lambda actor: _("Nouvelle version, par %(actor)s", actor=actor),
     NotificationKind.CIRCUIT: lambda actor: _("Circuit de validation, par %(actor)s", actor=actor),
     NotificationKind.READING: lambda actor: _("Lecture demandée par %(actor)s", actor=actor),
+    NotificationKind.ACTION: lambda actor: _("Action confiée par %(actor)s", actor=actor),
 }
 
 

@@ -126,18 +126,25 @@ class Tagging(Model):
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
 
 
+# Exactly one of an item table's columns is set (a publication, a document, or an action of a plan).
+ONE_OF_THREE = ("(CASE WHEN publication_id IS NULL THEN 0 ELSE 1 END + CASE WHEN document_id IS NULL THEN 0 ELSE 1 END"
+                " + CASE WHEN action_id IS NULL THEN 0 ELSE 1 END) = 1")
+
+
 class Comment(Model):
     __tablename__ = "comments"
     __table_args__ = (
-        CheckConstraint("(publication_id IS NULL) <> (document_id IS NULL)", name="one_target"),
+        CheckConstraint(ONE_OF_THREE, name="one_target"),
         Index("ix_comments_publication_id", "publication_id", "id"),
         Index("ix_comments_document_id", "document_id", "id"),
+        Index("ix_comments_action_id", "action_id", "id"),
         Index("ix_comments_author_id", "author_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     publication_id: Mapped[int | None] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("plan_actions.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text, default="")
@@ -221,12 +228,14 @@ class Activity(Model):
 
     __tablename__ = "activities"
     __table_args__ = (
-        CheckConstraint("verb IN ('published', 'edited', 'uploaded', 'suggested', 'in_force')", name="verb"),
+        CheckConstraint("verb IN ('published', 'edited', 'uploaded', 'suggested', 'in_force', 'created', 'completed', "
+                        "'late')", name="verb"),
         Index("ix_activities_community_id_id", "community_id", "id"),
         Index("ix_activities_community_id_kind_id", "community_id", "kind", "id"),
         Index("ix_activities_actor_id_id", "actor_id", "id"),
         Index("ix_activities_publication_id", "publication_id"),
         Index("ix_activities_document_id", "document_id"),
+        Index("ix_activities_action_id", "action_id"),
         Index("ix_activities_everyone_id", "everyone", "id"),
     )
 
@@ -238,6 +247,7 @@ class Activity(Model):
     kind: Mapped[str] = mapped_column(String(16))
     publication_id: Mapped[int | None] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("plan_actions.id", ondelete="CASCADE"))
     version_number: Mapped[int | None] = mapped_column()
     suggestion_id: Mapped[int | None] = mapped_column(ForeignKey("suggestions.id", ondelete="CASCADE"))
     everyone: Mapped[bool] = mapped_column(default=False)
@@ -311,6 +321,7 @@ class NotificationKind(StrEnum):
     VERSION = "version"          # a new version of a document I follow
     CIRCUIT = "circuit"          # a controlled document's circuit needs me, or sent back or approved my version
     READING = "reading"          # I am asked to read a document in force
+    ACTION = "action"            # an action of a plan was given to me, or is due soon, or due today
 
 
 class EmailMode(StrEnum):
@@ -328,6 +339,7 @@ DEFAULT_EMAIL_MODES = {
     NotificationKind.VERSION: EmailMode.DIGEST,
     NotificationKind.CIRCUIT: EmailMode.IMMEDIATE,
     NotificationKind.READING: EmailMode.IMMEDIATE,
+    NotificationKind.ACTION: EmailMode.IMMEDIATE,
 }
 
 
@@ -335,7 +347,8 @@ class Notification(Model):
     __tablename__ = "notifications"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('mention', 'suggestion', 'comment', 'answer', 'followed', 'version', 'circuit', 'reading')",
+            "kind IN ('mention', 'suggestion', 'comment', 'answer', 'followed', 'version', 'circuit', 'reading', "
+            "'action')",
             name="kind"),
         Index("ix_notifications_user_id_id", "user_id", "id"),
         Index("ix_notifications_unread", "user_id", sqlite_where=text("read_at IS NULL"),
@@ -350,6 +363,7 @@ class Notification(Model):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     publication_id: Mapped[int | None] = mapped_column(ForeignKey("publications.id", ondelete="CASCADE"))
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("plan_actions.id", ondelete="CASCADE"))
     comment_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
     suggestion_id: Mapped[int | None] = mapped_column(ForeignKey("suggestions.id", ondelete="CASCADE"))
     # For a circuit or reading notification: what happened ("to_check", "returned"...) to which version.

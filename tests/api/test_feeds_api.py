@@ -573,7 +573,7 @@ def test_bad_notification_requests_change_nothing(space, api, db, call, status, 
 def test_email_preferences(space, api, db):
     client = api(space.member)
     defaults = client.get("/api/v1/notifications/preferences").json
-    assert defaults["mention"] == "immediate" and defaults["comment"] == "digest" and len(defaults) == 8
+    assert defaults["mention"] == "immediate" and defaults["comment"] == "digest" and len(defaults) == 9
     response = client.put("/api/v1/notifications/preferences", json={"comment": "never", "mention": "digest"})
     assert response.status_code == 200
     assert (response.json["comment"], response.json["mention"], response.json["answer"]) == (

@@ -181,7 +181,7 @@ def test_one_page_sets_the_digest_and_every_kind_of_notification_together(create
     browser = login(member)
     page = browser.get("/profil/lettre").get_data(as_text=True)
     assert "Vous recevez le résumé une fois par semaine" in page
-    assert page.count('type="radio"') == 3 + 8 * 3  # the frequency, then eight kinds by three modes
+    assert page.count('type="radio"') == 3 + 9 * 3  # the frequency, then nine kinds by three modes
     assert '<th scope="col" class="email-mode-col">Dans le résumé</th>' in page
     assert '<span class="visually-hidden">Mentions : Tout de suite</span>' in page  # each radio is named
     saved = browser.post("/profil/lettre", data={"frequency": "daily", "mention": "digest", "version": "never"})

@@ -198,7 +198,7 @@ def test_a_deactivated_account_lists_nothing(world, marie, publish):
 def test_default_preferences(world):
     assert notifications.preferences(world.member) == {
         "mention": "immediate", "suggestion": "immediate", "comment": "digest", "answer": "immediate",
-        "followed": "digest", "version": "digest", "circuit": "immediate", "reading": "immediate"}
+        "followed": "digest", "version": "digest", "circuit": "immediate", "reading": "immediate", "action": "immediate"}
 
 
 @pytest.mark.parametrize(("mode", "emailed"), [("immediate", True), ("digest", False), ("never", False)])
