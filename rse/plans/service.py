@@ -19,12 +19,12 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from rse import permissions, signals
+from rse import items, permissions, signals
 from rse.accounts.models import User
 from rse.communities.models import Community, Membership
 from rse.database import db
 from rse.dbtypes import utcnow
-from rse.errors import Conflict, NotFound, ValidationError
+from rse.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from rse.i18n import local_today
 from rse.validation import clean_text, one_of
 
@@ -33,6 +33,7 @@ from .models import (
     OPEN_STATUSES,
     Action,
     ActionChange,
+    ActionLink,
     ActionOwner,
     ActionStatus,
     Indicator,
@@ -574,3 +575,58 @@ def record_value(actor: User, indicator: Indicator, data: dict) -> IndicatorValu
     _record(actor, indicator.action, "value", {"indicator": indicator.name, "measured_on": measured_on.isoformat(),
                                                "value": value, "source": source})
     return row
+
+
+# --- Links ------------------------------------------------------------------------------------------
+
+LINKABLE = ("document", "publication")
+
+
+def link(actor: User, action: Action, kind: Any, item_id: Any) -> ActionLink:
+    """Point the action at a document or a publication of its own space that the actor reads. Anything
+    else (another space's, one they may not read, one that does not exist) is refused the same way."""
+    permissions.require(actor, "link", action)
+    found = items.named(kind) if kind in LINKABLE else None
+    if found is None:
+        raise ValidationError(fields={"kind": _("Un document ou une publication.")})
+    try:
+        item = found.get(actor, int(item_id))
+    except (TypeError, ValueError, NotFound, PermissionDenied):
+        item = None
+    if item is None or item.community_id != action.community_id:
+        raise ValidationError(fields={"item_id": _("Choisissez un document ou une publication de cet espace.")})
+    column = found.column
+    existing = db.session.scalar(select(ActionLink).where(ActionLink.action_id == action.id,
+                                                          getattr(ActionLink, column) == item.id))
+    if existing is not None:
+        return existing
+    row = ActionLink(action_id=action.id, created_by_id=actor.id, **{column: item.id})
+    db.session.add(row)
+    db.session.flush()
+    _record(actor, action, "linked", {"kind": kind, "id": item.id, "title": items.title(item)})
+    return row
+
+
+def unlink(actor: User, action: Action, link_id: Any) -> None:
+    permissions.require(actor, "link", action)
+    row = db.session.get(ActionLink, int(link_id)) if str(link_id).isdigit() else None
+    if row is None or row.action_id != action.id:
+        raise NotFound()
+    item = items.pointed_at(row)
+    db.session.delete(row)
+    _record(actor, action, "unlinked", {"kind": "document" if row.document_id else "publication",
+                                        "id": row.document_id or row.publication_id,
+                                        "title": items.title(item) if item is not None else ""})
+
+
+def links(actor: User, action: Action) -> list[tuple[ActionLink, Any]]:
+    """The action's links with their items, only those the actor reads (a trashed document drops out)."""
+    permissions.require(actor, "read", action)
+    rows = list(db.session.scalars(select(ActionLink).where(ActionLink.action_id == action.id)
+                                   .order_by(ActionLink.id)))
+    shown = []
+    for row in rows:
+        item = items.pointed_at(row)
+        if item is not None and permissions.can(actor, "read", item):
+            shown.append((row, item))
+    return shown

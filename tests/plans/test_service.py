@@ -292,3 +292,31 @@ def test_a_staff_outsider_reads_a_public_plan_but_acts_on_nothing(world):
         plans.get_plan(world.stranger, plan.id)
     assert refused.value.status == 404
     assert plans.my_actions(world.member, today=TODAY + timedelta(days=1))[0].id == action.id
+
+
+def test_links_go_only_to_the_spaces_own_items_and_say_the_same_for_the_rest(world, cpom, create_document, publish):
+    _plan, _objective, action = cpom
+    own = create_document(world.spaces["private"], world.member, title="Diagnostic partagé")
+    elsewhere = create_document(world.spaces["secret"], world.animator, title="Note secrète")
+    minutes = publish(world.member, world.spaces["private"], "post", body="Compte rendu du comité")
+    plans.link(world.partner, action, "document", own.id)
+    plans.link(world.partner, action, "publication", minutes.id)
+    plans.link(world.partner, action, "document", own.id)  # twice is once
+    _db.session.commit()
+    assert [(row.document_id, row.publication_id) for row, _item in plans.links(world.member, action)] == [
+        (own.id, None), (None, minutes.id)]
+    messages = set()
+    for kind, item_id in (("document", elsewhere.id), ("document", 999_999), ("document", "x"),
+                          ("publication", elsewhere.id)):
+        with pytest.raises(ValidationError) as refused:
+            plans.link(world.partner, action, kind, item_id)
+        messages.add(refused.value.fields["item_id"])
+    assert len(messages) == 1  # a secret space's document is refused as a missing one
+    with pytest.raises(ValidationError):
+        plans.link(world.partner, action, "comment", 1)
+    with pytest.raises(PermissionDenied):
+        plans.link(world.outsider, action, "document", own.id)
+    first = plans.links(world.member, action)[0][0]
+    plans.unlink(world.partner, action, first.id)
+    _db.session.commit()
+    assert [e.event for e in plans.history(world.member, action)][:3] == ["unlinked", "linked", "linked"]
