@@ -109,6 +109,7 @@ VERSION_NUMBER = _path_param("number")
 
 def build_document() -> dict:
     from .openapi_controlled import CONTROLLED_SCHEMAS, controlled_paths
+    from .openapi_plans import PLANS_SCHEMAS, plans_paths
     from .openapi_search import SEARCH_SCHEMAS, search_paths
 
     community_body = _obj([], name=line(120, required=True), description=text(5000),
@@ -238,6 +239,7 @@ def build_document() -> dict:
         **feeds_paths(),
         **search_paths(),
         **controlled_paths(),
+        **plans_paths(),
     }
     user_props = {"id": I, "name": S, "role": S, "job_title": S, "organisation": S, "site": S, "email": S,
                   "phone": S, "bio": S, "active": B, "photo_url": {"type": "string", "nullable": True}, "url": S}
@@ -283,6 +285,7 @@ def build_document() -> dict:
                 **FEEDS_SCHEMAS,
                 **SEARCH_SCHEMAS,
                 **CONTROLLED_SCHEMAS,
+                **PLANS_SCHEMAS,
             },
         },
     }
