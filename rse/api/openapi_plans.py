@@ -127,7 +127,8 @@ def plans_paths() -> dict:
         "/actions/{action_id}/close": {"post": _op(
             "Close an action, done or abandoned, saying its result (owners); 409 already_closed or stale_action", {
                 "200": action, **action_errors},
-            body=_obj(["status", "result_note", "row_version"], status={"type": "string", "enum": ["done", "abandoned"]},
+            body=_obj(["status", "result_note", "row_version"],
+                      status={"type": "string", "enum": ["done", "abandoned"]},
                       result_note=text(4000, required=True), row_version=ROW_VERSION),
             params=[ACTION_ID], tag="plans")},
         "/actions/{action_id}/reopen": {"post": _op(

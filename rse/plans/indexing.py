@@ -40,7 +40,8 @@ def action_path(action: Action) -> str:
 def load_actions(session: Session, ids: list[int]) -> dict[int, SearchItem]:
     actions = list(session.scalars(select(Action).where(Action.id.in_(ids))))
     people = {user_id for action in actions for user_id in action.owner_ids}
-    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(people), active_people())).all())
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(people), active_people()))
+    names: dict[int, str] = {row.id: row.name for row in rows}
     items = {}
     for action in actions:
         owners = [names[user_id] for user_id in sorted(action.owner_ids, key=lambda u: u != action.owner_id)
