@@ -505,7 +505,7 @@ FEEDS_SCHEMAS = {
         "created_at": DATE_TIME}},
     "Notification": {"type": "object", "properties": {
         "id": I, "kind": {"type": "string", "enum": ["mention", "suggestion", "comment", "answer", "followed",
-                                                     "version", "circuit", "reading"]},
+                                                     "version", "circuit", "reading", "action"]},
         "actor": _NAMED, "created_at": DATE_TIME, "read": B, "comment_id": NULLABLE_I, "text": S,
         "message": {**NULLABLE_S, "description": "A suggestion's message"},
         "event": {"type": "string", "nullable": True, "description": "A circuit or reading notification's step",
@@ -514,7 +514,7 @@ FEEDS_SCHEMAS = {
         "item": {"type": "object", "properties": {
             "type": {"type": "string", "enum": ["publication", "document"]}, "id": I, "title": S, "url": S}}}},
     "NotificationPreferences": {"type": "object", "additionalProperties": False, "properties": dict.fromkeys(
-        ("mention", "suggestion", "comment", "answer", "followed", "version", "circuit", "reading"), _MODE)},
+        ("mention", "suggestion", "comment", "answer", "followed", "version", "circuit", "reading", "action"), _MODE)},
     "Follow": {"type": "object", "properties": {
         "target": {"type": "string", "enum": ["person", "tag", "document"]},
         "key": {"oneOf": [I, S], "description": "An id (person, document) or a tag"},
