@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 # The kinds of results, in the order the search page lists them.
-KINDS = ("publication", "wiki", "comment", "document", "community", "person")
+KINDS = ("publication", "wiki", "comment", "document", "action", "community", "person")
 
 # Who may find what: a reader's audience is the set of these tokens they hold.
 EVERY_STAFF_MEMBER = "people:*"
@@ -93,13 +93,16 @@ class Source:
     `load(session, ids)` returns the current item for each id that should be findable (a
     deleted, trashed or deactivated thing is simply absent); `batches(session, size)` yields
     every id, in lists of `size`, for a full reindex; `visible(user, ids)` returns the ids the user may read
-    now, asking the permission layer (in the request's session).
+    now, asking the permission layer (in the request's session). `details(user, ids)`, if given, says
+    more of each result the user may read than the index keeps, read now: an action's status, its
+    lateness (which changes with the day, not with a row) and its plan.
     """
 
     name: str
     load: Callable[[Any, list[int]], dict[int, SearchItem]]
     batches: Callable[[Any, int], Iterator[list[int]]]
     visible: Callable[[Any, list[int]], set[int]]
+    details: Callable[[Any, list[int]], dict[int, dict[str, Any]]] | None = None
 
 
 Refs = Callable[[Any], Iterable[tuple[str, int]]]

@@ -27,6 +27,7 @@ from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
 from rse.feeds.social import comments, follows, reactions, suggestions
 from rse.feeds.streams.service import encode_cursor
+from rse.plans import service as plans
 from rse.uploads import HashingSpool
 
 from .documents.samples import pdf_bytes
@@ -106,6 +107,13 @@ CANARIES = {
     "Zqx7CanariNoteCircuit": DRAFT,
     "Zqx7CanariFichierProjet": DRAFT,
     "Zqx7CanariNoteProjet": DRAFT,
+    # An action plan of the secret space: its title, objective, action, result note and indicator.
+    "Zqx7CanariPlanSecret": SECRET,
+    "Zqx7CanariObjectifSecret": SECRET,
+    "Zqx7CanariActionSecret": SECRET,
+    "Zqx7CanariActionDescription": SECRET,
+    "Zqx7CanariIndicateurSecret": SECRET,
+    "Zqx7CanariSourceValeur": SECRET,
     "Zqx7CanariRaccourciPerso": PERSONAL,
     "Zqx7CanariJeton": PERSONAL,
 }
@@ -245,6 +253,16 @@ def build_world() -> SimpleNamespace:
     communities.add_member(animator, forum, u.partner, "member")
     forum_post = publications.publish(animator, forum, {"kind": "post", "body": "Questions ouvertes"})
 
+    # An action plan of the secret space: the member owns its action, which points at the secret document.
+    plan = plans.create_plan(animator, secret, {"title": "Zqx7CanariPlanSecret"})
+    objective = plans.add_objective(animator, plan, {"title": "Zqx7CanariObjectifSecret"})
+    action = plans.create_action(animator, objective, {
+        "title": "Zqx7CanariActionSecret", "description": "Zqx7CanariActionDescription", "owner_id": u.member.id,
+        "due_date": "2025-06-30", "status": "in_progress"})
+    indicator = plans.add_indicator(animator, action, {"name": "Zqx7CanariIndicateurSecret", "value_type": "integer"})
+    plans.record_value(animator, indicator, {"measured_on": "2025-03-31", "value": 3, "source": "Zqx7CanariSourceValeur"})
+    action_link = plans.link(animator, action, "document", document.id)
+
     personal_link = communities.add_link(animator, "Zqx7CanariRaccourciPerso", "https://agenda.ght-exemple.fr")
     _token, token = accounts.issue_token(animator, kind="personal", name="Zqx7CanariJeton",
                                          ttl=timedelta(days=30))
@@ -270,6 +288,8 @@ def build_world() -> SimpleNamespace:
         "tag": "zqx7canaritagsecret", "internal_tag": "zqx7canaritaginterne",
         "secret_name": "zqx7canariespacesecret", "private_name": "zqx7canariespaceprive",
         "version": 2, "wiki_version": 1, "cursor": encode_cursor(10 ** 9),
+        "plan": plan.id, "objective": objective.id, "action": action.id, "indicator": indicator.id,
+        "action_link": action_link.id,
     }
     return SimpleNamespace(users=u, ids=ids)
 

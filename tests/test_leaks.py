@@ -417,6 +417,32 @@ def _cases() -> list[Case]:
         add(Case("POST", path, d, data=data, keep=("member", "partners")))
     add(Case("GET", "/espaces/{secret}/registre", s))
 
+    # --- Action plans: a plan of the secret space whose action the member owns.
+    for path in ("/api/v1/me/actions", "/api/v1/search?q=zqx7canariactionsecret",
+                 "/api/v1/search?q=membre&kind=action", "/recherche?q=zqx7canariactionsecret&kind=action"):
+        add(Case("GET", path))
+    for path in ("/api/v1/communities/{secret}/plans", "/api/v1/plans/{plan}", "/api/v1/plans/{plan}/objectives",
+                 "/api/v1/plans/{plan}/actions", "/api/v1/plans/{plan}/actions?status=late&sort=owner",
+                 "/api/v1/plans/{plan}/summary", "/api/v1/actions/{action}", "/api/v1/actions/{action}/history",
+                 "/api/v1/actions/{action}/indicators", "/api/v1/actions/{action}/links",
+                 "/api/v1/indicators/{indicator}"):
+        add(Case("GET", path, s))
+    for method, path, body in (
+            ("POST", "/api/v1/communities/{secret}/plans", {"title": "Nouveau plan"}),
+            ("PATCH", "/api/v1/plans/{plan}", {"description": "Revu"}),
+            ("POST", "/api/v1/plans/{plan}/archive", None),
+            ("POST", "/api/v1/plans/{plan}/objectives", {"title": "Nouvel objectif"}),
+            ("PATCH", "/api/v1/objectives/{objective}", {"title": "Objectif renommé"}),
+            ("POST", "/api/v1/objectives/{objective}/actions", {"title": "Nouvelle action"}),
+            ("PATCH", "/api/v1/actions/{action}", {"progress": 50, "row_version": 1}),
+            ("POST", "/api/v1/actions/{action}/close", {"status": "done", "result_note": "Fait", "row_version": 1}),
+            ("POST", "/api/v1/actions/{action}/reopen", {"row_version": 1}),
+            ("POST", "/api/v1/actions/{action}/indicators", {"name": "Taux", "value_type": "percent"}),
+            ("POST", "/api/v1/indicators/{indicator}/values", {"measured_on": "2025-04-30", "value": 4}),
+            ("POST", "/api/v1/actions/{action}/links", {"kind": "document", "item_id": "{document}"}),
+            ("DELETE", "/api/v1/actions/{action}/links/{action_link}", None)):
+        add(Case(method, path, s, json=body))
+
     # --- The animator's own things.
     for action in ("monter", "descendre", "supprimer"):
         add(Case("POST", f"/liens/{{personal_link}}/{action}", PERSONAL, data={}))
@@ -727,6 +753,10 @@ def test_the_canaries_are_there_for_those_who_may_read_them(leak_world: LeakWorl
     admin = leak_world.api["admin"]
     assert "ZQX7CANARICODE" in _text(admin.get(f"/api/v1/communities/{ids['partners']}/register"))
     assert "Zqx7CanariNoteProjet" in _text(admin.get(f"/api/v1/documents/{ids['controlled']}"))
+    member_api = leak_world.api["member"]
+    assert "Zqx7CanariActionSecret" in _text(member_api.get(f"/api/v1/actions/{ids['action']}"))
+    assert "Zqx7CanariActionSecret" in _text(member_api.get("/api/v1/search?q=zqx7canariactionsecret"))
+    assert "Zqx7CanariActionSecret" in _text(member_api.get("/api/v1/search?q=membre&kind=action"))
 
 
 def test_matrix_figures(leak_world: LeakWorld, capsys):

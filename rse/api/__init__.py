@@ -156,7 +156,7 @@ def created(payload: dict, status: int = 201):
 
 
 def init_app(app: Flask) -> None:
-    from . import accounts, communities, controlled, documents, feeds, openapi, search  # noqa: F401  (routes)
+    from . import accounts, communities, controlled, documents, feeds, openapi, plans, search  # noqa: F401  (routes)
 
     csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a forged request to ride on
     app.register_blueprint(bp)

@@ -109,6 +109,7 @@ VERSION_NUMBER = _path_param("number")
 
 def build_document() -> dict:
     from .openapi_controlled import CONTROLLED_SCHEMAS, controlled_paths
+    from .openapi_plans import PLANS_SCHEMAS, plans_paths
     from .openapi_search import SEARCH_SCHEMAS, search_paths
 
     community_body = _obj([], name=line(120, required=True), description=text(5000),
@@ -238,6 +239,7 @@ def build_document() -> dict:
         **feeds_paths(),
         **search_paths(),
         **controlled_paths(),
+        **plans_paths(),
     }
     user_props = {"id": I, "name": S, "role": S, "job_title": S, "organisation": S, "site": S, "email": S,
                   "phone": S, "bio": S, "active": B, "photo_url": {"type": "string", "nullable": True}, "url": S}
@@ -283,6 +285,7 @@ def build_document() -> dict:
                 **FEEDS_SCHEMAS,
                 **SEARCH_SCHEMAS,
                 **CONTROLLED_SCHEMAS,
+                **PLANS_SCHEMAS,
             },
         },
     }
@@ -502,7 +505,7 @@ FEEDS_SCHEMAS = {
         "created_at": DATE_TIME}},
     "Notification": {"type": "object", "properties": {
         "id": I, "kind": {"type": "string", "enum": ["mention", "suggestion", "comment", "answer", "followed",
-                                                     "version", "circuit", "reading"]},
+                                                     "version", "circuit", "reading", "action"]},
         "actor": _NAMED, "created_at": DATE_TIME, "read": B, "comment_id": NULLABLE_I, "text": S,
         "message": {**NULLABLE_S, "description": "A suggestion's message"},
         "event": {"type": "string", "nullable": True, "description": "A circuit or reading notification's step",
@@ -511,7 +514,7 @@ FEEDS_SCHEMAS = {
         "item": {"type": "object", "properties": {
             "type": {"type": "string", "enum": ["publication", "document"]}, "id": I, "title": S, "url": S}}}},
     "NotificationPreferences": {"type": "object", "additionalProperties": False, "properties": dict.fromkeys(
-        ("mention", "suggestion", "comment", "answer", "followed", "version", "circuit", "reading"), _MODE)},
+        ("mention", "suggestion", "comment", "answer", "followed", "version", "circuit", "reading", "action"), _MODE)},
     "Follow": {"type": "object", "properties": {
         "target": {"type": "string", "enum": ["person", "tag", "document"]},
         "key": {"oneOf": [I, S], "description": "An id (person, document) or a tag"},

@@ -243,3 +243,83 @@ def register_entry_json(entry) -> dict:
                     "percent": round(100 * entry.rate) if entry.rate is not None else None},
         "url": url_for("documents.show", document_id=document.id),
     }
+
+
+# --- Action plans -----------------------------------------------------------------------------------
+
+def _day(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _shown(user, seen: set[int]) -> dict | None:
+    """A person the caller may see (their id is in `seen`), else nothing: no name the caller may not know."""
+    return person_ref(user) if user is not None and user.id in seen else None
+
+
+def objective_json(objective) -> dict:
+    return {"id": objective.id, "plan_id": objective.plan_id, "title": objective.title,
+            "description": objective.description, "position": objective.position}
+
+
+def plan_json(plan, *, can_manage: bool) -> dict:
+    return {"id": plan.id, "community_id": plan.community_id, "title": plan.title, "description": plan.description,
+            "created_at": iso(plan.created_at), "updated_at": iso(plan.updated_at),
+            "archived_at": iso(plan.archived_at), "objectives": [objective_json(o) for o in plan.objectives],
+            "can_manage": can_manage}
+
+
+def indicator_value_json(row) -> dict:
+    return {"id": row.id, "indicator_id": row.indicator_id, "measured_on": _day(row.measured_on),
+            "value": row.value, "source": row.source, "created_at": iso(row.created_at)}
+
+
+def indicator_json(indicator) -> dict:
+    latest = indicator.latest
+    return {"id": indicator.id, "action_id": indicator.action_id, "name": indicator.name, "unit": indicator.unit,
+            "value_type": indicator.value_type, "baseline": indicator.baseline, "target": indicator.target,
+            "latest": latest.value if latest is not None else None,
+            "values": [indicator_value_json(v) for v in indicator.values]}
+
+
+def action_link_json(row, item) -> dict:
+    kind = items.kind_of(item).name
+    return {"id": row.id, "kind": kind, "item_id": item.id, "title": items.title(item), "url": items.url(item),
+            "created_at": iso(row.created_at)}
+
+
+def action_json(action, *, today, seen: set[int], links=None) -> dict:
+    """An action; `seen`: the ids of the people the caller may see (the others are left out);
+    `links`: its (link, item) pairs the caller reads."""
+    return {
+        "id": action.id, "plan_id": action.plan_id, "community_id": action.community_id,
+        "objective": {"id": action.objective.id, "title": action.objective.title},
+        "title": action.title, "description": action.description, "owner": _shown(action.owner, seen),
+        "co_owners": [person_ref(row.user) for row in action.co_owner_rows if row.user_id in seen],
+        "start_date": _day(action.start_date), "due_date": _day(action.due_date), "status": action.status,
+        "late": action.is_late(today), "progress": action.progress, "priority": action.priority,
+        "result_note": action.result_note, "closed_at": iso(action.closed_at), "row_version": action.row_version,
+        "created_at": iso(action.created_at), "updated_at": iso(action.updated_at),
+        "links": [action_link_json(row, item) for row, item in links or []],
+        "indicators": [indicator_json(i) for i in action.indicators],
+    }
+
+
+def action_change_json(change, seen: set[int]) -> dict:
+    return {"id": change.id, "event": change.event, "user": _shown(change.user, seen), "changes": change.changes,
+            "created_at": iso(change.created_at)}
+
+
+def plan_summary_json(summary) -> dict:
+    def brief(action) -> dict:
+        return {"id": action.id, "title": action.title, "due_date": _day(action.due_date), "status": action.status}
+
+    return {
+        "total": summary.total, "by_status": summary.by_status, "done_ratio": round(summary.done_ratio, 4),
+        "late": [brief(a) for a in summary.late], "due_soon": [brief(a) for a in summary.due_soon],
+        "by_objective": [{"objective": {"id": o.id, "title": o.title}, "counts": counts}
+                         for o, counts in summary.by_objective],
+        "indicators": [{"id": s.indicator.id, "action_id": s.action.id, "name": s.indicator.name,
+                        "unit": s.indicator.unit, "baseline": s.indicator.baseline, "target": s.indicator.target,
+                        "latest": s.latest, "ratio": round(s.ratio, 4) if s.ratio is not None else None}
+                       for s in summary.indicators],
+    }

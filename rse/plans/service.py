@@ -630,3 +630,13 @@ def links(actor: User, action: Action) -> list[tuple[ActionLink, Any]]:
         if item is not None and permissions.can(actor, "read", item):
             shown.append((row, item))
     return shown
+
+
+# --- For the API ------------------------------------------------------------------------------------
+
+def visible_user_ids(actor: User, user_ids) -> set[int]:
+    """Of these people, those the actor may see: the API names an owner or an author only then."""
+    ids = {user_id for user_id in user_ids if user_id is not None}
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(User.id).where(User.id.in_(ids), permissions.visible(actor, User))))

@@ -162,6 +162,7 @@ class Result:
     title: Markup
     community: Community | None
     author: User | None
+    details: dict[str, Any] = field(default_factory=dict)  # what its source says of it now (Source.details)
 
     @property
     def kind(self) -> str:
@@ -201,7 +202,7 @@ def search(actor: Any, params: Params, limit: int = PAGE_SIZE) -> ResultPage:
     found = _run(query)
     hits = confirm(actor, found.hits)
     cursor = _serializer().dumps({"a": found.after, "f": params.fingerprint()}) if found.after else None
-    return ResultPage(params=params, results=_hydrate(hits, terms), counts=found.counts, total=found.total,
+    return ResultPage(params=params, results=_hydrate(actor, hits, terms), counts=found.counts, total=found.total,
                       next_cursor=cursor, words=[t.word for t in terms], counts_exact=found.exact,
                       total_exact=found.total_exact)
 
@@ -237,7 +238,22 @@ def confirm(actor: Any, hits: list[Hit]) -> list[Hit]:
     return [hit for hit in hits if (hit.source, hit.id) in ok]
 
 
-def _hydrate(hits: list[Hit], terms) -> list[Result]:
+def _details(actor: Any, hits: list[Hit]) -> dict[tuple[str, int], dict[str, Any]]:
+    """What the hits' sources say of them now, for those that say more than the index keeps."""
+    sources = indexing.sources()
+    by_source: dict[str, list[int]] = defaultdict(list)
+    for hit in hits:
+        if getattr(sources.get(hit.source), "details", None) is not None:
+            by_source[hit.source].append(hit.id)
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    for name, ids in by_source.items():
+        details = sources[name].details
+        assert details is not None
+        found.update(((name, item_id), data) for item_id, data in details(actor, ids).items())
+    return found
+
+
+def _hydrate(actor: Any, hits: list[Hit], terms) -> list[Result]:
     community_ids = {h.community_id for h in hits if h.community_id}
     author_ids = {h.author_id for h in hits if h.author_id}
     # Keyed by optional ids: a hit without a community or an author finds None.
@@ -245,9 +261,10 @@ def _hydrate(hits: list[Hit], terms) -> list[Result]:
         c.id: c for c in db.session.scalars(select(Community).where(Community.id.in_(community_ids)))}
     authors: dict[int | None, User] = {
         u.id: u for u in db.session.scalars(select(User).where(User.id.in_(author_ids)))}
+    details = _details(actor, hits)
     return [
         Result(hit=h, title=highlight(h.title, terms, width=400), community=communities.get(h.community_id),
-               author=authors.get(h.author_id))
+               author=authors.get(h.author_id), details=details.get((h.source, h.id), {}))
         for h in hits
     ]
 
@@ -282,4 +299,4 @@ def suggested_items(actor: Any, prefix: Any) -> list[Result]:
         return []
     # A few more than shown: the permission layer may still refuse one the index let through.
     found = _run(Query(terms=terms, audience=reader, kinds=SUGGESTED_KINDS, limit=SUGGESTED_ITEMS * 2))
-    return _hydrate(confirm(actor, found.hits)[:SUGGESTED_ITEMS], terms)
+    return _hydrate(actor, confirm(actor, found.hits)[:SUGGESTED_ITEMS], terms)

@@ -23,6 +23,7 @@ KIND_LABELS = {
     "wiki": _l("Wiki"),
     "comment": _l("Commentaires"),
     "document": _l("Documents"),
+    "action": _l("Actions"),
     "community": _l("Espaces"),
     "person": _l("Personnes"),
 }
