@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from rse import pdftables
 from rse.i18n import format_day, format_moment
 from rse.pdftables import Cell
-from rse.spreadsheets import starts_like_formula
+from rse.spreadsheets import put_text
 
 
 @dataclass(frozen=True)
@@ -81,21 +81,6 @@ _XLSX_WIDTHS = (16, 48, 16, 20, 11, 13, 13, 16, 11, 26, 48)
 _OVERDUE_RED = "8B0000"
 
 
-def _put_text(cell, text: str) -> None:
-    """A text cell that no spreadsheet evaluates, whatever the text starts with.
-
-    openpyxl would store "=…" as a formula: the cell is kept a string, and Excel's quote prefix
-    keeps it one when someone edits the cell, without adding an apostrophe to the text itself.
-    """
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)  # control characters XML cannot carry
-    cell.value = text
-    if starts_like_formula(text):
-        cell.data_type = "s"
-        cell.quotePrefix = True
-
-
 def to_xlsx(export: RegisterExport) -> bytes:
     """One sheet: the title, who generated it and when, the filters, then the table with a
     frozen header and an autofilter; dates and the reading rate are real dates and numbers."""
@@ -109,13 +94,13 @@ def to_xlsx(export: RegisterExport) -> bytes:
     sheet = book.active
     sheet.title = _("Registre")
 
-    _put_text(sheet.cell(row=1, column=1), export.title)
+    put_text(sheet.cell(row=1, column=1), export.title)
     sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
-    _put_text(sheet.cell(row=2, column=1), _generated_line(export))
+    put_text(sheet.cell(row=2, column=1), _generated_line(export))
     sheet.cell(row=2, column=1).font = Font(italic=True, color="404040")
     line = 3
     for text in _filter_lines(export):
-        _put_text(sheet.cell(row=line, column=1), text)
+        put_text(sheet.cell(row=line, column=1), text)
         line += 1
     header = line + 1  # a blank line between the filters and the table
 
@@ -123,7 +108,7 @@ def to_xlsx(export: RegisterExport) -> bytes:
     bottom = Border(bottom=Side(style="thin", color="404040"))
     for column, label in enumerate(headings, 1):
         cell = sheet.cell(row=header, column=column)
-        _put_text(cell, label)
+        put_text(cell, label)
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DCE6F1")
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -136,11 +121,11 @@ def to_xlsx(export: RegisterExport) -> bytes:
         cells = [sheet.cell(row=number, column=column) for column in range(1, len(headings) + 1)]
         code, title, kind, state, version, effective, review, reading, rate, space, link = cells
         code.style = "Hyperlink"
-        _put_text(code, row.code)
+        put_text(code, row.code)
         code.hyperlink = row.url
-        _put_text(title, row.title)
-        _put_text(kind, row.kind)
-        _put_text(state, row.state)
+        put_text(title, row.title)
+        put_text(kind, row.kind)
+        put_text(state, row.state)
         version.value = row.version
         effective.value = row.effective
         review.value = row.next_review
@@ -148,19 +133,19 @@ def to_xlsx(export: RegisterExport) -> bytes:
             day.number_format = "DD/MM/YYYY"
         if row.overdue:
             review.font = Font(bold=True, color=_OVERDUE_RED)
-        _put_text(reading, _reading(row))
+        put_text(reading, _reading(row))
         rate.value = _rate(row)
         rate.number_format = percent
-        _put_text(space, row.space)
+        put_text(space, row.space)
         link.style = "Hyperlink"
-        _put_text(link, row.url)
+        put_text(link, row.url)
         link.hyperlink = row.url
         for column, cell in enumerate(cells):
             cell.alignment = wrapped if column in (1, 9) else top  # the title and the space wrap
 
     last = header + len(export.rows)
     if not export.rows:
-        _put_text(sheet.cell(row=header + 1, column=1), _empty_sentence())
+        put_text(sheet.cell(row=header + 1, column=1), _empty_sentence())
         sheet.cell(row=header + 1, column=1).font = Font(italic=True)
     for column, width in enumerate(_XLSX_WIDTHS, 1):
         sheet.column_dimensions[get_column_letter(column)].width = width
