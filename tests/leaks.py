@@ -27,6 +27,7 @@ from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
 from rse.feeds.social import comments, follows, reactions, suggestions
 from rse.feeds.streams.service import encode_cursor
+from rse.plans import service as plans
 from rse.uploads import HashingSpool
 
 from .documents.samples import pdf_bytes
@@ -106,6 +107,10 @@ CANARIES = {
     "Zqx7CanariNoteCircuit": DRAFT,
     "Zqx7CanariFichierProjet": DRAFT,
     "Zqx7CanariNoteProjet": DRAFT,
+    # An action plan of the secret space (its import and export).
+    "Zqx7CanariPlanSecret": SECRET,
+    "Zqx7CanariObjectifSecret": SECRET,
+    "Zqx7CanariActionSecret": SECRET,
     "Zqx7CanariRaccourciPerso": PERSONAL,
     "Zqx7CanariJeton": PERSONAL,
 }
@@ -245,6 +250,10 @@ def build_world() -> SimpleNamespace:
     communities.add_member(animator, forum, u.partner, "member")
     forum_post = publications.publish(animator, forum, {"kind": "post", "body": "Questions ouvertes"})
 
+    secret_plan = plans.create_plan(animator, secret, {"title": "Zqx7CanariPlanSecret"})
+    plans.create_action(animator, plans.add_objective(animator, secret_plan, {"title": "Zqx7CanariObjectifSecret"}),
+                        {"title": "Zqx7CanariActionSecret", "owner_id": u.member.id})
+
     personal_link = communities.add_link(animator, "Zqx7CanariRaccourciPerso", "https://agenda.ght-exemple.fr")
     _token, token = accounts.issue_token(animator, kind="personal", name="Zqx7CanariJeton",
                                          ttl=timedelta(days=30))
@@ -263,7 +272,7 @@ def build_world() -> SimpleNamespace:
         "join_request": join_request.id, "internal_post": internal_post.id, "internal_doc": internal_doc.id,
         "partners_post": partners_post.id, "controlled_draft": controlled_draft.id,
         "controlled": controlled_doc.id, "draft_version": 2, "own": own.id, "own_doc": own_doc.id, "forum": forum.id,
-        "forum_post": forum_post.id, "person_handle": "zqx7canari.personne",
+        "forum_post": forum_post.id, "secret_plan": secret_plan.id, "person_handle": "zqx7canari.personne",
         "personal_link": personal_link.id, "token": token.id,
         "notification": notification.id if notification else None,
         "person": u.person.id, "animator": animator.id, "member": u.member.id, "requester": u.requester.id,

@@ -417,6 +417,13 @@ def _cases() -> list[Case]:
         add(Case("POST", path, d, data=data, keep=("member", "partners")))
     add(Case("GET", "/espaces/{secret}/registre", s))
 
+    # --- An action plan of the secret space: its import and its exports. (The files are compressed, where
+    # no canary could be read; those who may not read the plan get an error page, which is checked.)
+    for path in ("/plans/{secret_plan}/import", "/plans/{secret_plan}/export.xlsx", "/plans/{secret_plan}/export.pdf"):
+        add(Case("GET", path, s))
+    add(Case("POST", "/plans/{secret_plan}/import", s, data={}, upload=True))
+    add(Case("POST", "/plans/{secret_plan}/import/confirmer", s, data={"token": "x" * 32}))
+
     # --- The animator's own things.
     for action in ("monter", "descendre", "supprimer"):
         add(Case("POST", f"/liens/{{personal_link}}/{action}", PERSONAL, data={}))
@@ -727,6 +734,7 @@ def test_the_canaries_are_there_for_those_who_may_read_them(leak_world: LeakWorl
     admin = leak_world.api["admin"]
     assert "ZQX7CANARICODE" in _text(admin.get(f"/api/v1/communities/{ids['partners']}/register"))
     assert "Zqx7CanariNoteProjet" in _text(admin.get(f"/api/v1/documents/{ids['controlled']}"))
+    assert "Zqx7CanariPlanSecret" in _text(leak_world.web["admin"].get(f"/plans/{ids['secret_plan']}/import"))
 
 
 def test_matrix_figures(leak_world: LeakWorld, capsys):
