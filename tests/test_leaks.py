@@ -442,6 +442,12 @@ def _cases() -> list[Case]:
             ("POST", "/api/v1/actions/{action}/links", {"kind": "document", "item_id": "{document}"}),
             ("DELETE", "/api/v1/actions/{action}/links/{action_link}", None)):
         add(Case(method, path, s, json=body))
+    # --- An action plan of the secret space: its import and its exports. (The files are compressed, where
+    # no canary could be read; those who may not read the plan get an error page, which is checked.)
+    for path in ("/plans/{plan}/import", "/plans/{plan}/export.xlsx", "/plans/{plan}/export.pdf"):
+        add(Case("GET", path, s))
+    add(Case("POST", "/plans/{plan}/import", s, data={}, upload=True))
+    add(Case("POST", "/plans/{plan}/import/confirmer", s, data={"token": "x" * 32}))
 
     # --- The animator's own things.
     for action in ("monter", "descendre", "supprimer"):
@@ -757,6 +763,7 @@ def test_the_canaries_are_there_for_those_who_may_read_them(leak_world: LeakWorl
     assert "Zqx7CanariActionSecret" in _text(member_api.get(f"/api/v1/actions/{ids['action']}"))
     assert "Zqx7CanariActionSecret" in _text(member_api.get("/api/v1/search?q=zqx7canariactionsecret"))
     assert "Zqx7CanariActionSecret" in _text(member_api.get("/api/v1/search?q=membre&kind=action"))
+    assert "Zqx7CanariPlanSecret" in _text(leak_world.web["admin"].get(f"/plans/{ids['plan']}/import"))
 
 
 def test_matrix_figures(leak_world: LeakWorld, capsys):
