@@ -32,6 +32,12 @@ def _text(x: float, y: float, text: str, *, anchor: str = "start", fill: str = T
             f'font-weight="{weight}" font-family="inherit">{escape(text)}</text>')
 
 
+def _track(y: float, span: float) -> str:
+    """The grey rail a bar runs along (the page's text colour, faint: right in every theme)."""
+    return (f'<rect x="{LABEL_WIDTH}" y="{y}" width="{span}" height="24" rx="3" '
+            'fill="currentColor" fill-opacity="0.12"/>')
+
+
 def _clip(text: str, length: int = 26) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
@@ -45,7 +51,7 @@ def status_bars(title: str, rows: list[tuple[str, str, int]]) -> Markup:
         y = i * ROW + 6
         length = span * count / top
         body.append(_text(0, y + 18, _clip(label)))
-        body.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{span}" height="24" rx="3" fill="currentColor" fill-opacity="0.12"/>')
+        body.append(_track(y, span))
         if count:
             colour = LATE_COLOUR if key == "late" else STATUS_COLOURS.get(key, TEXT_COLOUR)
             body.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{length:.1f}" height="24" rx="3" fill="{colour}">'
@@ -62,7 +68,7 @@ def stacked_bars(title: str, rows: list[tuple[str, list[tuple[str, str, int]]]],
         y = i * ROW + 6
         total = sum(count for _key, _label, count in parts)
         body.append(_text(0, y + 18, _clip(label)))
-        body.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{span}" height="24" rx="3" fill="currentColor" fill-opacity="0.12"/>')
+        body.append(_track(y, span))
         x = float(LABEL_WIDTH)
         for key, part_label, count in parts:
             if not count or not total:
@@ -86,7 +92,7 @@ def target_bars(title: str, rows: list[tuple[str, float | None, str]]) -> Markup
     for i, (label, ratio, said) in enumerate(rows):
         y = i * ROW + 6
         body.append(_text(0, y + 18, _clip(label)))
-        body.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{span}" height="24" rx="3" fill="currentColor" fill-opacity="0.12"/>')
+        body.append(_track(y, span))
         if ratio:
             colour = STATUS_COLOURS["done"] if ratio >= 1 else STATUS_COLOURS["in_progress"]
             body.append(f'<rect x="{LABEL_WIDTH}" y="{y}" width="{span * ratio:.1f}" height="24" rx="3" '
