@@ -33,9 +33,10 @@ def _can(action: str, target: Any) -> bool:
 
 
 def _errors(refused: DomainError) -> dict[str, str]:
-    """A refusal as the messages of a form: each field's beside it, the rest ("") at the top."""
+    """A refusal as the messages of a form: each field's beside it, the rest ("") at the top. A field
+    the form does not show (the owners, to an owner who is no animator) is said at the top too."""
     errors = {name: str(message) for name, message in (refused.fields or {}).items()}
-    if not errors:
+    if not errors or refused.code == "managers_only":
         errors[""] = error_text(refused)
     return errors
 
