@@ -68,7 +68,7 @@ def _deactivated_client(world, login):
 # --- Happy paths ------------------------------------------------------------------------------------
 
 def test_the_space_page_leads_to_its_plans_and_an_animator_creates_one(world, cpom, login):
-    plan, *_ = cpom
+    _plan, *_ = cpom
     space = world.spaces["private"]
     client = login(world.animator)
     assert f"/espaces/{space.id}/plans" in _text(client.get(f"/espaces/{space.id}"))
@@ -83,7 +83,7 @@ def test_the_space_page_leads_to_its_plans_and_an_animator_creates_one(world, cp
 
 
 def test_the_plan_table_shows_each_action_with_its_late_badge_and_names(world, cpom, login):
-    plan, late, done, soon = cpom
+    plan, _late, _done, _soon = cpom
     page = _text(login(world.member).get(f"/plans/{plan.id}"))
     for text in ("Ouvrir 10 places d'hébergement temporaire", "Signer la convention", "Former les équipes de nuit",
                  "Partenaire membre", "avec Membre", "En retard", "Réalisée", "Haute", "20 %"):
@@ -93,7 +93,7 @@ def test_the_plan_table_shows_each_action_with_its_late_badge_and_names(world, c
 
 
 def test_filters_and_sorting_of_the_table(world, cpom, login):
-    plan, late, done, soon = cpom
+    plan, _late, _done, soon = cpom
     client = login(world.member)
 
     def titles(query: str) -> list[str]:
@@ -129,7 +129,7 @@ def test_an_unknown_filter_value_is_a_422_page_that_says_what_is_wrong(world, cp
 
 
 def test_timeline_and_summary(world, cpom, login):
-    plan, late, done, soon = cpom
+    plan, _late, _done, _soon = cpom
     client = login(world.partner)
     today = local_today()
     page = _text(client.get(f"/plans/{plan.id}/calendrier"))
@@ -143,7 +143,7 @@ def test_timeline_and_summary(world, cpom, login):
 
 
 def test_the_action_page_shows_its_fields_history_and_indicators(world, cpom, login):
-    plan, late, done, soon = cpom
+    _plan, late, done, soon = cpom
     plans.update_action(world.partner, late, {"progress": 60}, row_version=late.row_version)
     _db.session.commit()
     page = _text(login(world.member).get(f"/actions/{late.id}"))
@@ -157,7 +157,7 @@ def test_the_action_page_shows_its_fields_history_and_indicators(world, cpom, lo
 
 
 def test_an_owner_edits_closes_and_reopens_from_the_action_page(world, cpom, login):
-    plan, late, done, soon = cpom
+    _plan, late, _done, _soon = cpom
     client = login(world.partner)
     response = client.post(f"/actions/{late.id}", data={"row_version": late.row_version, "title": late.title,
                                                          "progress": "70", "status": "in_progress"})
@@ -177,7 +177,7 @@ def test_an_owner_edits_closes_and_reopens_from_the_action_page(world, cpom, log
 
 
 def test_indicators_values_and_links_from_the_action_page(world, cpom, login, create_document):
-    plan, late, done, soon = cpom
+    _plan, late, _done, _soon = cpom
     space = world.spaces["private"]
     document = create_document(space, world.animator, title="Compte rendu du comité")
     client = login(world.partner)
@@ -215,7 +215,7 @@ def test_an_animator_adds_objectives_and_actions_and_edits_the_plan(world, cpom,
 
 
 def test_my_actions_on_the_home_page_late_first(world, cpom, login):
-    plan, late, done, soon = cpom
+    _plan, _late, _done, _soon = cpom
     page = _text(login(world.member).get("/"))
     block = page.split('id="my-actions-title"')[1].split("</section>")[0]
     assert block.index("Ouvrir 10 places") < block.index("Former les équipes")
@@ -226,7 +226,7 @@ def test_my_actions_on_the_home_page_late_first(world, cpom, login):
 # --- The htmx row ------------------------------------------------------------------------------------
 
 def test_the_row_opens_as_a_form_and_saves_in_place(world, cpom, login):
-    plan, late, *_ = cpom
+    _plan, late, *_ = cpom
     client = login(world.partner)
     form = _text(client.get(f"/actions/{late.id}/ligne?edit=1", headers=HX))
     assert 'name="row_version"' in form and f'value="{late.row_version}"' in form
@@ -244,7 +244,7 @@ def test_the_row_opens_as_a_form_and_saves_in_place(world, cpom, login):
 
 
 def test_a_stale_row_is_refused_with_409_and_shows_the_stored_values(world, cpom, login):
-    plan, late, *_ = cpom
+    _plan, late, *_ = cpom
     seen = late.row_version
     plans.update_action(world.member, late, {"progress": 80}, row_version=seen)  # someone else saved
     _db.session.commit()
@@ -261,7 +261,7 @@ def test_a_stale_row_is_refused_with_409_and_shows_the_stored_values(world, cpom
 
 
 def test_a_bad_value_in_the_row_is_said_beside_its_field(world, cpom, login):
-    plan, late, *_ = cpom
+    _plan, late, *_ = cpom
     client = login(world.partner)
     for data, message in (({"progress": "140"}, "Un avancement entre 0 et 100 %."),
                           ({"due_date": "demain"}, "Date attendue au format AAAA-MM-JJ."),
@@ -343,7 +343,7 @@ NOT_READERS = ("outsider", "stranger")
 
 @pytest.mark.parametrize("actor", [*READERS, *NOT_READERS, "anonymous", "deactivated"])
 def test_permission_matrix_of_the_pages(world, cpom, login, app, actor):
-    plan, late, done, soon = cpom
+    plan, late, _done, _soon = cpom
     space = world.spaces["private"]
     if actor == "anonymous":
         client = app.test_client()
