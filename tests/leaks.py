@@ -27,6 +27,7 @@ from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
 from rse.feeds.social import comments, follows, reactions, suggestions
 from rse.feeds.streams.service import encode_cursor
+from rse.plans import service as plans
 from rse.uploads import HashingSpool
 
 from .documents.samples import pdf_bytes
@@ -106,6 +107,12 @@ CANARIES = {
     "Zqx7CanariNoteCircuit": DRAFT,
     "Zqx7CanariFichierProjet": DRAFT,
     "Zqx7CanariNoteProjet": DRAFT,
+    # An action plan of the secret space: its title, objective, action, indicator and a value's source.
+    "Zqx7CanariPlanSecret": SECRET,
+    "Zqx7CanariObjectifSecret": SECRET,
+    "Zqx7CanariActionSecret": SECRET,
+    "Zqx7CanariIndicateurSecret": SECRET,
+    "Zqx7CanariSourceSecret": SECRET,
     "Zqx7CanariRaccourciPerso": PERSONAL,
     "Zqx7CanariJeton": PERSONAL,
 }
@@ -245,6 +252,21 @@ def build_world() -> SimpleNamespace:
     communities.add_member(animator, forum, u.partner, "member")
     forum_post = publications.publish(animator, forum, {"kind": "post", "body": "Questions ouvertes"})
 
+    # Action plans: the secret space's (owned by the member, linked to the secret document), and the
+    # partners' space's, whose action the partner owns: they may link to it, but not a hidden document.
+    secret_plan = plans.create_plan(animator, secret, {"title": "Zqx7CanariPlanSecret"})
+    secret_objective = plans.add_objective(animator, secret_plan, {"title": "Zqx7CanariObjectifSecret"})
+    secret_action = plans.create_action(animator, secret_objective, {
+        "title": "Zqx7CanariActionSecret", "owner_id": u.member.id, "due_date": "2026-01-31", "progress": 10})
+    indicator = plans.add_indicator(animator, secret_action, {"name": "Zqx7CanariIndicateurSecret", "target": 10})
+    plans.record_value(animator, indicator, {"measured_on": "2026-01-15", "value": 3,
+                                             "source": "Zqx7CanariSourceSecret"})
+    plan_link = plans.link(animator, secret_action, "document", document.id)
+    partners_plan = plans.create_plan(animator, partners, {"title": "Plan des partenaires"})
+    partners_objective = plans.add_objective(animator, partners_plan, {"title": "Coopérer"})
+    partners_action = plans.create_action(animator, partners_objective, {
+        "title": "Rédiger la convention", "owner_id": u.partner.id})
+
     personal_link = communities.add_link(animator, "Zqx7CanariRaccourciPerso", "https://agenda.ght-exemple.fr")
     _token, token = accounts.issue_token(animator, kind="personal", name="Zqx7CanariJeton",
                                          ttl=timedelta(days=30))
@@ -265,6 +287,9 @@ def build_world() -> SimpleNamespace:
         "controlled": controlled_doc.id, "draft_version": 2, "own": own.id, "own_doc": own_doc.id, "forum": forum.id,
         "forum_post": forum_post.id, "person_handle": "zqx7canari.personne",
         "personal_link": personal_link.id, "token": token.id,
+        "plan": secret_plan.id, "plan_objective": secret_objective.id, "plan_action": secret_action.id,
+        "plan_indicator": indicator.id, "plan_link": plan_link.id, "partners_plan": partners_plan.id,
+        "partners_action": partners_action.id,
         "notification": notification.id if notification else None,
         "person": u.person.id, "animator": animator.id, "member": u.member.id, "requester": u.requester.id,
         "tag": "zqx7canaritagsecret", "internal_tag": "zqx7canaritaginterne",

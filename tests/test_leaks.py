@@ -417,6 +417,34 @@ def _cases() -> list[Case]:
         add(Case("POST", path, d, data=data, keep=("member", "partners")))
     add(Case("GET", "/espaces/{secret}/registre", s))
 
+    # --- Action plans: the secret space's plan, and hidden keys sent inside the partners' plan.
+    for path in ("/espaces/{secret}/plans", "/plans/{plan}", "/plans/{plan}?status=late&sort=title",
+                 "/plans/{plan}/calendrier", "/plans/{plan}/calendrier?annee=2026", "/plans/{plan}/synthese",
+                 "/actions/{plan_action}", "/actions/{plan_action}/ligne?edit=1"):
+        add(Case("GET", path, s))
+    add(Case("GET", "/actions/{plan_action}/ligne?edit=1", s, htmx=True))
+    for path, data in (("/espaces/{secret}/plans", {"title": "Nouveau plan"}),
+                       ("/plans/{plan}", {"title": "Plan renommé"}),
+                       ("/plans/{plan}/objectifs", {"title": "Nouvel objectif"}),
+                       ("/plans/{plan}/actions", {"title": "Nouvelle action", "objective_id": "{plan_objective}"}),
+                       ("/actions/{plan_action}", {"row_version": "1", "progress": "50"}),
+                       ("/actions/{plan_action}/cloture", {"row_version": "1", "status": "done",
+                                                           "result_note": "Fait"}),
+                       ("/actions/{plan_action}/reouverture", {"row_version": "1"}),
+                       ("/actions/{plan_action}/indicateurs", {"name": "Taux", "value_type": "percent"}),
+                       ("/indicateurs/{plan_indicator}/valeurs", {"measured_on": "2026-02-01", "value": "4"}),
+                       ("/actions/{plan_action}/liens", {"item": "document-{document}"}),
+                       ("/actions/{plan_action}/liens/{plan_link}/retirer", {})):
+        add(Case("POST", path, s, data=data))
+    add(Case("POST", "/actions/{plan_action}", s, data={"row": "1", "row_version": "1", "progress": "50"},
+             htmx=True))
+    # The partner owns an action of the partners' plan: a hidden document or publication is refused as a missing one.
+    for item in ("document-{document}", "publication-{post}"):
+        add(Case("POST", "/actions/{partners_action}/liens", s, data={"item": item}, keep=("partners_action",),
+                 label="in-plan"))
+    add(Case("POST", "/plans/{partners_plan}/actions", s, keep=("partners_plan",), label="in-plan",
+             data={"title": "Action", "objective_id": "{plan_objective}"}))
+
     # --- The animator's own things.
     for action in ("monter", "descendre", "supprimer"):
         add(Case("POST", f"/liens/{{personal_link}}/{action}", PERSONAL, data={}))
@@ -727,6 +755,8 @@ def test_the_canaries_are_there_for_those_who_may_read_them(leak_world: LeakWorl
     admin = leak_world.api["admin"]
     assert "ZQX7CANARICODE" in _text(admin.get(f"/api/v1/communities/{ids['partners']}/register"))
     assert "Zqx7CanariNoteProjet" in _text(admin.get(f"/api/v1/documents/{ids['controlled']}"))
+    assert "Zqx7CanariActionSecret" in _text(member.get(f"/plans/{ids['plan']}"))
+    assert "Zqx7CanariSourceSecret" in _text(member.get(f"/actions/{ids['plan_action']}"))
 
 
 def test_matrix_figures(leak_world: LeakWorld, capsys):

@@ -66,12 +66,12 @@ def _action_data() -> dict:
 def _exchange(plan: Plan) -> dict[str, str]:
     """The import and export buttons, when the package that does them is there."""
     links = {}
-    for key, endpoint, args in (("import", "plans_exchange.import_plan", {}),
-                                ("xlsx", "plans_exchange.export", {"fmt": "xlsx"}),
-                                ("pdf", "plans_exchange.export", {"fmt": "pdf"})):
+    for key, endpoint, fmt in (("import", "plans_exchange.import_plan", None),
+                               ("xlsx", "plans_exchange.export", "xlsx"), ("pdf", "plans_exchange.export", "pdf")):
         if endpoint in current_app.view_functions:
             try:
-                links[key] = url_for(endpoint, plan_id=plan.id, **args)
+                links[key] = (url_for(endpoint, plan_id=plan.id, fmt=fmt) if fmt
+                              else url_for(endpoint, plan_id=plan.id))
             except BuildError:
                 continue
     return links
@@ -285,7 +285,7 @@ def action(action_id: int):
 def close(action_id: int):
     item = service.get_action(current_user, action_id)
     _result, refused = _run(lambda: service.close_action(
-        current_user, item, status=request.form.get("status"), result_note=request.form.get("result_note"),
+        current_user, item, status=request.form.get("status", ""), result_note=request.form.get("result_note"),
         row_version=request.form.get("row_version")))
     if refused is not None:
         return _action_page(service.get_action(current_user, action_id), form="close", errors=_errors(refused),
@@ -338,9 +338,10 @@ def link(action_id: int):
     _result, refused = _run(lambda: service.link(current_user, item, kind or None, item_id))
     if refused is not None:
         errors = _errors(refused)
-        if "kind" in errors or "item_id" in errors:
-            errors["item"] = errors.pop("item_id", None) or errors.pop("kind")
-            errors.pop("kind", None)
+        said = errors.pop("item_id", "") or errors.pop("kind", "")
+        errors.pop("kind", None)
+        if said:
+            errors["item"] = said
         return _action_page(service.get_action(current_user, action_id), form="link", errors=errors,
                             status=refused.status)
     flash(_("Lien ajouté."), "success")
