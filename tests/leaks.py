@@ -262,6 +262,10 @@ def build_world() -> SimpleNamespace:
     indicator = plans.add_indicator(animator, action, {"name": "Zqx7CanariIndicateurSecret", "value_type": "integer"})
     plans.record_value(animator, indicator, {"measured_on": "2025-03-31", "value": 3, "source": "Zqx7CanariSourceValeur"})
     action_link = plans.link(animator, action, "document", document.id)
+    partners_plan = plans.create_plan(animator, partners, {"title": "Plan des partenaires"})
+    partners_objective = plans.add_objective(animator, partners_plan, {"title": "Coopérer"})
+    partners_action = plans.create_action(animator, partners_objective, {
+        "title": "Rédiger la convention", "owner_id": u.partner.id})
 
     personal_link = communities.add_link(animator, "Zqx7CanariRaccourciPerso", "https://agenda.ght-exemple.fr")
     _token, token = accounts.issue_token(animator, kind="personal", name="Zqx7CanariJeton",
@@ -283,6 +287,7 @@ def build_world() -> SimpleNamespace:
         "controlled": controlled_doc.id, "draft_version": 2, "own": own.id, "own_doc": own_doc.id, "forum": forum.id,
         "forum_post": forum_post.id, "person_handle": "zqx7canari.personne",
         "personal_link": personal_link.id, "token": token.id,
+        "partners_plan": partners_plan.id, "partners_action": partners_action.id,
         "notification": notification.id if notification else None,
         "person": u.person.id, "animator": animator.id, "member": u.member.id, "requester": u.requester.id,
         "tag": "zqx7canaritagsecret", "internal_tag": "zqx7canaritaginterne",

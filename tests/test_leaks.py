@@ -448,6 +448,33 @@ def _cases() -> list[Case]:
         add(Case("GET", path, s))
     add(Case("POST", "/plans/{plan}/import", s, data={}, upload=True))
     add(Case("POST", "/plans/{plan}/import/confirmer", s, data={"token": "x" * 32}))
+    # --- Action plans: the secret space's plan, and hidden keys sent inside the partners' plan.
+    for path in ("/espaces/{secret}/plans", "/plans/{plan}", "/plans/{plan}?status=late&sort=title",
+                 "/plans/{plan}/calendrier", "/plans/{plan}/calendrier?annee=2026", "/plans/{plan}/synthese",
+                 "/actions/{action}", "/actions/{action}/ligne?edit=1"):
+        add(Case("GET", path, s))
+    add(Case("GET", "/actions/{action}/ligne?edit=1", s, htmx=True))
+    for path, data in (("/espaces/{secret}/plans", {"title": "Nouveau plan"}),
+                       ("/plans/{plan}", {"title": "Plan renommé"}),
+                       ("/plans/{plan}/objectifs", {"title": "Nouvel objectif"}),
+                       ("/plans/{plan}/actions", {"title": "Nouvelle action", "objective_id": "{objective}"}),
+                       ("/actions/{action}", {"row_version": "1", "progress": "50"}),
+                       ("/actions/{action}/cloture", {"row_version": "1", "status": "done",
+                                                           "result_note": "Fait"}),
+                       ("/actions/{action}/reouverture", {"row_version": "1"}),
+                       ("/actions/{action}/indicateurs", {"name": "Taux", "value_type": "percent"}),
+                       ("/indicateurs/{indicator}/valeurs", {"measured_on": "2026-02-01", "value": "4"}),
+                       ("/actions/{action}/liens", {"item": "document-{document}"}),
+                       ("/actions/{action}/liens/{action_link}/retirer", {})):
+        add(Case("POST", path, s, data=data))
+    add(Case("POST", "/actions/{action}", s, data={"row": "1", "row_version": "1", "progress": "50"},
+             htmx=True))
+    # The partner owns an action of the partners' plan: a hidden document or publication is refused as a missing one.
+    for item in ("document-{document}", "publication-{post}"):
+        add(Case("POST", "/actions/{partners_action}/liens", s, data={"item": item}, keep=("partners_action",),
+                 label="in-plan"))
+    add(Case("POST", "/plans/{partners_plan}/actions", s, keep=("partners_plan",), label="in-plan",
+             data={"title": "Action", "objective_id": "{objective}"}))
 
     # --- The animator's own things.
     for action in ("monter", "descendre", "supprimer"):
@@ -764,6 +791,8 @@ def test_the_canaries_are_there_for_those_who_may_read_them(leak_world: LeakWorl
     assert "Zqx7CanariActionSecret" in _text(member_api.get("/api/v1/search?q=zqx7canariactionsecret"))
     assert "Zqx7CanariActionSecret" in _text(member_api.get("/api/v1/search?q=membre&kind=action"))
     assert "Zqx7CanariPlanSecret" in _text(leak_world.web["admin"].get(f"/plans/{ids['plan']}/import"))
+    assert "Zqx7CanariActionSecret" in _text(member.get(f"/plans/{ids['plan']}"))
+    assert "Zqx7CanariSourceValeur" in _text(member.get(f"/actions/{ids['action']}"))
 
 
 def test_matrix_figures(leak_world: LeakWorld, capsys):

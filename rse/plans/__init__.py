@@ -4,16 +4,16 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-<<<<<<< HEAD
-    from . import access, indexing
+    from rse import slots as page_slots
+
+    from . import access, exchange_views, indexing
     from . import models as _models  # noqa: F401  (the tables, for migrations and create_all)
+    from .slots import community_link, home_actions
+    from .views import bp
 
     access.register()
     indexing.register()
-=======
-    from . import access, exchange_views
-    from . import models as _models  # noqa: F401  (the tables, for migrations and create_all)
-
-    access.register()
+    app.register_blueprint(bp)
     app.register_blueprint(exchange_views.bp)
->>>>>>> i18-exchange
+    page_slots.register(app, "home.top", home_actions)
+    page_slots.register(app, "community.actions", community_link)
