@@ -147,7 +147,7 @@ def test_the_stream_says_created_completed_and_late_once_and_only_to_readers(wor
     actions = [i for i in feed.json["items"] if i["item_type"] == "action"]
     assert [(i["verb"], i["item"]["title"], i["item"]["url"]) for i in actions] == [
         ("completed", title, f"/actions/{action.id}"), ("created", title, f"/actions/{action.id}")]
-    assert api(world.outsider).get(f"/api/v1/communities/{space.id}/feed").status_code == 404
+    assert api(world.outsider).get(f"/api/v1/communities/{space.id}/feed").status_code == 403
 
 
 def test_a_late_action_is_announced_once_per_due_date_with_no_actor(world, cpom, app):
