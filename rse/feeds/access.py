@@ -9,7 +9,7 @@ to everyone's home.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, false, or_, select
 
@@ -113,9 +113,9 @@ def _on_readable_item(actor, table):
     Correlated, so that it costs a lookup per row rather than a list of every readable item."""
     found = []
     for kind in items.kinds():
-        column = getattr(table, kind.column, None)
+        column, model = getattr(table, kind.column, None), cast(Any, kind.model)
         if column is not None:
-            found.append(select(kind.model.id).where(kind.model.id == column, readable(actor, kind.model)).exists())
+            found.append(select(model.id).where(model.id == column, readable(actor, model)).exists())
     return or_(*found) if found else false()
 
 

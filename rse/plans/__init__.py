@@ -7,7 +7,7 @@ from rse import items
 
 def init_app(app: Flask) -> None:
     from . import access, follow, follow_views, service
-    from . import models as _models  # noqa: F401  (the tables, for migrations and create_all)
+    from . import models as _models
     from .cli import register_cli
 
     access.register()

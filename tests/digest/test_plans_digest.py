@@ -15,7 +15,7 @@ from rse.digest.selection import LATE_ACTIONS
 from rse.i18n import local_today
 from rse.plans import service as plans
 
-from .conftest import parts, settle
+from .conftest import settle
 from .test_selection import digest_of, digests_of, titles
 
 
@@ -68,12 +68,12 @@ def test_your_actions_lists_ones_own_due_soon_or_late_late_first(cpom):
     assert reader.my_actions == [] and reader.late_actions == [] and reader.is_empty
 
 
-def test_animators_see_the_late_actions_of_their_spaces_only(cpom, create_community):
-    people, space = cpom
+def test_animators_see_the_late_actions_of_their_spaces_only(cpom):
+    people, _space = cpom
     animator = digest_of(people["animator"])
     assert titles(animator.late_actions) == ["Recruter une IDE", "Former les équipes"]
     assert animator.late_actions[0].author == "Paul Partenaire" and animator.late_actions_more == 0
-    # The other space's animator sees theirs, never the CPOM's; removed from a space, nothing of it.
+    # The other space's animator never sees the CPOM's.
     assert titles(digest_of(people["other"]).late_actions) == []  # theirs is among « Vos actions »
     assert titles(digest_of(people["other"]).my_actions) == ["Audit des armoires"]
 

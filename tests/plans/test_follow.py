@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from rse import signals
 from rse.database import db
+from rse.errors import ValidationError
 from rse.feeds.models import Activity, Comment, Notification
 from rse.feeds.notifications import service as notifications
 from rse.feeds.social import suggestions
 from rse.feeds.streams import service as streams
-from rse.errors import ValidationError
 from rse.i18n import local_today
 from rse.mail.models import OutboundEmail
 from rse.plans import follow
@@ -250,7 +250,7 @@ def test_a_killed_command_loses_and_duplicates_no_reminder(world, cpom, app, tmp
     the rest by the next run, never twice."""
     if not str(db.engine.url).startswith("postgresql"):
         pytest.skip("a second process needs a database server")
-    plan, objective, action = cpom
+    _plan, objective, _action = cpom
     made = [plans.create_action(world.animator, objective, {
         "title": f"Action {n}", "owner_id": world.member.id, "due_date": local_today()}) for n in range(30)]
     db.session.commit()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import force_locale
@@ -236,9 +236,9 @@ def _visible(actor):
     comment_ok = or_(Notification.comment_id.is_(None), select(Comment.id).where(
         Comment.id == Notification.comment_id, permissions.readable(actor, Comment)).exists())
     # Items of the other kinds (an action of a plan), through the same permission layer.
-    others_ok = [or_(getattr(Notification, kind.column).is_(None), select(kind.model.id).where(
-        kind.model.id == getattr(Notification, kind.column), permissions.readable(actor, kind.model)).exists())
-        for kind in _other_kinds()]
+    others_ok = [or_(getattr(Notification, kind.column).is_(None), select(model.id).where(
+        model.id == getattr(Notification, kind.column), permissions.readable(actor, model)).exists())
+        for kind in _other_kinds() for model in [cast(Any, kind.model)]]
     readable = select(Community.id).where(permissions.readable(actor, Community))
     return and_(Notification.user_id == actor.id, Notification.community_id.in_(readable),
                 publication_ok, document_ok, comment_ok, *others_ok)
