@@ -257,7 +257,7 @@ def test_a_killed_command_loses_and_duplicates_no_reminder(world, cpom, app, tmp
     env = {**os.environ, "RSE_DATABASE_URL": str(db.engine.url.render_as_string(hide_password=False)),
            "FLASK_APP": "rse:create_app"}
     process = subprocess.Popen([sys.executable, "-m", "flask", "plans", "remind"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.5)
     process.send_signal(signal.SIGKILL)
     process.wait()
