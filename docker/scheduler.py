@@ -69,6 +69,8 @@ JOBS = [
         timeout=timedelta(hours=6)),
     # Before the digest: a writer reminded by email today is not told again by this morning's digest.
     Job("documents-remind-reviews", ["flask", "documents", "remind-reviews"], at=(6, 30), timeout=timedelta(hours=1)),
+    # Owners reminded of their actions' due dates, and the late ones announced, before the working day.
+    Job("plans-remind", ["flask", "plans", "remind"], at=(6, 45), timeout=timedelta(hours=1)),
     Job("documents-gc", ["flask", "documents", "gc"], at=(3, 30), timeout=timedelta(hours=2)),
     Job("documents-purge", ["flask", "documents", "purge"], at=(4, 0), timeout=timedelta(hours=2)),
 ]

@@ -463,7 +463,8 @@ _NAMED = {"type": "object", "nullable": True, "properties": {"id": I, "name": S}
 def _stream_item(item_type: str, schema: str, kinds: list[str]) -> dict:
     return {"type": "object", "required": ["item_type", "item"], "properties": {
         "id": {**NULLABLE_I, "description": "The activity (null for a pin)"},
-        "verb": {"type": "string", "enum": ["published", "edited", "uploaded", "suggested", "in_force"]},
+        "verb": {"type": "string", "enum": ["published", "edited", "uploaded", "suggested", "in_force",
+                                                  "created", "completed", "late"]},
         "kind": {"type": "string", "enum": kinds}, "created_at": DATE_TIME, "actor": _NAMED,
         "community": _NAMED, "item_type": {"type": "string", "enum": [item_type]},
         "item": _ref(schema), "pinned": B,
@@ -486,12 +487,16 @@ FEEDS_SCHEMAS = {
         "author": _NAMED, "created_at": DATE_TIME, "updated_at": {**DATE_TIME, "nullable": True}, "accepted": B}},
     # One schema per item type, told apart by item_type (a discriminator): a publication and a document
     # have fields in common, so "one of the two item schemas" would match both.
-    "StreamItem": {"oneOf": [_ref("PublicationStreamItem"), _ref("DocumentStreamItem")],
+    "StreamItem": {"oneOf": [_ref("PublicationStreamItem"), _ref("DocumentStreamItem"), _ref("ActionStreamItem")],
                    "discriminator": {"propertyName": "item_type", "mapping": {
                        "publication": "#/components/schemas/PublicationStreamItem",
-                       "document": "#/components/schemas/DocumentStreamItem"}}},
+                       "document": "#/components/schemas/DocumentStreamItem",
+                       "action": "#/components/schemas/ActionStreamItem"}}},
     "PublicationStreamItem": _stream_item("publication", "Publication", KINDS),
     "DocumentStreamItem": _stream_item("document", "Document", ["document"]),
+    "ActionStreamItem": _stream_item("action", "StreamAction", ["action"]),
+    "StreamAction": {"type": "object", "description": "An action of a plan, as a stream names it", "properties": {
+        "id": I, "community_id": I, "title": S, "url": S}},
     "StreamPage": {"type": "object", "properties": {
         "items": {"type": "array", "items": _ref("StreamItem")},
         "pins": {"type": "array", "items": _ref("StreamItem"), "description": "First page only"},

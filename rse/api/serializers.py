@@ -123,8 +123,13 @@ def stream_item_json(item) -> dict:
     if item.publication is not None:
         item_type = "publication"
         payload = publication_json(item.publication, liked=item.liked, same_question=item.same_question)
-    else:
+    elif item.document is not None:
         item_type, payload = "document", document_json(item.document)
+    else:  # an item of another kind (an action of a plan): what names it and where it is
+        subject = item.subject
+        item_type = items.kind_of(subject).name
+        payload = {"id": subject.id, "community_id": subject.community_id, "title": items.title(subject),
+                   "url": items.url(subject)}
     data = {
         "id": activity.id or None,  # pins are not activities
         "verb": activity.verb, "kind": activity.kind, "created_at": iso(activity.created_at),

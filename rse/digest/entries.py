@@ -18,7 +18,7 @@ from .periods import Period
 
 @dataclass
 class Entry:
-    key: tuple[str, int]  # ("publication" | "document", id)
+    key: tuple[str, int]  # ("publication" | "document" | "action", id)
     title: str
     url: str
     community: Row  # id, name, sensitive
@@ -48,6 +48,9 @@ class Digest:
     period: Period
     since: datetime
     readings: list[Entry] = field(default_factory=list)
+    my_actions: list[Entry] = field(default_factory=list)        # « Vos actions »
+    late_actions: list[Entry] = field(default_factory=list)      # « Actions en retard dans vos espaces »
+    late_actions_more: int = 0                                   # those of them not shown (capped)
     for_you: list[Entry] = field(default_factory=list)
     pinned: list[Entry] = field(default_factory=list)
     communities: list[CommunitySection] = field(default_factory=list)
@@ -57,10 +60,10 @@ class Digest:
 
     @property
     def item_count(self) -> int:
-        """What is for the person (readings to confirm included: each digest repeats them until
-        confirmed), newly pinned, and the new items shown."""
-        return (len(self.readings) + len(self.for_you) + len(self.pinned)
-                + sum(len(s.entries) for s in self.communities))
+        """What is for the person (readings to confirm and actions to carry out included: each digest
+        repeats them until done), newly pinned, and the new items shown."""
+        return (len(self.readings) + len(self.my_actions) + len(self.late_actions) + len(self.for_you)
+                + len(self.pinned) + sum(len(s.entries) for s in self.communities))
 
     @property
     def is_empty(self) -> bool:
@@ -84,6 +87,13 @@ def publication_entry(publication: Row, community: Row, *, note: str = "") -> En
         excerpt=markdown.plain_excerpt(publication.body, 200) if allowed and publication.title else "",
         note=note, likes=publication.like_count, comments=publication.comment_count,
         same_questions=publication.same_question_count, at=publication.created_at)
+
+
+def action_entry(action: Row, community: Row, *, note: str = "") -> Entry:
+    """An action of a plan: its title, its plan and due date in the note, its owner as the author."""
+    return Entry(key=("action", action.id), title=action.title, community=community, kind="action",
+                 url=external_url("plans.action", action_id=action.id), author=action.owner_name or "",
+                 author_id=action.owner_id, note=note)
 
 
 def document_entry(document: Row, community: Row, *, note: str = "") -> Entry:

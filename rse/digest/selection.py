@@ -5,6 +5,8 @@ read: a partner above all sees nothing else). Per person, the digest holds:
 
 - "to read and confirm": the documents in force they are asked to read and have not confirmed, in
   every digest until they confirm (not repeated in the sections below);
+- "your actions": the open actions of plans they own or co-own, late or due within two weeks, late
+  first; and for animators, "late actions in your spaces" (capped, with the number left out);
 - "for you": their notifications (suggestions, @mentions, comments, ...) not read on the site, not
   already sent by an immediate email and not switched off ("never"), since the previous digest;
 - the items newly pinned in their communities;
@@ -22,7 +24,7 @@ The new items are ranked by `ranking`; what every digest is drawn from is read b
 from __future__ import annotations
 
 import heapq
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import Row, func, select
@@ -33,13 +35,14 @@ from rse.documents import review
 from rse.feeds.models import DEFAULT_EMAIL_MODES, EmailMode, NotificationKind
 from rse.i18n import format_day
 
-from .entries import CommunitySection, Digest, Entry, document_entry, publication_entry
+from .entries import CommunitySection, Digest, Entry, action_entry, document_entry, publication_entry
 from .models import DigestDelivery, Status
 from .periods import Period
 from .ranking import FOLLOWED_VERSION, FRESHNESS, group
 from .window import Change, PeopleBatch, Window, read_batch
 
 QUESTIONS = 5
+LATE_ACTIONS = 10  # late actions of the spaces an animator animates, shown (the others are counted)
 
 NOTES = {
     NotificationKind.MENTION: lambda actor: _("%(actor)s vous a mentionné", actor=actor),
@@ -93,6 +96,8 @@ def _fill(digest: Digest, batch: PeopleBatch) -> None:
     mine = batch.member_of.get(user_id, set())
     shown: set[tuple[str, int]] = set()
     digest.readings = _readings(user_id, mine, batch, shown)
+    digest.my_actions = _my_actions(user_id, mine, batch, shown)
+    digest.late_actions, digest.late_actions_more = _late_in_animated(user_id, mine, batch, shown)
     digest.for_you = _for_you(user_id, mine, after, batch, shown)
     digest.pinned = _pinned(user_id, mine, after, batch, shown)
     digest.communities = _ranked_new_items(digest, batch, mine, shown)
@@ -118,6 +123,40 @@ def _readings(user_id: int, mine: set[int], batch: PeopleBatch, shown: set[tuple
         shown.add(entry.key)
         entries.append(entry)
     return entries
+
+
+def _due_note(row: Row, today: date) -> str:
+    day = format_day(row.due_date)
+    due = (_("En retard : échéance le %(day)s", day=day) if row.due_date < today
+           else _("Échéance le %(day)s", day=day))
+    return " · ".join((due, row.plan_title))
+
+
+def _my_actions(user_id: int, mine: set[int], batch: PeopleBatch, shown: set[tuple[str, int]]) -> list[Entry]:
+    """Their open actions late or due within two weeks, in the spaces they belong to: late first."""
+    window, today = batch.window, batch.window.now.date()
+    entries = []
+    for row in batch.actions.get(user_id, ()):
+        if row.community_id in mine and ("action", row.id) not in shown:
+            entry = action_entry(row, window.communities[row.community_id], note=_due_note(row, today))
+            shown.add(entry.key)
+            entries.append(entry)
+    return entries
+
+
+def _late_in_animated(user_id: int, mine: set[int], batch: PeopleBatch, shown: set[tuple[str, int]]
+                      ) -> tuple[list[Entry], int]:
+    """The late actions of the spaces they animate (not already among theirs), the longest late first:
+    the first LATE_ACTIONS, and how many more."""
+    window, today = batch.window, batch.window.now.date()
+    animated = batch.animator_of.get(user_id, set()) & mine
+    late = [row for row in heapq.merge(*(batch.late_actions.get(c, ()) for c in sorted(animated)),
+                                       key=lambda r: (r.due_date, r.id))
+            if ("action", row.id) not in shown]
+    entries = [action_entry(row, window.communities[row.community_id], note=_due_note(row, today))
+               for row in late[:LATE_ACTIONS]]
+    shown.update(entry.key for entry in entries)
+    return entries, len(late) - len(entries)
 
 
 def _for_you(user_id: int, mine: set[int], after: datetime, batch: PeopleBatch, shown: set[tuple[str, int]]

@@ -136,6 +136,8 @@ def record_view(item, user: User) -> None:
     if user is None or not getattr(user, "is_authenticated", False):
         return
     target = items.ref(item)
+    if not all(hasattr(ItemView, column) for column in target):
+        return  # a kind of item the digest does not follow (an action of a plan: its own section)
     try:
         with Session(db.engine) as session:
             upsert(session, ItemView, {"user_id": user.id, "viewed_at": utcnow(), **target},

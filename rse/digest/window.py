@@ -3,14 +3,15 @@
 `Window`: every community's items, pins, questions, newcomers and reviews of the period, read
 once for a whole run. `PeopleBatch`: what is a batch of people's own (memberships, notifications,
 what they opened or were emailed, the documents they follow, the readings asked of them), read
-once per batch.
+once per batch, and the actions of plans it must remind them of (theirs due soon or late, and for
+animators the late ones of their spaces).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from flask import current_app
@@ -32,12 +33,14 @@ from rse.documents.controlled.models import (
 from rse.documents.controlled.reading import pending_condition
 from rse.documents.models import Document, DocumentVersion
 from rse.feeds.models import Activity, Follow, Kind, Notification, NotificationPreference, Pin, Publication, Verb
+from rse.plans.models import OPEN_STATUSES, Action, ActionOwner, Plan, late_condition
 
 from .models import ItemView
 from .periods import Period
 from .ranking import points
 
 QUESTION_AGE = timedelta(days=30)
+ACTIONS_DUE_WITHIN = timedelta(days=14)  # « Vos actions »: the open ones due within two weeks, and the late ones
 ITEM_VERBS = (Verb.PUBLISHED, Verb.EDITED, Verb.UPLOADED, Verb.IN_FORCE)
 
 
@@ -223,6 +226,10 @@ class PeopleBatch:
     # By person, oldest request first: the documents they must read and have not confirmed, each
     # once, with `code`, `in_force_number`, `asked_at` and `asked_by` (a name) beside the document's columns.
     readings: dict[int, list[Row]]
+    # By person: the open actions they own or co-own due within two weeks or late, late first, then by due date.
+    actions: dict[int, list[Row]]
+    # By community the batch's people animate: its late actions, the longest late first.
+    late_actions: dict[int, list[Row]]
 
     def seen_since(self, user_id: int, key: tuple[str, int], changed_at: datetime) -> bool:
         seen = self.seen.get((user_id, *key))
@@ -281,8 +288,46 @@ def read_batch(user_ids: list[int], oldest: datetime, window: Window) -> PeopleB
             Follow.user_id.in_(user_ids), Follow.document_id.is_not(None))):
         followed_documents[user_id].add(document_id)
 
+    today = window.now.date()
     return PeopleBatch(window=window, member_of=member_of, animator_of=animator_of, notices=notices, modes=modes,
-                       seen=seen, followed_documents=followed_documents, readings=_readings(user_ids))
+                       seen=seen, followed_documents=followed_documents, readings=_readings(user_ids),
+                       actions=_owned_actions(user_ids, today),
+                       late_actions=_late_actions(set().union(*animator_of.values()), today))
+
+
+def _actions(*conditions) -> Select:
+    """What an entry shows of an action, as plain columns: live plans only."""
+    return (select(Action.id, Action.community_id, Action.title, Action.due_date, Action.owner_id,
+                   Plan.title.label("plan_title"), User.name.label("owner_name"))
+            .join(Plan, Plan.id == Action.plan_id).outerjoin(User, User.id == Action.owner_id)
+            .where(Plan.archived_at.is_(None), *conditions))
+
+
+def _owned_actions(user_ids: list[int], today: date) -> dict[int, list[Row]]:
+    """The batch's people's open actions (owned or co-owned) due within two weeks or late, in one query."""
+    owners = (select(Action.id.label("action_id"), Action.owner_id.label("person_id"))
+              .where(Action.owner_id.in_(user_ids))
+              .union(select(ActionOwner.action_id, ActionOwner.user_id).where(ActionOwner.user_id.in_(user_ids)))
+              .subquery())
+    late = late_condition(today)
+    actions: dict[int, list[Row]] = defaultdict(list)
+    for row in db.session.execute(
+            _actions(Action.status.in_(OPEN_STATUSES), Action.due_date.is_not(None),
+                     Action.due_date <= today + ACTIONS_DUE_WITHIN)
+            .join(owners, owners.c.action_id == Action.id).add_columns(owners.c.person_id)
+            .order_by(owners.c.person_id, late.desc(), Action.due_date, Action.id)):
+        actions[row.person_id].append(row)
+    return actions
+
+
+def _late_actions(community_ids: set[int], today: date) -> dict[int, list[Row]]:
+    """The late actions of these spaces, by space, the longest late first, in one query."""
+    late: dict[int, list[Row]] = defaultdict(list)
+    for chunk in _chunks(community_ids):
+        for row in db.session.execute(_actions(late_condition(today), Action.community_id.in_(chunk))
+                                      .order_by(Action.due_date, Action.id)):
+            late[row.community_id].append(row)
+    return late
 
 
 def _readings(user_ids: list[int]) -> dict[int, list[Row]]:

@@ -9,13 +9,12 @@ to everyone's home.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, false, or_, select
 
 from rse import items, permissions
 from rse.communities.access import readable_community_ids
-from rse.documents.models import Document
 from rse.permissions import Decision, decide, readable, readers
 
 from .models import Comment, Kind, Publication, Tagging
@@ -79,7 +78,7 @@ def comment_policy(actor, action: str, comment: Comment) -> Decision:
 
 
 def comment_target(comment: Comment):
-    """The publication or the document a comment is on."""
+    """The item a comment is on: a publication, a document, an action."""
     return items.pointed_at(comment)
 
 
@@ -108,24 +107,28 @@ def publication_readers(publication: Publication):
     return false() if publication.is_deleted else readers(publication.community)
 
 
-def _on_readable_item(actor, publication_column, document_column):
-    """SQL: the row's publication or document (given by these columns) is readable by the actor.
+def _on_readable_item(actor, table):
+    """SQL: the item the row of `table` points at (a publication, a document, or an item of any kind
+    registered with rse.items that the table has a column for) is readable by the actor.
     Correlated, so that it costs a lookup per row rather than a list of every readable item."""
-    publication = select(Publication.id).where(Publication.id == publication_column, readable(actor, Publication))
-    document = select(Document.id).where(Document.id == document_column, readable(actor, Document))
-    return or_(publication.exists(), document.exists())
+    found = []
+    for kind in items.kinds():
+        column, model = getattr(table, kind.column, None), cast(Any, kind.model)
+        if column is not None:
+            found.append(select(model.id).where(model.id == column, readable(actor, model)).exists())
+    return or_(*found) if found else false()
 
 
 def readable_comments(actor):
     if actor is None:
         return false()
-    return and_(Comment.deleted_at.is_(None), _on_readable_item(actor, Comment.publication_id, Comment.document_id))
+    return and_(Comment.deleted_at.is_(None), _on_readable_item(actor, Comment))
 
 
 def readable_taggings(actor):
     if actor is None:
         return false()
-    return _on_readable_item(actor, Tagging.publication_id, Tagging.document_id)
+    return _on_readable_item(actor, Tagging)
 
 
 def register() -> None:

@@ -33,6 +33,9 @@ class Verb(StrEnum):
     UPLOADED = "uploaded"     # a document got a version (1 at upload)
     SUGGESTED = "suggested"   # someone suggested an item to people, a community or everyone
     IN_FORCE = "in_force"     # a version of a controlled document came into force
+    CREATED = "created"       # an action of a plan was created
+    COMPLETED = "completed"   # an action of a plan was done
+    LATE = "late"             # an open action's due date passed (actor None)
 
 
 class Publication(Model):

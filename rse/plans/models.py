@@ -135,6 +135,8 @@ class Action(Model):
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="joined")
     objective: Mapped[Objective] = relationship(lazy="joined")
+    # Its space, as the code about items in general (comments, notifications, streams) reads `item.community`.
+    community: Mapped[Community] = relationship(viewonly=True)
     co_owner_rows: Mapped[list[ActionOwner]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, lazy="selectin", order_by="ActionOwner.user_id")
     indicators: Mapped[list[Indicator]] = relationship(

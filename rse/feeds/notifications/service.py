@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import force_locale
@@ -38,6 +38,7 @@ from rse.feeds.models import (
     SameQuestion,
     Suggestion,
 )
+from rse.i18n import format_day
 from rse.mail import queue_templated
 from rse.urls import external_url
 
@@ -85,6 +86,7 @@ def commented(actor, target, comment: Comment) -> None:
     """The author of the item, and for a question those who share it, hear of a new comment."""
     author = getattr(target, "author_id", None) or getattr(target, "created_by_id", None)
     concerned: set[int] = {author} if author is not None else set()
+    concerned.update(getattr(target, "owner_ids", ()))  # an action's owner and co-owners
     if isinstance(target, Publication) and target.kind == "question":
         concerned.update(db.session.scalars(select(SameQuestion.user_id).where(
             SameQuestion.publication_id == target.id)))
@@ -154,6 +156,30 @@ CIRCUIT_EVENTS = {
 }
 READING_EVENTS = {"reading", "reading_reminder"}
 
+# What an action notification says, by event: (the list's sentence, the email's subject), given the
+# actor, the action's title and its due date (a day, or "" when it has none).
+ACTION_EVENTS = {
+    "assigned": (lambda a, t, d: _("%(actor)s vous a confié l'action « %(title)s »", actor=a, title=t),
+                 lambda a, t, d: _("Action confiée : %(title)s", title=t)),
+    "reminder_week": (lambda a, t, d: _("L'action « %(title)s » arrive à échéance le %(day)s", title=t, day=d),
+                      lambda a, t, d: _("Échéance le %(day)s : %(title)s", title=t, day=d)),
+    "reminder_due": (lambda a, t, d: _("L'action « %(title)s » arrive à échéance aujourd'hui", title=t),
+                     lambda a, t, d: _("Échéance aujourd'hui : %(title)s", title=t)),
+}
+
+
+def _said(row: Notification, actor_name: str, title: str, item) -> tuple[str, str] | None:
+    """What a circuit, reading or action notification says: (sentence, subject), else None."""
+    if row.kind == NotificationKind.ACTION and row.event in ACTION_EVENTS:
+        due = getattr(item, "due_date", None)
+        day = format_day(due) if due is not None else ""
+        sentence, subject = ACTION_EVENTS[row.event]
+        return sentence(actor_name, title, day), subject(actor_name, title, day)
+    if row.event in CIRCUIT_EVENTS:
+        sentence, subject = CIRCUIT_EVENTS[row.event]
+        return sentence(actor_name, title, row.version_number or 0), subject(actor_name, title, row.version_number or 0)
+    return None
+
 
 # --- Email --------------------------------------------------------------------------------------
 
@@ -184,10 +210,9 @@ def _email(row: Notification, user: User, actor, item, *, comment=None, suggesti
         # An untitled post is named by its first words only where excerpts may leave by email.
         title = (titles.publication_title(item.title, item.body, text_shown=excerpt_allowed, community=community.name)
                  if isinstance(item, Publication) else items.title(item))
-        said = CIRCUIT_EVENTS.get(row.event)
-        subject = (said[1](actor_name, title, row.version_number or 0) if said
-                   else SUBJECTS[NotificationKind(row.kind)](actor_name, title))[:200]
-        sentence = said[0](actor_name, title, row.version_number or 0) if said else ""
+        said = _said(row, actor_name, title, item)
+        subject = (said[1] if said else SUBJECTS[NotificationKind(row.kind)](actor_name, title))[:200]
+        sentence = said[0] if said else ""
         queue_templated(f"notification.{row.kind}", user.email, subject, "notification", user=user,
                         notification_kind=row.kind, actor_name=actor_name, title=title, community=community,
                         link=items.url(item, anchor=_comment_anchor(comment), external=True), excerpt=excerpt,
@@ -210,9 +235,19 @@ def _visible(actor):
         permissions.readable(actor, Document)).exists())
     comment_ok = or_(Notification.comment_id.is_(None), select(Comment.id).where(
         Comment.id == Notification.comment_id, permissions.readable(actor, Comment)).exists())
+    # Items of the other kinds (an action of a plan), through the same permission layer.
+    others_ok = [or_(getattr(Notification, kind.column).is_(None), select(model.id).where(
+        model.id == getattr(Notification, kind.column), permissions.readable(actor, model)).exists())
+        for kind in _other_kinds() for model in [cast(Any, kind.model)]]
     readable = select(Community.id).where(permissions.readable(actor, Community))
     return and_(Notification.user_id == actor.id, Notification.community_id.in_(readable),
-                publication_ok, document_ok, comment_ok)
+                publication_ok, document_ok, comment_ok, *others_ok)
+
+
+def _other_kinds() -> list[items.ItemKind]:
+    """The kinds of item, other than publications and documents, a notification may point at."""
+    return [kind for kind in items.kinds() if kind.name not in ("publication", "document")
+            and hasattr(Notification, kind.column)]
 
 
 def unread_count(actor) -> int:
@@ -253,11 +288,12 @@ def targets(rows: list[Notification]) -> dict[tuple[str, int], object]:
     models: tuple[tuple[type[Publication | Document | Comment | Suggestion], str], ...] = (
         (Publication, "publication_id"), (Document, "document_id"), (Comment, "comment_id"),
         (Suggestion, "suggestion_id"))
+    models += tuple((kind.model, kind.column) for kind in _other_kinds())
     for model, attr in models:
         ids = {getattr(r, attr) for r in rows if getattr(r, attr)}
         if ids:
             for obj in db.session.scalars(select(model).where(model.id.in_(ids))):
-                found[(attr, obj.id)] = obj  # type: ignore[attr-defined]  # each of the four models has an id
+                found[(attr, obj.id)] = obj  # type: ignore[attr-defined]  # each of the models has an id
     return found
 
 
@@ -266,7 +302,7 @@ class Line:
     """One notification as the list (page or API) shows it: what happened, on what, where."""
 
     row: Notification
-    item: Publication | Document
+    item: Any  # a publication, a document, or an item of another registered kind (an action)
     comment: Comment | None
     suggestion: Suggestion | None
 
@@ -286,8 +322,9 @@ class Line:
     def sentence(self) -> str:
         actor = self.row.actor.name if self.row.actor is not None else _("Quelqu'un")
         title, kind = self.title, self.row.kind
-        if self.row.event in CIRCUIT_EVENTS:
-            return CIRCUIT_EVENTS[self.row.event][0](actor, title, self.row.version_number or 0)
+        said = _said(self.row, actor, title, self.item)
+        if said is not None:
+            return said[0]
         if kind == NotificationKind.MENTION:
             if self.comment is not None:
                 return _("%(actor)s vous a mentionné dans un commentaire sur « %(title)s »", actor=actor, title=title)
@@ -322,9 +359,11 @@ def lines(rows: list[Notification]) -> list[Line]:
     def pick(attr: str, value: int | None) -> Any:
         return found.get((attr, value)) if value is not None else None
 
+    columns = ["publication_id", "document_id", *(kind.column for kind in _other_kinds())]
     shown = []
     for row in rows:
-        item = pick("publication_id", row.publication_id) or pick("document_id", row.document_id)
+        item = next((hit for column in columns if (hit := pick(column, getattr(row, column))) is not None),
+                    None)
         if item is not None:
             shown.append(Line(row, item, pick("comment_id", row.comment_id), pick("suggestion_id", row.suggestion_id)))
     return shown
@@ -343,8 +382,7 @@ def open_notification(actor, notification_id: int) -> str:
     """Mark the notification read and return the path of what it is about (its comment, if any)."""
     row = get_notification(actor, notification_id)
     mark_read(actor, [row.id])
-    item = db.session.get(Document, row.document_id) if row.document_id else db.session.get(
-        Publication, row.publication_id)
+    item = items.pointed_at(row)
     comment = db.session.get(Comment, row.comment_id) if row.comment_id else None
     return items.url(item, anchor=_comment_anchor(comment))
 

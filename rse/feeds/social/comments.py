@@ -11,7 +11,6 @@ from rse import audit, items, permissions
 from rse.accounts.models import User
 from rse.database import db
 from rse.dbtypes import get_by_id, utcnow
-from rse.documents.models import Document
 from rse.errors import NotFound
 from rse.feeds import mentions
 from rse.feeds.access import comment_target
@@ -22,7 +21,8 @@ from rse.validation import clean_text
 COMMENT_MAX = 10_000
 
 
-def list_comments(actor: User, target: Publication | Document) -> list[Comment]:
+def list_comments(actor: User, target: Any) -> list[Comment]:
+    """The live comments on `target` (a publication, a document, an action: any kind of rse.items)."""
     permissions.require(actor, "read", target)
     comments = list(db.session.scalars(select(Comment).filter_by(**items.ref(target)).where(
         Comment.deleted_at.is_(None)).order_by(Comment.id)))
@@ -32,7 +32,7 @@ def list_comments(actor: User, target: Publication | Document) -> list[Comment]:
     return comments
 
 
-def add_comment(actor: User, target: Publication | Document, body: Any) -> Comment:
+def add_comment(actor: User, target: Any, body: Any) -> Comment:
     permissions.require(actor, "comment", target)
     text = clean_text(body, "body", max_length=COMMENT_MAX, required=True, multiline=True)
     comment = Comment(author_id=actor.id, body=text, **items.ref(target))

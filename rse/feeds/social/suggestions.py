@@ -28,9 +28,10 @@ MAX_RECIPIENTS = 50
 
 
 def get_item(actor: User, kind: Any, item_id: Any) -> Publication | Document:
-    """A suggestable item: ("publication"|"document", id)."""
+    """A suggestable item: ("publication"|"document", id). Other kinds of item (an action of a plan)
+    cannot be suggested: a suggestion has no column for them."""
     found = items.named(kind)
-    if found is None:
+    if found is None or not hasattr(Suggestion, found.column):
         raise ValidationError(fields={"item": _("Élément inconnu : publication ou document.")})
     return found.get(actor, item_id)
 

@@ -11,7 +11,7 @@ bp.add_url_rule("/publications/<int:publication_id>/jaime/retirer", view_func=vi
 bp.add_url_rule("/publications/<int:publication_id>/meme-question", view_func=views.same_question, methods=["POST"])
 bp.add_url_rule("/publications/<int:publication_id>/meme-question/retirer", view_func=views.release_same_question,
                 methods=["POST"])
-bp.add_url_rule("/<any(publications, documents):kind>/<int:item_id>/commentaires", view_func=views.add_comment,
+bp.add_url_rule("/<any(publications, documents, actions):kind>/<int:item_id>/commentaires", view_func=views.add_comment,
                 methods=["POST"])
 bp.add_url_rule("/commentaires/<int:comment_id>/modifier", view_func=views.edit_comment, methods=["GET", "POST"])
 bp.add_url_rule("/commentaires/<int:comment_id>/supprimer", view_func=views.delete_comment, methods=["POST"])

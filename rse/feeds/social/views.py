@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -84,10 +85,11 @@ def _toggle(publication: Publication, work, template: str):
 
 # --- Comments (on a publication or a document) and good answers -----------------------------------
 
-def _commented(kind: str, item_id: int) -> Publication | Document:
-    """The item of a comment URL ("/publications/7/commentaires", "/documents/7/commentaires")."""
+def _commented(kind: str, item_id: int) -> Any:
+    """The item of a comment URL ("/publications/7/commentaires", "/documents/7/commentaires",
+    "/actions/7/commentaires")."""
     found = items.named(kind.removesuffix("s"))
-    if found is None:  # the URL map allows "publications" and "documents" only
+    if found is None:  # the URL map allows these three only
         raise NotFound()
     return found.get(current_user, item_id)
 
@@ -126,10 +128,20 @@ def edit_comment(comment_id: int):
     return _comment_page(form, target, comment), status
 
 
-def _comment_page(form: CommentForm, target: Publication | Document, comment: Comment | None) -> str:
+def _comment_page(form: CommentForm, target: Any, comment: Comment | None) -> str:
     """A comment's form on a page of its own: to edit it, or to fix one that was refused."""
+    kind = items.kind_of(target).name
     return render_template("feeds/comment_form.html", form=form, target=target, comment=comment,
-                           is_document=items.kind_of(target).name == "document")
+                           is_publication=kind == "publication", kind_path=f"{kind}s",
+                           target_title=items.title(target), target_url=items.url(target),
+                           editor_target=editor_target(target))
+
+
+def editor_target(target: Any) -> dict[str, int]:
+    """Where a comment on `target` is written, as the editor's URLs name it: the publication or the
+    document itself, else (an action of a plan) its space, whose readers are the item's."""
+    kind = items.kind_of(target).name
+    return {kind: target.id} if kind in ("publication", "document") else {"espace": target.community_id}
 
 
 def delete_comment(comment_id: int):

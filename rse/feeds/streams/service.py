@@ -24,6 +24,7 @@ from sqlalchemy import Integer, bindparam, false, func, or_, select, true, union
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm.util import identity_key
 
+from rse import items as item_kinds
 from rse import permissions
 from rse.accounts.models import User
 from rse.communities.access import member_community_ids
@@ -57,10 +58,22 @@ class StreamItem:
     same_question: bool = False
     pinned: bool = False
     run: Run | None = None   # the author's successive changes this card stands for (rse.feeds.activity)
+    # An item of another kind registered with rse.items (an action of a plan), when the activity is about one.
+    subject: Any = None
 
     @property
     def item(self):
-        return self.publication if self.publication is not None else self.document
+        if self.publication is not None:
+            return self.publication
+        return self.document if self.document is not None else self.subject
+
+    @property
+    def subject_title(self) -> str:
+        return item_kinds.title(self.subject) if self.subject is not None else ""
+
+    @property
+    def subject_url(self) -> str:
+        return item_kinds.url(self.subject) if self.subject is not None else ""
 
 
 @dataclass
@@ -266,18 +279,23 @@ def hydrate(actor: User, activity_ids: list[int]) -> list[StreamItem]:
 
     publications = load(Publication, (a.publication_id for a in rows))
     documents = load(Document, (a.document_id for a in rows))
+    # The other kinds of item an activity may be about (an action of a plan), by their column.
+    subjects = {kind.column: load(kind.model, (getattr(a, kind.column) for a in rows)) for kind in _other_kinds()}
     suggestions = load(Suggestion, (a.suggestion_id for a in rows))
     people = load(User, (a.actor_id for a in rows))
     communities = load(Community, [a.community_id for a in rows]
                        + [p.community_id for p in publications.values()]
-                       + [d.community_id for d in documents.values()])
+                       + [d.community_id for d in documents.values()]
+                       + [s.community_id for loaded in subjects.values() for s in loaded.values()])
     liked, same = reactions.user_state(actor, list(publications))
     pinned = pins_of(list(publications))
     items = []
     for activity in rows:
         publication = publications.get(activity.publication_id)
         document = documents.get(activity.document_id)
-        target = publication or document
+        subject = next((found for column, loaded in subjects.items()
+                        if (found := loaded.get(getattr(activity, column))) is not None), None)
+        target = publication or document or subject
         community_id = target.community_id if target is not None else activity.community_id
         items.append(StreamItem(
             activity=activity, actor=people.get(activity.actor_id) if activity.actor_id else None,
@@ -285,8 +303,15 @@ def hydrate(actor: User, activity_ids: list[int]) -> list[StreamItem]:
             publication=publication, document=document,
             suggestion=suggestions.get(activity.suggestion_id) if activity.suggestion_id else None,
             liked=activity.publication_id in liked, same_question=activity.publication_id in same,
-            pinned=activity.publication_id is not None and bool(pinned.get(activity.publication_id))))
+            pinned=activity.publication_id is not None and bool(pinned.get(activity.publication_id)),
+            subject=subject))
     return items
+
+
+def _other_kinds() -> list[item_kinds.ItemKind]:
+    """The kinds of item, other than publications and documents, an activity may be about."""
+    return [kind for kind in item_kinds.kinds() if kind.name not in ("publication", "document")
+            and hasattr(Activity, kind.column)]
 
 
 def _active_pins(query) -> list[Pin]:
