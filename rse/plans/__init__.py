@@ -8,7 +8,7 @@ from rse import items
 def init_app(app: Flask) -> None:
     from rse import slots as page_slots
 
-    from . import access, exchange_views, follow, follow_views, indexing, service
+    from . import access, demo, exchange_views, follow, follow_views, indexing, service
     from . import models as _models
     from .cli import register_cli
     from .slots import community_link, home_actions
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     indexing.register()
     follow.connect()
     register_cli(app)
+    demo.init_app(app)
     app.register_blueprint(bp)
     app.register_blueprint(exchange_views.bp)
     follow_views.init_app(app)
