@@ -245,11 +245,10 @@ def test_a_run_that_dies_after_the_mark_leaves_nothing_and_the_next_sends_once(w
     assert _notices(world.partner, action, "reminder_due") == 1
 
 
+@pytest.mark.parametrize("app", ["postgresql"], indirect=True)  # a second process needs a database server
 def test_a_killed_command_loses_and_duplicates_no_reminder(world, cpom, app, tmp_path):
     """SIGKILL a real `flask plans remind` in the middle of its actions: what it committed is sent once,
     the rest by the next run, never twice."""
-    if not str(db.engine.url).startswith("postgresql"):
-        pytest.skip("a second process needs a database server")
     _plan, objective, _action = cpom
     made = [plans.create_action(world.animator, objective, {
         "title": f"Action {n}", "owner_id": world.member.id, "due_date": local_today()}) for n in range(30)]

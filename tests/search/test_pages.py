@@ -206,7 +206,7 @@ def test_kind_tabs_count_every_kind_and_filter_by_one(login, staff, space, creat
     assert links["Tout"].attrs.get("aria-current") == "page" and "(3)" in links["Tout"].text()
     assert _query(links["Documents"].attrs["href"]) == {"q": ["protocole"], "kind": ["document"]}
     empty = {s.find("span", cls="search-kind-label").text() for s in tabs.find_all("span", cls="is-empty")}
-    assert empty == {"Wiki", "Commentaires", "Personnes"}  # shown, greyed, not links
+    assert empty == {"Wiki", "Commentaires", "Personnes", "Actions"}  # shown, greyed, not links
 
     page = _tree(client.get("/recherche?q=protocole&kind=document"))
     assert [h.find("h3").text() for h in page.find_all("article", cls="search-hit")] == ["Protocole des mains"]
