@@ -153,7 +153,7 @@ def test_an_imported_plan_edited_by_a_partner_owner_then_exported(app, db, live_
     assert header[:11] == ("Objectif", "Action", "Description", "Responsable", "Co-responsables", "Début",
                            "Échéance", "Statut", "Avancement", "Priorité", "Résultat")
     assert len(rows) == 40
-    by_title = {row[1]: dict(zip(header, row)) for row in rows}
+    by_title = {row[1]: dict(zip(header, row, strict=True)) for row in rows}
     assert len(by_title) == 40 and {row["Objectif"] for row in by_title.values()} == set(OBJECTIVES)
     edited, closed = by_title[EDITED], by_title[CLOSED]
     assert (edited["Responsable"], edited["Statut"], edited["Avancement"]) == ("Inès Roux", "En cours", 65)
