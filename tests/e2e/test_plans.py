@@ -71,8 +71,11 @@ def test_an_imported_plan_edited_by_a_partner_owner_then_exported(app, db, live_
 
     tab = open_page("animator")
     page = sign_in(tab, live_server, step, animator, "animator")
+    with step(tab, "space-plans"):
+        page.goto(f"/espaces/{space.id}/plans")
+        page.get_by_role("link", name="Plan d'actions CPOM 2026-2030").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Plan d'actions CPOM 2026-2030")
     with step(tab, "upload"):
-        page.goto(f"/plans/{plan.id}")
         page.get_by_role("link", name="Importer").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Importer des actions depuis un tableur")
         page.get_by_label("Classeur Excel (.xlsx, 5 Mo au plus)").set_input_files(str(workbook))
@@ -128,6 +131,15 @@ def test_an_imported_plan_edited_by_a_partner_owner_then_exported(app, db, live_
         expect(partner_page.locator(".plan-result")).to_contain_text("42 agents de nuit formés en mai et juin")
         expect(partner_page.locator(".plan-history")).to_contain_text("Inès Roux")
 
+    # An indicator with a value, for the summary's third chart and the action page's table.
+    db.session.rollback()
+    edited_action = db.session.query(Action).filter(Action.plan_id == plan.id, Action.title == EDITED).one()
+    indicator = plans.add_indicator(animator, edited_action, {
+        "name": "Places d'hébergement temporaire ouvertes", "unit": "places", "value_type": "integer",
+        "baseline": 0, "target": 10})
+    plans.record_value(animator, indicator, {"measured_on": today.isoformat(), "value": 4, "source": "ARS"})
+    db.session.commit()
+
     with step(tab, "timeline"):
         page.goto(f"/plans/{plan.id}")
         page.get_by_role("navigation", name="Vues du plan").get_by_role("link", name="Calendrier").click()
@@ -137,10 +149,12 @@ def test_an_imported_plan_edited_by_a_partner_owner_then_exported(app, db, live_
         page.get_by_role("navigation", name="Vues du plan").get_by_role("link", name="Synthèse").click()
         expect(page.locator(".plan-figures")).to_contain_text("40")
         expect(page.get_by_role("img", name="Actions par statut")).to_be_visible()
+        expect(page.locator(".plan-indicators-card .plan-chart-wide")).to_contain_text("4 / 10 places")
     with step(tab, "action-page"):
         page.goto(f"/plans/{plan.id}")
         page.get_by_role("link", name=EDITED, exact=True).click()
         expect(page.locator(".plan-details")).to_contain_text("65\u00a0%")
+        expect(page.locator("#indicateurs")).to_contain_text("Places d'hébergement temporaire ouvertes")
     with step(tab, "export"):
         page.goto(f"/plans/{plan.id}")
         with page.expect_download() as download:
