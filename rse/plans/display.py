@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from rse import items, permissions
 from rse.accounts.models import User
@@ -52,15 +52,16 @@ def plan_counts(actor: User, plans: list[Plan], today: date) -> dict[int, dict[s
                                          for plan in plans}
     if not plans:
         return counts
+    # The late ones counted by an aggregate, not grouped on: PostgreSQL does not take a GROUP BY
+    # expression with a bound date as the same expression in the selected columns.
     rows = db.session.execute(
-        select(Action.plan_id, Action.status, late_condition(today), func.count()).where(
-            Action.plan_id.in_(counts), permissions.readable(actor, Action))
-        .group_by(Action.plan_id, Action.status, late_condition(today)))
-    for plan_id, status, late, count in rows:
+        select(Action.plan_id, Action.status, func.count(), func.sum(case((late_condition(today), 1), else_=0)))
+        .where(Action.plan_id.in_(counts), permissions.readable(actor, Action))
+        .group_by(Action.plan_id, Action.status))
+    for plan_id, status, count, late in rows:
         counts[plan_id][status] += count
         counts[plan_id]["total"] += count
-        if late:
-            counts[plan_id]["late"] += count
+        counts[plan_id]["late"] += int(late or 0)
     return counts
 
 

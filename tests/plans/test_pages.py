@@ -5,6 +5,7 @@ on the home page; who sees what, and bad input said in words that changes nothin
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -137,9 +138,26 @@ def test_timeline_and_summary(world, cpom, login):
     assert "tl-bar" in page and "is-late" in page and "tl-now" in page
     assert client.get(f"/plans/{plan.id}/calendrier?annee=1999").status_code == 422
     summary = _text(client.get(f"/plans/{plan.id}/synthese"))
-    assert summary.count('role="img"') == 3
+    assert summary.count('role="img"') == 6  # each chart wide and narrow
     assert "<title>Actions par statut</title>" in summary and "Agents formés" in summary and "12 / 40 agents" in summary
     assert "style=" not in summary.split("<main")[1]
+
+
+def test_each_chart_is_drawn_wide_and_narrow_with_its_labels_above_its_bars_when_narrow():
+    from rse.plans import charts
+
+    drawn = str(charts.status_bars("Actions par statut", [("done", "Réalisée", 3), ("late", "En retard", 1)]))
+    wide, narrow = drawn.split("</svg>")[:2]
+    assert 'class="plan-chart plan-chart-wide"' in wide and 'viewBox="0 0 640 ' in wide
+    assert 'class="plan-chart plan-chart-narrow"' in narrow and 'viewBox="0 0 330 ' in narrow
+    for svg in (wide, narrow):
+        assert "<title>Actions par statut</title>" in svg and ">Réalisée</text>" in svg and "Réalisée : 3" in svg
+    # Narrow, a label is written above its bar, across the whole width (not clipped at 26 characters).
+    label_y = float(re.findall(r' y="([0-9.]+)"', narrow.split(">Réalisée</text>")[0])[-1])
+    bar_y = float(re.findall(r' y="([0-9.]+)"', narrow.split('fill="#15803d"')[0])[-1])
+    assert label_y < bar_y
+    long = "Développer la coopération avec le domicile"
+    assert f">{long}</text>" in str(charts.stacked_bars("Par objectif", [(long, [("done", "Réalisée", 1)])], "aucune"))
 
 
 def test_the_action_page_shows_its_fields_history_and_indicators(world, cpom, login):
