@@ -237,8 +237,9 @@ def my_readings():
 # --- The register -------------------------------------------------------------------------------------
 
 def _register_args() -> dict:
-    return {"state": request.args.get("state") or None, "doc_type": request.args.get("type") or None,
-            "q": request.args.get("q") or None, "sort": request.args.get("sort") or "code"}
+    # As sent: an empty state, type or sort is a value the API does not know (the pages' "all" is absent).
+    return {"state": request.args.get("state"), "doc_type": request.args.get("type"),
+            "q": request.args.get("q") or None, "sort": request.args.get("sort", "code")}
 
 
 @bp.get("/communities/<int:community_id>/register")

@@ -375,5 +375,7 @@ def test_other_bad_input(hygiene, api):
     assert submit.status_code == 422 and "true ou false" in submit.json["error"]["fields"]["renewal"]
     register = api(hygiene.world.member).get("/api/v1/register?state=lost&sort=size")
     assert register.status_code == 422 and set(register.json["error"]["fields"]) == {"state", "sort"}
+    empty = api(hygiene.world.member).get("/api/v1/register?type=&state=&sort=")  # empty is not "all" here
+    assert empty.status_code == 422 and set(empty.json["error"]["fields"]) == {"type", "state", "sort"}
     staff_only = api(hygiene.world.partner).get("/api/v1/register")
     assert staff_only.status_code == 403 and staff_only.json["error"]["code"] == "staff_only"

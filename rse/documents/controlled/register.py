@@ -61,11 +61,11 @@ def rows(actor, community: Community | None = None, *, state: str | None = None,
         raise PermissionDenied(_("Le registre du groupe est réservé aux agents des établissements."),
                                code="staff_only")
     errors = {}
-    if state and state not in STATES:
+    if state is not None and state not in STATES:
         errors["state"] = _("État inconnu.")
     if sort not in SORTS:
         errors["sort"] = _("Tri inconnu.")
-    if doc_type and doc_type not in set(DocType):
+    if doc_type is not None and doc_type not in set(DocType):
         errors["type"] = _("Type de document inconnu.")
     if errors:
         raise ValidationError(fields=errors)
