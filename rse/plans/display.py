@@ -33,8 +33,15 @@ FIELD_LABELS = {
     "due_date": _l("Échéance"), "status": _l("Statut"), "progress": _l("Avancement"), "priority": _l("Priorité"),
     "result_note": _l("Résultat"),
 }
+
+
 # How long the list of documents and publications offered to link may be.
 LINKABLE_LIMIT = 40
+
+
+def said(labels: dict) -> dict[str, str]:
+    """`labels` translated once, for a page that repeats them on every row of a table."""
+    return {key: str(label) for key, label in labels.items()}
 
 
 def people_named(actor: User, ids: set[int]) -> dict[int, User]:

@@ -113,8 +113,8 @@ def _plan_page(plan: Plan, *, form: str = "", errors: dict | None = None, status
         today=today, names=names, people=people, can_manage=manage,
         editable=access.updatable_ids(current_user, plan, shown.rows),
         form=form, errors=errors or {}, values=request.form if form else {}, action_form=ActionForm(),
-        exchange=_exchange(plan), labels=display.STATUS_LABELS, priorities=display.PRIORITY_LABELS,
-        filtered=any(v for k, v in request.args.items() if k not in ("sort", "order", "page"))), status
+        exchange=_exchange(plan), labels=display.said(display.STATUS_LABELS),
+        priorities=display.said(display.PRIORITY_LABELS), filtered=any(v for k, v in request.args.items() if k not in ("sort", "order", "page"))), status
 
 
 @bp.route("/plans/<int:plan_id>", methods=["GET", "POST"])
