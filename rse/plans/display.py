@@ -4,9 +4,10 @@ action may link to, and the months of a plan's timeline."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
@@ -71,7 +72,14 @@ def plan_counts(actor: User, plans: list[Plan], today: date) -> dict[int, dict[s
     return counts
 
 
-def owner_ids_of(actions: list[Action]) -> set[int]:
+class Owned(Protocol):
+    """An action, or a row of a plan's table."""
+
+    @property
+    def owner_ids(self) -> set[int]: ...
+
+
+def owner_ids_of(actions: Iterable[Owned]) -> set[int]:
     return {user_id for action in actions for user_id in action.owner_ids}
 
 

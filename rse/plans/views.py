@@ -114,7 +114,8 @@ def _plan_page(plan: Plan, *, form: str = "", errors: dict | None = None, status
         editable=access.updatable_ids(current_user, plan, shown.rows),
         form=form, errors=errors or {}, values=request.form if form else {}, action_form=ActionForm(),
         exchange=_exchange(plan), labels=display.said(display.STATUS_LABELS),
-        priorities=display.said(display.PRIORITY_LABELS), filtered=any(v for k, v in request.args.items() if k not in ("sort", "order", "page"))), status
+        priorities=display.said(display.PRIORITY_LABELS),
+        filtered=any(v for k, v in request.args.items() if k not in ("sort", "order", "page"))), status
 
 
 @bp.route("/plans/<int:plan_id>", methods=["GET", "POST"])
