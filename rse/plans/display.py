@@ -60,10 +60,13 @@ def plan_counts(actor: User, plans: list[Plan], today: date) -> dict[int, dict[s
                                          for plan in plans}
     if not plans:
         return counts
+    # Grouped over a subquery: PostgreSQL does not take the late condition's bound dates in the
+    # GROUP BY for the same expression as in the SELECT.
+    flagged = select(Action.plan_id, Action.status, late_condition(today).label("late")).where(
+        Action.plan_id.in_(counts), permissions.readable(actor, Action)).subquery()
     rows = db.session.execute(
-        select(Action.plan_id, Action.status, late_condition(today), func.count()).where(
-            Action.plan_id.in_(counts), permissions.readable(actor, Action))
-        .group_by(Action.plan_id, Action.status, late_condition(today)))
+        select(flagged.c.plan_id, flagged.c.status, flagged.c.late, func.count())
+        .group_by(flagged.c.plan_id, flagged.c.status, flagged.c.late))
     for plan_id, status, late, count in rows:
         counts[plan_id][status] += count
         counts[plan_id]["total"] += count
