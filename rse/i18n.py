@@ -1,8 +1,10 @@
 """Locale choice and French formatting helpers for templates."""
 
+from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from babel import dates as babel_dates
 from flask import Flask, current_app, g, request
 from flask_babel import format_date, format_decimal, format_time, get_locale, get_translations, gettext
 from flask_login import current_user
@@ -31,6 +33,21 @@ def local_today() -> date:
 def format_day(value: date | datetime | None) -> str:
     """A day as the whole product writes it, « 7 déc. 2026 » (a moment: its day in the user's zone)."""
     return format_date(value, "medium") if value else ""
+
+
+def day_formatter() -> Callable[[date | datetime | None], str]:
+    """format_day for a page that writes hundreds of days (a table): the locale and its pattern
+    looked up once rather than once per day. A moment still goes through format_day (its day in the
+    user's zone)."""
+    locale = get_locale()
+    pattern = babel_dates.parse_pattern(babel_dates.get_date_format("medium", locale=locale))
+
+    def day(value: date | datetime | None) -> str:
+        if not value or isinstance(value, datetime):
+            return format_day(value)
+        return pattern.apply(value, locale)
+
+    return day
 
 
 def format_moment(value: datetime | None) -> str:
@@ -79,6 +96,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["local_today"] = local_today
+    app.jinja_env.globals["day_formatter"] = day_formatter
     app.jinja_env.filters["date"] = format_day  # no format argument: one way to write a date
     app.jinja_env.filters["datetime"] = format_moment
     app.jinja_env.filters["upcoming"] = format_upcoming

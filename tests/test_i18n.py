@@ -8,7 +8,7 @@ import pytest
 from flask import render_template_string
 from flask_babel import force_locale
 
-from rse.i18n import format_day, format_moment
+from rse.i18n import day_formatter, format_day, format_moment
 
 ROOT = Path(__file__).resolve().parents[1]
 MOMENT = datetime(2026, 12, 6, 23, 42, tzinfo=UTC)  # 00:42 on 7 December in Paris (RSE_TIMEZONE)
@@ -36,6 +36,18 @@ def test_english_readers_get_the_english_order_and_clock(app):
 def test_no_date_is_an_empty_string(app):
     with app.test_request_context():
         assert format_moment(None) == "" and format_day(None) == ""
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_a_tables_day_formatter_writes_each_day_as_format_day_does(app, locale):
+    days = [date(2026, 1, 1) + (date(2026, 1, 2) - date(2026, 1, 1)) * n for n in range(0, 730, 17)]
+    with app.test_request_context(), force_locale(locale):
+        day = day_formatter()
+        assert [day(d) for d in days] == [format_day(d) for d in days]
+        assert day(MOMENT) == format_day(MOMENT) == ("7 déc. 2026" if locale == "fr" else "Dec 7, 2026")
+        assert day(None) == ""
+        rendered = render_template_string('{% set day = day_formatter() %}{{ day(value) }}', value=date(2026, 3, 1))
+    assert rendered == ("1 mars 2026" if locale == "fr" else "Mar 1, 2026")
 
 
 def test_templates_write_moments_through_the_one_filter(app):

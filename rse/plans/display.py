@@ -4,9 +4,10 @@ action may link to, and the months of a plan's timeline."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
@@ -33,8 +34,15 @@ FIELD_LABELS = {
     "due_date": _l("Échéance"), "status": _l("Statut"), "progress": _l("Avancement"), "priority": _l("Priorité"),
     "result_note": _l("Résultat"),
 }
+
+
 # How long the list of documents and publications offered to link may be.
 LINKABLE_LIMIT = 40
+
+
+def said(labels: dict) -> dict[str, str]:
+    """`labels` translated once, for a page that repeats them on every row of a table."""
+    return {key: str(label) for key, label in labels.items()}
 
 
 def people_named(actor: User, ids: set[int]) -> dict[int, User]:
@@ -65,7 +73,14 @@ def plan_counts(actor: User, plans: list[Plan], today: date) -> dict[int, dict[s
     return counts
 
 
-def owner_ids_of(actions: list[Action]) -> set[int]:
+class Owned(Protocol):
+    """An action, or a row of a plan's table."""
+
+    @property
+    def owner_ids(self) -> set[int]: ...
+
+
+def owner_ids_of(actions: Iterable[Owned]) -> set[int]:
     return {user_id for action in actions for user_id in action.owner_ids}
 
 

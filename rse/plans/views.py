@@ -13,11 +13,11 @@ from werkzeug.routing import BuildError
 from rse import items, permissions
 from rse.communities import service as communities
 from rse.errors import DomainError, ValidationError
-from rse.forms import ActionForm, error_text, run_work
+from rse.forms import ActionForm, error_text, page_number, run_work
 from rse.i18n import local_today
 from rse.web import is_htmx
 
-from . import charts, display, service
+from . import access, charts, display, service, table
 from .models import CLOSED_STATUSES, OPEN_STATUSES, Action, Plan
 
 bp = Blueprint("plans", __name__)
@@ -104,16 +104,18 @@ def space_plans(community_id: int):
 def _plan_page(plan: Plan, *, form: str = "", errors: dict | None = None, status: int = 200):
     filters = service.clean_filters(request.args)
     today = local_today()
-    actions = service.plan_actions(current_user, plan, filters, today)
+    shown = table.table_page(current_user, plan, filters, today, page_number(request.args.get("page")))
     manage = _can("manage", plan)
     people = service.assignable_people(current_user, plan.community)
-    names = display.people_named(current_user, display.owner_ids_of(actions))
+    names = display.people_named(current_user, display.owner_ids_of(shown.rows))
     return render_template(
-        "plans/plan.html", plan=plan, community=plan.community, actions=actions, filters=filters, today=today,
-        names=names, people=people, can_manage=manage, editable={a.id for a in actions if _can("update", a)},
+        "plans/plan.html", plan=plan, community=plan.community, actions=shown.rows, shown=shown, filters=filters,
+        today=today, names=names, people=people, can_manage=manage,
+        editable=access.updatable_ids(current_user, plan, shown.rows),
         form=form, errors=errors or {}, values=request.form if form else {}, action_form=ActionForm(),
-        exchange=_exchange(plan), labels=display.STATUS_LABELS, priorities=display.PRIORITY_LABELS,
-        filtered=any(v for k, v in request.args.items() if k not in ("sort", "order"))), status
+        exchange=_exchange(plan), labels=display.said(display.STATUS_LABELS),
+        priorities=display.said(display.PRIORITY_LABELS),
+        filtered=any(v for k, v in request.args.items() if k not in ("sort", "order", "page"))), status
 
 
 @bp.route("/plans/<int:plan_id>", methods=["GET", "POST"])
@@ -219,7 +221,8 @@ def _row(action: Action, *, edit: bool = False, errors: dict | None = None, valu
          status: int = 200):
     plan = action.objective.plan
     return render_template(
-        "plans/_row_form.html" if edit else "plans/_row.html", action=action, plan=plan, today=local_today(),
+        "plans/_row_form.html" if edit else "plans/_row.html", action=action, row=table.ActionRow.of(action),
+        plan=plan, today=local_today(),
         names=display.people_named(current_user, action.owner_ids), can_update=_can("update", action),
         can_manage=_can("manage", action),
         people=service.assignable_people(current_user, plan.community) if edit else [],
