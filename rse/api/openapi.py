@@ -513,11 +513,14 @@ FEEDS_SCHEMAS = {
                                                      "version", "circuit", "reading", "action"]},
         "actor": _NAMED, "created_at": DATE_TIME, "read": B, "comment_id": NULLABLE_I, "text": S,
         "message": {**NULLABLE_S, "description": "A suggestion's message"},
-        "event": {"type": "string", "nullable": True, "description": "A circuit or reading notification's step",
-                  "enum": ["to_check", "to_approve", "returned", "in_force", "reading", "reading_reminder", None]},
+        "event": {"type": "string", "nullable": True,
+                  "description": "A circuit, reading, review or action notification's step",
+                  "enum": ["to_check", "to_approve", "returned", "in_force", "reading", "reading_reminder",
+                           "review_due", "assigned", "reminder_week", "reminder_due", None]},
         "version_number": {**NULLABLE_I, "description": "The version a circuit or reading notification is about"},
         "item": {"type": "object", "properties": {
-            "type": {"type": "string", "enum": ["publication", "document"]}, "id": I, "title": S, "url": S}}}},
+            "type": {"type": "string", "enum": ["publication", "document", "action"]}, "id": I, "title": S,
+            "url": S}}}},
     "NotificationPreferences": {"type": "object", "additionalProperties": False, "properties": dict.fromkeys(
         ("mention", "suggestion", "comment", "answer", "followed", "version", "circuit", "reading", "action"), _MODE)},
     "Follow": {"type": "object", "properties": {

@@ -77,3 +77,14 @@ def test_document_declares_the_bounds_and_text_rules_the_server_enforces(client)
     content = document["paths"]["/documents/{document_id}/versions/{number}/content"]["get"]["responses"]["200"]
     assert list(content["content"]) == ["*/*"]
     assert "400" in document["paths"]["/feed"]["get"]["responses"]
+
+
+def test_notification_events_and_item_types_are_those_the_server_sends(app):
+    """The document lists every step a notification may name and every kind of item it may point at."""
+    from rse import items
+    from rse.api.openapi import build_document
+    from rse.feeds.notifications.service import ACTION_EVENTS, CIRCUIT_EVENTS
+
+    notification = build_document()["components"]["schemas"]["Notification"]["properties"]
+    assert set(notification["event"]["enum"]) - {None} == set(CIRCUIT_EVENTS) | set(ACTION_EVENTS)
+    assert set(notification["item"]["properties"]["type"]["enum"]) == {kind.name for kind in items.kinds()}
