@@ -340,7 +340,7 @@ class Seeder:
     def activity(self, at: datetime, verb: str, kind: str, publication_id: int, **fields) -> int:
         activity_id = self.take_id(Activity)
         row = {"id": activity_id, "community_id": None, "actor_id": None, "verb": verb, "kind": kind,
-               "publication_id": publication_id, "document_id": None, "version_number": None,
+               "publication_id": publication_id, "document_id": None, "action_id": None, "version_number": None,
                "suggestion_id": None, "everyone": False, "hidden": False, "created_at": at}
         row.update(fields)
         self.writer.add(Activity, row)
@@ -470,7 +470,8 @@ class Seeder:
             self.writer.add(Notification, {
                 "id": self.take_id(Notification), "user_id": user_id, "kind": NotificationKind.SUGGESTION.value,
                 "actor_id": sender, "community_id": community_id, "publication_id": publication_id,
-                "document_id": None, "comment_id": None, "suggestion_id": suggestion_id, "created_at": at,
+                "document_id": None, "action_id": None, "comment_id": None, "suggestion_id": suggestion_id,
+                "event": "", "version_number": None, "created_at": at,
                 "read_at": None if unread else self.later(at, 3000), "emailed_at": at})
         return True
 
