@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
@@ -53,41 +53,36 @@ MAX_DUE_WITHIN = 366
 # The fields of an action its history follows, in the order a change lists them.
 TRACKED = ("title", "description", "objective_id", "owner_id", "co_owners", "start_date", "due_date", "status",
            "progress", "priority", "result_note")
+_Row = TypeVar("_Row", Plan, Objective, Action, Indicator)
 SORTS = ("due", "title", "status", "owner", "progress", "priority", "objective")
 
 
 # --- Reading ----------------------------------------------------------------------------------------
 
-def get_plan(actor: User, plan_id: int, action: str = "read") -> Plan:
-    plan = db.session.get(Plan, plan_id)
-    if plan is None:
+def _get(model: type[_Row], actor: User, row_id: int, action: str) -> _Row:
+    """The row if the actor may take `action` on it; NotFound when missing, the permission layer's
+    refusal otherwise (404 for who may not know it exists)."""
+    row = db.session.get(model, row_id)
+    if row is None:
         raise NotFound()
-    permissions.require(actor, action, plan)
-    return plan
+    permissions.require(actor, action, row)
+    return row
+
+
+def get_plan(actor: User, plan_id: int, action: str = "read") -> Plan:
+    return _get(Plan, actor, plan_id, action)
 
 
 def get_objective(actor: User, objective_id: int, action: str = "read") -> Objective:
-    objective = db.session.get(Objective, objective_id)
-    if objective is None:
-        raise NotFound()
-    permissions.require(actor, action, objective)
-    return objective
+    return _get(Objective, actor, objective_id, action)
 
 
 def get_action(actor: User, action_id: int, action: str = "read") -> Action:
-    item = db.session.get(Action, action_id)
-    if item is None:
-        raise NotFound()
-    permissions.require(actor, action, item)
-    return item
+    return _get(Action, actor, action_id, action)
 
 
 def get_indicator(actor: User, indicator_id: int, action: str = "read") -> Indicator:
-    indicator = db.session.get(Indicator, indicator_id)
-    if indicator is None:
-        raise NotFound()
-    permissions.require(actor, action, indicator)
-    return indicator
+    return _get(Indicator, actor, indicator_id, action)
 
 
 def plans_of(actor: User, community: Community) -> list[Plan]:
