@@ -32,6 +32,7 @@ from rse.database import db as _db
 from rse.extensions import limiter
 
 from . import leaks
+from .api.matrix import fill
 from .conftest import BACKENDS
 from .documents.samples import pdf_bytes
 from .leaks import (
@@ -584,20 +585,6 @@ def leak_world(request, _backends):
 
 # --- Requests and checks -----------------------------------------------------------------------------
 
-def _fill(template, values: dict):
-    """`template` with its placeholders filled: a lone placeholder keeps the value's type (an id stays an int)."""
-    if isinstance(template, dict):
-        return {key: _fill(value, values) for key, value in template.items()}
-    if isinstance(template, list):
-        return [_fill(value, values) for value in template]
-    if isinstance(template, str):
-        alone = re.fullmatch(r"\{(\w+)\}", template)
-        if alone:
-            return values[alone.group(1)]
-        return template.format(**values)
-    return template
-
-
 def _placeholders(case: Case) -> set[str]:
     text = f"{case.path} {case.data} {case.json}"
     return set(re.findall(r"\{(\w+)\}", text))
@@ -613,13 +600,13 @@ def _send(world: LeakWorld, client, case: Case, values: dict) -> tuple[Answer, s
     headers = HX if case.htmx else {}
     kwargs: dict = {}
     if case.json is not None:
-        kwargs["json"] = _fill(case.json, values)
+        kwargs["json"] = fill(case.json, values)
     if case.data is not None or case.upload:
-        data = _fill(case.data or {}, values)
+        data = fill(case.data or {}, values)
         if case.upload:
             data["file"] = (io.BytesIO(pdf_bytes("Dépôt de la matrice")), "depot.pdf")
         kwargs["data"] = data
-    request_text = f"{path} {kwargs.get('json', '')} {case.data and _fill(case.data, values)}"
+    request_text = f"{path} {kwargs.get('json', '')} {case.data and fill(case.data, values)}"
     response = client.open(path, method=case.method, headers=headers, **kwargs)
     world.figures.requests += 1
     headers_kept = {k.lower(): v for k, v in response.headers.items() if k.lower() not in leaks.IGNORED_HEADERS}

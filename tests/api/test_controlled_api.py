@@ -22,6 +22,7 @@ from rse.uploads import HashingSpool
 
 from ..documents.samples import pdf_bytes
 from ..test_permissions import _api_client
+from .matrix import call_rows, fill, uncovered_routes
 from .test_feeds_permissions import ACTORS, expect
 
 DRAFT_TITLE, DRAFT_CODE = "Antisepsie brouillon confidentiel", "HYG-PRO-777"
@@ -117,36 +118,10 @@ def _rows() -> list[tuple[str, str, object, dict[str, int]]]:
 ROWS = _rows()
 
 
-def _fill(value, ids):
-    if isinstance(value, dict):
-        return {k: _fill(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, ids) for v in value]
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-        return ids[value[1:-1]]
-    return value
-
-
 @pytest.mark.parametrize("actor_name", ACTORS)
 def test_controlled_api_matrix(actor_name, hygiene, api, db):
     client = _api_client(hygiene.world, actor_name, api, db)
-    ids = hygiene.ids
-    wrong, bodies = [], []
-    for method, path, body, statuses in ROWS:
-        response = client.open("/api/v1" + path.format(**ids), method=method, json=_fill(body, ids))
-        text = response.get_data().decode("utf-8", errors="replace")
-        # JSON escapes accents: the names are looked for in the decoded text.
-        bodies.append(json.dumps(response.json, ensure_ascii=False) if response.is_json else text)
-        if response.status_code != statuses[actor_name]:
-            wrong.append(f"{method} {path}: {response.status_code}, expected {statuses[actor_name]} {text[:200]}")
-        if response.status_code >= 400:
-            error = response.json["error"]
-            assert error["code"] and error["message"], path
-        if response.status_code == 404:  # a 404 names nothing
-            assert response.json["error"]["code"] in {"not_found", "not_controlled"}, path
-            assert "fields" not in response.json["error"] or not response.json["error"]["fields"]
-    assert wrong == []
-    everything = "\n".join(bodies)
+    everything = call_rows(client, ROWS, actor_name, hygiene.ids, not_found_codes=("not_found", "not_controlled"))
     if actor_name in OUTSIDE_DRAFT:
         assert DRAFT_TITLE not in everything and DRAFT_CODE not in everything
     if actor_name in OUTSIDE_V2:
@@ -159,18 +134,9 @@ def test_controlled_api_matrix(actor_name, hygiene, api, db):
 
 def test_every_controlled_route_is_in_the_matrix(app):
     """A new endpoint of this module cannot be added without saying who may call it."""
-    import re
-
     from rse.api import controlled as module
 
-    covered = {(method, re.sub(r"\?.*", "", re.sub(r"{[^}]+}|\d+", "X", path))) for method, path, _b, _s in ROWS}
-    missing = []
-    for rule in app.url_map.iter_rules():
-        if getattr(app.view_functions[rule.endpoint], "__module__", "") != module.__name__:
-            continue
-        path = re.sub(r"<[^>]+>", "X", rule.rule.removeprefix("/api/v1"))
-        missing += [f"{m} {rule.rule}" for m in rule.methods - {"HEAD", "OPTIONS"} if (m, path) not in covered]
-    assert missing == []
+    assert uncovered_routes(app, module, ROWS) == []
 
 
 def test_a_hidden_draft_is_answered_as_a_missing_document(hygiene, api):
@@ -314,7 +280,7 @@ def _controls() -> list:
 def test_bad_decisions_are_refused_and_change_nothing(hygiene, api, body, status, field, says):
     before = _decisions()
     response = api(hygiene.world.partner).post(f"/api/v1/documents/{hygiene.ids['draft']}/circuit/decisions",
-                                               json=_fill(body, hygiene.ids))
+                                               json=fill(body, hygiene.ids))
     assert response.status_code == status
     assert says in response.json["error"]["fields"][field]
     assert _decisions() == before
@@ -347,7 +313,7 @@ def test_a_decision_on_other_bytes_is_a_conflict(hygiene, api):
 ])
 def test_bad_identity_is_refused_and_changes_nothing(hygiene, api, change, field, says):
     ids = hygiene.ids
-    body = _fill({"code": "HYG-PRO-900", "writers": ["{animator}"], "approvers": ["{approver}"], **change}, ids)
+    body = fill({"code": "HYG-PRO-900", "writers": ["{animator}"], "approvers": ["{approver}"], **change}, ids)
     before = _controls()
     response = api(hygiene.world.animator).put(f"/api/v1/documents/{ids['plain']}/control", json=body)
     assert response.status_code == 422, response.json

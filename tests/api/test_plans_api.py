@@ -5,7 +5,6 @@ refused with a code and nothing changed."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, timedelta
 from types import SimpleNamespace
 
@@ -16,6 +15,7 @@ from rse.plans import service as plans
 from rse.plans.models import Action
 
 from ..test_permissions import _api_client
+from .matrix import call_rows, fill, uncovered_routes
 from .test_feeds_permissions import ACTORS, expect
 
 PLAN_TITLE, ACTION_TITLE = "Plan CPOM confidentiel", "Ouvrir des places confidentielles"
@@ -103,42 +103,17 @@ def _rows() -> list[tuple[str, str, object, dict[str, int]]]:
 ROWS = _rows()
 
 
-def _fill(value, ids):
-    if isinstance(value, dict):
-        return {k: _fill(v, ids) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, ids) for v in value]
-    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
-        return ids[value[1:-1]]
-    return value
-
-
 @pytest.mark.parametrize("actor_name", ACTORS)
 def test_plans_api_matrix(actor_name, cpom, api, db):
     client = _api_client(cpom.world, actor_name, api, db)
-    ids = cpom.ids
-    wrong, bodies = [], []
-    for method, path, body, statuses in ROWS:
-        response = client.open("/api/v1" + path.format(**ids), method=method, json=_fill(body, ids))
-        text = response.get_data().decode("utf-8", errors="replace")
-        bodies.append(json.dumps(response.json, ensure_ascii=False) if response.is_json else text)
-        if response.status_code != statuses[actor_name]:
-            wrong.append(f"{method} {path}: {response.status_code}, expected {statuses[actor_name]} {text[:200]}")
-        if response.status_code >= 400:
-            error = response.json["error"]
-            assert error["code"] and error["message"], path
-        if response.status_code == 404:  # a 404 names nothing
-            assert response.json["error"]["code"] == "not_found", path
-            assert not response.json["error"].get("fields")
-    assert wrong == []
-    everything = "\n".join(bodies)
+    everything = call_rows(client, ROWS, actor_name, cpom.ids)
     if actor_name in NOT_READERS:
         assert not [title for title in HIDDEN if title in everything]
         assert "Partenaire membre" not in everything
     else:  # the check above could fail: readers see every title
         assert all(title in everything for title in HIDDEN)
     if actor_name == "partner":  # their own action, in "my actions"
-        mine = json.loads(bodies[[r[1] for r in ROWS].index("/me/actions")])
+        mine = json.loads(everything.split("\n")[[r[1] for r in ROWS].index("/me/actions")])
         assert [a["title"] for a in mine["items"]] == [ACTION_TITLE] and mine["items"][0]["late"] is True
 
 
@@ -146,15 +121,8 @@ def test_every_plans_route_is_in_the_matrix(app):
     """A new endpoint of this module cannot be added without saying who may call it."""
     from rse.api import plans as module
 
-    covered = {(method, re.sub(r"\?.*", "", re.sub(r"{[^}]+}|\d+", "X", path))) for method, path, _b, _s in ROWS}
-    missing = []
-    for rule in app.url_map.iter_rules():
-        if getattr(app.view_functions[rule.endpoint], "__module__", "") != module.__name__:
-            continue
-        path = re.sub(r"<[^>]+>", "X", rule.rule.removeprefix("/api/v1"))
-        missing += [f"{m} {rule.rule}" for m in rule.methods - {"HEAD", "OPTIONS"} if (m, path) not in covered]
-    assert missing == []
-    assert len(covered) >= 20
+    assert uncovered_routes(app, module, ROWS) == []
+    assert len(ROWS) >= 20
 
 
 # --- Happy paths ----------------------------------------------------------------------------------------
@@ -319,7 +287,7 @@ def test_bad_input_is_refused_with_a_code_and_changes_nothing(cpom, api, method,
     ids = {**ids, "outsider": world.outsider.id, "stranger": world.stranger.id}
     animator = api(world.animator)
     before = _state(animator, ids)
-    response = animator.open("/api/v1" + path.format(**ids), method=method, json=_fill(body, ids))
+    response = animator.open("/api/v1" + path.format(**ids), method=method, json=fill(body, ids))
     assert response.status_code == status, response.json
     error = response.json["error"]
     assert error["code"] == code and error["message"]
