@@ -227,6 +227,11 @@ def test_an_animator_adds_objectives_and_actions_and_edits_the_plan(world, cpom,
     assert response.status_code == 302
     action = _db.session.scalar(select(Action).where(Action.title == "Journée portes ouvertes"))
     assert action.owner_id == world.partner.id and action.co_owner_ids == {world.member.id}
+    # The edit form offers the owner, and everyone else as a co-owner.
+    edit = _text(client.get(f"/actions/{action.id}")).split('id="modifier"')[1].split("</form>")[0]
+    assert f'<option value="{world.partner.id}" selected>Partenaire membre (partenaire)</option>' in edit
+    assert f'name="co_owners" value="{world.member.id}" checked' in edit
+    assert f'name="co_owners" value="{world.partner.id}"' not in edit
     assert client.post(f"/plans/{plan.id}", data={"title": "CPOM révisé", "description": ""}).status_code == 302
     _db.session.expire_all()
     assert _db.session.get(Plan, plan.id).title == "CPOM révisé"
