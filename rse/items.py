@@ -27,6 +27,20 @@ class ItemKind:
     get: Callable[[Any, Any], Any]  # get(actor, id): the item if the actor may read it, else NotFound
     title: Callable[[Any], str]  # its title as lists and emails show it
     stream_kind: Callable[[Any], str]  # what an activity about it records ("post", "wiki", "document"…)
+    # What groups items of this kind (an action's plan), where a run of them is seen together: a
+    # stream card or a notification standing for several (rse.feeds.activity.add_to_run).
+    group: Callable[[Any], Group] | None = None
+
+
+@dataclass(frozen=True)
+class Group:
+    title: str
+    endpoint: str  # its page, whose one argument is `key`: `value`
+    key: str
+    value: int
+
+    def url(self, *, external: bool = False) -> str:
+        return (external_url if external else internal_path)(self.endpoint, **{self.key: self.value})
 
 
 _kinds: dict[str, ItemKind] = {}
@@ -68,6 +82,12 @@ def pointed_at(row: Any) -> Any | None:
 
 def title(item: Any) -> str:
     return kind_of(item).title(item)
+
+
+def group(item: Any) -> Group | None:
+    """The group `item` belongs to (an action's plan), if its kind has groups."""
+    found = kind_of(item).group
+    return found(item) if found is not None else None
 
 
 def url(item: Any, *, anchor: str = "", external: bool = False) -> str:

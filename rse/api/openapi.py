@@ -468,6 +468,8 @@ def _stream_item(item_type: str, schema: str, kinds: list[str]) -> dict:
         "kind": {"type": "string", "enum": kinds}, "created_at": DATE_TIME, "actor": _NAMED,
         "community": _NAMED, "item_type": {"type": "string", "enum": [item_type]},
         "item": _ref(schema), "pinned": B,
+        "run_size": {**I, "description": "How many like activities this line stands for (a plan's actions "
+                                          "created at once): 1 for most"},
         "suggestion": {"type": "object", "nullable": True, "properties": {"sender": _NAMED, "message": S}}}}
 _MODE = {"type": "string", "enum": ["immediate", "digest", "never"]}
 FEEDS_SCHEMAS = {
@@ -496,7 +498,9 @@ FEEDS_SCHEMAS = {
     "DocumentStreamItem": _stream_item("document", "Document", ["document"]),
     "ActionStreamItem": _stream_item("action", "StreamAction", ["action"]),
     "StreamAction": {"type": "object", "description": "An action of a plan, as a stream names it", "properties": {
-        "id": I, "community_id": I, "title": S, "url": S}},
+        "id": I, "community_id": I, "title": S, "url": S,
+        "group": {"type": "object", "nullable": True, "properties": {"title": S, "url": S},
+                  "description": "Its plan, when the line stands for several of its actions (run_size)"}}},
     "StreamPage": {"type": "object", "properties": {
         "items": {"type": "array", "items": _ref("StreamItem")},
         "pins": {"type": "array", "items": _ref("StreamItem"), "description": "First page only"},
@@ -518,6 +522,8 @@ FEEDS_SCHEMAS = {
                   "enum": ["to_check", "to_approve", "returned", "in_force", "reading", "reading_reminder",
                            "review_due", "assigned", "reminder_week", "reminder_due", None]},
         "version_number": {**NULLABLE_I, "description": "The version a circuit or reading notification is about"},
+        "run_size": {**I, "description": "How many items of one group it stands for (actions given at once): "
+                                          "the item is the first, the url the group's page"},
         "item": {"type": "object", "properties": {
             "type": {"type": "string", "enum": ["publication", "document", "action"]}, "id": I, "title": S,
             "url": S}}}},

@@ -212,7 +212,10 @@ def action_history(action_id: int):
     action = plans.get_action(actor(), action_id)
     changes = plans.history(actor(), action)
     seen = _seen({c.user_id for c in changes})
-    return jsonify({"items": [action_change_json(c, seen) for c in changes], "total": len(changes)})
+    def title(kind, item_id):
+        return plans.linked_title(actor(), kind, item_id)
+
+    return jsonify({"items": [action_change_json(c, seen, title) for c in changes], "total": len(changes)})
 
 
 # --- Indicators ---------------------------------------------------------------------------------------

@@ -128,14 +128,17 @@ def stream_item_json(item) -> dict:
     else:  # an item of another kind (an action of a plan): what names it and where it is
         subject = item.subject
         item_type = items.kind_of(subject).name
+        group = item.subject_group
         payload = {"id": subject.id, "community_id": subject.community_id, "title": items.title(subject),
-                   "url": items.url(subject)}
+                   "url": items.url(subject),
+                   "group": {"title": group.title, "url": group.url()} if group is not None else None}
     data = {
         "id": activity.id or None,  # pins are not activities
         "verb": activity.verb, "kind": activity.kind, "created_at": iso(activity.created_at),
         "actor": person_ref(item.actor),
         "community": {"id": item.community.id, "name": item.community.name} if item.community else None,
-        "item_type": item_type, "item": payload, "pinned": item.pinned, "suggestion": None,
+        "item_type": item_type, "item": payload, "pinned": item.pinned, "run_size": activity.run_size or 1,
+        "suggestion": None,
     }
     if activity.verb == "suggested" and item.suggestion is not None:
         data["suggestion"] = {"sender": person_ref(item.suggestion.sender), "message": item.suggestion.message}
@@ -168,9 +171,9 @@ def notification_json(line) -> dict:
         "id": row.id, "kind": row.kind, "actor": person_ref(row.actor), "created_at": iso(row.created_at),
         "read": row.read_at is not None, "comment_id": row.comment_id, "text": line.sentence,
         "message": suggestion.message if suggestion is not None else None,
-        "event": row.event or None, "version_number": row.version_number,
+        "event": row.event or None, "version_number": row.version_number, "run_size": row.run_size or 1,
         "item": {"type": items.kind_of(item).name, "id": item.id, "title": items.title(item),
-                 "url": items.url(item, anchor=f"#commentaire-{comment.id}" if comment is not None else "")},
+                 "url": line.url},
     }
 
 
@@ -309,8 +312,14 @@ def action_json(action, *, today, seen: set[int], links=None) -> dict:
     }
 
 
-def action_change_json(change, seen: set[int]) -> dict:
-    return {"id": change.id, "event": change.event, "user": _shown(change.user, seen), "changes": change.changes,
+def action_change_json(change, seen: set[int], linked_title) -> dict:
+    """A change of an action's history. A linked or unlinked item is named by `linked_title(kind, id)`:
+    only while the reader may read it."""
+    changes = change.changes
+    if change.event in ("linked", "unlinked"):
+        changes = {"kind": changes.get("kind"), "id": changes.get("id"),
+                   "title": linked_title(changes.get("kind"), changes.get("id"))}
+    return {"id": change.id, "event": change.event, "user": _shown(change.user, seen), "changes": changes,
             "created_at": iso(change.created_at)}
 
 

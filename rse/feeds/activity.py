@@ -36,6 +36,28 @@ def add_activity(verb: str, actor: User | None, *, kind: str, community_id: int 
     return activity
 
 
+# Like activities one after another (the forty actions of an imported plan created, the five marked
+# done at the end of a meeting, those the morning's run finds late) show as one card: each takes over
+# the card of the one before it when it is the same person's (or the system's), in the same group, at
+# most RUN_GAP later. Unlike a publication's changes (`change_runs`, folded as streams are read, a
+# handful per card), a run may be thousands long, so it is folded as it is written: the folded rows
+# stay (kept, out of the streams' scans) and a stream page never walks through them.
+RUN_GAP = timedelta(minutes=15)
+
+
+def add_to_run(verb: str, actor: User | None, *, previous: Activity | None, kind: str, community_id: int,
+               **fields) -> Activity:
+    """A new activity, which takes over `previous` (the last of its verb and kind in its community,
+    if in the same group: the caller's to find) when it continues its run."""
+    activity = add_activity(verb, actor, kind=kind, community_id=community_id, **fields)
+    if (previous is not None and not previous.folded and previous.verb == verb
+            and previous.actor_id == activity.actor_id
+            and activity.created_at - previous.created_at <= RUN_GAP):
+        previous.folded = True
+        activity.run_size = (previous.run_size or 1) + 1
+    return activity
+
+
 def document_version_added(document: Document, version, actor: User | None) -> None:
     if document.control is not None:
         return  # a controlled document's new version is a draft: its readers hear of it once in force

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rse.accounts.models import User
@@ -256,6 +256,11 @@ class Activity(Model):
     everyone: Mapped[bool] = mapped_column(default=False)
     # Hidden while its item is deleted or in the trash (kept, so a restore brings it back).
     hidden: Mapped[bool] = mapped_column(default=False)
+    # A run of like activities (the forty actions of an imported plan) shows as one card: the run's
+    # newest row counts them all (run_size), the others are folded into it (kept, out of the streams).
+    # See rse.feeds.activity.add_to_run.
+    run_size: Mapped[int | None] = mapped_column()
+    folded: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -372,6 +377,9 @@ class Notification(Model):
     # For a circuit or reading notification: what happened ("to_check", "returned"...) to which version.
     event: Mapped[str] = mapped_column(String(16), default="")
     version_number: Mapped[int | None] = mapped_column()
+    # How many items of one group this notification stands for (the actions of an imported plan given to
+    # one person), when more than one: its item is the first of them.
+    run_size: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when an immediate email went out for it (the digest does not repeat it).

@@ -18,7 +18,8 @@ def init_app(app: Flask) -> None:
     # An action is an item: comments, notifications and stream lines point at it (its `action_id`).
     items.register(items.ItemKind(
         name="action", model=_models.Action, column="action_id", endpoint="plans.action",
-        get=service.get_action, title=lambda action: action.title, stream_kind=lambda _action: "action"))
+        get=service.get_action, title=lambda action: action.title, stream_kind=lambda _action: "action",
+        group=lambda action: items.Group(action.objective.plan.title, "plans.show", "plan_id", action.plan_id)))
     indexing.register()
     follow.connect()
     register_cli(app)

@@ -18,10 +18,10 @@ from rse.accounts.models import User
 from rse.communities.models import Community
 from rse.database import db
 from rse.documents import service as documents
-from rse.errors import NotFound, PermissionDenied
 from rse.feeds.models import Publication
 from rse.i18n import format_day
 
+from . import service
 from .models import Action, ActionChange, Plan, late_condition
 
 STATUS_LABELS = {"not_started": _l("Non commencée"), "in_progress": _l("En cours"), "done": _l("Réalisée"),
@@ -138,11 +138,8 @@ def _people_in(change: ActionChange) -> set[int]:
 
 def _item_title(actor: User, kind: Any, item_id: Any) -> str:
     """The title of a linked item if the actor still reads it (a trashed document is not named)."""
-    found = items.named(kind)
-    try:
-        return f"« {items.title(found.get(actor, item_id))} »" if found else ""
-    except (NotFound, PermissionDenied):
-        return str(_l("un document ou une publication"))
+    title = service.linked_title(actor, kind, item_id)
+    return f"« {title} »" if title is not None else str(_l("un document ou une publication"))
 
 
 def history_lines(actor: User, action: Action, changes: list[ActionChange]) -> list[HistoryLine]:

@@ -14,8 +14,8 @@ from sqlalchemy import or_, select, update
 
 from rse import signals
 from rse.database import db
-from rse.feeds.activity import add_activity
-from rse.feeds.models import NotificationKind, Verb
+from rse.feeds.activity import add_to_run
+from rse.feeds.models import Activity, NotificationKind, Verb
 from rse.feeds.notifications import service as notifications
 
 from .models import OPEN_STATUSES, Action
@@ -26,13 +26,27 @@ STREAM_VERBS = {"created": Verb.CREATED, "done": Verb.COMPLETED, "late": Verb.LA
 NOTIFIED_EVENTS = ("assigned", "reminder_week", "reminder_due")
 
 
-def on_action_event(action: Action, *, event: str, actor=None, user_ids=(), **_extra) -> None:
-    """The stream's line and the notifications of an event of an action."""
+def on_action_event(action: Action, *, event: str, actor=None, user_ids=(), run_size: int = 1, **_extra) -> None:
+    """The stream's line and the notifications of an event of an action (`run_size`: how many actions
+    of its plan, given at once, the one notification stands for)."""
     verb = STREAM_VERBS.get(event)
     if verb is not None:
-        add_activity(verb, actor, kind="action", community_id=action.community_id, action_id=action.id)
+        add_to_run(verb, actor, previous=_previous(action, verb), kind="action", community_id=action.community_id,
+                   action_id=action.id)
     if event in NOTIFIED_EVENTS:
-        notifications.notify(NotificationKind.ACTION, actor, action, user_ids, event=event)
+        notifications.notify(NotificationKind.ACTION, actor, action, user_ids, event=event,
+                             run_size=run_size if run_size > 1 else None)
+
+
+def _previous(action: Action, verb: str) -> Activity | None:
+    """The last activity of this verb about an action in the action's space, if about one of the
+    same plan: the line this one may take over (rse.feeds.activity.add_to_run)."""
+    row = db.session.execute(
+        select(Activity, Action.plan_id).join(Action, Action.id == Activity.action_id)
+        .where(Activity.community_id == action.community_id, Activity.kind == "action", Activity.verb == verb,
+               Activity.action_id != action.id)
+        .order_by(Activity.id.desc()).limit(1)).first()
+    return row[0] if row is not None and row[1] == action.plan_id else None
 
 
 def connect() -> None:

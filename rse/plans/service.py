@@ -319,6 +319,11 @@ def _clean_action(data: dict, community: Community, current: Action | None) -> d
         cleaned["owner_id"] = owner[0] if owner else None
     if "co_owners" in data:
         cleaned["co_owners"] = sorted(_member_ids(community, data["co_owners"] or [], "co_owners", MAX_CO_OWNERS))
+    # The owner is no co-owner of their own action: named as both, or made owner, they are the owner.
+    owner_id = cleaned.get("owner_id", current.owner_id if current else None)
+    co_owners = cleaned.get("co_owners", sorted(current.co_owner_ids) if current else [])
+    if owner_id in co_owners:
+        cleaned["co_owners"] = [user_id for user_id in co_owners if user_id != owner_id]
     for name in ("start_date", "due_date"):
         if name in data:
             cleaned[name] = clean_date(data[name], name)
@@ -414,12 +419,13 @@ def _apply(action: Action, cleaned: dict) -> None:
             setattr(action, name, value)
 
 
-def _announce(action: Action, event: str, actor: User | None, user_ids: set[int] | None = None) -> None:
-    signals.plan_action_event.send(action, event=event, actor=actor, user_ids=set(user_ids or ()))
+def _announce(action: Action, event: str, actor: User | None, user_ids: set[int] | None = None, **extra) -> None:
+    signals.plan_action_event.send(action, event=event, actor=actor, user_ids=set(user_ids or ()), **extra)
 
 
-def create_action(actor: User, objective: Objective, data: dict) -> Action:
-    """A new action of an objective: by the plan's animators. Its owners are told."""
+def create_action(actor: User, objective: Objective, data: dict, *, tell_owners: bool = True) -> Action:
+    """A new action of an objective: by the plan's animators. Its owners are told (unless the caller
+    tells them at once of several: `tell_owners_of`)."""
     permissions.require(actor, "manage", objective)
     community = objective.plan.community
     cleaned = _clean_action(data, community, None)
@@ -433,9 +439,19 @@ def create_action(actor: User, objective: Objective, data: dict) -> Action:
     db.session.flush()
     _record(actor, action, "created", {k: _json(v) for k, v in _snapshot(action).items()})
     _announce(action, "created", actor)
-    if action.owner_ids - {actor.id}:
+    if tell_owners and action.owner_ids - {actor.id}:
         _announce(action, "assigned", actor, action.owner_ids - {actor.id})
     return action
+
+
+def tell_owners_of(actor: User, actions: list[Action]) -> None:
+    """Tell each owner of these new actions (of one plan) once: of the action, or of how many."""
+    given: dict[int, list[Action]] = {}
+    for action in actions:
+        for user_id in sorted(action.owner_ids - {actor.id}):
+            given.setdefault(user_id, []).append(action)
+    for user_id, theirs in given.items():
+        _announce(theirs[0], "assigned", actor, {user_id}, run_size=len(theirs))
 
 
 def _check_version(action: Action, row_version: Any) -> None:
@@ -610,7 +626,9 @@ def link(actor: User, action: Action, kind: Any, item_id: Any) -> ActionLink:
     row = ActionLink(action_id=action.id, created_by_id=actor.id, **{column: item.id})
     db.session.add(row)
     db.session.flush()
-    _record(actor, action, "linked", {"kind": kind, "id": item.id, "title": items.title(item)})
+    # The item, not its title: the history names it to each reader only while they may read it
+    # (`linked_title`), a trashed document or a draft of a controlled one not at all.
+    _record(actor, action, "linked", {"kind": kind, "id": item.id})
     return row
 
 
@@ -619,11 +637,22 @@ def unlink(actor: User, action: Action, link_id: Any) -> None:
     row = db.session.get(ActionLink, int(link_id)) if str(link_id).isdigit() else None
     if row is None or row.action_id != action.id:
         raise NotFound()
-    item = items.pointed_at(row)
     db.session.delete(row)
     _record(actor, action, "unlinked", {"kind": "document" if row.document_id else "publication",
-                                        "id": row.document_id or row.publication_id,
-                                        "title": items.title(item) if item is not None else ""})
+                                        "id": row.document_id or row.publication_id})
+
+
+def linked_title(actor: User, kind: Any, item_id: Any) -> str | None:
+    """The title of an item an action's history names (linked, unlinked) if the actor reads it now;
+    None for one they may not, or that is gone. (Rows written before 0012 also kept a title: never
+    shown, this is what names the item.)"""
+    found = items.named(kind) if kind in LINKABLE else None
+    if found is None or not isinstance(item_id, int):
+        return None
+    try:
+        return items.title(found.get(actor, item_id))
+    except (NotFound, PermissionDenied):
+        return None
 
 
 def links(actor: User, action: Action) -> list[tuple[ActionLink, Any]]:

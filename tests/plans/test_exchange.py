@@ -15,6 +15,10 @@ from sqlalchemy import func, select
 
 from rse.database import db as _db
 from rse.errors import PermissionDenied, ValidationError
+from rse.feeds.models import Notification
+from rse.feeds.notifications import service as notifications
+from rse.feeds.streams import service as streams
+from rse.mail.models import OutboundEmail
 from rse.plans import exchange, export
 from rse.plans import service as plans
 from rse.plans.models import Action, ActionChange, Objective
@@ -114,6 +118,39 @@ def test_a_40_row_workbook_is_previewed_then_imported_exactly(world, plan):
     # Through the service: each action has its history, closing included.
     assert [c.event for c in plans.history(world.animator, third)] == ["closed", "created"]
     assert _count(ActionChange) == 40 + 16
+
+
+def test_an_import_is_one_stream_card_and_one_notice_per_owner(world, plan, login, api):
+    exchange.import_rows(world.animator, plan, preview_of(world, plan, workbook(forty_rows(world))))
+    _db.session.commit()
+    space = world.spaces["private"]
+    cards = [i for i in streams.community(world.member, space).items if i.subject is not None]
+    assert [(c.activity.verb, c.activity.run_size) for c in cards] == [("created", 40), ("completed", 8)]
+    page = login(world.member).get(f"/espaces/{space.id}").get_data(as_text=True)
+    plan_link = f'<a href="/plans/{plan.id}">Plan d&#39;actions CPOM 2026-2030</a>'
+    assert f"Animatrice</a> a créé 40 actions dans le plan {plan_link}" in page
+    assert f"Animatrice</a> a réalisé 8 actions du plan {plan_link}" in page
+    assert "a créé l&#39;action" not in page
+    feed = api(world.member).get(f"/api/v1/communities/{space.id}/feed").json["items"]
+    assert [(i["verb"], i["run_size"], i["item"]["group"]) for i in feed if i["item_type"] == "action"] == [
+        (verb, n, {"title": "Plan d'actions CPOM 2026-2030", "url": f"/plans/{plan.id}"})
+        for verb, n in (("created", 40), ("completed", 8))]
+    # Each owner and co-owner hears once, of how many: the partner owns 20, the member owns or co-owns
+    # 21; the animator who imported hears nothing.
+    for person, n in ((world.partner, 20), (world.member, 21)):
+        (notice,) = _db.session.scalars(select(Notification).where(Notification.user_id == person.id))
+        assert (notice.event, notice.run_size) == ("assigned", n)
+        (line,) = notifications.lines([notice])
+        assert line.sentence == f"Animatrice vous a confié {n} actions du plan « Plan d'actions CPOM 2026-2030 »"
+        assert line.url == f"/plans/{plan.id}"
+        (email,) = _db.session.scalars(select(OutboundEmail).where(OutboundEmail.recipient == person.email))
+        assert email.subject == f"{n} actions confiées : Plan d'actions CPOM 2026-2030"
+        assert f"/plans/{plan.id}" in email.text_body
+        client = login(person)
+        assert client.get(f"/notifications/{notice.id}").headers["Location"] == f"/plans/{plan.id}"
+    assert _count(Notification, Notification.user_id == world.animator.id) == 0
+    # The outsider sees neither the card nor a count.
+    assert all(i.subject is None for i in streams.home(world.outsider).items)
 
 
 def test_a_sheet_named_actions_is_read_and_percent_cells_are_percentages(world, plan):

@@ -12,11 +12,12 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from rse import signals
 from rse.database import db
 from rse.errors import ValidationError
+from rse.feeds import activity as follow_runs
 from rse.feeds.models import Activity, Comment, Notification
 from rse.feeds.notifications import service as notifications
 from rse.feeds.social import suggestions
@@ -148,6 +149,52 @@ def test_the_stream_says_created_completed_and_late_once_and_only_to_readers(wor
     assert [(i["verb"], i["item"]["title"], i["item"]["url"]) for i in actions] == [
         ("completed", title, f"/actions/{action.id}"), ("created", title, f"/actions/{action.id}")]
     assert api(world.outsider).get(f"/api/v1/communities/{space.id}/feed").status_code == 403
+
+
+def test_like_lines_one_after_another_fold_into_one_card_of_their_plan(world, cpom, app):
+    plan, objective, first = cpom
+    space = world.spaces["private"]
+
+    def add(title, who=world.animator, into=objective):
+        action = plans.create_action(who, into, {"title": title})
+        db.session.commit()
+        return action
+
+    def cards():
+        return [(i.activity.verb, i.activity.run_size or 1, i.subject_title, i.subject_group and i.subject_group.title)
+                for i in streams.community(world.member, space).items if i.subject is not None]
+
+    add("Deuxième")
+    add("Troisième")
+    assert cards() == [("created", 3, "Troisième", plan.title)]
+    # Another plan, then a line of another person, then a pause of more than RUN_GAP: each starts a card.
+    other = plans.add_objective(world.animator, plans.create_plan(world.animator, space, {"title": "PAQSS 2027"}),
+                                {"title": "Sécuriser le circuit du médicament"})
+    add("Dans un autre plan", into=other)
+    add("Quatrième")
+    add("Celle du membre animateur", who=world.admin)
+    add("Cinquième")
+    sixth = db.session.scalar(select(Activity).where(Activity.action_id == add("Sixième").id))
+    sixth.created_at -= follow_runs.RUN_GAP + timedelta(minutes=1)
+    db.session.commit()
+    add("Septième")
+    assert cards() == [("created", 1, "Septième", None), ("created", 2, "Sixième", plan.title),
+                       ("created", 1, "Celle du membre animateur", None), ("created", 1, "Quatrième", None),
+                       ("created", 1, "Dans un autre plan", None), ("created", 3, "Troisième", plan.title)]
+    # Nothing is lost: every line is kept, the folded ones out of the streams.
+    assert db.session.scalar(select(func.count()).select_from(Activity).where(Activity.kind == "action")) == 9
+    # The morning's run folds the late ones it finds the same way, with no actor.
+    for action in db.session.scalars(select(Action).where(Action.plan_id == plan.id)):
+        db.session.execute(update(Action).where(Action.id == action.id).values(due_date=local_today() - timedelta(days=1)))
+    db.session.commit()
+    assert follow.remind(local_today())["late"] == 8
+    (late,) = [i for i in streams.community(world.member, space).items if i.activity.verb == "late"]
+    assert (late.activity.run_size, late.actor) == (8, None)
+    html = app.jinja_env.from_string('{% import "feeds/macros.html" as f with context %}'
+                                     '{{ f.stream_item(item, "x", {}, None) }}')
+    with app.test_request_context():
+        assert f'8 actions du plan <a href="/plans/{plan.id}">Plan d&#39;actions CPOM 2026-2030</a> sont en retard' \
+            in html.render(item=late)
 
 
 def test_a_late_action_is_announced_once_per_due_date_with_no_actor(world, cpom, app):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from rse import signals
 from rse.database import db as _db
+from rse.documents import service as documents
 from rse.errors import Conflict, NotFound, PermissionDenied, Unauthorized, ValidationError
 from rse.plans import service as plans
 from rse.plans.models import Action, ActionChange, IndicatorValue
@@ -179,6 +180,18 @@ def test_only_animators_change_owners_and_objectives(world, cpom):
     assert action.owner_ids == {world.member.id}
 
 
+def test_the_owner_is_never_also_a_co_owner(world, cpom):
+    _plan, objective, action = cpom  # owned by the partner, co-owned by the member
+    both = plans.create_action(world.animator, objective, {"title": "Y", "owner_id": world.member.id,
+                                                          "co_owners": [world.member.id, world.partner.id]})
+    assert (both.owner_id, both.co_owner_ids) == (world.member.id, {world.partner.id})
+    # The co-owner made owner leaves the co-owners; the former owner is not added to them.
+    plans.update_action(world.animator, action, {"owner_id": world.member.id}, row_version=1)
+    assert (action.owner_id, action.co_owner_ids) == (world.member.id, set())
+    (change, *_rest) = plans.history(world.animator, action)
+    assert change.changes["co_owners"] == [[world.member.id], []]
+
+
 def test_indicators_take_values_of_their_type_only(world, cpom):
     _plan, _objective, action = cpom
     beds = plans.add_indicator(world.partner, action, {"name": "Places ouvertes", "unit": "places",
@@ -320,3 +333,23 @@ def test_links_go_only_to_the_spaces_own_items_and_say_the_same_for_the_rest(wor
     plans.unlink(world.partner, action, first.id)
     _db.session.commit()
     assert [e.event for e in plans.history(world.member, action)][:3] == ["unlinked", "linked", "linked"]
+
+
+def test_the_history_names_a_linked_item_only_while_its_reader_may_read_it(world, cpom, create_document, api,
+                                                                          login):
+    _plan, _objective, action = cpom
+    own = create_document(world.spaces["private"], world.member, title="Diagnostic confidentiel")
+    plans.link(world.partner, action, "document", own.id)
+    _db.session.commit()
+    history = api(world.member).get(f"/api/v1/actions/{action.id}/history").json["items"]
+    assert history[0]["changes"] == {"kind": "document", "id": own.id, "title": "Diagnostic confidentiel"}
+    documents.trash_document(world.member, own)
+    _db.session.commit()
+    # In the trash, it is named only to who may restore it (its author, the animators), by page or API.
+    for reader, title in ((world.partner, None), (world.member, "Diagnostic confidentiel")):
+        history = api(reader).get(f"/api/v1/actions/{action.id}/history").json["items"]
+        assert history[0]["changes"] == {"kind": "document", "id": own.id, "title": title}
+    page = login(world.partner).get(f"/actions/{action.id}").get_data(as_text=True)
+    assert "Lien ajouté : un document ou une publication" in page and "confidentiel" not in page
+    # Stored as the item, never as its title.
+    assert "title" not in _db.session.scalar(select(ActionChange).where(ActionChange.event == "linked")).changes

@@ -52,8 +52,10 @@ log = logging.getLogger(__name__)
 # --- Writing ------------------------------------------------------------------------------------
 
 def notify(kind: str, actor: User | None, item, user_ids: Iterable[int], *, comment: Comment | None = None,
-           suggestion: Suggestion | None = None, event: str = "", version: int | None = None) -> list[Notification]:
-    """Notify these people of `item`, those of them who may read it (never the actor)."""
+           suggestion: Suggestion | None = None, event: str = "", version: int | None = None,
+           run_size: int | None = None) -> list[Notification]:
+    """Notify these people of `item`, those of them who may read it (never the actor). With a `run_size`,
+    the notification stands for that many items of `item`'s group (rse.items.group), `item` first."""
     ids = {uid for uid in user_ids if uid is not None and uid != getattr(actor, "id", None)}
     if not ids:
         return []
@@ -67,7 +69,7 @@ def notify(kind: str, actor: User | None, item, user_ids: Iterable[int], *, comm
     for user in recipients:
         row = Notification(user_id=user.id, kind=kind, actor_id=getattr(actor, "id", None),
                            comment_id=getattr(comment, "id", None), suggestion_id=getattr(suggestion, "id", None),
-                           event=event, version_number=version, **_item_fields(item))
+                           event=event, version_number=version, run_size=run_size, **_item_fields(item))
         db.session.add(row)
         rows.append((row, user))
     db.session.flush()
@@ -170,6 +172,11 @@ ACTION_EVENTS = {
 
 def _said(row: Notification, actor_name: str, title: str, item) -> tuple[str, str] | None:
     """What a circuit, reading or action notification says: (sentence, subject), else None."""
+    group = items.group(item) if row.run_size else None
+    if row.kind == NotificationKind.ACTION and row.event == "assigned" and group is not None:
+        return (_("%(actor)s vous a confié %(num)d actions du plan « %(plan)s »", actor=actor_name,
+                  num=row.run_size, plan=group.title),
+                _("%(num)d actions confiées : %(plan)s", num=row.run_size, plan=group.title))
     if row.kind == NotificationKind.ACTION and row.event in ACTION_EVENTS:
         due = getattr(item, "due_date", None)
         day = format_day(due) if due is not None else ""
@@ -197,6 +204,14 @@ def _comment_anchor(comment: Comment | None) -> str:
     return f"#commentaire-{comment.id}" if comment is not None else ""
 
 
+def _link(row: Notification, item, comment: Comment | None, *, external: bool = False) -> str:
+    """Where a notification leads: its comment, its item, or for a run of items their group's page."""
+    group = items.group(item) if row.run_size else None
+    if group is not None:
+        return group.url(external=external)
+    return items.url(item, anchor=_comment_anchor(comment), external=external)
+
+
 def _email(row: Notification, user: User, actor, item, *, comment=None, suggestion=None) -> None:
     community = item.community
     excerpt = ""
@@ -215,7 +230,7 @@ def _email(row: Notification, user: User, actor, item, *, comment=None, suggesti
         sentence = said[0] if said else ""
         queue_templated(f"notification.{row.kind}", user.email, subject, "notification", user=user,
                         notification_kind=row.kind, actor_name=actor_name, title=title, community=community,
-                        link=items.url(item, anchor=_comment_anchor(comment), external=True), excerpt=excerpt,
+                        link=_link(row, item, comment, external=True), excerpt=excerpt,
                         message=message, preferences=external_url("notifications.preferences"),
                         sentence=sentence, subject_line=subject if said else "")
 
@@ -319,6 +334,10 @@ class Line:
         return self.item.community
 
     @property
+    def url(self) -> str:
+        return _link(self.row, self.item, self.comment)
+
+    @property
     def sentence(self) -> str:
         actor = self.row.actor.name if self.row.actor is not None else _("Quelqu'un")
         title, kind = self.title, self.row.kind
@@ -384,7 +403,7 @@ def open_notification(actor, notification_id: int) -> str:
     mark_read(actor, [row.id])
     item = items.pointed_at(row)
     comment = db.session.get(Comment, row.comment_id) if row.comment_id else None
-    return items.url(item, anchor=_comment_anchor(comment))
+    return _link(row, item, comment)
 
 
 def mark_read(actor, notification_ids: list[int] | None = None) -> int:

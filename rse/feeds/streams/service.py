@@ -75,6 +75,11 @@ class StreamItem:
     def subject_url(self) -> str:
         return item_kinds.url(self.subject) if self.subject is not None else ""
 
+    @property
+    def subject_group(self) -> item_kinds.Group | None:
+        """The group of the subject (an action's plan), when the card stands for a run of them."""
+        return item_kinds.group(self.subject) if self.subject is not None and self.activity.run_size else None
+
 
 @dataclass
 class Page:
@@ -131,8 +136,14 @@ def clean_limit(value: Any) -> int:
 
 # --- Scans --------------------------------------------------------------------------------------
 
+def _shown():
+    """SQL on Activity: it has a card of its own (its item is not in the trash, it is not folded into
+    a later one of its run)."""
+    return (Activity.hidden == false()) & (Activity.folded == false())
+
+
 def _scan(condition, before: int | None, kind: str | None, n: int):
-    query = select(Activity.id).where(condition, Activity.hidden == false())
+    query = select(Activity.id).where(condition, _shown())
     if before is not None:
         query = query.where(Activity.id < before)
     if kind is not None:
@@ -176,7 +187,7 @@ def _home_scans(actor: User, before, kind, n) -> list:
     # What was suggested to the person or to everyone shows only while they may read the item.
     readable_item = shows_readable_item(actor)
     delivered = select(Activity.id).join(Delivery, Delivery.activity_id == Activity.id).where(
-        Delivery.user_id == actor.id, Activity.hidden == false(), readable_item)
+        Delivery.user_id == actor.id, _shown(), readable_item)
     if before is not None:
         delivered = delivered.where(Delivery.activity_id < before)
     if kind is not None:
