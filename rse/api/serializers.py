@@ -166,7 +166,7 @@ def suggestion_json(suggestion) -> dict:
 
 def notification_json(line) -> dict:
     """A notification line (rse.feeds.notifications.service.Line): its item is one the reader may read."""
-    row, item, comment, suggestion = line.row, line.item, line.comment, line.suggestion
+    row, item, suggestion = line.row, line.item, line.suggestion
     return {
         "id": row.id, "kind": row.kind, "actor": person_ref(row.actor), "created_at": iso(row.created_at),
         "read": row.read_at is not None, "comment_id": row.comment_id, "text": line.sentence,

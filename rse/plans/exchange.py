@@ -422,35 +422,34 @@ def import_rows(actor: User, plan: Plan, preview: Preview) -> Imported:
             code="import_refused", fields={f"line_{e.line}_{n}": str(e) for n, e in enumerate(errors)})
     objectives = {normalise(o.title): o for o in plan.objectives}
     created_objectives = 0
-    created = []
+    batch = service.ActionBatch(actor, plan)
     for row in preview.rows:
         key = normalise(row.objective)
         if key not in objectives:
             objectives[key] = service.add_objective(actor, plan, {"title": row.objective})
             created_objectives += 1
         try:
-            created.append(_create(actor, objectives[key], row))
+            _create(batch, objectives[key], row)
         except ValidationError as error:
             message = " ".join(str(m) for m in error.fields.values()) or error.message
             raise ValidationError(_("Rien n'a été importé : ligne %(line)d : %(message)s", line=row.line,
                                     message=message), code="import_refused",
                                   fields={f"line_{row.line}": _("Ligne %(line)d : %(message)s", line=row.line,
                                                                 message=message)}) from None
-    service.tell_owners_of(actor, created)  # once each, not once per action
+    batch.finish()  # each owner told once, not once per action
     return Imported(objectives=created_objectives, actions=len(preview.rows))
 
 
-def _create(actor: User, objective, row: PreviewRow) -> Action:
+def _create(batch: service.ActionBatch, objective, row: PreviewRow) -> Action:
     closed = row.status in CLOSED_STATUSES
     opened_as = (ActionStatus.IN_PROGRESS if row.progress else ActionStatus.NOT_STARTED) if closed else row.status
-    action = service.create_action(actor, objective, tell_owners=False, data={
+    action = batch.create(objective, {
         "title": row.title, "description": row.description, "owner_id": row.owner.id if row.owner else None,
         "co_owners": [user.id for user in row.co_owners], "start_date": row.start_date, "due_date": row.due_date,
         "status": opened_as, "progress": row.progress, "priority": row.priority,
         **({} if closed else {"result_note": row.result_note})})
     if closed:
-        service.close_action(actor, action, status=row.status, result_note=row.result_note,
-                             row_version=action.row_version)
+        batch.close(action, status=row.status, result_note=row.result_note)
     return action
 
 

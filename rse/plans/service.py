@@ -286,9 +286,11 @@ def _clean_progress(value: Any) -> int:
     return value
 
 
-def _member_ids(community: Community, raw, field_name: str, limit: int) -> list[int]:
+def _member_ids(community: Community, raw, field_name: str, limit: int,
+                members: frozenset[int] | None = None) -> list[int]:
     """Ids of members of the space, or a ValidationError that says the same for an unknown person
-    and for one outside the space (no one learns who exists)."""
+    and for one outside the space (no one learns who exists). `members`: the space's active members,
+    when the caller read them once for many actions (`ActionBatch`)."""
     values = raw if isinstance(raw, list | tuple) else [raw]
     if len(values) > limit:
         raise ValidationError(fields={field_name: _("Au plus %(n)d personnes.", n=limit)})
@@ -299,14 +301,24 @@ def _member_ids(community: Community, raw, field_name: str, limit: int) -> list[
         ids.append(int(value))
     if not ids:
         return []
-    members = set(db.session.scalars(select(Membership.user_id).join(User, User.id == Membership.user_id).where(
-        Membership.community_id == community.id, Membership.user_id.in_(ids), User.deactivated_at.is_(None))))
+    if members is None:
+        members = _active_members(community, ids)
     if set(ids) - members:
         raise ValidationError(fields={field_name: _("Choisissez une personne membre de l'espace.")})
     return list(dict.fromkeys(ids))
 
 
-def _clean_action(data: dict, community: Community, current: Action | None) -> dict:
+def _active_members(community: Community, among: list[int] | None = None) -> frozenset[int]:
+    """The ids of the space's members whose account is active (of `among`, if given)."""
+    query = select(Membership.user_id).join(User, User.id == Membership.user_id).where(
+        Membership.community_id == community.id, User.deactivated_at.is_(None))
+    if among is not None:
+        query = query.where(Membership.user_id.in_(among))
+    return frozenset(db.session.scalars(query))
+
+
+def _clean_action(data: dict, community: Community, current: Action | None,
+                  members: frozenset[int] | None = None) -> dict:
     """The fields `data` names, cleaned; those it does not name are left out (a partial update)."""
     cleaned: dict[str, Any] = {}
     if "title" in data or current is None:
@@ -315,10 +327,12 @@ def _clean_action(data: dict, community: Community, current: Action | None) -> d
         cleaned["description"] = clean_text(data.get("description"), "description", max_length=10_000,
                                             multiline=True)
     if "owner_id" in data:
-        owner = _member_ids(community, data["owner_id"], "owner_id", 1) if data["owner_id"] not in (None, "") else []
+        owner = (_member_ids(community, data["owner_id"], "owner_id", 1, members)
+                 if data["owner_id"] not in (None, "") else [])
         cleaned["owner_id"] = owner[0] if owner else None
     if "co_owners" in data:
-        cleaned["co_owners"] = sorted(_member_ids(community, data["co_owners"] or [], "co_owners", MAX_CO_OWNERS))
+        cleaned["co_owners"] = sorted(_member_ids(community, data["co_owners"] or [], "co_owners", MAX_CO_OWNERS,
+                                                  members))
     # The owner is no co-owner of their own action: named as both, or made owner, they are the owner.
     owner_id = cleaned.get("owner_id", current.owner_id if current else None)
     co_owners = cleaned.get("co_owners", sorted(current.co_owner_ids) if current else [])
@@ -423,12 +437,48 @@ def _announce(action: Action, event: str, actor: User | None, user_ids: set[int]
     signals.plan_action_event.send(action, event=event, actor=actor, user_ids=set(user_ids or ()), **extra)
 
 
-def create_action(actor: User, objective: Objective, data: dict, *, tell_owners: bool = True) -> Action:
-    """A new action of an objective: by the plan's animators. Its owners are told (unless the caller
-    tells them at once of several: `tell_owners_of`)."""
+def create_action(actor: User, objective: Objective, data: dict) -> Action:
+    """A new action of an objective: by the plan's animators. Its owners are told."""
     permissions.require(actor, "manage", objective)
+    action = _new_action(actor, objective, data)
+    if action.owner_ids - {actor.id}:
+        _announce(action, "assigned", actor, action.owner_ids - {actor.id})
+    return action
+
+
+class ActionBatch:
+    """Many new actions of one plan by one person (an import): who may is checked once, the space's
+    members are read once, and each owner is told once, at the end, of how many (`finish`). The rules
+    are create_action's and close_action's; an animator of the plan may close any of its actions."""
+
+    def __init__(self, actor: User, plan: Plan):
+        permissions.require(actor, "manage", plan)
+        self.actor, self.plan = actor, plan
+        self.members = _active_members(plan.community)
+        self.created: list[Action] = []
+
+    def create(self, objective: Objective, data: dict) -> Action:
+        if objective.plan_id != self.plan.id:
+            raise ValidationError(fields={"objective_id": _("Objectif inconnu dans ce plan.")})
+        action = _new_action(self.actor, objective, data, self.members)
+        self.created.append(action)
+        return action
+
+    def close(self, action: Action, *, status: str, result_note: Any) -> Action:
+        return _close(self.actor, action, status, result_note)
+
+    def finish(self) -> None:
+        given: dict[int, list[Action]] = {}
+        for action in self.created:
+            for user_id in sorted(action.owner_ids - {self.actor.id}):
+                given.setdefault(user_id, []).append(action)
+        for user_id, theirs in given.items():
+            _announce(theirs[0], "assigned", self.actor, {user_id}, run_size=len(theirs))
+
+
+def _new_action(actor: User, objective: Objective, data: dict, members: frozenset[int] | None = None) -> Action:
     community = objective.plan.community
-    cleaned = _clean_action(data, community, None)
+    cleaned = _clean_action(data, community, None, members)
     status = cleaned.get("status", ActionStatus.NOT_STARTED)
     if status in CLOSED_STATUSES:
         raise ValidationError(fields={"status": _("Une nouvelle action ne peut pas être déjà close.")})
@@ -439,19 +489,7 @@ def create_action(actor: User, objective: Objective, data: dict, *, tell_owners:
     db.session.flush()
     _record(actor, action, "created", {k: _json(v) for k, v in _snapshot(action).items()})
     _announce(action, "created", actor)
-    if tell_owners and action.owner_ids - {actor.id}:
-        _announce(action, "assigned", actor, action.owner_ids - {actor.id})
     return action
-
-
-def tell_owners_of(actor: User, actions: list[Action]) -> None:
-    """Tell each owner of these new actions (of one plan) once: of the action, or of how many."""
-    given: dict[int, list[Action]] = {}
-    for action in actions:
-        for user_id in sorted(action.owner_ids - {actor.id}):
-            given.setdefault(user_id, []).append(action)
-    for user_id, theirs in given.items():
-        _announce(theirs[0], "assigned", actor, {user_id}, run_size=len(theirs))
 
 
 def _check_version(action: Action, row_version: Any) -> None:
@@ -514,6 +552,10 @@ def close_action(actor: User, action: Action, *, status: str, result_note: Any, 
     """Done or abandoned, with a short note of the result (required)."""
     permissions.require(actor, "close", action)
     _check_version(action, row_version)
+    return _close(actor, action, status, result_note)
+
+
+def _close(actor: User, action: Action, status: Any, result_note: Any) -> Action:
     status = one_of(status, CLOSED_STATUSES, "status")
     note = clean_text(result_note, "result_note", max_length=4000, multiline=True, required=True)
     if action.status in CLOSED_STATUSES:

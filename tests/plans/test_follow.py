@@ -152,7 +152,7 @@ def test_the_stream_says_created_completed_and_late_once_and_only_to_readers(wor
 
 
 def test_like_lines_one_after_another_fold_into_one_card_of_their_plan(world, cpom, app):
-    plan, objective, first = cpom
+    plan, objective, _first = cpom
     space = world.spaces["private"]
 
     def add(title, who=world.animator, into=objective):
