@@ -37,15 +37,18 @@ def format_day(value: date | datetime | None) -> str:
 
 def day_formatter() -> Callable[[date | datetime | None], str]:
     """format_day for a page that writes hundreds of days (a table): the locale and its pattern
-    looked up once rather than once per day. A moment still goes through format_day (its day in the
-    user's zone)."""
+    looked up once rather than once per day, and each day written once (a plan's actions share
+    their dates). A moment still goes through format_day (its day in the user's zone)."""
     locale = get_locale()
     pattern = babel_dates.parse_pattern(babel_dates.get_date_format("medium", locale=locale))
+    written: dict[date, str] = {}
 
     def day(value: date | datetime | None) -> str:
         if not value or isinstance(value, datetime):
             return format_day(value)
-        return pattern.apply(value, locale)
+        if value not in written:
+            written[value] = pattern.apply(value, locale)
+        return written[value]
 
     return day
 

@@ -112,3 +112,16 @@ def test_the_page_shows_the_totals_and_page_links_that_keep_filters_and_order(wo
     former = next(a.id for a in plans.plan_actions(world.admin, plan) if a.title == "Former les équipes")
     assert f"/actions/{former}/ligne?edit=1" in every
     assert body.count("/ligne?edit=1") == 2  # the member's own page: « Former » and « Ouvrir » (co-owned)
+
+
+def test_a_url_maker_builds_what_url_for_does(app):
+    from flask import url_for
+
+    from rse.web import url_maker
+
+    with app.test_request_context("/", base_url="http://maillage.example/rse"):
+        page, form = url_maker("plans.action", "action_id"), url_maker("plans.row", "action_id", edit=1)
+        for action_id in (1, 7, 987_654_321, 2**31 - 1):
+            assert page(action_id) == url_for("plans.action", action_id=action_id)
+            assert form(action_id) == url_for("plans.row", action_id=action_id, edit=1)
+        assert page(7) == "/rse/actions/7"
