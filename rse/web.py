@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from flask import Flask, Response, current_app, jsonify, redirect, request, url_for
@@ -81,11 +82,12 @@ def current_path() -> str:
 _SLOT = 987_654_321
 
 
-def url_maker(endpoint: str, key: str, **values) -> Callable[[int], str]:
+def url_maker(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
     """`url_for(endpoint, key=n, **values)` for many ids n, the rule matched once: a page of a hundred
     rows wants a hundred links of one shape. `url_maker("plans.action", "action_id")(7)` is
     `url_for("plans.action", action_id=7)`."""
-    head, _slot, tail = url_for(endpoint, **{key: _SLOT}, **values).partition(str(_SLOT))
+    values[key] = _SLOT
+    head, _slot, tail = url_for(endpoint, **values).partition(str(_SLOT))
     return lambda value: f"{head}{int(value)}{tail}"
 
 
