@@ -341,7 +341,8 @@ class Seeder:
         activity_id = self.take_id(Activity)
         row = {"id": activity_id, "community_id": None, "actor_id": None, "verb": verb, "kind": kind,
                "publication_id": publication_id, "document_id": None, "action_id": None, "version_number": None,
-               "suggestion_id": None, "everyone": False, "hidden": False, "created_at": at}
+               "suggestion_id": None, "everyone": False, "hidden": False, "run_size": None, "folded": False,
+               "created_at": at}
         row.update(fields)
         self.writer.add(Activity, row)
         return activity_id
@@ -471,7 +472,7 @@ class Seeder:
                 "id": self.take_id(Notification), "user_id": user_id, "kind": NotificationKind.SUGGESTION.value,
                 "actor_id": sender, "community_id": community_id, "publication_id": publication_id,
                 "document_id": None, "action_id": None, "comment_id": None, "suggestion_id": suggestion_id,
-                "event": "", "version_number": None, "created_at": at,
+                "event": "", "version_number": None, "run_size": None, "created_at": at,
                 "read_at": None if unread else self.later(at, 3000), "emailed_at": at})
         return True
 
