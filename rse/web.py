@@ -3,12 +3,14 @@ htmx requests and safe return paths."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from flask import Flask, Response, current_app, jsonify, redirect, request, url_for
+from flask import Flask, Response, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -40,10 +42,14 @@ NOT_STORED = "no-store"
 REVALIDATED = "private, no-cache"
 
 
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
 def cache_control(response: Response) -> str | None:
-    """The Cache-Control this response gets, or None to leave it as is (static files)."""
+    """The Cache-Control this response gets, or None to leave it as is (static files: revalidated,
+    unless asked for by their fingerprint, `static_url`, which never changes what it names)."""
     if request.endpoint == "static" or (request.endpoint or "").endswith(".static"):
-        return None
+        return IMMUTABLE if request.args.get("v") and response.status_code == 200 else None
     return REVALIDATED if response.headers.get("ETag") else NOT_STORED
 
 
@@ -79,6 +85,26 @@ def current_path() -> str:
     return quote(request.script_root + request.path) + (f"?{query}" if query else "")
 
 
+def static_url(filename: str) -> str:
+    """A static file's URL with its fingerprint (`?v=`: the start of its sha256), which changes with
+    its content: browsers keep it a year and never ask again. Each file is read once per process
+    (on every call while debugging, when files change under a running server)."""
+    versions: dict[str, str] = current_app.extensions.setdefault("rse_static_versions", {})
+    version = None if current_app.debug else versions.get(filename)
+    if version is None:
+        path = Path(current_app.static_folder or "static") / filename
+        version = versions[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return url_for("static", filename=filename, v=version)
+
+
+def icon_sprite() -> str:
+    """The URL of the icons' sprite (static/img/icons.svg), built once per request: a page draws
+    hundreds of icons."""
+    if "icon_sprite" not in g:
+        g.icon_sprite = static_url("img/icons.svg")
+    return g.icon_sprite
+
+
 _SLOT = 987_654_321
 
 
@@ -94,6 +120,8 @@ def url_maker(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
 def init_app(app: Flask) -> None:
     app.add_template_global(current_path)
     app.add_template_global(url_maker)
+    app.add_template_global(static_url)
+    app.add_template_global(icon_sprite)
 
     @app.after_request
     def security_headers(response):

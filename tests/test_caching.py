@@ -137,6 +137,49 @@ def test_static_files_keep_flasks_public_caching(client, login, create_user):
         response.close()
 
 
+def test_the_pages_ask_for_static_files_by_fingerprint_kept_a_year(app, client, login, create_user):
+    import hashlib
+    import re
+    from pathlib import Path
+
+    page = login(create_user("staff")).get("/").get_data(as_text=True)
+    asked = dict(re.findall(r'/static/(css/app\.css|js/app\.js|img/icons\.svg)\?v=(\w+)', page))
+    assert set(asked) == {"css/app.css", "js/app.js", "img/icons.svg"}
+    for filename, version in asked.items():
+        content = (Path(app.static_folder) / filename).read_bytes()
+        assert version == hashlib.sha256(content).hexdigest()[:12]  # a new content is a new URL
+        response = client.get(f"/static/{filename}?v={version}")
+        assert (response.status_code, response.headers["Cache-Control"]) == (
+            200, "public, max-age=31536000, immutable")
+        response.close()
+    assert page.count('<use href="/static/img/icons.svg?v=') > 10
+
+
+def test_every_icon_a_page_draws_is_in_the_sprite(app, site, login):
+    """An icon missing from static/img/icons.svg would draw nothing, silently: each name a template
+    passes to an icon macro literally, and each one the pages draw (names chosen from tables), has
+    its <symbol>."""
+    import re
+    from pathlib import Path
+
+    root = Path(app.root_path).parent
+    symbols = set(re.findall(r'<symbol id="([\w-]+)"', (root / "static/img/icons.svg").read_text()))
+    named = set()
+    for template in (root / "templates").rglob("*.html"):
+        named |= set(re.findall(r"icon\(\s*[\"']([\w-]+)[\"']|icon_name=[\"']([\w-]+)[\"']", template.read_text()))
+    named = {name for pair in named for name in pair if name}
+    world, space, *objects = site
+    client = login(world.animator)
+    drawn = set()
+    for path in [*page_paths(world, space, *objects), f"/espaces/{space.id}/publier?type=question",
+                 "/espaces/nouveau", f"/espaces/{space.id}/plans"]:
+        response = client.get(path)
+        if response.content_type.startswith("text/html"):
+            drawn |= set(re.findall(r'icons\.svg\?v=\w+#([\w-]+)"', response.get_data(as_text=True)))
+    assert len(named) > 40 and len(drawn) > 30
+    assert (named | drawn) - symbols == set()
+
+
 def test_a_revalidation_of_private_bytes_keeps_the_policy_and_ends_with_access(site, login, db):
     world, space, _pdf, image, _post = site
     client = login(world.partner)
