@@ -2,16 +2,25 @@
 40 communities logged in through the real login form, and wrk on "/" with that session cookie.
 
 Reuses the databases of benchmarks/feeds_streams.py (same --workdir and seed parameters).
-Prints requests/s and the latency percentiles wrk reports (p50, p99); the median of --repeat runs.
-wrk and the server share the machine's cores.
+Prints requests/s, the latency percentiles wrk reports (p50, p99) and its failures (non-2xx answers
+and socket errors: connect, read, write, timeout); the median of --repeat runs. wrk and the server
+share the machine's cores.
+
+With --pages, first the CPU time each page costs the app: --page-requests requests of each page,
+one after another on one connection, and the workers' own CPU time (user + system, from
+/proc/<pid>/stat) over them, divided by their number. The pages: the home stream, a community of
+the reader, a document there (uploaded for the benchmark), a publication there, a search, the API
+feed (with a token of the reader), and /healthz (the floor of the stack: gunicorn and Flask alone).
 
     .venv/bin/python benchmarks/feeds_http.py --workdir ~/maillage-bench --size 2000000
+    .venv/bin/python benchmarks/feeds_http.py --workdir ~/maillage-bench --size 200000 --pages --repeat 1
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import os
 import re
 import shutil
 import signal
@@ -96,8 +105,96 @@ def run_wrk(port: int, cookie: str, args) -> dict:
         result[label] = to_ms(*found.groups())
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     result["errors"] = int(errors.group(1)) if errors else 0
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    result["socket_errors"] = sum(int(n) for n in sockets.groups()) if sockets else 0
     result["requests"] = int(re.search(r"(\d+) requests in", output).group(1))
     return result
+
+
+def worker_cpu_seconds(server: subprocess.Popen) -> float:
+    """The CPU time (user + system) the gunicorn workers of `server` have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended meanwhile
+        if int(fields[1]) == server.pid:  # the parent: a worker of this server
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def page_targets(database, email: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """The pages whose CPU is measured, as (path, extra headers): ids read from the database, a
+    document uploaded in a community of the reader, an API token issued for them."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from rse import create_app
+    from rse.accounts import service as accounts
+    from rse.accounts.models import User
+    from rse.communities.models import Community, Membership
+    from rse.database import db
+    from rse.documents import service as documents
+    from rse.feeds.models import Publication
+    from rse.uploads import HashingSpool
+    from tests.documents.samples import pdf_bytes
+
+    app = create_app(env=database.env())
+    with app.test_request_context():
+        reader = db.session.scalar(select(User).where(User.email == email))
+        community = db.session.scalar(select(Community).join(Membership, Membership.community_id == Community.id)
+                                      .where(Membership.user_id == reader.id).order_by(Community.id).limit(1))
+        publication_id = db.session.scalar(select(Publication.id).where(
+            Publication.community_id == community.id, Publication.deleted_at.is_(None))
+            .order_by(Publication.id.desc()).limit(1))
+        spool = HashingSpool(app.config["UPLOAD_TMP"], app.config["MAX_UPLOAD_BYTES"])
+        try:
+            spool.write(pdf_bytes("Protocole d'hygiène des mains"))
+            spool.flush()
+            document = documents.create_document(reader, community, documents.Upload(spool, "protocole.pdf"),
+                                                 {"title": "Protocole d'hygiène des mains"})
+        finally:
+            spool.close()
+        token, _record = accounts.issue_token(reader, kind="personal", name="benchmark", ttl=timedelta(hours=2))
+        db.session.commit()
+        targets = {
+            "home": ("/", {}),
+            "community": (f"/espaces/{community.id}", {}),
+            "document": (f"/documents/{document.id}", {}),
+            "publication": (f"/publications/{publication_id}", {}),
+            "search": ("/recherche?q=protocole", {}),
+            "API feed": ("/api/v1/feed", {"Authorization": f"Bearer {token}"}),
+            "/healthz": ("/healthz", {}),
+        }
+        db.session.remove()
+    return targets
+
+
+def page_costs(server: subprocess.Popen, port: int, cookie: str, targets: dict, requests: int) -> dict[str, float]:
+    """CPU ms per request of each page, its requests sent one after another on one connection."""
+    costs = {}
+    for name, (path, extra) in targets.items():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"User-Agent": USER_AGENT, **({} if "Authorization" in extra else {"Cookie": cookie}), **extra}
+
+        def get(path=path, headers=headers, connection=connection, name=name) -> None:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            if response.status != 200:
+                raise SystemExit(f"{name} ({path}) answered {response.status}")
+
+        for _warmup in range(5):
+            get()
+        before = worker_cpu_seconds(server)
+        for _request in range(requests):
+            get()
+        costs[name] = (worker_cpu_seconds(server) - before) * 1000 / requests
+        connection.close()
+    return costs
 
 
 def serve(database, port: int) -> subprocess.Popen:
@@ -123,21 +220,29 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--duration", type=int, default=30, help="seconds per wrk run")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pages", action="store_true", help="first, the CPU time of each page (see above)")
+    parser.add_argument("--page-requests", type=int, default=200, help="requests of each page, with --pages")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found (Debian package wrk)")
     args.sizes = [args.size]
 
     databases, cluster = prepare_all(args)
-    summary = []
+    summary, costs = [], []
     try:
         for database in databases:
             email = Reader(database).email
+            targets = page_targets(database, email) if args.pages else {}
             port = free_port()
             server = serve(database, port)
             try:
                 wait_until_up(port)
                 cookie = log_in(port, email)
+                if targets:
+                    found = page_costs(server, port, cookie, targets, args.page_requests)
+                    costs.append((database, found))
+                    print(f"{database.backend}: CPU per request, " + ", ".join(
+                        f"{name} {ms:.1f} ms" for name, ms in found.items()), flush=True)
                 response, page = request(port, "GET", "/", cookie=cookie)
                 if response.status != 200 or 'class="home-stream"' not in page:
                     raise SystemExit(f"the home page is not the stream ({response.status})")
@@ -149,7 +254,7 @@ def main() -> None:
                     runs.append(result)
                     print(f"  round {round_number + 1}: {result['rps']:.1f} req/s, p50 {result['50%']:.1f} ms, "
                           f"p99 {result['99%']:.1f} ms, {result['requests']} requests, "
-                          f"{result['errors']} non-2xx", flush=True)
+                          f"{result['errors']} non-2xx, {result['socket_errors']} socket errors", flush=True)
                 summary.append((database, runs))
             finally:
                 server.send_signal(signal.SIGTERM)
@@ -159,12 +264,20 @@ def main() -> None:
             stop_cluster(cluster)
     print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, gunicorn {WORKERS} workers; "
           f"median of {args.repeat} runs\n")
-    print("| database | activities | requests/s | p50 | p99 | non-2xx |")
-    print("|---|---|---|---|---|---|")
+    print("| database | activities | requests/s | p50 | p99 | non-2xx | socket errors |")
+    print("|---|---|---|---|---|---|---|")
     for database, runs in summary:
         print(f"| {database.backend} | {database.activities:,} | {statistics.median(r['rps'] for r in runs):.1f} | "
               f"{statistics.median(r['50%'] for r in runs):.1f} ms | {statistics.median(r['99%'] for r in runs):.1f} ms"
-              f" | {sum(r['errors'] for r in runs)} |")
+              f" | {sum(r['errors'] for r in runs)} | {sum(r['socket_errors'] for r in runs)} |")
+    if costs:
+        names = list(costs[0][1])
+        print(f"\nCPU ms per request, {args.page_requests} requests of each page one after another\n")
+        print("| database | activities | " + " | ".join(names) + " |")
+        print("|---|---|" + "---|" * len(names))
+        for database, found in costs:
+            print(f"| {database.backend} | {database.activities:,} | " + " | ".join(
+                f"{found[name]:.1f}" for name in names) + " |")
 
 
 if __name__ == "__main__":
