@@ -449,7 +449,7 @@ def create_action(actor: User, objective: Objective, data: dict) -> Action:
 class ActionBatch:
     """Many new actions of one plan by one person (an import): who may is checked once, the space's
     members are read once, and each owner is told once, at the end, of how many (`finish`). The rules
-    are create_action's and close_action's; an animator of the plan may close any of its actions."""
+    are create_action's and close_action's: closing asks the permission layer for each action closed."""
 
     def __init__(self, actor: User, plan: Plan):
         permissions.require(actor, "manage", plan)
@@ -465,6 +465,7 @@ class ActionBatch:
         return action
 
     def close(self, action: Action, *, status: str, result_note: Any) -> Action:
+        permissions.require(self.actor, "close", action)
         return _close(self.actor, action, status, result_note)
 
     def finish(self) -> None:
