@@ -74,13 +74,14 @@ def create_app(overrides: dict | None = None, *, env: dict | None = None) -> Fla
 
 
 def register_extensions(app: Flask) -> None:
-    from rse import i18n
+    from rse import cache, i18n
     from rse.dbtypes import render_alembic_item
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True,
                     render_item=render_alembic_item)
     csrf.init_app(app)
+    cache.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, default_translation_directories=str(ROOT / "translations"))
     login_manager.init_app(app)

@@ -48,6 +48,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     base_url = (env.get("RSE_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
     https = base_url.startswith("https://")
     database_url = env.get("RSE_DATABASE_URL") or f"sqlite:///{instance_path / 'rse.db'}"
+    cache_url = (env.get("RSE_CACHE_URL") or "").strip()
     return {
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": _secret_key(env, instance_path),
@@ -83,7 +84,16 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "LOGIN_MAX_FAILURES": _int(env, "RSE_LOGIN_MAX_FAILURES", 5),
         "LOGIN_FAILURE_WINDOW_MINUTES": _int(env, "RSE_LOGIN_FAILURE_WINDOW_MINUTES", 15),
         "PROXY_COUNT": _int(env, "RSE_PROXY_COUNT", 0),
-        "RATELIMIT_STORAGE_URI": env.get("RSE_RATELIMIT_STORAGE_URL") or "memory://",
+        # Rendered stream cards and the like (rse/cache.py): empty in this process, redis://host:6379/0
+        # shared by every worker, none for nothing kept.
+        "CACHE_URL": cache_url,
+        # The limiter counts in the cache's Redis when there is one (shared by every worker), else
+        # per process; while its storage does not answer it counts in memory rather than refuse.
+        "RATELIMIT_STORAGE_URI": env.get("RSE_RATELIMIT_STORAGE_URL")
+        or (cache_url if cache_url.startswith(("redis://", "rediss://")) else "memory://"),
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "RATELIMIT_ENABLED": _bool(env.get("RSE_RATELIMIT_ENABLED"), True),
         "RATELIMIT_HEADERS_ENABLED": True,
         "MAX_CONTENT_LENGTH": _int(env, "RSE_MAX_REQUEST_BYTES", 16 * 1024 * 1024),

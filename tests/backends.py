@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import event, text
 
+from rse import cache
 from rse.database import db
 from rse.extensions import limiter
 
@@ -45,7 +46,7 @@ class BackendState:
     # --- Back to empty -----------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Bring the databases, outbox, storage and rate limits back to an empty state."""
+        """Bring the databases, outbox, storage, rate limits and cache back to an empty state."""
         with self.app.app_context():
             db.session.remove()
             if self.backend == "postgresql":
@@ -55,6 +56,7 @@ class BackendState:
                 db.engine.dispose()
                 self._replace("rse.db", self.template)
             limiter.reset()
+            cache.cache().clear()
         for folder in FOLDERS:
             shutil.rmtree(self.instance / folder, ignore_errors=True)
         self.reset_search()

@@ -30,7 +30,7 @@ from rse.database import db as _db  # noqa: E402
 from rse.dbtypes import utcnow  # noqa: E402
 
 from .backends import BackendState  # noqa: E402
-from .services import start_postgres, start_smtp, stop_on_sigterm, unavailable  # noqa: E402
+from .services import start_postgres, start_redis, start_smtp, stop_on_sigterm, unavailable  # noqa: E402
 
 PASSWORD = "correct-horse-battery-staple"
 BACKENDS = ("sqlite", "postgresql")
@@ -114,6 +114,33 @@ def smtp_server():
         unavailable(f"SMTP server (aiosmtpd) did not start: {exc}")
     yield sink
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """Debian's redis-server for the session; tests may stop() and start() it again."""
+    server = start_redis()
+    if isinstance(server, str):
+        unavailable(server)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def shared_cache(request, app):
+    """The app's cache on each backend (rse/cache.py), empty."""
+    from rse import cache
+
+    if request.param == "memory":
+        kept = cache.MemoryCache()
+    else:
+        kept = cache.RedisCache(request.getfixturevalue("redis_server").url)
+        kept.clear()
+    saved = app.extensions["rse.cache"]
+    app.extensions["rse.cache"] = kept
+    yield kept
+    kept.clear()
+    app.extensions["rse.cache"] = saved
 
 
 # --- The app on each backend ------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Real services for the tests, on loopback: a private PostgreSQL cluster, an SMTP server, SeaweedFS (S3),
-and a single OpenSearch node.
+"""Real services for the tests, on loopback: a private PostgreSQL cluster, an SMTP server, Redis,
+SeaweedFS (S3), and a single OpenSearch node.
 
 Each returns None when the service cannot run on this machine; the fixtures then skip,
 or fail under RSE_REQUIRE_SERVICES=1 (CI), so a missing install step never hides.
@@ -219,6 +219,61 @@ def start_smtp():
     controller = Controller(_Handler(sink), hostname=sink.host, port=sink.port)
     controller.start()
     return controller, sink
+
+
+# --- Redis -------------------------------------------------------------------------------------
+
+@dataclass
+class RedisServer:
+    """Debian's redis-server on a free loopback port, nothing written to disk."""
+
+    port: int
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> str | None:
+        """Start (or start again on the same port); the reason when it does not answer."""
+        self.process = subprocess.Popen(
+            [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(self.port),
+             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
+             "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return f"redis-server exited: {self.process.stderr.read().decode(errors='replace')[:300]}"
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                    sock.sendall(b"PING\r\n")
+                    if sock.recv(16).startswith(b"+PONG"):
+                        return None
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return "redis-server did not answer"
+
+    def stop(self) -> None:
+        """Killed outright, as a crash would (SIGKILL)."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self.process.stderr.close()
+
+
+def start_redis() -> RedisServer | str:
+    if not (shutil.which("redis-server") or os.path.exists("/usr/bin/redis-server")):
+        return "redis-server is not installed (Debian package redis-server)"
+    server = RedisServer(free_port())
+    failure = server.start()
+    if failure:
+        server.stop()
+        return failure
+    return server
 
 
 # --- S3: SeaweedFS -------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from rse.accounts.models import User
 from rse.communities import service as communities
 from rse.communities.models import Community
 from rse.errors import BadRequest, ValidationError
+from rse.feeds.cards import Cards
 from rse.feeds.models import FollowTarget
 from rse.feeds.publications.forms import KIND_LABELS, PublicationForm
 from rse.feeds.social import follows
@@ -52,8 +53,12 @@ class Source:
 
 
 def _stream_context(page: streams.Page, kind: str | None, source: Source) -> dict:
+    destinations, action_form = streams.suggested_to(current_user, page), ActionForm()
+    shown = [(item, True) for item in page.pins] + [(item, False) for item in page.items]
     return {"page": page, "kind": kind or "", "source": source, "tabs": STREAM_TABS,
-            "destinations": streams.suggested_to(current_user, page), "action_form": ActionForm()}
+            "destinations": destinations, "action_form": action_form,
+            "cards": Cards(shown, destinations=destinations, show_community=source.show_community,
+                           action_form=action_form)}
 
 
 def _stream_response(load, source: Source, title: str, back: str):
