@@ -40,6 +40,24 @@ def test_cursor_walks_every_item_once(world, publish):
     assert seen == list(reversed(made))
 
 
+def test_a_home_of_more_communities_than_one_statement_holds_walks_them_all(world, create_community, publish):
+    """Past 100 communities the scans go by several statements (SQLite caps a compound SELECT):
+    the home still merges them newest first, page after page, with the kind filter too."""
+    spaces = [create_community(world.animator, visibility="private", name=f"Service {i}",
+                               members=[(world.member, "member")]) for i in range(105)]
+    made = [publish(world.animator, space, kind="question" if i % 2 else "post", body=f"Message {i}").id
+            for i, space in enumerate(reversed(spaces))]
+    for kind, expected in ((None, made), ("question", made[1::2])):
+        seen, cursor = [], None
+        while True:
+            page = streams.home(world.member, cursor=cursor, kind=kind, limit=30)
+            seen.extend(_ids(page))
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == list(reversed(expected)), kind
+
+
 def test_filter_by_kind(world, publish):
     public = world.spaces["public"]
     publish(world.animator, public, body="Un message")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -142,46 +143,74 @@ def _shown():
     return (Activity.hidden == false()) & (Activity.folded == false())
 
 
-def _scan(condition, before: int | None, kind: str | None, n: int):
+def _scan(condition, cursor: bool, kind: bool):
+    """The ids of the shown activities meeting `condition`, newest first, below a cursor and of a
+    kind when told so. The cursor, the kind and the number of rows are bound at execution
+    (`_values`): a statement built once serves every call of its shape."""
     query = select(Activity.id).where(condition, _shown())
-    if before is not None:
-        query = query.where(Activity.id < before)
-    if kind is not None:
-        query = query.where(Activity.kind == kind)
-    return query.order_by(Activity.id.desc()).limit(n)
+    if cursor:
+        query = query.where(Activity.id < bindparam("before"))
+    if kind:
+        query = query.where(Activity.kind == bindparam("kind"))
+    return query.order_by(Activity.id.desc()).limit(bindparam("n", type_=Integer))
 
 
-def _merge(scans: list, n: int) -> list[int]:
-    """The n highest ids over all the scans (each already newest first and limited)."""
-    if not scans:
-        return []
-    found: list[int] = []
-    for start in range(0, len(scans), _CHUNK):
-        chunk = [scan.subquery() for scan in scans[start:start + _CHUNK]]
-        if len(chunk) == 1:
-            query = select(chunk[0].c.id)
-        else:
-            merged = union_all(*(select(sub.c.id) for sub in chunk)).subquery()
-            query = select(merged.c.id).order_by(merged.c.id.desc()).limit(n)
-        found.extend(db.session.scalars(query))
-    return heapq.nlargest(n, set(found))
+def _values(before: int | None, kind: str | None, n: int) -> dict[str, Any]:
+    return {"before": before, "kind": kind, "n": n}
 
 
-def _community_scans(community_ids: list[int], before, kind, n) -> list:
-    """One scan per community. PostgreSQL runs them as one LATERAL join over the array of ids
-    (one short statement to build and plan); elsewhere they are a UNION of range scans."""
+def _union(scans: list):
+    """One statement of the n highest ids over these scans (each already newest first and limited)."""
+    if len(scans) == 1:
+        return scans[0]
+    merged = union_all(*(select(sub.c.id) for sub in (scan.subquery() for scan in scans))).subquery()
+    return select(merged.c.id).order_by(merged.c.id.desc()).limit(bindparam("n", type_=Integer))
+
+
+def _merge(statements: list, values: dict[str, Any], n: int) -> list[int]:
+    """The n highest ids over these statements' rows."""
+    found: set[int] = set()
+    for statement in statements:
+        found.update(db.session.scalars(statement, values))
+    return heapq.nlargest(n, found)
+
+
+def _ids(conditions: list, before: int | None, kind: str | None, n: int) -> list[int]:
+    """The n highest ids of the shown activities below `before` (of that kind) meeting any of the conditions."""
+    scans = [_scan(condition, before is not None, kind is not None) for condition in conditions]
+    return _merge([_union(scans)], _values(before, kind, n), n)
+
+
+@lru_cache(maxsize=512)
+def _communities_statement(size: int, cursor: bool, kind: bool, postgresql: bool):
+    """The scans of `size` communities (ids bound as c0, c1…; PostgreSQL: an array, home_ids), as one
+    statement, built once per shape: building and keying forty scans cost more than running them."""
+    if postgresql:
+        array = bindparam("home_ids", type_=ARRAY(Integer))
+        ids = func.unnest(array).table_valued("cid").render_derived(name="home")
+        per_community = _scan(Activity.community_id == ids.c.cid, cursor, kind).lateral()
+        return select(per_community.c.id).select_from(ids).join(per_community, true())
+    return _union([_scan(Activity.community_id == bindparam(f"c{i}"), cursor, kind) for i in range(size)])
+
+
+def _community_scans(community_ids: list[int], before, kind) -> list[tuple[Any, dict[str, Any]]]:
+    """One scan per community. PostgreSQL runs them as one LATERAL join over the array of ids;
+    elsewhere they are a UNION of range scans (SQLite caps a compound SELECT at 500 terms: by chunks)."""
     if not community_ids:
         return []
-    if db.session.get_bind().dialect.name != "postgresql":
-        return [_scan(Activity.community_id == cid, before, kind, n) for cid in community_ids]
-    array = bindparam("home_ids", community_ids, type_=ARRAY(Integer))
-    ids = func.unnest(array).table_valued("cid").render_derived(name="home")
-    per_community = _scan(Activity.community_id == ids.c.cid, before, kind, n).lateral()
-    return [select(per_community.c.id).select_from(ids).join(per_community, true())]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return [(_communities_statement(0, before is not None, kind is not None, True), {"home_ids": community_ids})]
+    chunks = [community_ids[start:start + _CHUNK] for start in range(0, len(community_ids), _CHUNK)]
+    return [(_communities_statement(len(chunk), before is not None, kind is not None, False),
+             {f"c{i}": cid for i, cid in enumerate(chunk)}) for chunk in chunks]
 
 
-def _home_scans(actor: User, before, kind, n) -> list:
-    scans = _community_scans(list(db.session.scalars(member_community_ids(actor.id))), before, kind, n)
+def _home_ids(actor: User, before, kind, n) -> list[int]:
+    """The n highest ids of the home: its communities, the person's deliveries, what was suggested to everyone."""
+    values = _values(before, kind, n)
+    found = []
+    for statement, ids in _community_scans(list(db.session.scalars(member_community_ids(actor.id))), before, kind):
+        found.extend(_merge([statement], {**values, **ids}, n))
     # Walked down the person's deliveries (their primary key), with the kind and hidden rows
     # filtered on the way: a limit on the deliveries alone would stop short of older matches.
     # What was suggested to the person or to everyone shows only while they may read the item.
@@ -189,12 +218,13 @@ def _home_scans(actor: User, before, kind, n) -> list:
     delivered = select(Activity.id).join(Delivery, Delivery.activity_id == Activity.id).where(
         Delivery.user_id == actor.id, _shown(), readable_item)
     if before is not None:
-        delivered = delivered.where(Delivery.activity_id < before)
+        delivered = delivered.where(Delivery.activity_id < bindparam("before"))
     if kind is not None:
-        delivered = delivered.where(Activity.kind == kind)
-    scans.append(delivered.order_by(Delivery.activity_id.desc()).limit(n))
-    scans.append(_scan((Activity.everyone == true()) & readable_item, before, kind, n))
-    return scans
+        delivered = delivered.where(Activity.kind == bindparam("kind"))
+    delivered = delivered.order_by(Delivery.activity_id.desc()).limit(bindparam("n", type_=Integer))
+    everyone = _scan((Activity.everyone == true()) & readable_item, before is not None, kind is not None)
+    found.extend(_merge([_union([delivered, everyone])], values, n))
+    return heapq.nlargest(n, set(found))
 
 
 def shows_readable_item(actor):
@@ -216,14 +246,15 @@ def _readable_communities(actor):
     return select(Community.id).where(permissions.readable(actor, Community))
 
 
-def _page(actor: User, scans_for, before: int | None, kind: str | None, limit: int,
+def _page(actor: User, ids_for, before: int | None, kind: str | None, limit: int,
           *, exclude: frozenset[int] | set[int] = frozenset()) -> tuple[list[StreamItem], str | None]:
-    """Items below `before`, newest first, as many as `limit`, and the next cursor."""
+    """Items below `before`, newest first, as many as `limit`, and the next cursor. `ids_for(before,
+    kind, n)` gives the n highest activity ids below `before` (of that kind) that the stream holds."""
     visible: list[StreamItem] = []
     exhausted = False
     for _round in range(_MAX_ROUNDS):
         n = limit + 1 - len(visible)
-        ids = _merge(scans_for(before, kind, n), n)
+        ids = ids_for(before, kind, n)
         items = hydrate(actor, ids)
         readable = _confirmed(actor, [i.activity.id for i in items if i.activity.verb == Verb.SUGGESTED])
         folded, runs = change_runs([i.activity for i in items])
@@ -359,7 +390,7 @@ def home(actor: User, *, cursor: str | None = None, kind: str | None = None, lim
     before, kind = decode_cursor(cursor), clean_kind(kind)
     # Pinned publications stand above the stream (unfiltered), so the stream leaves them out.
     pins = _active_pins(select(Pin).where(Pin.scope == "home")) if kind is None else []
-    items, next_cursor = _page(actor, lambda b, k, n: _home_scans(actor, b, k, n), before, kind, limit,
+    items, next_cursor = _page(actor, lambda b, k, n: _home_ids(actor, b, k, n), before, kind, limit,
                                exclude={pin.publication_id for pin in pins})
     return Page(items, next_cursor, _pinned_items(actor, pins) if before is None else [])
 
@@ -372,7 +403,7 @@ def community(actor: User, community: Community, *, cursor: str | None = None, k
     if kind is None:
         pins = _active_pins(select(Pin).where(Pin.scope == "community", Pin.community_id == community.id))
     items, next_cursor = _page(
-        actor, lambda b, k, n: [_scan(Activity.community_id == community.id, b, k, n)], before, kind, limit,
+        actor, lambda b, k, n: _ids([Activity.community_id == community.id], b, k, n), before, kind, limit,
         exclude={pin.publication_id for pin in pins})
     return Page(items, next_cursor, _pinned_items(actor, pins) if before is None else [])
 
@@ -384,7 +415,7 @@ def person(actor: User, user: User, *, cursor: str | None = None, kind: str | No
     before, kind = decode_cursor(cursor), clean_kind(kind)
     condition = (Activity.actor_id == user.id) & (Activity.verb != Verb.SUGGESTED) & (
         Activity.community_id.in_(_readable_communities(actor)))
-    items, next_cursor = _page(actor, lambda b, k, n: [_scan(condition, b, k, n)], before, kind, limit)
+    items, next_cursor = _page(actor, lambda b, k, n: _ids([condition], b, k, n), before, kind, limit)
     return Page(items, next_cursor)
 
 
@@ -398,11 +429,11 @@ def tag(actor: User, label: str, *, cursor: str | None = None, kind: str | None 
     tagged_documents = select(Tagging.document_id).where(Tagging.tag == key, Tagging.document_id.is_not(None))
     base = (Activity.verb != Verb.SUGGESTED) & Activity.community_id.in_(readable)
 
-    def scans(b, k, n):
-        return [_scan(base & Activity.publication_id.in_(tagged_publications), b, k, n),
-                _scan(base & Activity.document_id.in_(tagged_documents), b, k, n)]
+    def ids(b, k, n):
+        return _ids([base & Activity.publication_id.in_(tagged_publications),
+                     base & Activity.document_id.in_(tagged_documents)], b, k, n)
 
-    items, next_cursor = _page(actor, scans, before, kind, limit)
+    items, next_cursor = _page(actor, ids, before, kind, limit)
     return Page(items, next_cursor)
 
 
