@@ -15,6 +15,7 @@ from rse.accounts.web import sign_in
 from rse.errors import Conflict
 from rse.extensions import limiter
 from rse.forms import ActionForm, commit_work, end_of_day, run_and_flash, submit
+from rse.fragments import Fragments, row_state
 from rse.i18n import DEFAULT_LOCALE
 from rse.web import is_htmx, next_url
 
@@ -32,8 +33,10 @@ def labels():
 
 @bp.route("/")
 def home():
-    return render_template("communities/home.html",
-                           communities=service.list_communities(current_user, mine=True),
+    communities = service.list_communities(current_user, mine=True)
+    cards = Fragments("space", {community.id: (row_state(community), role, count)
+                                for community, role, count in communities})
+    return render_template("communities/home.html", communities=communities, cards=cards,
                            links=service.list_links(current_user),
                            link_form=LinkForm(), action_form=ActionForm())
 

@@ -252,8 +252,10 @@ def _page(actor: User, ids_for, before: int | None, kind: str | None, limit: int
     kind, n)` gives the n highest activity ids below `before` (of that kind) that the stream holds."""
     visible: list[StreamItem] = []
     exhausted = False
-    for _round in range(_MAX_ROUNDS):
+    for round_number in range(_MAX_ROUNDS):
         n = limit + 1 - len(visible)
+        if round_number == 0:
+            n += len(exclude)  # the pins, left out below, would otherwise cost a second round each time
         ids = ids_for(before, kind, n)
         items = hydrate(actor, ids)
         readable = _confirmed(actor, [i.activity.id for i in items if i.activity.verb == Verb.SUGGESTED])
