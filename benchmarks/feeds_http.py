@@ -4,7 +4,8 @@
 Reuses the databases of benchmarks/feeds_streams.py (same --workdir and seed parameters).
 Prints requests/s, the latency percentiles wrk reports (p50, p99) and its failures (non-2xx answers
 and socket errors: connect, read, write, timeout); the median of --repeat runs. wrk and the server
-share the machine's cores.
+share the machine's cores. --cache chooses the server's cache (rse/cache.py): a Redis started for
+the run, as compose has (the default), each worker's memory, or none (every page drawn cold).
 
 With --pages, first the CPU time each page costs the app: --page-requests requests of each page,
 one after another on one connection, and the workers' own CPU time (user + system, from
@@ -35,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from feeds_streams import BACKENDS, PASSWORD, ROOT, Reader, prepare_all, stop_cluster
 
-from tests.services import free_port
+from tests.services import free_port, start_redis
 
 WORKERS = 4
 USER_AGENT = "maillage-benchmark"  # the same for the login and for wrk (Flask-Login ties the session to it)
@@ -197,9 +198,10 @@ def page_costs(server: subprocess.Popen, port: int, cookie: str, targets: dict, 
     return costs
 
 
-def serve(database, port: int) -> subprocess.Popen:
+def serve(database, port: int, cache_url: str) -> subprocess.Popen:
     env = database.env()
     env["RSE_BASE_URL"] = f"http://127.0.0.1:{port}"
+    env["RSE_CACHE_URL"] = cache_url
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     log = (database.instance / "gunicorn.log").open("ab")
     process = subprocess.Popen([gunicorn, "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "rse:create_app()"],
@@ -222,6 +224,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pages", action="store_true", help="first, the CPU time of each page (see above)")
     parser.add_argument("--page-requests", type=int, default=200, help="requests of each page, with --pages")
+    parser.add_argument("--cache", choices=("redis", "memory", "none"), default="redis",
+                        help="RSE_CACHE_URL of the server: a Redis started here (as in compose), each worker's "
+                             "memory, or none (every page drawn cold)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk not found (Debian package wrk)")
@@ -229,12 +234,18 @@ def main() -> None:
 
     databases, cluster = prepare_all(args)
     summary, costs = [], []
+    redis = None
+    if args.cache == "redis":
+        redis = start_redis()
+        if isinstance(redis, str):
+            raise SystemExit(redis)
+    cache_url = redis.url if redis is not None else {"memory": "", "none": "none"}[args.cache]
     try:
         for database in databases:
             email = Reader(database).email
             targets = page_targets(database, email) if args.pages else {}
             port = free_port()
-            server = serve(database, port)
+            server = serve(database, port, cache_url)
             try:
                 wait_until_up(port)
                 cookie = log_in(port, email)
@@ -262,8 +273,10 @@ def main() -> None:
     finally:
         if cluster is not None:
             stop_cluster(cluster)
-    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, gunicorn {WORKERS} workers; "
-          f"median of {args.repeat} runs\n")
+        if redis is not None:
+            redis.stop()
+    print(f"\nwrk -t{args.threads} -c{args.connections} -d{args.duration}s, gunicorn {WORKERS} workers, "
+          f"cache {args.cache}; median of {args.repeat} runs\n")
     print("| database | activities | requests/s | p50 | p99 | non-2xx | socket errors |")
     print("|---|---|---|---|---|---|---|")
     for database, runs in summary:

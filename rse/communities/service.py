@@ -35,12 +35,16 @@ def get_community(actor: User, community_id, action: str = "view") -> Community:
 def list_communities(actor: User, *, mine: bool = False, query: str = "") -> list[tuple[Community, str | None, int]]:
     """Visible communities with the actor's role in each and their member count."""
     query = clean_text(query, "q", max_length=100)
-    role = select(Membership.role).where(
-        Membership.community_id == Community.id, Membership.user_id == actor.id).scalar_subquery()
-    members = select(func.count(Membership.id)).where(Membership.community_id == Community.id).scalar_subquery()
-    statement = select(Community, role, members).where(permissions.visible(actor, Community))
-    if mine:
-        statement = statement.where(role.is_not(None))
+    members = (select(func.count(Membership.id)).where(Membership.community_id == Community.id)
+               .correlate_except(Membership).scalar_subquery())
+    if mine:  # walked from the actor's memberships, not over every community
+        statement = select(Community, Membership.role, members).join(
+            Membership, (Membership.community_id == Community.id) & (Membership.user_id == actor.id))
+    else:
+        role = select(Membership.role).where(
+            Membership.community_id == Community.id, Membership.user_id == actor.id).scalar_subquery()
+        statement = select(Community, role, members)
+    statement = statement.where(permissions.visible(actor, Community))
     if query:
         statement = statement.where(func.lower(Community.name).like(f"%{query.lower()}%"))
     return [tuple(row) for row in db.session.execute(statement.order_by(Community.name))]

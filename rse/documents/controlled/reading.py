@@ -159,6 +159,11 @@ def pending_requests(actor: User, limit: int = 20) -> list[PendingReading]:
     once (with its oldest request still open)."""
     if permissions.effective_actor(actor) is None:
         return []
+    # Every home page asks, and most people have nothing to read: one look at their index answers
+    # them without building the read filter.
+    if db.session.scalar(select(ReadingRequirement.campaign_id).where(
+            ReadingRequirement.user_id == actor.id, ReadingRequirement.confirmed_at.is_(None)).limit(1)) is None:
+        return []
     rows = db.session.execute(
         select(Document, ReadingCampaign).join(ReadingRequirement, ReadingRequirement.document_id == Document.id)
         .join(ControlledDocument, ControlledDocument.document_id == Document.id)
