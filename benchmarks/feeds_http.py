@@ -8,8 +8,9 @@ share the machine's cores. --cache chooses the server's cache (rse/cache.py): a 
 the run, as compose has (the default), each worker's memory, or none (every page drawn cold).
 
 With --pages, first the CPU time each page costs the app: --page-requests requests of each page,
-one after another on one connection, and the workers' own CPU time (user + system, from
-/proc/<pid>/stat) over them, divided by their number. The pages: the home stream, a community of
+one after another, after 10 per worker to warm them up (templates compiled, statements keyed,
+cards kept), and the workers' own CPU time (user + system, from /proc/<pid>/stat) over them,
+divided by their number. The pages: the home stream, a community of
 the reader, a document there (uploaded for the benchmark), a publication there, a search, the API
 feed (with a token of the reader), and /healthz (the floor of the stack: gunicorn and Flask alone).
 
@@ -188,7 +189,7 @@ def page_costs(server: subprocess.Popen, port: int, cookie: str, targets: dict, 
             if response.status != 200:
                 raise SystemExit(f"{name} ({path}) answered {response.status}")
 
-        for _warmup in range(5):
+        for _warmup in range(10 * WORKERS):  # every worker draws the page a few times first (templates, caches)
             get()
         before = worker_cpu_seconds(server)
         for _request in range(requests):

@@ -6,30 +6,42 @@ the time zone and the code and templates that draw it. A change of any of them m
 a fragment is never stale and nothing ever has to be deleted. The cache never decides who sees
 what: a page asks for the fragments of what the permission layer already gave it.
 
-A fragment holds nothing of one request or one reader beyond what its key names; what belongs to
-the request (a CSRF token) is drawn as a marker and put in by `fill` when the fragment is shown.
+A fragment holds nothing of one request or one reader beyond what its key names. What belongs to
+the request is drawn as a marker and put in when the fragment is shown: the CSRF token of its forms
+(drawn with `fragments.form`) and the page they come back to (`fragments.next`).
 
-In a template: `{{ cards.show(slot) or cards.keep(slot, macro(...)) }}` (Jinja's `or` only draws
-the macro when the fragment is missing).
+In a template: `{{ cards.show(slot) or cards.keep(slot, macro(..., cards.form)) }}` (Jinja's `or`
+only draws the macro when the fragment is missing).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from flask import after_this_request, request
 from flask_babel import get_locale, get_timezone
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import inspect
 
 from rse import cache as shared_cache
+from rse.web import current_path
 
 ROOT = Path(__file__).resolve().parent.parent
+CSRF_MARK = "<!--rse:csrf-->"  # never in user content: it is escaped, and sanitised HTML has no comments
+NEXT_MARK = "<!--rse:next-->"
 _COLUMNS: dict[type, tuple[str, ...]] = {}
+
+
+class _MarkerForm:
+    """Stands for the request's form while a fragment is drawn: its CSRF token is a marker."""
+
+    @staticmethod
+    def csrf_token(**_attrs) -> Markup:
+        return Markup(CSRF_MARK)
 
 
 @cache
@@ -62,14 +74,28 @@ def key(kind: str, parts: tuple) -> str:
 class Fragments:
     """The fragments of one kind on one page, read from the cache at once (one round trip); those
     missing are kept after the response is made. `parts`: by slot (any name the page uses), the
-    values the fragment is drawn from; a slot left out is drawn each time."""
+    values the fragment is drawn from; a slot left out is drawn each time. `action_form`: the
+    request's form whose CSRF token replaces the marker of `form`."""
 
-    def __init__(self, kind: str, parts: Mapping[Any, tuple], fill: Callable[[str], str] = str) -> None:
-        self._fill = fill
+    form = _MarkerForm()
+    next = Markup(NEXT_MARK)
+
+    def __init__(self, kind: str, parts: Mapping[Any, tuple], action_form=None) -> None:
+        self._token = str(action_form.csrf_token(id=False)) if hasattr(action_form, "csrf_token") else ""
+        self._next: str | None = None
         self._keys = {slot: key(kind, values) for slot, values in parts.items()}
         keys = list(self._keys.values())
         self._found = dict(zip(keys, shared_cache.get_many(keys), strict=True))
         self._drawn: dict[str, str] = {}
+
+    def _fill(self, html: str) -> str:
+        if CSRF_MARK in html:
+            html = html.replace(CSRF_MARK, self._token)
+        if NEXT_MARK in html:
+            if self._next is None:
+                self._next = str(escape(current_path()))
+            html = html.replace(NEXT_MARK, self._next)
+        return html
 
     def show(self, slot: Hashable) -> Markup | None:
         """The fragment from the cache (filled in), or None when it is missing."""

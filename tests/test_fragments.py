@@ -42,3 +42,41 @@ def test_a_new_version_of_the_code_draws_every_fragment_again(app, monkeypatch):
         before = fragments.key("space", (1,))
         monkeypatch.setattr(fragments, "code_version", lambda: "another")
         assert fragments.key("space", (1,)) != before
+
+
+def _offers(client) -> dict[str, str]:
+    """What the list of spaces offers the viewer, by space name."""
+    page = client.get("/espaces").get_data(as_text=True)
+    offers = {}
+    for row in re.findall(r'<li class="community-row">.*?</li>', page, re.S):
+        name = re.search(r'<h2><a href="[^"]+">([^<]+)</a>', row).group(1)
+        action = re.search(r'<div class="community-row-action">(.*?)</div>', row, re.S)
+        offers[name] = " ".join(re.sub(r"<[^>]+>", " ", action.group(1)).split()) if action else ""
+    return offers
+
+
+def test_the_list_of_spaces_follows_every_change(world, shared_cache, login, db):
+    outsider = login(world.outsider)
+    offers = _offers(outsider)
+    assert offers["Espace public"].startswith("Rejoindre") and offers["Espace private"].startswith("Demander")
+    assert "Espace secret" not in offers
+    communities.request_to_join(world.outsider, world.spaces["private"])
+    communities.join(world.outsider, world.spaces["public"])
+    db.session.commit()
+    offers = _offers(outsider)
+    assert offers["Espace private"].startswith("Demande envoyée") and offers["Espace public"].startswith("Membre")
+    assert _offers(login(world.stranger)) == {}
+
+
+def test_every_reader_sees_the_same_list_of_spaces_warm_as_cold(world, shared_cache, login, db):
+    from tests.feeds.test_cards import READERS, _read
+    from tests.test_permissions import _web_client
+
+    clients = {name: _web_client(world, name, login, db) for name in READERS}
+    for path in ("/espaces", "/espaces?vue=miens", "/espaces?q=priv"):
+        _read(clients["admin"], path)
+        for name, client in clients.items():
+            warm = _read(client, path)
+            shared_cache.clear()
+            assert warm == _read(client, path), (path, name)
+            _read(clients["admin"], path)

@@ -50,6 +50,15 @@ def membership_role(user_id: int, community_id: int) -> str | None:
     return roles[key]
 
 
+def remember_roles(user_id: int, roles: dict[int, str | None]) -> None:
+    """Roles just read from the database (a list of spaces with the user's role in each), kept
+    as `membership_role` keeps its own answers, so that deciding for each listed space asks nothing
+    more. Not while the session holds changes not yet flushed (they might not be in them)."""
+    session = db.session()
+    if not (session.new or session.dirty or session.deleted):
+        session.info.setdefault(_ROLES, {}).update(((user_id, cid), role) for cid, role in roles.items())
+
+
 def _forget_roles(session: Session, *_args) -> None:
     session.info.pop(_ROLES, None)
 

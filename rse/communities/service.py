@@ -15,7 +15,7 @@ from rse.errors import Conflict, NotFound, ValidationError
 from rse.permissions import SITE
 from rse.validation import clean_text, clean_url, one_of
 
-from .access import membership_role
+from .access import membership_role, remember_roles
 from .models import Community, JoinRequest, MemberRole, Membership, QuickLink, Visibility
 
 ROLES = [r.value for r in MemberRole]
@@ -47,7 +47,9 @@ def list_communities(actor: User, *, mine: bool = False, query: str = "") -> lis
     statement = statement.where(permissions.visible(actor, Community))
     if query:
         statement = statement.where(func.lower(Community.name).like(f"%{query.lower()}%"))
-    return [tuple(row) for row in db.session.execute(statement.order_by(Community.name))]
+    rows = [tuple(row) for row in db.session.execute(statement.order_by(Community.name))]
+    remember_roles(actor.id, {community.id: role for community, role, _count in rows})
+    return rows
 
 
 def _clean_community(data: dict, *, partial: bool) -> dict:
@@ -224,6 +226,12 @@ def request_to_join(actor: User, community: Community, message: str = "") -> Joi
     db.session.flush()
     audit.record("membership.requested", actor=actor, target=community)
     return request
+
+
+def pending_request_ids(actor: User) -> set[int]:
+    """The communities the actor has asked to join, their request still pending."""
+    return set(db.session.scalars(select(JoinRequest.community_id).where(
+        JoinRequest.user_id == actor.id, JoinRequest.status == "pending")))
 
 
 def pending_request(actor: User, community: Community) -> JoinRequest | None:

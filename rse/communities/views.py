@@ -80,8 +80,11 @@ def index():
     scope = request.args.get("vue", "tous")
     rows = service.list_communities(current_user, mine=scope == "miens", query=query)
     template = "communities/_list.html" if is_htmx() else "communities/index.html"
-    return render_template(template, rows=rows, query=query, scope=scope, joining=_joining(rows),
-                           action_form=ActionForm(), can_create=permissions.can(current_user, "community.create"))
+    joining, action_form = _joining(rows), ActionForm()
+    row_cards = Fragments("space-row", {community.id: (row_state(community), role, count, joining[community.id])
+                                        for community, role, count in rows}, action_form)
+    return render_template(template, rows=rows, query=query, scope=scope, joining=joining, row_cards=row_cards,
+                           action_form=action_form, can_create=permissions.can(current_user, "community.create"))
 
 
 def _joining(rows) -> dict[int, str | None]:
@@ -91,13 +94,14 @@ def _joining(rows) -> dict[int, str | None]:
     the simpler of the two).
     """
     offers: dict[int, str | None] = {}
+    pending = service.pending_request_ids(current_user)
     for community, role, _count in rows:
         if role:
             offers[community.id] = "member"
         elif permissions.can(current_user, "join", community):
             offers[community.id] = "join"
         elif permissions.can(current_user, "request_join", community):
-            offers[community.id] = "pending" if service.pending_request(current_user, community) else "request"
+            offers[community.id] = "pending" if community.id in pending else "request"
         else:
             offers[community.id] = None
     return offers

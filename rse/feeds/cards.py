@@ -4,31 +4,18 @@ A card's key names the column values of its activity, its publication or documen
 its space and its suggestion, the run it stands for, the reader's own state on it (liked or not),
 and the name of the space a suggestion went to as the reader may know it. An edit, a new like or
 comment, a rename: each makes a new key. Only cards the reader may read reach this module (the
-stream's permission filters chose them).
+stream's permission filters chose them). The CSRF token of a card's "J'aime" form and the page it
+comes back to are put in when the card is shown.
 
-The two things of a card that belong to one request, the CSRF token of its "J'aime" form and the
-page it comes back to, are drawn as markers and put in when the card is shown. Cards about items
-of other kinds (an action of a plan) are drawn each time: they read their plan and owner through
-relationships that a key of columns would not see.
+Cards about items of other kinds (an action of a plan) are drawn each time: they read their plan
+and owner through relationships that a key of columns would not see.
 """
 
 from __future__ import annotations
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from rse.fragments import Fragments, row_state
-from rse.web import current_path
-
-CSRF_MARK = "<!--rse:csrf-->"  # never in user content: it is escaped, and sanitised HTML has no comments
-NEXT_MARK = "<!--rse:next-->"
-
-
-class _MarkerForm:
-    """Stands for the request's form while a card is drawn for the cache: its token is a marker."""
-
-    @staticmethod
-    def csrf_token(**_attrs) -> Markup:
-        return Markup(CSRF_MARK)
 
 
 class Cards:
@@ -36,15 +23,13 @@ class Cards:
     gives nothing, `cards.keep(item, drawn, pinned)` with the card drawn with `cards.form` and
     `cards.next`."""
 
-    form = _MarkerForm()
-    next = Markup(NEXT_MARK)
+    form = Fragments.form
+    next = Fragments.next
 
     def __init__(self, items: list, *, destinations: dict, show_community: bool, action_form) -> None:
-        self._token = str(action_form.csrf_token(id=False)) if hasattr(action_form, "csrf_token") else ""
-        self._next = str(escape(current_path()))
         parts = {(id(item), pinned): self._parts(item, pinned, destinations, show_community)
                  for item, pinned in items if item.subject is None}
-        self._fragments = Fragments("card", parts, self._fill)
+        self._fragments = Fragments("card", parts, action_form)
 
     @staticmethod
     def _parts(item, pinned: bool, destinations: dict, show_community: bool) -> tuple:
@@ -54,9 +39,6 @@ class Cards:
                 destination.name if destination is not None else None,
                 row_state(activity), row_state(item.actor), row_state(item.community), row_state(item.publication),
                 row_state(item.document), row_state(item.suggestion), repr(item.run))
-
-    def _fill(self, html: str) -> str:
-        return html.replace(CSRF_MARK, self._token).replace(NEXT_MARK, self._next)
 
     def show(self, item, pinned: bool = False) -> Markup | None:
         return self._fragments.show((id(item), pinned))

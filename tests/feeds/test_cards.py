@@ -13,10 +13,10 @@ import re
 import pytest
 
 from rse.communities import service as communities
-from rse.feeds.cards import CSRF_MARK, NEXT_MARK
 from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
 from rse.feeds.social import reactions, suggestions
+from rse.fragments import CSRF_MARK, NEXT_MARK
 from tests.test_permissions import ACTORS, _web_client
 
 READERS = ("animator", *ACTORS)
