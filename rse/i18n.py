@@ -1,7 +1,7 @@
 """Locale choice and French formatting helpers for templates."""
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from babel import dates as babel_dates
@@ -27,7 +27,13 @@ def select_locale() -> str:
 
 def local_today() -> date:
     """Today where the users are (RSE_TIMEZONE), not where the server's clock is."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    return local_day(datetime.now(UTC))
+
+
+def local_day(moment: datetime) -> date:
+    """The day of this moment where the users are (RSE_TIMEZONE): from 23:00 UTC it is already the
+    next day in Paris in winter."""
+    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
 def format_day(value: date | datetime | None) -> str:

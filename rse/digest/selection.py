@@ -134,7 +134,7 @@ def _due_note(row: Row, today: date) -> str:
 
 def _my_actions(user_id: int, mine: set[int], batch: PeopleBatch, shown: set[tuple[str, int]]) -> list[Entry]:
     """Their open actions late or due within two weeks, in the spaces they belong to: late first."""
-    window, today = batch.window, batch.window.now.date()
+    window, today = batch.window, batch.window.today
     entries = []
     for row in batch.actions.get(user_id, ()):
         if row.community_id in mine and ("action", row.id) not in shown:
@@ -148,7 +148,7 @@ def _late_in_animated(user_id: int, mine: set[int], batch: PeopleBatch, shown: s
                       ) -> tuple[list[Entry], int]:
     """The late actions of the spaces they animate (not already among theirs), the longest late first:
     the first LATE_ACTIONS, and how many more."""
-    window, today = batch.window, batch.window.now.date()
+    window, today = batch.window, batch.window.today
     animated = batch.animator_of.get(user_id, set()) & mine
     late = [row for row in heapq.merge(*(batch.late_actions.get(c, ()) for c in sorted(animated)),
                                        key=lambda r: (r.due_date, r.id))
@@ -239,7 +239,7 @@ def _due_documents(user_id: int, mine: set[int], batch: PeopleBatch, above: dict
     document's writers, else its creator and its space's animators), soonest first. A document
     already shown above stays there, once, its review date added to its line."""
     window = batch.window
-    today = window.now.date()
+    today = window.today
     animated = batch.animator_of.get(user_id, set())
     entries = []
     for document in heapq.merge(*(window.due.get(c, ()) for c in mine), key=lambda d: d.review_by):

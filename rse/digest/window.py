@@ -33,6 +33,7 @@ from rse.documents.controlled.models import (
 from rse.documents.controlled.reading import pending_condition
 from rse.documents.models import Document, DocumentVersion
 from rse.feeds.models import Activity, Follow, Kind, Notification, NotificationPreference, Pin, Publication, Verb
+from rse.i18n import local_day
 from rse.plans.models import OPEN_STATUSES, Action, ActionOwner, Plan, late_condition
 
 from .models import ItemView
@@ -122,6 +123,11 @@ class Window:
     # The writers of the controlled documents among `due` (those the review rule reminds instead).
     review_writers: dict[int, set[int]]
 
+    @property
+    def today(self) -> date:
+        """The day of `now` where the users are (due dates and review dates are theirs)."""
+        return local_day(self.now)
+
     @classmethod
     def read(cls, period: Period, now: datetime) -> Window:
         since = period.start - period.length
@@ -152,7 +158,7 @@ class Window:
             members[member.community_id].append(member)
         due: dict[int, list[Row]] = defaultdict(list)
         for document in db.session.execute(
-                _documents(review.due_condition(now.date()))
+                _documents(review.due_condition(local_day(now)))
                 .outerjoin(ControlledDocument, ControlledDocument.document_id == Document.id)
                 .add_columns(ControlledDocument.document_id.is_not(None).label("controlled"))
                 .order_by(Document.review_by)):
@@ -288,7 +294,7 @@ def read_batch(user_ids: list[int], oldest: datetime, window: Window) -> PeopleB
             Follow.user_id.in_(user_ids), Follow.document_id.is_not(None))):
         followed_documents[user_id].add(document_id)
 
-    today = window.now.date()
+    today = window.today
     return PeopleBatch(window=window, member_of=member_of, animator_of=animator_of, notices=notices, modes=modes,
                        seen=seen, followed_documents=followed_documents, readings=_readings(user_ids),
                        actions=_owned_actions(user_ids, today),

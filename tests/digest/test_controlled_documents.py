@@ -15,6 +15,7 @@ from rse.digest import rendering
 from rse.digest import service as digest_service
 from rse.documents.controlled import reading
 from rse.documents.review import CONTROLLED_NOTICE, ORDINARY_NOTICE
+from rse.i18n import local_today
 from tests.documents.controlled_world import add_draft, bring_into_force, control
 from tests.documents.samples import pdf_bytes
 
@@ -44,7 +45,7 @@ def _ask(document, approver, *readers):
 
 
 def _asked_note(version: int) -> str:
-    day = babel_dates.format_date(utcnow().date(), "medium", locale="fr")
+    day = babel_dates.format_date(local_today(), "medium", locale="fr")
     return f"HYG-PRO-012 · version {version} · Demandée par Alice Approbatrice le {day}"
 
 
@@ -128,7 +129,7 @@ def test_withdrawn_or_trashed_documents_are_no_longer_asked(protocol):
 # --- Review ---------------------------------------------------------------------------------------
 
 def _review_in(document, days: int) -> None:
-    document.review_by = utcnow().date() + timedelta(days=days)
+    document.review_by = local_today() + timedelta(days=days)
     db.session.commit()
 
 
@@ -137,7 +138,7 @@ def test_a_controlled_documents_writers_are_reminded_a_month_ahead_and_they_only
     assert ORDINARY_NOTICE < timedelta(days=25) < CONTROLLED_NOTICE
     _review_in(document, 25)
     ordinary = create_document(document.community, people["animator"], title="Fiche ordinaire",
-                               review_by=utcnow().date() + timedelta(days=25))
+                               review_by=local_today() + timedelta(days=25))
     settle()
     digests = digests_of(*people.values())
     day = babel_dates.format_date(document.review_by, "medium", locale="fr")
@@ -146,7 +147,7 @@ def test_a_controlled_documents_writers_are_reminded_a_month_ahead_and_they_only
     # Its creator and the space's animator are not reminded of it (one rule: its writers).
     for name in ("animator", "approver", "reader"):
         assert digests[people[name].id].due_documents == [], name
-    assert ordinary.review_by > utcnow().date() + ORDINARY_NOTICE  # ordinary: not yet
+    assert ordinary.review_by > local_today() + ORDINARY_NOTICE  # ordinary: not yet
 
 
 def test_a_controlled_document_past_its_review_says_revision_depassee(protocol):

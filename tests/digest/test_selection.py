@@ -27,6 +27,7 @@ from rse.feeds.notifications import service as notifications
 from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
 from rse.feeds.social import answers, comments, follows, reactions, suggestions
+from rse.i18n import local_day, local_today
 from rse.uploads import HashingSpool
 from tests.documents.samples import pdf_bytes
 
@@ -825,7 +826,7 @@ def test_documents_due_for_review_go_to_the_animators_and_their_creator_only(cre
     creator, reader = create_user("staff"), create_user("staff")
     community, animator = space(creator, reader, name="Qualité")
     _elsewhere, other_animator = space(creator, name="Ailleurs")
-    today = utcnow().date()
+    today = local_today()
     happened_at(create_document(community, creator, title="Procédure à réviser", review_by=today + timedelta(days=5)),
                 waiting())  # not news any more: only a reminder
 
@@ -839,7 +840,7 @@ def test_a_new_document_due_for_review_appears_once_among_its_spaces_news_with_i
         create_user, space, create_document):
     creator = create_user("staff")
     community, animator = space(creator, name="Qualité")
-    review_by = utcnow().date() + timedelta(days=5)
+    review_by = local_today() + timedelta(days=5)
     create_document(community, creator, title="Procédure à réviser", review_by=review_by)
 
     digest = digest_of(animator)
@@ -854,7 +855,7 @@ def test_a_new_document_due_for_review_appears_once_among_its_spaces_news_with_i
 def test_documents_due_for_review_say_overdue_or_due_soon(create_user, space, create_document):
     community, animator = space(name="Stérilisation")
     now = utcnow()
-    today = now.date()
+    today = local_day(now)
     for title, days in (("Dans deux semaines", 14), ("En retard", -3), ("Trop loin", 15), ("Aujourd'hui", 0)):
         create_document(community, animator, title=title, filename=f"{days + 10}.pdf",
                         review_by=today + timedelta(days=days))
@@ -941,7 +942,7 @@ def test_a_batch_gives_each_person_their_own_digest(create_user, create_communit
     publish(board_animator, board, "Budget confidentiel", body=f"@{handle(ana)} à valider")
     pins.pin(board_animator, publish(board_animator, board, "Ordre du jour épinglé"))
     publish(board_animator, board, "Arbitrages en suspens", kind="question")
-    create_document(board, sam, title="Plan de financement", review_by=utcnow().date())
+    create_document(board, sam, title="Plan de financement", review_by=local_today())
     communities.add_member(board_animator, board, create_user("staff", name="Nouvelle directrice"), "member")
     publish(board_animator, public, "Ouvert à tous", body=f"@{handle(sam)} tu peux lire ceci")
     db.session.commit()

@@ -23,7 +23,7 @@ from rse.communities.models import Community
 from rse.database import db
 from rse.dbtypes import utcnow
 from rse.errors import Conflict, ValidationError
-from rse.i18n import local_today
+from rse.i18n import local_day, local_today
 from rse.validation import clean_text
 
 from ..models import Document, DocumentVersion
@@ -546,6 +546,6 @@ def stamp_for(actor: User, document: Document, version: DocumentVersion, *, orig
             Circuit.stage == Stage.APPROVED).order_by(Circuit.id.desc()).limit(1))
         if closed is None:
             return None
-        effective = closed.date()
+        effective = local_day(closed)  # the day where the users are
     return Stamp(code=control.code, version=version.number, effective=effective or local_today(),
                  notice=_("Document non maîtrisé une fois imprimé"))
