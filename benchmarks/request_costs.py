@@ -1,13 +1,15 @@
 """What a signed-in page costs the app, and two of its parts (issue 14's per-request changes).
 
-On the French demo (`flask rse demo`, SQLite, a fresh instance folder), a member signed in through
-the login form opens their home stream and a community page, `--rounds` times each after a
+On the French demo (`flask rse demo`, SQLite, a fresh instance folder), or with --seeded on a
+database of benchmarks/feeds_streams.py (its reader in 40 communities; those two pages only), a
+member signed in through the login form opens their home stream and a community page, `--rounds` times each after a
 warm-up, through Flask's test client (no HTTP server: the app's own work). Then:
 - a template of 100 translated strings rendered in a request (the cost of one string);
 - a thumbnail of a one-page PDF encoded as WEBP at libwebp effort 2 (kept) and 4 (the default).
 
     .venv/bin/python benchmarks/request_costs.py                 # this checkout
     .venv/bin/python benchmarks/request_costs.py --code <other checkout>   # another tree's rse
+    .venv/bin/python benchmarks/request_costs.py --seeded <workdir> --size 200000 --rounds 30  # a seeded database
 
 Prints medians and p95 in ms (µs for a string).
 """
@@ -48,8 +50,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--code", type=Path, default=ROOT, help="checkout whose rse package is measured")
+    parser.add_argument("--seeded", type=Path, help="the --workdir of benchmarks/feeds_streams.py: its SQLite "
+                                                    "database of --size activities instead of the demo")
+    parser.add_argument("--size", type=int, default=200_000)
+    parser.add_argument("--cache", default="", help="RSE_CACHE_URL (empty: in process; none: nothing kept)")
     args = parser.parse_args()
     sys.path.insert(0, str(args.code.resolve()))
+    sys.path += [str(ROOT), str(ROOT / "benchmarks")]  # after the measured tree: its rse comes first
     for key in [key for key in os.environ if key.startswith("RSE_")]:
         del os.environ[key]  # the developer's own settings do not leak into the figures
 
@@ -63,20 +70,34 @@ def main() -> None:
     print(f"rse from {Path(sys.modules['rse'].__file__).parent}")
     with tempfile.TemporaryDirectory() as folder:
         env = {"RSE_INSTANCE_PATH": folder, "RSE_SECRET_KEY": "benchmark", "RSE_RATELIMIT_ENABLED": "0",
-               "RSE_BASE_URL": "http://127.0.0.1"}
+               "RSE_BASE_URL": "http://127.0.0.1", "RSE_CACHE_URL": args.cache}
+        member, password = MEMBER, PASSWORD
+        if args.seeded:  # a database of benchmarks/feeds_streams.py, and its reader of 40 communities
+            from feeds_streams import PASSWORD as password
+            from feeds_streams import SECRET
+
+            instance = args.seeded / f"sqlite-u30000-c1000-a{args.size}-s42"
+            env.update({"RSE_INSTANCE_PATH": str(instance), "RSE_SECRET_KEY": SECRET,
+                        "RSE_DATABASE_URL": f"sqlite:///{instance / 'rse.db'}"})
         app = create_app({"WTF_CSRF_ENABLED": False,
                           "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}}, env=env)
         with app.app_context():
             upgrade()
-        result = app.test_cli_runner().invoke(args=["rse", "demo", "--password", PASSWORD])
-        assert result.exit_code == 0, result.output
+        if args.seeded:
+            from benchmarks.seeding import generate as seed
+
+            with app.app_context():
+                member = seed.pick_heavy_reader().email
+        else:
+            result = app.test_cli_runner().invoke(args=["rse", "demo", "--password", password])
+            assert result.exit_code == 0, result.output
         client = app.test_client()
-        answer = client.post("/connexion", data={"email": MEMBER, "password": PASSWORD})
+        answer = client.post("/connexion", data={"email": member, "password": password})
         assert answer.status_code == 302, answer.status_code
         with app.app_context():
             community_id = db.session.scalar(
                 db.select(Membership.community_id).join(User, User.id == Membership.user_id)
-                .where(User.email == MEMBER).order_by(Membership.community_id).limit(1))
+                .where(User.email == member).order_by(Membership.community_id).limit(1))
 
         def page(path: str):
             def get() -> None:
@@ -86,6 +107,8 @@ def main() -> None:
 
         for name, path in (("home stream", "/"), ("community page", f"/espaces/{community_id}")):
             print(f"{name} ({path}): {summary(timed(page(path), args.rounds))} ms")
+        if args.seeded:
+            return
 
         with app.test_request_context("/"):
             template = app.jinja_env.from_string("{{ _('Rechercher') }}" * 100)
