@@ -2,14 +2,14 @@
 kept across requests, and across workers when it is Redis.
 
 It is never a source of truth. Every value is derived from the database and stored under a key
-made of everything it was derived from (rse.feeds.cards), so a change in the database makes a new
+made of everything it was derived from (rse/fragments.py), so a change in the database makes a new
 key rather than needing anyone to delete the old one, and an entry is never wrong, only unused.
 Losing the cache, or its server going down, makes pages slower and loses nothing: a Redis error
 is logged, the call answers as if nothing were cached, and Redis is left alone for a few seconds
 so that pages do not each wait for its timeout.
 
 `RSE_CACHE_URL`:
-- empty: in this process (the embedded default: one worker, bounded in entries);
+- empty: in this process (the embedded default: one worker; at most 20,000 entries, some 50 MB);
 - `redis://host:6379/0` (or `rediss://` for TLS): one Redis shared by every worker;
 - `none`: nothing kept (to measure pages cold).
 """

@@ -167,18 +167,15 @@ def _union(scans: list):
     return select(merged.c.id).order_by(merged.c.id.desc()).limit(bindparam("n", type_=Integer))
 
 
-def _merge(statements: list, values: dict[str, Any], n: int) -> list[int]:
-    """The n highest ids over these statements' rows."""
-    found: set[int] = set()
-    for statement in statements:
-        found.update(db.session.scalars(statement, values))
-    return heapq.nlargest(n, found)
+def _top(statement, values: dict[str, Any], n: int) -> list[int]:
+    """The n highest ids among the statement's rows."""
+    return heapq.nlargest(n, set(db.session.scalars(statement, values)))
 
 
 def _ids(conditions: list, before: int | None, kind: str | None, n: int) -> list[int]:
     """The n highest ids of the shown activities below `before` (of that kind) meeting any of the conditions."""
     scans = [_scan(condition, before is not None, kind is not None) for condition in conditions]
-    return _merge([_union(scans)], _values(before, kind, n), n)
+    return _top(_union(scans), _values(before, kind, n), n)
 
 
 @lru_cache(maxsize=512)
@@ -210,7 +207,7 @@ def _home_ids(actor: User, before, kind, n) -> list[int]:
     values = _values(before, kind, n)
     found = []
     for statement, ids in _community_scans(list(db.session.scalars(member_community_ids(actor.id))), before, kind):
-        found.extend(_merge([statement], {**values, **ids}, n))
+        found.extend(_top(statement, {**values, **ids}, n))
     # Walked down the person's deliveries (their primary key), with the kind and hidden rows
     # filtered on the way: a limit on the deliveries alone would stop short of older matches.
     # What was suggested to the person or to everyone shows only while they may read the item.
@@ -223,7 +220,7 @@ def _home_ids(actor: User, before, kind, n) -> list[int]:
         delivered = delivered.where(Activity.kind == bindparam("kind"))
     delivered = delivered.order_by(Delivery.activity_id.desc()).limit(bindparam("n", type_=Integer))
     everyone = _scan((Activity.everyone == true()) & readable_item, before is not None, kind is not None)
-    found.extend(_merge([_union([delivered, everyone])], values, n))
+    found.extend(_top(_union([delivered, everyone]), values, n))
     return heapq.nlargest(n, set(found))
 
 
