@@ -33,6 +33,9 @@ from rse.web import current_path
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_MARK = "<!--rse:csrf-->"  # never in user content: it is escaped, and sanitised HTML has no comments
 NEXT_MARK = "<!--rse:next-->"
+# Columns no fragment shows, left out of every key: a secret, and what changes at each sign-in
+# (an author signing in would otherwise draw all their cards again).
+_NOT_SHOWN = frozenset({"password_hash", "last_login_at"})
 _COLUMNS: dict[type, tuple[str, ...]] = {}
 
 
@@ -57,12 +60,12 @@ def code_version() -> str:
 
 
 def row_state(row) -> tuple | None:
-    """The values of a row's columns (what a fragment drawn from the row may show)."""
+    """The values of a row's columns (what a fragment drawn from the row may show), but `_NOT_SHOWN`."""
     if row is None:
         return None
     model = type(row)
     if model not in _COLUMNS:
-        _COLUMNS[model] = tuple(column.key for column in inspect(model).column_attrs)
+        _COLUMNS[model] = tuple(column.key for column in inspect(model).column_attrs if column.key not in _NOT_SHOWN)
     return tuple(getattr(row, key) for key in _COLUMNS[model])
 
 

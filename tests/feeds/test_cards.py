@@ -16,7 +16,7 @@ from rse.communities import service as communities
 from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
 from rse.feeds.social import reactions, suggestions
-from rse.fragments import CSRF_MARK, NEXT_MARK
+from rse.fragments import CSRF_MARK, NEXT_MARK, row_state
 from tests.test_permissions import ACTORS, _web_client
 
 READERS = ("animator", *ACTORS)
@@ -156,3 +156,16 @@ def test_nothing_of_one_reader_is_stored(world, content, shared_cache, login, db
                      r'name="csrf_token" type="hidden" value="([^"]+)"', page, re.S)
     answer = member.post(like.group(1), data={"csrf_token": like.group(2), "next": "/"})
     assert answer.status_code == 302
+
+
+def test_an_author_signing_in_keeps_their_cards_and_no_secret_is_in_a_key(world, content, shared_cache, login,
+                                                                          monkeypatch):
+    member = login(world.member)
+    member.get("/")
+    kept: list[str] = []
+    keep = shared_cache.set_many
+    monkeypatch.setattr(shared_cache, "set_many", lambda values, *a, **k: (kept.extend(values), keep(values, *a, **k)))
+    login(world.animator)  # the author of most cards: their last sign-in changes
+    member.get("/")
+    assert kept == []
+    assert world.animator.password_hash not in repr(row_state(world.animator))
