@@ -17,6 +17,7 @@ from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
 from rse.feeds.social import reactions, suggestions
 from rse.fragments import CSRF_MARK, NEXT_MARK, row_state
+from tests.conftest import PASSWORD
 from tests.test_permissions import ACTORS, _web_client
 
 READERS = ("animator", *ACTORS)
@@ -138,7 +139,7 @@ def test_nothing_of_one_reader_is_stored(world, content, shared_cache, login, db
     member = app.test_client()
     form = member.get("/connexion").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
-    assert member.post("/connexion", data={"email": world.member.email, "password": "correct-horse-battery-staple",
+    assert member.post("/connexion", data={"email": world.member.email, "password": PASSWORD,
                                            "csrf_token": token}).status_code == 302
     page = member.get("/?kind=post").get_data(as_text=True)
     assert stored, "the cards were kept"
