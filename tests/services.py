@@ -211,6 +211,53 @@ class _Handler:
         return "250 Message accepted"
 
 
+class SilentSmtpServer:
+    """An SMTP server on loopback that takes a whole message, last line included, and never answers
+    that last line (a server stuck after the end of data). Counts the messages it got whole."""
+
+    def __init__(self):
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"smtp://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.ended = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> SilentSmtpServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.listener.close()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _address = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._talk, args=(connection,), daemon=True).start()
+
+    def _talk(self, connection: socket.socket) -> None:
+        with connection, connection.makefile("rb") as lines:
+            connection.sendall(b"220 silent ESMTP\r\n")
+            for line in lines:
+                verb = line[:4].upper()
+                if verb in (b"EHLO", b"HELO"):
+                    connection.sendall(b"250 silent\r\n")
+                elif verb == b"DATA":
+                    connection.sendall(b"354 go on\r\n")
+                    for data in lines:
+                        if data == b".\r\n":
+                            self.ended += 1
+                            break
+                    time.sleep(30)  # no answer
+                    return
+                elif verb == b"QUIT":
+                    connection.sendall(b"221 bye\r\n")
+                    return
+                else:
+                    connection.sendall(b"250 ok\r\n")
+
+
 def start_smtp():
     """(controller, sink) of an SMTP server on a free loopback port."""
     from aiosmtpd.controller import Controller

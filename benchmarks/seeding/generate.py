@@ -473,7 +473,7 @@ class Seeder:
                 "actor_id": sender, "community_id": community_id, "publication_id": publication_id,
                 "document_id": None, "action_id": None, "comment_id": None, "suggestion_id": suggestion_id,
                 "event": "", "version_number": None, "run_size": None, "created_at": at,
-                "read_at": None if unread else self.later(at, 3000), "emailed_at": at})
+                "read_at": None if unread else self.later(at, 3000), "email_id": None})
         return True
 
     # --- Finishing ------------------------------------------------------------------------------

@@ -1,21 +1,35 @@
 """The record of digest deliveries (`digest_deliveries`): who is still to be sent a period's
-digest, and each send's claim and outcome.
+digest, and each send's outcome.
 
-The row (user_id, period) is inserted just before a digest is handed to the SMTP server, and the
-insert is one that does nothing on a clash: whoever inserts it owns that send, so a second run or
-an overlapping shard never sends it again. Then:
+A digest is delivered at one moment: when the SMTP server receives the last line of the message
+(its end of data). The row (user_id, period) is committed just before that line leaves, with an
+insert that does nothing on a clash: whoever inserts it owns that send, so a second run or an
+overlapping shard never sends it again (it abandons its copy mid-way, which the server drops).
+Then, by what the sender learns:
 
-- accepted by the server: `sent` (committed per message, so a crash loses at most the one in flight);
-- nothing new for the person: `empty`, no email;
-- refused for good (5xx, unknown address): `failed` with no next attempt, shown to administrators;
-- the server is unreachable or drops the connection: `failed` with `next_attempt_at` (backoff); a later
-  run retries it. The run stops there: the rest of the shard waits for the next run;
-- a run that dies while sending leaves its row `claimed`; once the lease is over, the next run marks it
-  `uncertain` (the server may have taken it): never resent automatically, reported and shown.
-People not yet claimed when a run stops have no row, so the next run simply sends theirs.
+- the server accepts: `sent` (recorded with the next message's row, or at the end of the batch);
+- the server refuses for good (5xx, unknown address): `failed` with no next attempt, shown to
+  administrators;
+- the server refuses for now (4xx), or is unreachable, or closes the connection before the last
+  line or without answering it: `failed` with `next_attempt_at` (backoff), and the run stops; a
+  later run retries. A server answers once it has a message: with no answer, it did not take it;
+- no answer to the last line within the timeout: `uncertain`.
 
-The writes go through a connection of their own (`ledger`), committed per message; the reads of
-the run (`count`, `candidates`) through the session.
+After a crash, the state says what to do, with nothing to guess:
+
+- no row (or a `failed` one): the run died before the last line left; a server drops a message
+  whose end never came, so the next run sends it;
+- `claimed`: the run died after recording the last line as leaving. The line left with it (a
+  killed process's socket still sends what it was given), so the server has the message: it
+  counts as sent and is never sent again. Ten minutes after its claim, the next run calls it
+  `uncertain` (sent, with no answer recorded), which administrators see.
+
+The one case this rule gets wrong is a crash in the microseconds between the commit of the row and
+the write of the last line: that person's digest is then counted as sent though it never left.
+
+Nothing else is waited for or leased: a run's rows are settled within a message, so a run after a
+crash sends everyone left at once. The writes go through a connection of their own (`ledger`),
+committed per message; the reads of the run (`count`, `candidates`) through the session.
 """
 
 from __future__ import annotations
@@ -33,7 +47,9 @@ from rse.dbtypes import utcnow
 from .models import DigestDelivery, DigestSubscription, Frequency, Status
 from .periods import Period
 
-LEASE = timedelta(minutes=30)  # longer than any batch takes to send
+# A live run records the server's answer within the SMTP timeout of the last line: a `claimed` row
+# older than this belongs to a run that died.
+UNANSWERED_AFTER = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 
 
@@ -77,15 +93,16 @@ def _insert_ignoring_clash(ledger: Connection, row: dict) -> bool:
 def _sent_statement() -> Update:
     return update(DigestDelivery).where(
         DigestDelivery.user_id == bindparam("b_user_id"), DigestDelivery.period == bindparam("b_period"),
-        DigestDelivery.status == Status.CLAIMED).values(
-            attempts=DigestDelivery.attempts + 1, lease_until=None, status=Status.SENT,
-            sent_at=bindparam("b_sent_at"), items=bindparam("b_items"), error="")
+        DigestDelivery.status.in_((Status.CLAIMED, Status.UNCERTAIN))).values(
+            attempts=DigestDelivery.attempts + 1, status=Status.SENT, error="")
 
 
-def expire_leases(ledger: Connection, period: Period, shard, now: datetime) -> None:
+def settle_unanswered(ledger: Connection, period: Period, shard) -> None:
+    """The `claimed` rows of runs that died after the last line: `uncertain` (sent, no answer recorded)."""
     ledger.execute(update(DigestDelivery).where(
         DigestDelivery.period == period.key, DigestDelivery.status == Status.CLAIMED,
-        DigestDelivery.lease_until < now, in_shard(DigestDelivery.user_id, shard)).values(status=Status.UNCERTAIN))
+        DigestDelivery.claimed_at < utcnow() - UNANSWERED_AFTER,
+        in_shard(DigestDelivery.user_id, shard)).values(status=Status.UNCERTAIN, error="no answer recorded"))
     ledger.commit()
 
 
@@ -114,48 +131,65 @@ def candidates(period: Period, shard, now: datetime, after_id: int, limit: int, 
     return list(db.session.execute(query).tuples())
 
 
-def claim(ledger: Connection, user_id: int, period: Period, retry_id: int | None, now: datetime,
-           sent: tuple[int, int] | None = None) -> bool:
-    """Own this send, or learn that someone else does. Committed before anything leaves.
-
-    `sent` (person, items) is the message handed over just before: recording it in the same commit
-    halves the commits of a run, and a crash before this commit leaves it claimed, as a crash
-    right after handing it over always could (it then becomes `uncertain`, never resent)."""
-    if sent is not None:
-        record_sent(ledger, *sent, period)
-    values = {"status": Status.CLAIMED, "claimed_at": now, "lease_until": now + LEASE}
-    if retry_id is None:
-        claimed = _insert_ignoring_clash(ledger, {"user_id": user_id, "period": period.key, **values})
-    else:
-        claimed = ledger.execute(update(DigestDelivery).where(
-            DigestDelivery.id == retry_id, _retryable(now)).values(**values)).rowcount == 1
-    ledger.commit()
-    return claimed
-
-
-def record_sent(ledger: Connection, user_id: int, items: int, period: Period) -> None:
-    ledger.execute(_sent_statement(), {"b_user_id": user_id, "b_period": period.key, "b_sent_at": utcnow(),
-                                       "b_items": items})
-
-
-def mark_empty(ledger: Connection, user_id: int, period: Period, retry_id: int | None, now: datetime) -> bool:
-    values = {"status": Status.EMPTY, "claimed_at": now, "lease_until": None, "next_attempt_at": None}
+def _own(ledger: Connection, user_id: int, period: Period, retry_id: int | None, now: datetime, values: dict) -> bool:
+    """Insert the person's row, or take over their failed one: whether this run now owns the send."""
     if retry_id is None:
         return _insert_ignoring_clash(ledger, {"user_id": user_id, "period": period.key, **values})
     return ledger.execute(update(DigestDelivery).where(
         DigestDelivery.id == retry_id, _retryable(now)).values(**values)).rowcount == 1
 
 
-def finish(ledger: Connection, user_id: int, period: Period, **values) -> None:
-    ledger.execute(update(DigestDelivery).where(
-        DigestDelivery.user_id == user_id, DigestDelivery.period == period.key,
-        DigestDelivery.status == Status.CLAIMED).values(
-            attempts=DigestDelivery.attempts + 1, lease_until=None, **values))
+def hand_over(ledger: Connection, user_id: int, period: Period, retry_id: int | None, now: datetime, items: int,
+              answered: int | None = None) -> bool:
+    """Commit that this person's digest is leaving, just before its last line does; False when
+    another run owns it (the message is then abandoned). `answered` is the person whose digest the
+    server accepted just before: recorded in the same commit (one commit a message)."""
+    if answered is not None:
+        record_sent(ledger, answered, period)
+    at = utcnow()
+    owned = _own(ledger, user_id, period, retry_id, now, {
+        "status": Status.CLAIMED, "claimed_at": at, "sent_at": at, "lease_until": None,
+        "next_attempt_at": None, "items": items})
+    ledger.commit()
+    return owned
+
+
+def record_sent(ledger: Connection, user_id: int, period: Period) -> None:
+    ledger.execute(_sent_statement(), {"b_user_id": user_id, "b_period": period.key})
+
+
+def mark_empty(ledger: Connection, user_id: int, period: Period, retry_id: int | None, now: datetime) -> bool:
+    return _own(ledger, user_id, period, retry_id, now, {
+        "status": Status.EMPTY, "claimed_at": now, "lease_until": None, "next_attempt_at": None})
+
+
+def failed(ledger: Connection, user_id: int, period: Period, retry_id: int | None, now: datetime, error: str, *,
+           permanent: bool, handed: bool) -> None:
+    """The server did not take the message: refused for good, or to try again later (backoff). `handed`:
+    this run's row says it was leaving; otherwise the row is inserted now, or the failed one updated."""
+    error = (error or "error")[:500]
+    if handed:
+        mine = and_(DigestDelivery.user_id == user_id, DigestDelivery.period == period.key,
+                    DigestDelivery.status == Status.CLAIMED)
+    elif retry_id is not None:
+        mine = and_(DigestDelivery.id == retry_id, DigestDelivery.status == Status.FAILED)
+    else:
+        _insert_ignoring_clash(ledger, {"user_id": user_id, "period": period.key, "status": Status.FAILED,
+                                        "claimed_at": now, "attempts": 1, "error": error,
+                                        "next_attempt_at": None if permanent else now + backoff(1)})
+        ledger.commit()
+        return
+    attempts = (ledger.scalar(select(DigestDelivery.attempts).where(mine)) or 0) + 1
+    retry = not permanent and attempts < MAX_ATTEMPTS
+    ledger.execute(update(DigestDelivery).where(mine).values(
+        status=Status.FAILED, attempts=attempts, sent_at=None, error=error,
+        next_attempt_at=now + backoff(attempts) if retry else None))
     ledger.commit()
 
 
-def retry_later(ledger: Connection, user_id: int, period: Period, error: str, now: datetime) -> None:
-    attempts = (ledger.scalar(select(DigestDelivery.attempts).where(
-        DigestDelivery.user_id == user_id, DigestDelivery.period == period.key)) or 0) + 1
-    next_attempt = now + backoff(attempts) if attempts < MAX_ATTEMPTS else None
-    finish(ledger, user_id, period, status=Status.FAILED, next_attempt_at=next_attempt, error=error[:500])
+def unanswered(ledger: Connection, user_id: int, period: Period, error: str) -> None:
+    """The last line left and no answer came in time: the server may have it. Never resent."""
+    ledger.execute(update(DigestDelivery).where(
+        DigestDelivery.user_id == user_id, DigestDelivery.period == period.key,
+        DigestDelivery.status == Status.CLAIMED).values(status=Status.UNCERTAIN, error=error[:500]))
+    ledger.commit()

@@ -19,11 +19,16 @@ class Frequency(StrEnum):
 
 
 class Status(StrEnum):
-    CLAIMED = "claimed"        # this run owns the send and is about to hand it to SMTP
-    SENT = "sent"
+    """What became of a send (`deliveries` says how each comes about)."""
+
+    CLAIMED = "claimed"        # committed just before the message's last line left; the answer not yet recorded
+    SENT = "sent"              # accepted by the server
     EMPTY = "empty"            # nothing new: no email
     FAILED = "failed"          # refused for good (next_attempt_at NULL) or to retry at next_attempt_at
-    UNCERTAIN = "uncertain"    # a run stopped while sending it: may have left, never resent automatically
+    UNCERTAIN = "uncertain"    # the last line left, no answer was recorded: counted as sent, never resent
+
+
+DELIVERED = (Status.SENT, Status.CLAIMED, Status.UNCERTAIN)  # the server has the message
 
 
 class DigestSubscription(Model):

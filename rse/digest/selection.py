@@ -36,7 +36,7 @@ from rse.feeds.models import DEFAULT_EMAIL_MODES, EmailMode, NotificationKind
 from rse.i18n import format_day
 
 from .entries import CommunitySection, Digest, Entry, action_entry, document_entry, publication_entry
-from .models import DigestDelivery, Status
+from .models import DELIVERED, DigestDelivery
 from .periods import Period
 from .ranking import FOLLOWED_VERSION, FRESHNESS, group
 from .window import Change, PeopleBatch, Window, read_batch
@@ -63,7 +63,7 @@ def _since_by_user(user_ids: list[int], period: Period) -> dict[int, datetime]:
     since = dict.fromkeys(user_ids, floor)
     rows = db.session.execute(
         select(DigestDelivery.user_id, func.max(DigestDelivery.sent_at))
-        .where(DigestDelivery.user_id.in_(user_ids), DigestDelivery.status == Status.SENT,
+        .where(DigestDelivery.user_id.in_(user_ids), DigestDelivery.status.in_(DELIVERED),
                DigestDelivery.period != period.key)
         .group_by(DigestDelivery.user_id))
     for user_id, sent_at in rows:

@@ -21,11 +21,10 @@ from flask import current_app
 from sqlalchemy import Connection
 
 from rse.database import db
-from rse.mail.backends import PermanentMailError, backend_from_url
+from rse.mail.backends import BeforeEnd, MessageAbandoned, NoAnswer, PermanentMailError, backend_from_url
 from rse.mail.mime import RawMessage, address, alternative
 
 from . import deliveries
-from .models import Status
 from .periods import Period
 from .rendering import RenderedDigest
 
@@ -79,9 +78,10 @@ def build_message(rendered: RenderedDigest, user_id: int, period: Period, now: d
     return alternative(headers, rendered.text, rendered.html, sender=config["MAIL_FROM"], recipients=[rendered.to])
 
 
-def transmit(connection, message: RawMessage) -> None:
-    """Hand one message to the server (a seam: tests stop a run here)."""
-    connection.send(message)
+def transmit(connection, message: RawMessage, before_end: BeforeEnd) -> None:
+    """Hand one message to the server, `before_end` called before its last line (a seam: tests stop
+    a run here)."""
+    connection.send(message, before_end)
 
 
 class Sender:
@@ -90,9 +90,9 @@ class Sender:
 
     A process rather than a thread: a thread back from an SMTP answer then waits for the GIL, up to
     the interpreter's switch interval (5 ms), four times a message while this process renders; and
-    that interval is the whole process's, not a run's to change. Each person is still claimed just
-    before their message leaves (see `deliveries`); what was handed over but not sent when
-    the run stops has no row, and goes at the next run.
+    that interval is the whole process's, not a run's to change. Each person's row is still
+    committed just before the last line of their message leaves (see `deliveries`); what was
+    handed over but not sent when the run stops has no row, and goes at the next run.
 
     A context manager: leaving it normally waits until every batch handed over is sent and raises
     what stopped the sending, if anything; leaving it on an exception (a failure while selecting,
@@ -173,7 +173,7 @@ class Sender:
             block = False
             try:
                 event, value = self.events.recv()
-            except EOFError:  # died without a word (killed): its claimed row becomes `uncertain`
+            except EOFError:  # died without a word (killed): `deliveries` says what its rows mean
                 self.process.join()
                 self.error = self.error or RuntimeError(f"the digest sender exited ({self.process.exitcode})")
                 self.done = True
@@ -193,7 +193,7 @@ class Sender:
             self.done = True
 
 
-_COUNTS = ("sent", "empty", "failed", "skipped", "retry_later")  # what the sender adds to the report
+_COUNTS = ("sent", "empty", "failed", "uncertain", "skipped", "retry_later")  # what the sender adds to the report
 
 
 def _serve(app, period: Period, now: datetime, batches: PipeConnection, events: PipeConnection, abandoned,
@@ -278,40 +278,73 @@ def _send(ledger: Connection, backend, period: Period, now: datetime, batch: Bat
 
 def _send_batch(ledger: Connection, backend, period: Period, outgoing, retry_ids, now, report: Report, *,
                 stop=lambda: False) -> None:
-    sent: tuple[int, int] | None = None  # handed over, recorded with the next claim or at the end
+    """Send a batch over one connection (a new one after a message abandoned mid-way); stop at the
+    first sign that the server is unavailable (`ServerUnavailable`), the rest left for a later run."""
+    state = _BatchState(ledger, period, now, report)
     try:
-        with backend.connection() as connection:
-            for position, (user_id, rendered, items) in enumerate(outgoing):
-                if stop():
-                    break
-                claimed = deliveries.claim(ledger, user_id, period, retry_ids[user_id], now, sent)
-                sent = None
-                if not claimed:
-                    report.skipped += 1  # an overlapping run or shard got there first
-                    continue
-                message = build_message(rendered, user_id, period, now)
-                try:
-                    transmit(connection, message)
-                except PermanentMailError as exc:
-                    log.warning("digest %s for user %s refused: %s", period.key, user_id, exc)
-                    deliveries.finish(ledger, user_id, period, status=Status.FAILED, next_attempt_at=None,
-                                      error=str(exc)[:500])
-                    report.failed += 1
-                except (OSError, smtplib.SMTPException) as exc:
-                    deliveries.retry_later(ledger, user_id, period, str(exc) or type(exc).__name__, now)
-                    report.failed += 1
-                    report.retry_later += len(outgoing) - position
-                    raise ServerUnavailable(str(exc)) from exc
-                else:
-                    sent = (user_id, items)
-                    report.sent += 1
-    except ServerUnavailable:
-        raise
-    except (OSError, smtplib.SMTPException) as exc:  # connecting, or closing the connection
-        if report.retry_later == 0:
-            report.retry_later += len(outgoing)
+        while state.position < len(outgoing) and not stop():
+            with backend.connection() as connection:
+                while state.position < len(outgoing) and not stop():
+                    user_id, rendered, items = outgoing[state.position]
+                    state.position += 1
+                    if not state.send(connection, user_id, rendered, items, retry_ids[user_id]):
+                        break  # abandoned mid-message: the connection is closed
+    except (OSError, smtplib.SMTPException, ServerUnavailable) as exc:  # connecting, sending, or closing
+        report.retry_later += len(outgoing) - state.position
+        if isinstance(exc, ServerUnavailable):
+            raise
         raise ServerUnavailable(str(exc)) from exc
     finally:
-        if sent is not None:  # the batch's last message (or one before the connection failed to close)
-            deliveries.record_sent(ledger, *sent, period)
-            ledger.commit()
+        state.record_answer()
+
+
+class _BatchState:
+    """A batch's progress, and the message the server accepted last, recorded with the next row
+    committed (or at the end)."""
+
+    def __init__(self, ledger: Connection, period: Period, now: datetime, report: Report):
+        self.ledger, self.period, self.now, self.report = ledger, period, now, report
+        self.position = 0
+        self.answered: int | None = None
+
+    def record_answer(self) -> None:
+        if self.answered is not None:
+            deliveries.record_sent(self.ledger, self.answered, self.period)
+            self.ledger.commit()
+            self.answered = None
+
+    def send(self, connection, user_id: int, rendered: RenderedDigest, items: int, retry_id: int | None) -> bool:
+        """Send one digest and record what came of it; False when it was abandoned (another run owns
+        it) and the connection is closed. Raises `ServerUnavailable` to stop the run."""
+        ledger, period, now, report = self.ledger, self.period, self.now, self.report
+        handed = False
+
+        def before_end() -> bool:
+            nonlocal handed
+            handed = deliveries.hand_over(ledger, user_id, period, retry_id, now, items, self.answered)
+            self.answered = None
+            return handed
+
+        try:
+            transmit(connection, build_message(rendered, user_id, period, now), before_end)
+        except MessageAbandoned:
+            report.skipped += 1  # an overlapping run or shard got there first
+            return False
+        except PermanentMailError as exc:
+            log.warning("digest %s for user %s refused: %s", period.key, user_id, exc)
+            deliveries.failed(ledger, user_id, period, retry_id, now, str(exc), permanent=True, handed=handed)
+            report.failed += 1
+        except NoAnswer as exc:
+            deliveries.unanswered(ledger, user_id, period, str(exc))
+            report.uncertain += 1
+            raise ServerUnavailable(str(exc)) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            deliveries.failed(ledger, user_id, period, retry_id, now, str(exc) or type(exc).__name__,
+                              permanent=False, handed=handed)
+            report.failed += 1
+            report.retry_later += 1
+            raise ServerUnavailable(str(exc)) from exc
+        else:
+            self.answered = user_id
+            report.sent += 1
+        return True

@@ -1,8 +1,8 @@
 """Sending the digests of a period: at most once per person, in batches, over one SMTP connection per batch.
 
-A run expires the leases of sends that died (`deliveries`), then selects and renders the people
-still to be sent, a batch at a time, while a sender process of its own (`sender.Sender`) claims,
-sends and records the previous batch: the SMTP server's answers are waited for beside that work.
+A run settles the sends of runs that died (`deliveries`), then selects and renders the people
+still to be sent, a batch at a time, while a sender process of its own (`sender.Sender`) sends and
+records the previous batch: the SMTP server's answers are waited for beside that work.
 What each outcome leaves in the record, and why nothing is sent twice, is in `deliveries`.
 """
 
@@ -64,7 +64,7 @@ def send_digests(period_list: list[Period], *, now: datetime | None = None, user
 
 def _send_period(ledger: Connection, period: Period, now, only, shard, dry_run, batch_size, report: Report) -> None:
     if not dry_run:
-        deliveries.expire_leases(ledger, period, shard, now)
+        deliveries.settle_unanswered(ledger, period, shard)
     db.session.rollback()  # read from here on what the ledger committed
     mine = DigestDelivery.user_id == only if only is not None else true()
     report.uncertain += deliveries.count(period, shard, mine, DigestDelivery.status == Status.UNCERTAIN)

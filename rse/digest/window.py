@@ -34,6 +34,7 @@ from rse.documents.controlled.reading import pending_condition
 from rse.documents.models import Document, DocumentVersion
 from rse.feeds.models import Activity, Follow, Kind, Notification, NotificationPreference, Pin, Publication, Verb
 from rse.i18n import local_day
+from rse.mail.models import OutboundEmail
 from rse.plans.models import OPEN_STATUSES, Action, ActionOwner, Plan, late_condition
 
 from .models import ItemView
@@ -267,12 +268,14 @@ def read_batch(user_ids: list[int], oldest: datetime, window: Window) -> PeopleB
     notices: dict[int, list[Row]] = defaultdict(list)
     for notice in db.session.execute(
             select(Notification.user_id, Notification.kind, Notification.community_id, Notification.publication_id,
-                   Notification.document_id, Notification.created_at, Notification.emailed_at,
+                   Notification.document_id, Notification.created_at, OutboundEmail.sent_at.label("emailed_at"),
                    User.name.label("actor_name"))
             .outerjoin(User, User.id == Notification.actor_id)
+            # Only a delivered email counts: one still waiting in the outbox (or refused) is no news told.
+            .outerjoin(OutboundEmail, OutboundEmail.id == Notification.email_id)
             .where(Notification.user_id.in_(user_ids), Notification.created_at >= oldest,
                    Notification.community_id.is_not(None),
-                   or_(Notification.read_at.is_(None), Notification.emailed_at.is_not(None)))
+                   or_(Notification.read_at.is_(None), OutboundEmail.sent_at.is_not(None)))
             .order_by(Notification.id)):
         if notice.emailed_at is not None:  # an immediate email: the digest does not repeat its item
             if notice.publication_id or notice.document_id:

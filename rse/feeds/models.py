@@ -393,8 +393,8 @@ class Notification(Model):
     run_size: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Set when an immediate email went out for it (the digest does not repeat it).
-    emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The immediate email queued for it, if any: once delivered, the digest does not repeat its item.
+    email_id: Mapped[int | None] = mapped_column(ForeignKey("outbound_emails.id", ondelete="SET NULL"))
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id], lazy="joined")
 

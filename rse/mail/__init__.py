@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask, current_app, render_template
 from flask_babel import get_locale
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from rse import aftercommit
@@ -19,14 +20,13 @@ from rse.database import db, rowcount
 from rse.dbtypes import utcnow
 from rse.validation import without_direction_controls
 
-from .backends import PermanentMailError, backend_from_url
+from .backends import MessageAbandoned, NoAnswer, PermanentMailError, backend_from_url
 from .mime import RawMessage, address, alternative, plain
 from .models import OutboundEmail
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=5)
 
 
 def queue_email(*, kind: str, to: str, subject: str, text: str, html: str | None = None,
@@ -66,68 +66,105 @@ def build_message(row: OutboundEmail, mail_from: str, domain: str) -> RawMessage
     return plain(headers, row.text_body, sender=mail_from, recipients=[row.recipient])
 
 
-def deliver_pending(ids: list[int] | None = None, *, limit: int = 200) -> dict[str, int]:
-    """Send due emails from the outbox over one connection; returns counts by outcome."""
+def deliver_pending(ids: list[int] | None = None, *, limit: int = 200, now: bool = False) -> dict[str, int]:
+    """Send due emails from the outbox (every waiting one with `now`), over one connection; returns
+    counts by outcome.
+
+    Each row is marked sent, and committed, just before the last line of its message leaves (see
+    `rse.mail.backends`): a sender killed before that leaves the row waiting and nothing on the
+    server; one killed after it leaves the row sent, as the server has it. Two senders draining
+    the same rows each compose the message, and the one whose mark lands first sends it; the other
+    abandons its copy mid-way. No lease: after a crash, the next run sends what waits at once."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy typed as Flask
-    counts = {"sent": 0, "failed": 0, "retry": 0}
-    with Session(db.engine) as session:
-        now = utcnow()
-        query = select(OutboundEmail.id).where(
-            OutboundEmail.sent_at.is_(None), OutboundEmail.failed_at.is_(None),
-            OutboundEmail.next_attempt_at <= now,
-        ).order_by(OutboundEmail.id).limit(limit)
+    counts = {"sent": 0, "failed": 0, "retry": 0, "uncertain": 0}
+    with Session(db.engine, expire_on_commit=False) as session:
+        query = select(OutboundEmail).where(OutboundEmail.sent_at.is_(None), OutboundEmail.failed_at.is_(None))
+        if not now:
+            query = query.where(OutboundEmail.next_attempt_at <= utcnow())
         if ids is not None:
             query = query.where(OutboundEmail.id.in_(ids))
-        candidates = list(session.scalars(query))
-        if not candidates:
-            return counts
-        claimed = []
-        for mail_id in candidates:
-            # A lease: another worker draining the outbox at the same time skips this row.
-            result = session.execute(
-                update(OutboundEmail)
-                .where(OutboundEmail.id == mail_id, OutboundEmail.sent_at.is_(None),
-                       OutboundEmail.next_attempt_at <= now)
-                .values(next_attempt_at=now + LEASE)
-            )
-            if rowcount(result) == 1:
-                claimed.append(mail_id)
+        rows = list(session.scalars(query.order_by(OutboundEmail.id).limit(limit)))
         session.commit()
-        rows = list(session.scalars(select(OutboundEmail).where(OutboundEmail.id.in_(claimed))))
+        if not rows:
+            return counts
         domain = urlsplit(app.config["BASE_URL"]).hostname or "maillage.localhost"
         backend = backend_from_url(app.config["MAIL_URL"])
+        position = 0
         try:
-            with backend.connection() as connection:
-                for row in rows:
-                    row.attempts += 1
-                    try:
-                        connection.send(build_message(row, app.config["MAIL_FROM"], domain))
-                    except PermanentMailError as exc:
-                        row.failed_at, row.last_error = utcnow(), str(exc)[:500]
-                        counts["failed"] += 1
-                        log.warning("email %s to %s refused: %s", row.id, row.recipient, exc)
-                    else:
-                        row.sent_at = utcnow()
-                        counts["sent"] += 1
-                    session.commit()
+            while position < len(rows):
+                with backend.connection() as connection:
+                    while position < len(rows):
+                        row = rows[position]
+                        position += 1
+                        message = build_message(row, app.config["MAIL_FROM"], domain)
+                        if not _send_one(session, connection, row, message, counts):
+                            break  # abandoned mid-message: the connection is closed
         except (OSError, smtplib.SMTPException) as exc:
-            log.warning("mail server unavailable, %d email(s) kept for later: %s",
-                        sum(1 for r in rows if r.sent_at is None and r.failed_at is None), exc)
-            for row in rows:
-                if row.sent_at is None and row.failed_at is None:
-                    _schedule_retry(row, str(exc))
-                    counts["retry"] += 1
-            session.commit()
+            # A failed connection is an attempt too, for every email it was to carry.
+            error = str(exc) or type(exc).__name__
+            log.warning("mail server unavailable, %d email(s) kept for later: %s", len(rows) - position, error)
+            for row in rows[position:]:
+                _retry_later(session, row, error, counted=False)
+            counts["retry"] += len(rows) - position
     return counts
 
 
-def _schedule_retry(row: OutboundEmail, error: str) -> None:
-    row.last_error = error[:500]
-    if row.attempts >= MAX_ATTEMPTS:
-        row.failed_at = utcnow()
-        return
-    row.attempts = max(row.attempts, 1)
-    row.next_attempt_at = utcnow() + timedelta(minutes=2 ** row.attempts)
+def _send_one(session: Session, connection, row: OutboundEmail, message: RawMessage, counts: dict[str, int]) -> bool:
+    """Send one email and record what came of it; False when another sender owns it (the connection
+    is then closed). A failure of the server propagates once this row's retry is set."""
+    handed = False
+
+    def before_end() -> bool:
+        nonlocal handed
+        at = utcnow()
+        handed = rowcount(session.execute(
+            update(OutboundEmail)
+            .where(OutboundEmail.id == row.id, OutboundEmail.sent_at.is_(None), OutboundEmail.failed_at.is_(None))
+            .values(sent_at=at, attempts=OutboundEmail.attempts + 1, last_error=""))) == 1
+        session.commit()
+        if handed:
+            row.sent_at, row.attempts = at, row.attempts + 1
+        return handed
+
+    try:
+        connection.send(message, before_end)
+    except MessageAbandoned:
+        return False
+    except PermanentMailError as exc:
+        log.warning("email %s to %s refused: %s", row.id, row.recipient, exc)
+        _record(session, row, sent_at=None, failed_at=utcnow(), last_error=str(exc)[:500],
+                attempts=row.attempts if handed else row.attempts + 1)
+        counts["failed"] += 1
+    except NoAnswer as exc:  # the server may have it: counted as sent, never sent again
+        _record(session, row, last_error=str(exc)[:500])
+        counts["uncertain"] += 1
+        raise smtplib.SMTPServerDisconnected(str(exc)) from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        _retry_later(session, row, str(exc) or type(exc).__name__, counted=handed)
+        counts["retry"] += 1
+        raise
+    else:
+        counts["sent"] += 1
+    return True
+
+
+def _record(session: Session, row: OutboundEmail, **values) -> None:
+    session.execute(update(OutboundEmail).where(OutboundEmail.id == row.id).values(**values))
+    session.commit()
+    for name, value in values.items():
+        setattr(row, name, value)
+
+
+def _retry_later(session: Session, row: OutboundEmail, error: str, *, counted: bool) -> None:
+    """Another try 2, 4, 8… minutes after this attempt (`counted`: at its hand-over already), or
+    refused for good after `MAX_ATTEMPTS`."""
+    attempts = row.attempts if counted else row.attempts + 1
+    values: dict = {"attempts": attempts, "last_error": error[:500], "sent_at": None}
+    if attempts >= MAX_ATTEMPTS:
+        values["failed_at"] = utcnow()
+    else:
+        values["next_attempt_at"] = utcnow() + timedelta(minutes=2 ** attempts)
+    _record(session, row, **values)
 
 
 def _deliver_after_commit(ids: list[int]) -> None:
@@ -142,16 +179,36 @@ def mail_cli() -> None:
     pass
 
 
-@mail_cli.command("send", help="Send the emails waiting in the outbox (retries included).")
-def send_command() -> None:
-    total = {"sent": 0, "failed": 0, "retry": 0}
-    while True:
-        counts = deliver_pending()
-        for key, value in counts.items():
-            total[key] += value
-        if not any(counts.values()) or counts["retry"]:
-            break
-    click.echo(f"sent {total['sent']}, refused {total['failed']}, to retry {total['retry']}")
+@mail_cli.command("send", help="Send the emails waiting in the outbox whose time has come (retries included).")
+@click.option("--now", "now", is_flag=True,
+              help="Also those waiting for their next attempt: send every waiting email now.")
+def send_command(now: bool) -> None:
+    total = {"sent": 0, "failed": 0, "retry": 0, "uncertain": 0}
+    try:
+        while True:
+            counts = deliver_pending(now=now)
+            for key, value in counts.items():
+                total[key] += value
+            if not any(counts.values()) or counts["retry"]:
+                break
+    except SQLAlchemyError as exc:
+        _echo_totals(total)
+        raise click.ClickException(f"the database is unavailable ({type(exc).__name__}): nothing is lost, "
+                                   "the next run sends what waits") from exc
+    _echo_totals(total)
+    waiting, next_attempt = db.session.execute(
+        select(func.count(), func.min(OutboundEmail.next_attempt_at))
+        .where(OutboundEmail.sent_at.is_(None), OutboundEmail.failed_at.is_(None))).one()
+    if waiting:
+        when = max(next_attempt - utcnow(), timedelta(0))
+        click.echo(f"waiting {waiting}: the next attempt at {next_attempt:%Y-%m-%d %H:%M:%S} UTC "
+                   f"(in {int(when.total_seconds() // 60)} min {int(when.total_seconds() % 60)} s); "
+                   "`flask mail send --now` sends them now")
+
+
+def _echo_totals(total: dict[str, int]) -> None:
+    click.echo(f"sent {total['sent']}, refused {total['failed']}, to retry {total['retry']}"
+               + (f", no answer {total['uncertain']} (counted as sent)" if total["uncertain"] else ""))
 
 
 def init_app(app: Flask) -> None:

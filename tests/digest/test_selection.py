@@ -28,8 +28,11 @@ from rse.feeds.publications import pins
 from rse.feeds.publications import service as publications
 from rse.feeds.social import answers, comments, follows, reactions, suggestions
 from rse.i18n import local_day, local_today
+from rse.mail import deliver_pending
+from rse.mail.models import OutboundEmail
 from rse.uploads import HashingSpool
 from tests.documents.samples import pdf_bytes
+from tests.services import free_port
 
 from .conftest import publish
 
@@ -181,7 +184,7 @@ def test_for_you_leaves_out_read_emailed_and_switched_off_notifications(create_u
     follows.follow(reader, "person", colleague.id)
     db.session.commit()
     publish(colleague, community, "Publié par une personne suivie")
-    assert notification(reader, "suggestion").emailed_at is not None
+    assert notification(reader, "suggestion").email_id is not None
 
     digest = digest_of(reader)
     assert [(e.title, e.note) for e in digest.for_you] == [
@@ -189,6 +192,27 @@ def test_for_you_leaves_out_read_emailed_and_switched_off_notifications(create_u
     # A notification read on the site leaves its item among the community's new items; an item
     # already sent by an immediate email is not repeated anywhere.
     assert new_titles(digest) == ["Mention déjà lue"]
+
+
+@pytest.mark.outage
+def test_an_immediate_email_still_waiting_in_the_outbox_does_not_keep_its_item_out_of_the_digest(
+        app, create_user, space, smtp_server):
+    reader, colleague = create_user("staff"), create_user("staff")
+    community, _animator = space(reader, colleague)
+    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{free_port()}"  # nobody listens: the email waits
+    post = publish(colleague, community, "Proposition en attente")
+    suggestions.suggest(colleague, post, users=[reader.id])  # immediate by default
+    db.session.commit()
+    [email] = db.session.scalars(select(OutboundEmail).where(OutboundEmail.recipient == reader.email)).all()
+    db.session.refresh(email)
+    assert email.sent_at is None and email.attempts == 1
+    assert [e.title for e in digest_of(reader).for_you] == ["Proposition en attente"]
+
+    smtp_server.clear()
+    app.config["MAIL_URL"] = smtp_server.url
+    assert deliver_pending(now=True)["sent"] == 1
+    assert [m["To"] for m in smtp_server.received()] == [reader.email]
+    assert digest_of(reader).for_you == [] and "Proposition en attente" not in new_titles(digest_of(reader))
 
 
 def test_for_you_holds_only_notifications_since_the_previous_digest(create_user, space):

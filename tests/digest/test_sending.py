@@ -4,7 +4,9 @@ ranking, and at most one digest per person and period through double runs, crash
 from __future__ import annotations
 
 import multiprocessing
+import os
 import re
+import signal
 import smtplib
 import sys
 from datetime import UTC, datetime, timedelta
@@ -21,7 +23,10 @@ from rse.digest.models import DigestDelivery, DigestSubscription
 from rse.errors import PermissionDenied
 from rse.feeds.social import comments, reactions
 
+from ..services import SilentSmtpServer
 from .conftest import BASE, parts, publish
+
+_real_transmit = sender.transmit
 
 
 class Calls:
@@ -145,41 +150,87 @@ def test_two_shards_cover_everybody_once(create_user, space, sink, send):
     assert sorted(received) == sorted(m.email for m in members)
 
 
+def _killed_at_the_third(monkeypatch, calls: Calls, *, after_the_end: bool) -> None:
+    """The sender process killed (SIGKILL) while sending the third digest: with the whole message but
+    its last line at the server, before its row is written; or once the server accepted it, before
+    that is recorded."""
+    real = sender.transmit
+
+    def transmit(connection, message, before_end):
+        third = calls.add(message.recipients[0]) == 3
+
+        def end() -> bool:
+            if third and not after_the_end:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return before_end()
+
+        real(connection, message, end)
+        if third and after_the_end:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    monkeypatch.setattr(sender, "transmit", transmit)
+
+
 @pytest.mark.outage
-def test_a_crash_mid_run_resumes_and_the_message_in_flight_is_uncertain(create_user, space, sink, send, week,
-                                                                       monkeypatch, tmp_path):
+def test_a_sender_killed_before_the_last_line_leaves_no_row_and_the_next_run_sends_that_digest_once(
+        create_user, space, sink, send, week, monkeypatch, tmp_path):
     members = [create_user("staff") for _ in range(4)]
     community, animator = space(*members)
     publish(animator, community, "Reprise après incident")
     calls = Calls(tmp_path / "calls")
-    real = sender.transmit
+    _killed_at_the_third(monkeypatch, calls, after_the_end=False)
+    crashed = send()
+    assert isinstance(crashed.exception, RuntimeError) and "exited (-9)" in str(crashed.exception)
+    in_flight = next(m for m in members if m.email == calls.all()[2])
+    assert len(sink.wait_for(2)) == 2 and in_flight.id not in _statuses(week)  # the server dropped it
 
-    def crash_on_third(connection, message):
-        if calls.add(message.recipients[0]) == 3:
-            raise RuntimeError("the process died")
-        real(connection, message)
+    monkeypatch.setattr(sender, "transmit", _real_transmit)
+    resumed = send()
+    assert resumed.exit_code == 0 and "sent 2" in resumed.output
+    received = [m["To"] for m in sink.wait_for(4)]
+    assert sorted(received) == sorted(m.email for m in members)  # each once; the animator's own post is no news
+    # The second one's answer was to be recorded with the third's row: it counts as sent as it stands.
+    assert sorted(_statuses(week).values()) == ["claimed", "empty", "sent", "sent", "sent"]
 
-    monkeypatch.setattr(sender, "transmit", crash_on_third)
+
+@pytest.mark.outage
+def test_a_sender_killed_after_the_last_line_counts_that_digest_sent_and_never_sends_it_again(
+        create_user, space, sink, send, week, monkeypatch, tmp_path):
+    members = [create_user("staff") for _ in range(4)]
+    community, animator = space(*members)
+    publish(animator, community, "Reprise après incident")
+    calls = Calls(tmp_path / "calls")
+    _killed_at_the_third(monkeypatch, calls, after_the_end=True)
     crashed = send()
     assert isinstance(crashed.exception, RuntimeError)
-    assert len(sink.wait_for(2)) == 2
     in_flight = next(m for m in members if m.email == calls.all()[2])
-    assert _statuses(week)[in_flight.id] == "claimed"
+    assert len(sink.wait_for(3)) == 3 and _statuses(week)[in_flight.id] == "claimed"
 
-    monkeypatch.setattr(sender, "transmit", real)
-    early = send()  # the lease still runs: the one in flight is left alone
-    assert early.exit_code == 0 and _statuses(week)[in_flight.id] == "claimed"
-    db.session.execute(update(DigestDelivery).values(lease_until=utcnow() - timedelta(seconds=1)).where(
+    monkeypatch.setattr(sender, "transmit", _real_transmit)
+    resumed = send()  # at once: nothing to wait for
+    assert resumed.exit_code == 0 and "sent 1" in resumed.output
+    received = [m["To"] for m in sink.wait_for(4)]
+    assert sorted(received) == sorted(m.email for m in members)  # each once
+    # Ten minutes on, nobody answered for it: administrators see it as uncertain, still never resent.
+    db.session.execute(update(DigestDelivery).values(claimed_at=utcnow() - timedelta(minutes=11)).where(
         DigestDelivery.status == "claimed"))
     db.session.commit()
     late = send()
-    assert late.exit_code == 0 and "uncertain 1" in late.output
-    received = [m["To"] for m in sink.received()]
-    assert len(received) == len(set(received)) == 3
-    assert in_flight.email not in received
-    statuses = _statuses(week)
-    assert statuses[in_flight.id] == "uncertain"
-    assert sorted(s for uid, s in statuses.items() if uid != animator.id) == ["sent", "sent", "sent", "uncertain"]
+    assert late.exit_code == 0 and "sent 0" in late.output and "uncertain 1" in late.output
+    assert _statuses(week)[in_flight.id] == "uncertain" and len(sink.received()) == 4
+
+
+@pytest.mark.outage
+def test_no_answer_to_the_last_line_is_uncertain_and_never_resent(app, create_user, space, send, week):
+    member = create_user("staff")
+    community, animator = space(member)
+    publish(animator, community, "Serveur muet")
+    with SilentSmtpServer() as server:
+        app.config["MAIL_URL"] = f"{server.url}?timeout=1"
+        silent = send()
+        assert "sent 0, empty 1, failed 0, uncertain 1" in silent.output
+        assert server.ended == 1  # the whole message went, last line included
+    assert _statuses(week) == {member.id: "uncertain", animator.id: "empty"}
 
 
 @pytest.mark.outage
@@ -188,7 +239,7 @@ def test_smtp_failure_is_retried_later_with_backoff(create_user, space, sink, se
     community, animator = space(member)
     publish(animator, community, "Malgré la panne")
 
-    def down(connection, message):
+    def down(connection, message, before_end):
         raise smtplib.SMTPServerDisconnected("connection lost")
 
     real = sender.transmit
@@ -458,10 +509,10 @@ def test_the_server_going_down_with_batches_queued_leaves_every_unsent_digest_fo
     publish(animator, community, "Panne au milieu")
     real, calls = sender.transmit, Calls(tmp_path / "calls")
 
-    def down_from_the_third(connection, message):
+    def down_from_the_third(connection, message, before_end):
         if calls.add(message.recipients[0]) >= 3:
             raise smtplib.SMTPServerDisconnected("connection lost")
-        real(connection, message)
+        real(connection, message, before_end)
 
     monkeypatch.setattr(sender, "transmit", down_from_the_third)
     period = _this_week(app)

@@ -59,7 +59,7 @@ def test_a_suggestion_to_a_person_sends_one_email_with_both_parts(world, deliver
     assert "Une proposition de Membre" in html and "La session de mai est ouverte" in html
     assert f'href="{link}"' in html and f'href="{preferences}"' in html
     assert 'lang="fr"' in html and "Ouvrir dans Maillage" in html
-    assert _notices(world.outsider, "suggestion")[0].emailed_at is not None
+    assert _notices(world.outsider, "suggestion")[0].email_id is not None
 
 
 def test_a_suggestion_to_a_community_emails_each_member_who_may_read(world, outbox, publish):
@@ -125,7 +125,7 @@ def test_never_keeps_the_notification_but_sends_no_email(world, outbox, publish)
     suggestions.suggest(world.member, post, users=[world.outsider.id])
     db.session.commit()
     [notice] = _notices(world.outsider, "suggestion")
-    assert notice.emailed_at is None and outbox() == []
+    assert notice.email_id is None and outbox() == []
 
 
 def test_digest_sends_no_immediate_email(world, outbox, publish):
@@ -133,7 +133,7 @@ def test_digest_sends_no_immediate_email(world, outbox, publish):
     db.session.commit()
     publish(world.animator, world.spaces["public"], body=f"Merci @{_handle(world.member)}")
     [notice] = _notices(world.member, "mention")
-    assert notice.emailed_at is None and outbox() == []
+    assert notice.email_id is None and outbox() == []
 
 
 def test_immediate_comments_and_answers_are_emailed_with_their_own_heading(world, outbox, publish):

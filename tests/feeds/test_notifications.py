@@ -208,7 +208,7 @@ def test_email_preference_is_respected(world, marie, outbox, mode, emailed, publ
     publish(world.member, world.spaces["private"], body="Pour @marie.dupont")
     rows = _rows(marie, "mention")
     assert len(rows) == 1  # the in-app notification is always written
-    assert (rows[0].emailed_at is not None) is emailed
+    assert (rows[0].email_id is not None) is emailed
     assert len([m for m in outbox() if m["To"] == marie.email]) == (1 if emailed else 0)
 
 

@@ -47,7 +47,7 @@ def test_suggest_to_people_notifies_emails_and_delivers_home(world, outbox, publ
     notices = _suggestion_notices(world.outsider)
     assert [(n.publication_id, n.suggestion_id, n.actor_id) for n in notices] == [
         (post.id, suggestion.id, world.member.id)]
-    assert notices[0].emailed_at is not None
+    assert notices[0].email_id is not None
     mails = [m for m in outbox() if m["To"] == world.outsider.email]
     assert len(mails) == 1 and mails[0]["Subject"] == "Membre vous propose : Message dans l'espace Espace public"
     assert "Nouveau protocole" not in mails[0]["Subject"]  # excerpts off: a post's text stays on the site

@@ -3,6 +3,10 @@ and the outbox that keeps every email until it has left."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import re
+import signal
 from datetime import timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -10,11 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from rse.database import db as database
 from rse.dbtypes import utcnow
-from rse.mail import deliver_pending, queue_email
+from rse.mail import backends, deliver_pending, queue_email
 from rse.mail.backends import FileBackend, SmtpBackend, backend_from_url
 from rse.mail.models import OutboundEmail
-from tests.services import free_port
+from tests.services import SilentSmtpServer, free_port
 
 
 @pytest.fixture(params=["file", "smtp"])
@@ -93,7 +98,7 @@ def test_refused_address_is_recorded_not_retried(app, db, smtp_server):
     db.session.refresh(row)
     assert row.failed_at is not None and row.sent_at is None
     assert "inconnu@ars-exemple.fr" in row.last_error and "550" in row.last_error
-    assert deliver_pending() == {"sent": 0, "failed": 0, "retry": 0}
+    assert deliver_pending() == {"sent": 0, "failed": 0, "retry": 0, "uncertain": 0}
 
 
 def test_a_batch_goes_over_one_smtp_connection(app, db, smtp_server):
@@ -177,3 +182,98 @@ def test_every_subject_reads_back_exactly_as_written(mail_backend, db):
     text_only = received["texte@ght-exemple.fr"]
     assert text_only["Subject"] == SUBJECTS[2] and text_only.get_content_type() == "text/plain"
     assert text_only.get_content().replace("\r\n", "\n") == "Texte seul" and text_only.defects == []
+
+
+# --- Faults: the mail server down, the sender killed ----------------------------------------------
+
+def _queue_while_the_server_is_down(app, db, count: int) -> list[OutboundEmail]:
+    """Emails whose first attempt (right after the commit) found no server: they wait."""
+    app.config["MAIL_URL"] = f"smtp://127.0.0.1:{free_port()}"  # nobody listens there
+    for n in range(count):
+        queue_email(kind="test", to=f"p{n}@ght-exemple.fr", subject=f"n{n}", text="x")
+    db.session.commit()
+    return list(db.session.scalars(select(OutboundEmail).order_by(OutboundEmail.id)))
+
+
+@pytest.mark.outage
+def test_a_connection_that_fails_is_an_attempt_and_mail_send_says_what_waits_and_when(app, db, runner, smtp_server):
+    rows = _queue_while_the_server_is_down(app, db, 2)
+    assert [(r.attempts, r.sent_at) for r in rows] == [(1, None), (1, None)]
+    assert all(r.next_attempt_at > utcnow() + timedelta(seconds=90) for r in rows)  # 2 minutes on
+
+    early = runner.invoke(args=["mail", "send"])  # nothing due yet: it says so, and when
+    assert early.exit_code == 0 and "sent 0, refused 0, to retry 0" in early.output
+    assert re.search(r"waiting 2: the next attempt at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in 1 min \d+ s\); "
+                     r"`flask mail send --now` sends them now", early.output)
+
+    still_down = runner.invoke(args=["mail", "send", "--now"])
+    assert "to retry 2" in still_down.output
+    db.session.expire_all()
+    assert [r.attempts for r in db.session.scalars(select(OutboundEmail))] == [2, 2]
+
+    smtp_server.clear()
+    app.config["MAIL_URL"] = smtp_server.url
+    forced = runner.invoke(args=["mail", "send", "--now"])
+    assert forced.exit_code == 0 and "sent 2, refused 0, to retry 0" in forced.output
+    assert "waiting" not in forced.output
+    assert sorted(m["To"] for m in smtp_server.received()) == ["p0@ght-exemple.fr", "p1@ght-exemple.fr"]
+
+
+def _drain_in_a_process_killed_at_the_third(app, *, after_the_end: bool) -> int:
+    """`deliver_pending` in a process of its own, killed (SIGKILL) while sending the third email: with
+    the whole message but its last line at the server, before its row is marked; or once the server
+    accepted it, before anything more. Returns the process's exit code."""
+
+    def drain() -> None:
+        database.engine.dispose(close=False)  # the pooled connections are the test's
+        real, sent = backends._SmtpConnection.send, []
+
+        def send(connection, message, before_end=None):
+            sent.append(message)
+
+            def end() -> bool:
+                if len(sent) == 3 and not after_the_end:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return before_end()
+
+            real(connection, message, end)
+            if len(sent) == 3 and after_the_end:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        backends._SmtpConnection.send = send  # type: ignore[method-assign]  # in the child only
+        with app.app_context():
+            deliver_pending(now=True)
+
+    child = multiprocessing.get_context("fork").Process(target=drain)
+    child.start()
+    child.join(30)
+    return child.exitcode
+
+
+@pytest.mark.outage
+@pytest.mark.parametrize("after_the_end", [False, True], ids=["before-the-last-line", "after-the-answer"])
+def test_a_sender_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, db, smtp_server, after_the_end):
+    _queue_while_the_server_is_down(app, db, 5)
+    smtp_server.clear()
+    app.config["MAIL_URL"] = smtp_server.url
+    assert _drain_in_a_process_killed_at_the_third(app, after_the_end=after_the_end) == -signal.SIGKILL
+    delivered_first = 3 if after_the_end else 2
+    assert len(smtp_server.wait_for(delivered_first)) == delivered_first
+    db.session.expire_all()
+    assert [r.sent_at is not None for r in db.session.scalars(select(OutboundEmail).order_by(OutboundEmail.id))] \
+        == [True] * delivered_first + [False] * (5 - delivered_first)
+
+    assert deliver_pending(now=True)["sent"] == 5 - delivered_first  # at once: no lease to wait out
+    assert sorted(m["To"] for m in smtp_server.received()) == [f"p{n}@ght-exemple.fr" for n in range(5)]
+
+
+@pytest.mark.outage
+def test_no_answer_to_the_last_line_counts_the_email_sent_and_never_sends_it_again(app, db):
+    [row] = _queue_while_the_server_is_down(app, db, 1)
+    with SilentSmtpServer() as server:
+        app.config["MAIL_URL"] = f"{server.url}?timeout=1"
+        counts = deliver_pending(now=True)
+        assert server.ended == 1 and counts["uncertain"] == 1 and counts["retry"] == 0
+    db.session.refresh(row)
+    assert row.sent_at is not None and "no answer" in row.last_error
+    assert deliver_pending(now=True) == {"sent": 0, "failed": 0, "retry": 0, "uncertain": 0}

@@ -40,6 +40,7 @@ from rse.feeds.models import (
 )
 from rse.i18n import format_day
 from rse.mail import queue_templated
+from rse.mail.models import OutboundEmail
 from rse.urls import external_url
 
 
@@ -75,8 +76,7 @@ def notify(kind: str, actor: User | None, item, user_ids: Iterable[int], *, comm
     db.session.flush()
     for row, user in rows:
         if modes[user.id] == EmailMode.IMMEDIATE:
-            _email(row, user, actor, item, comment=comment, suggestion=suggestion)
-            row.emailed_at = utcnow()
+            row.email_id = _email(row, user, actor, item, comment=comment, suggestion=suggestion).id
     return [row for row, _user in rows]
 
 
@@ -212,7 +212,7 @@ def _link(row: Notification, item, comment: Comment | None, *, external: bool = 
     return items.url(item, anchor=_comment_anchor(comment), external=external)
 
 
-def _email(row: Notification, user: User, actor, item, *, comment=None, suggestion=None) -> None:
+def _email(row: Notification, user: User, actor, item, *, comment=None, suggestion=None) -> OutboundEmail:
     community = item.community
     excerpt = ""
     excerpt_allowed = bool(current_app.config.get("MAIL_EXCERPTS")) and not community.sensitive
@@ -228,7 +228,7 @@ def _email(row: Notification, user: User, actor, item, *, comment=None, suggesti
         said = _said(row, actor_name, title, item)
         subject = (said[1] if said else SUBJECTS[NotificationKind(row.kind)](actor_name, title))[:200]
         sentence = said[0] if said else ""
-        queue_templated(f"notification.{row.kind}", user.email, subject, "notification", user=user,
+        return queue_templated(f"notification.{row.kind}", user.email, subject, "notification", user=user,
                         notification_kind=row.kind, actor_name=actor_name, title=title, community=community,
                         link=_link(row, item, comment, external=True), excerpt=excerpt,
                         message=message, preferences=external_url("notifications.preferences"),
