@@ -23,6 +23,10 @@ from rse.errors import PayloadTooLarge
 # larger than max_form_memory_size, which upload requests raise accordingly (allow_large_body).
 PARSE_BUFFER = 1024 * 1024
 
+# An upload request may exceed the file size limit by this much: the form around the file (its
+# part headers, the CSRF token, a comment). A reverse proxy in front must accept as much.
+FORM_ALLOWANCE = 1024 * 1024
+
 
 class HashingSpool:
     """A temporary file that knows the sha256 and size of what was written to it."""
@@ -87,7 +91,7 @@ def allow_large_body() -> None:
     """Let this request's body reach the upload limit (the default limit is small)."""
     from flask import request
 
-    request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"] + 1024 * 1024
+    request.max_content_length = current_app.config["MAX_UPLOAD_BYTES"] + FORM_ALLOWANCE
     request.max_form_memory_size = 2 * PARSE_BUFFER
 
 

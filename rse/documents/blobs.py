@@ -206,25 +206,42 @@ def purge_trash(retention_days: int) -> dict[str, int]:
     return {"documents": len(documents), "blobs": len(unused)}
 
 
-def collect_garbage(grace: timedelta = timedelta(hours=1)) -> dict[str, int]:
-    """Remove stored objects no row names (left by a crash between write and commit).
+class GarbageReport(TypedDict):
+    removed: int  # orphan objects deleted
+    recent_kept: int  # orphan objects younger than the grace period
+    uploads_aborted: int  # unfinished uploads discarded
+    upload_bytes: int  # the bytes they held
+    uploads_recent: int  # unfinished uploads younger than the grace period, perhaps still going
 
-    Objects younger than `grace` are left alone: their upload may still be committing.
+
+def collect_garbage(grace: timedelta = timedelta(hours=1)) -> GarbageReport:
+    """Remove stored objects no row names (left by a crash between write and commit), and the
+    uploads a killed writer left unfinished (S3 multipart parts, the local folder's temporary files).
+
+    Anything younger than `grace` is left alone: its upload may still be writing or committing.
     """
     known = set(db.session.scalars(select(Blob.storage_key)))
     known |= set(db.session.scalars(select(Blob.thumbnail_key).where(Blob.thumbnail_key.is_not(None))))
     cutoff = utcnow() - grace
-    removed = kept = 0
+    report = GarbageReport(removed=0, recent_kept=0, uploads_aborted=0, upload_bytes=0, uploads_recent=0)
     for prefix in (BLOB_PREFIX, THUMBNAIL_PREFIX):
         for info in storage().iter_keys(prefix):
             if info.key in known:
                 continue
             if info.modified_at > cutoff:
-                kept += 1
+                report["recent_kept"] += 1
                 continue
             storage().delete(info.key)
-            removed += 1
-    return {"removed": removed, "recent_kept": kept}
+            report["removed"] += 1
+        for upload in list(storage().iter_unfinished_uploads(prefix)):
+            if upload.started_at > cutoff:
+                report["uploads_recent"] += 1
+                continue
+            report["upload_bytes"] += storage().abort_upload(upload)
+            report["uploads_aborted"] += 1
+            log.info("aborted the unfinished upload of %s (%s), begun %s", upload.key, upload.upload_id,
+                     upload.started_at.isoformat())
+    return report
 
 
 def init_storage(app) -> None:

@@ -40,12 +40,15 @@ def verify_command(limit: int | None) -> None:
         raise SystemExit(1)
 
 
-@documents_cli.command("gc", help="Remove stored objects that no database row names (crash leftovers).")
-@click.option("--grace-minutes", default=60, show_default=True, help="Leave younger objects alone.")
+@documents_cli.command("gc", help="Remove stored objects that no database row names and abort unfinished "
+                                  "uploads (crash leftovers).")
+@click.option("--grace-minutes", default=60, show_default=True, help="Leave younger objects and uploads alone.")
 @with_appcontext
 def gc_command(grace_minutes: int) -> None:
-    counts = blobs.collect_garbage(timedelta(minutes=grace_minutes))
-    click.echo(f"removed {counts['removed']} orphan object(s), kept {counts['recent_kept']} recent one(s)")
+    report = blobs.collect_garbage(timedelta(minutes=grace_minutes))
+    click.echo(f"removed {report['removed']} orphan object(s), kept {report['recent_kept']} recent one(s)")
+    click.echo(f"aborted {report['uploads_aborted']} unfinished upload(s) holding {report['upload_bytes']} bytes "
+               f"({report['upload_bytes'] / 2**20:.1f} MiB), left {report['uploads_recent']} recent one(s)")
 
 
 @documents_cli.command("purge", help="Delete documents trashed longer than the retention period, and their bytes.")

@@ -6,6 +6,8 @@ import pytest
 
 from rse.documents.storage.s3 import S3Storage
 
+from .unfinished import discard_unfinished_uploads
+
 
 @pytest.fixture(scope="session")
 def app_bucket() -> str:
@@ -25,3 +27,4 @@ def document_storage(request, app, app_bucket):
     app.extensions["rse_storage"] = saved
     for info in list(storage.iter_keys("")):
         storage.delete(info.key)
+    discard_unfinished_uploads(storage)

@@ -19,6 +19,8 @@ from rse.documents.storage import s3 as s3_module
 from rse.documents.storage.local import LocalStorage
 from rse.documents.storage.s3 import PARALLEL_PARTS, S3Storage
 
+from .unfinished import begin_unfinished_upload, discard_unfinished_uploads, unfinished_on_server
+
 MiB = 1024 * 1024
 MULTIPART_SIZE = 40 * MiB + 12345  # three parts, the last one short
 LARGE_SIZE = 64 * MiB
@@ -68,6 +70,7 @@ def storage(request, tmp_path, shared_bucket):
     yield storage
     for info in list(storage.iter_keys("")):
         storage.delete(info.key)
+    discard_unfinished_uploads(storage)
 
 
 @pytest.fixture(scope="module")
@@ -252,6 +255,43 @@ def test_invalid_keys_are_refused(storage, tmp_path, key):
 
 def test_check_passes_on_a_working_storage(storage):
     storage.check()
+
+
+# --- Unfinished uploads: a writer killed mid-way ------------------------------------------------------
+
+@pytest.mark.outage
+def test_an_upload_cut_off_is_listed_apart_from_objects_and_aborted(storage, tmp_path):
+    key = "blobs/ab/cd/" + "c" * 64
+    stored = begin_unfinished_upload(storage, key, tmp_path)
+    begin_unfinished_upload(storage, "thumbnails/ab/x", tmp_path)
+    assert len(unfinished_on_server(storage)) == 2  # the bytes are there, taking room
+
+    assert list(storage.iter_keys("")) == []  # but no object, whole or partial
+    assert storage.stat(key) is None
+    [upload] = storage.iter_unfinished_uploads("blobs/")
+    assert upload.key.startswith("blobs/ab/cd/")
+    assert abs(datetime.now(UTC) - upload.started_at) < timedelta(minutes=5)
+    assert list(storage.iter_unfinished_uploads("nothing/")) == []
+
+    assert storage.abort_upload(upload) == stored
+    [other] = unfinished_on_server(storage)  # the other one is untouched
+    assert other.startswith("thumbnails/ab")
+    assert list(storage.iter_unfinished_uploads("blobs/")) == []
+    assert storage.abort_upload(upload) == 0  # already gone: nothing to do, not an error
+
+
+def test_s3_unfinished_uploads_are_listed_page_after_page(seaweedfs, monkeypatch):
+    storage = S3Storage.from_url(seaweedfs.url(new_bucket()))
+    storage.put_bytes("ready", b"", "text/plain")
+    keys = ["blobs/a", "blobs/a", "blobs/b", "blobs/c"]  # two uploads of one key, split across pages
+    for key in keys:
+        storage.client._create_multipart_upload(storage.bucket, key, {})
+    listing = storage.client._list_multipart_uploads
+    monkeypatch.setattr(storage.client, "_list_multipart_uploads",
+                        lambda *args, **kwargs: listing(*args, **{**kwargs, "max_uploads": 1}))
+    uploads = list(storage.iter_unfinished_uploads("blobs/"))
+    assert sorted(upload.key for upload in uploads) == keys
+    assert len({upload.upload_id for upload in uploads}) == len(keys)
 
 
 # --- Memory: nothing read whole ---------------------------------------------------------------------

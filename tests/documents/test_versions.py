@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from rse.dbtypes import utcnow
-from rse.documents import service
+from rse.documents import blobs, service
 from rse.documents.models import Blob, Document, DocumentVersion
 
 from .samples import pdf_bytes
+from .unfinished import begin_unfinished_upload, unfinished_on_server
 
 
 def _stored_blobs(app) -> list[Path]:
@@ -78,6 +79,25 @@ def test_crash_between_blob_and_row_leaves_only_an_orphan_that_gc_removes(app, a
     result = runner.invoke(args=["documents", "gc", "--grace-minutes", "0"])
     assert result.exit_code == 0 and "removed 1" in result.output
     assert _stored_blobs(app) == []
+
+
+@pytest.mark.outage
+def test_gc_aborts_uploads_left_unfinished_past_the_grace_period(document_storage, runner, monkeypatch, tmp_path):
+    stored = begin_unfinished_upload(document_storage, blobs.blob_key("d" * 64), tmp_path)
+    begin_unfinished_upload(document_storage, "elsewhere/not-the-apps", tmp_path)
+
+    recent = runner.invoke(args=["documents", "gc"])  # an upload just begun may still be going
+    assert recent.exit_code == 0, recent.output
+    assert "aborted 0 unfinished upload(s) holding 0 bytes (0.0 MiB), left 1 recent one(s)" in recent.output
+    assert len(unfinished_on_server(document_storage)) == 2
+
+    later = utcnow() + timedelta(hours=2)  # past the default grace period of an hour
+    monkeypatch.setattr(blobs, "utcnow", lambda: later)
+    result = runner.invoke(args=["documents", "gc"])
+    assert result.exit_code == 0, result.output
+    assert (f"aborted 1 unfinished upload(s) holding {stored} bytes ({stored / 2**20:.1f} MiB), "
+            "left 0 recent one(s)") in result.output
+    assert [where.split("/")[0] for where in unfinished_on_server(document_storage)] == ["elsewhere"]
 
 
 def test_gc_keeps_what_rows_name(app, create_document, runner):

@@ -35,6 +35,18 @@ class BlobInfo:
     modified_at: datetime  # aware UTC
 
 
+@dataclass(frozen=True)
+class UnfinishedUpload:
+    """A write begun and neither finished nor abandoned by its writer (a process killed mid-way).
+
+    Its bytes take room but belong to no object: `iter_keys` never lists them.
+    """
+
+    key: str  # S3: the key being written; the local folder: the temporary file's own path
+    upload_id: str  # S3: the multipart upload's id; the local folder: the same path as `key`
+    started_at: datetime  # aware UTC
+
+
 def check_key(key: str) -> None:
     """One rule for every backend, so that a key valid on one is valid on the other."""
     segments = key.split("/") if key else []
@@ -70,6 +82,14 @@ class Storage(Protocol):
     def iter_keys(self, prefix: str) -> Iterator[BlobInfo]:
         """Every object whose key starts with `prefix` (for garbage collection)."""
 
+    def iter_unfinished_uploads(self, prefix: str) -> Iterator[UnfinishedUpload]:
+        """Writes under `prefix` still in progress or cut off (for garbage collection): only their
+        age tells the two apart."""
+
+    def abort_upload(self, upload: UnfinishedUpload) -> int:
+        """Discard what an unfinished write stored and return how many bytes that was; one
+        finished or discarded meanwhile is not an error (0 bytes)."""
+
     def check(self) -> None:
         """Raise StorageUnavailable unless the storage answers (health check)."""
 
@@ -96,6 +116,7 @@ __all__ = [
     "Storage",
     "StorageError",
     "StorageUnavailable",
+    "UnfinishedUpload",
     "check_key",
     "storage_from_url",
 ]

@@ -10,7 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from . import CHUNK_SIZE, BlobInfo, BlobNotFound, StorageUnavailable, check_key
+from . import CHUNK_SIZE, BlobInfo, BlobNotFound, StorageUnavailable, UnfinishedUpload, check_key
+
+# A write goes to a temporary file beside its target, renamed into place once whole. A writer
+# killed mid-way (SIGKILL skips its clean-up) leaves that file behind.
+INCOMING_PREFIX = ".incoming-"
 
 
 class LocalStorage:
@@ -36,7 +40,7 @@ class LocalStorage:
         target = self._path(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=INCOMING_PREFIX)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     fill(handle)
@@ -110,11 +114,38 @@ class LocalStorage:
         if not self.root.exists():
             return
         for path in sorted(self.root.rglob("*")):
-            if path.is_file() and not path.name.startswith(".incoming-"):
+            if path.is_file() and not path.name.startswith(INCOMING_PREFIX):
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     result = path.stat()
                     yield BlobInfo(key, result.st_size, datetime.fromtimestamp(result.st_mtime, UTC))
+
+    def iter_unfinished_uploads(self, prefix: str) -> Iterator[UnfinishedUpload]:
+        if not self.root.exists():
+            return
+        for path in sorted(self.root.rglob(f"{INCOMING_PREFIX}*")):
+            key = path.relative_to(self.root).as_posix()
+            if not key.startswith(prefix) or not path.is_file():
+                continue
+            try:
+                modified = path.stat().st_mtime
+            except FileNotFoundError:  # renamed into place or removed since the listing
+                continue
+            # The last write, not the first: a slow writer still at work always looks recent.
+            yield UnfinishedUpload(key, key, datetime.fromtimestamp(modified, UTC))
+
+    def abort_upload(self, upload: UnfinishedUpload) -> int:
+        path = self._path(upload.upload_id)
+        if not path.name.startswith(INCOMING_PREFIX):
+            raise ValueError(f"{upload.upload_id!r} is not an unfinished upload")
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            raise StorageUnavailable(f"cannot remove {upload.upload_id}: {exc}") from exc
+        return size
 
     def check(self) -> None:
         self._ensure_root()
