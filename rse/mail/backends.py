@@ -162,9 +162,15 @@ class _SmtpConnection:
             raise smtplib.SMTPDataError(code, answer)
         body = _DOT_AT_LINE_START.sub(b"..", message.data)
         client.send(body if body.endswith(b"\r\n") else body + b"\r\n")
-        if before_end is not None and not before_end():
-            client.close()
-            raise MessageAbandoned(message.message_id)
+        if before_end is not None:
+            try:
+                go_on = before_end()
+            except BaseException:  # the record could not be written (the database is down): not sent
+                client.close()
+                raise
+            if not go_on:
+                client.close()
+                raise MessageAbandoned(message.message_id)
         client.send(b".\r\n")
         try:
             code, answer = client.getreply()
