@@ -5,11 +5,15 @@ import-linter contract keeps it so): they call services, and end the request's u
 through rse.transactions.
 """
 
+import select as select_module
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import CursorResult, MetaData, Result
+from psycopg import pq
+from sqlalchemy import Connection, CursorResult, MetaData, Result
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 # Named constraints so that Alembic migrations can alter them on every backend.
@@ -49,3 +53,36 @@ def upsert(session: Session, model: type, values: dict[str, Any], *, key: list[s
     statement = insert(model).values(**values)
     session.execute(statement.on_conflict_do_update(
         index_elements=key, set_={column: statement.excluded[column] for column in update}))
+
+
+def commit_then(target: Session | Connection, action: Callable[[], None]) -> None:
+    """Commit, and run `action` as close to the commit as can be: where a process killed at any
+    point should leave both done or neither (a record that a message is leaving, and the write that
+    sends it), only a kill within the few microseconds between the two can part them.
+
+    On PostgreSQL, `action` runs as soon as the COMMIT is handed to the server, before its answer
+    comes back (the server commits what it received, even from a client killed after sending
+    it); on SQLite the commit is in this process, `action` runs right after it. An `action` that
+    raises still waits for the commit's answer first. A COMMIT refused by the server raises
+    `OperationalError` after `action` ran."""
+    connection = target.connection() if isinstance(target, Session) else target
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name != "postgresql" or raw is None:
+        target.commit()
+        action()
+        return
+    pgconn = raw.pgconn  # psycopg 3: COMMIT sent by hand, its answer read after `action`
+    error = ""
+    with raw.lock:
+        pgconn.send_query(b"COMMIT")
+        while pgconn.flush():
+            select_module.select([], [pgconn.socket], [])
+        try:
+            action()
+        finally:
+            while (result := pgconn.get_result()) is not None:
+                if result.status != pq.ExecStatus.COMMAND_OK:
+                    error = (result.error_message or b"").decode(errors="replace") or "COMMIT failed"
+    target.commit()  # the transaction is over on the server: the driver sends nothing, SQLAlchemy closes its own
+    if error:
+        raise OperationalError("COMMIT", None, Exception(error))

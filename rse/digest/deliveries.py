@@ -2,9 +2,10 @@
 digest, and each send's outcome.
 
 A digest is delivered at one moment: when the SMTP server receives the last line of the message
-(its end of data). The row (user_id, period) is committed just before that line leaves, with an
-insert that does nothing on a clash: whoever inserts it owns that send, so a second run or an
-overlapping shard never sends it again (it abandons its copy mid-way, which the server drops).
+(its end of data). The row (user_id, period) is committed just before that line leaves (the line
+sent as the commit lands: `rse.database.commit_then`), with an insert that does nothing on a
+clash: whoever inserts it owns that send, so a second run or an overlapping shard never sends it
+again (it abandons its copy mid-way, which the server drops).
 Then, by what the sender learns:
 
 - the server accepts: `sent` (recorded with the next message's row, or at the end of the batch);
@@ -35,13 +36,14 @@ committed per message; the reads of the run (`count`, `candidates`) through the 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Insert, Update, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rse.accounts.models import User
-from rse.database import db
+from rse.database import commit_then, db
 from rse.dbtypes import utcnow
 
 from .models import DigestDelivery, DigestSubscription, Frequency, Status
@@ -140,18 +142,21 @@ def _own(ledger: Connection, user_id: int, period: Period, retry_id: int | None,
 
 
 def hand_over(ledger: Connection, user_id: int, period: Period, retry_id: int | None, now: datetime, items: int,
-              answered: int | None = None) -> bool:
-    """Commit that this person's digest is leaving, just before its last line does; False when
-    another run owns it (the message is then abandoned). `answered` is the person whose digest the
-    server accepted just before: recorded in the same commit (one commit a message)."""
+              end: Callable[[], None], answered: int | None = None) -> bool:
+    """Commit that this person's digest is leaving, and send its last line (`end`) as that commit
+    lands (`commit_then`); False, nothing sent, when another run owns it. `answered` is the person
+    whose digest the server accepted just before: recorded in the same commit (one commit a message)."""
     if answered is not None:
         record_sent(ledger, answered, period)
     at = utcnow()
     owned = _own(ledger, user_id, period, retry_id, now, {
         "status": Status.CLAIMED, "claimed_at": at, "sent_at": at, "lease_until": None,
         "next_attempt_at": None, "items": items})
-    ledger.commit()
-    return owned
+    if not owned:
+        ledger.commit()
+        return False
+    commit_then(ledger, end)
+    return True
 
 
 def record_sent(ledger: Connection, user_id: int, period: Period) -> None:

@@ -319,11 +319,14 @@ class _BatchState:
         ledger, period, now, report = self.ledger, self.period, self.now, self.report
         handed = False
 
-        def before_end() -> bool:
-            nonlocal handed
-            handed = deliveries.hand_over(ledger, user_id, period, retry_id, now, items, self.answered)
-            self.answered = None
-            return handed
+        def before_end(end) -> bool:
+            def last_line() -> None:
+                nonlocal handed
+                handed = True  # the row is committed: from here, whatever happens is this run's to record
+                end()
+
+            answered, self.answered = self.answered, None
+            return deliveries.hand_over(ledger, user_id, period, retry_id, now, items, last_line, answered)
 
         try:
             transmit(connection, build_message(rendered, user_id, period, now), before_end)

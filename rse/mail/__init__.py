@@ -14,9 +14,10 @@ from flask_babel import get_locale
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from rse import aftercommit
-from rse.database import db, rowcount
+from rse.database import commit_then, db, rowcount
 from rse.dbtypes import utcnow
 from rse.validation import without_direction_controls
 
@@ -114,17 +115,24 @@ def _send_one(session: Session, connection, row: OutboundEmail, message: RawMess
     is then closed). A failure of the server propagates once this row's retry is set."""
     handed = False
 
-    def before_end() -> bool:
-        nonlocal handed
+    def before_end(end) -> bool:
         at = utcnow()
-        handed = rowcount(session.execute(
+        owned = rowcount(session.execute(
             update(OutboundEmail)
             .where(OutboundEmail.id == row.id, OutboundEmail.sent_at.is_(None), OutboundEmail.failed_at.is_(None))
             .values(sent_at=at, attempts=OutboundEmail.attempts + 1, last_error=""))) == 1
-        session.commit()
-        if handed:
-            row.sent_at, row.attempts = at, row.attempts + 1
-        return handed
+        if not owned:
+            session.commit()
+            return False
+
+        def last_line() -> None:
+            nonlocal handed
+            handed = True
+            _remember(row, sent_at=at, attempts=row.attempts + 1)
+            end()
+
+        commit_then(session, last_line)  # the last line leaves as the record lands
+        return True
 
     try:
         connection.send(message, before_end)
@@ -151,8 +159,13 @@ def _send_one(session: Session, connection, row: OutboundEmail, message: RawMess
 def _record(session: Session, row: OutboundEmail, **values) -> None:
     session.execute(update(OutboundEmail).where(OutboundEmail.id == row.id).values(**values))
     session.commit()
+    _remember(row, **values)
+
+
+def _remember(row: OutboundEmail, **values) -> None:
+    """What the row now holds in the database, on the object (not a change for the session to flush)."""
     for name, value in values.items():
-        setattr(row, name, value)
+        set_committed_value(row, name, value)
 
 
 def _retry_later(session: Session, row: OutboundEmail, error: str, *, counted: bool) -> None:

@@ -2,11 +2,13 @@
 
 A send is in two steps around the one moment that decides delivery, the last line of the message
 (SMTP's end of data; for a folder, the rename of the finished file). `send(message, before_end)`
-calls `before_end()` once the whole message but that last line is with the server: the caller
-records there, durably, that the message is leaving, then the last line goes. So a sender that dies
+calls `before_end(end)` once the whole message but that last line is with the server: the caller
+records there, durably, that the message is leaving, and calls `end()` to send the last line as
+close to that record's commit as can be (`rse.database.commit_then`). So a sender that dies
 before its record leaves nothing behind on the server (a server drops a message whose end of data
-never came), and one that dies after it has recorded the send. `before_end` answering False (someone
-else sends it) abandons the message: the connection is closed mid-message, which the server drops.
+never came), and one that dies after it has recorded the send. `before_end` answering False
+(someone else sends it) abandons the message: the connection is closed mid-message, which the
+server drops.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class NoAnswer(Exception):
     have taken it. Never sent again automatically; the connection is closed."""
 
 
-BeforeEnd = Callable[[], bool] | None
+BeforeEnd = Callable[[Callable[[], None]], bool] | None  # before_end(end) -> go on
 
 
 class MailBackend(Protocol):
@@ -74,10 +76,25 @@ class FileBackend:
                 handle.write(message.as_bytes(policy=SMTP))  # CRLF, as on the wire
         msg_id = message.message_id if isinstance(message, RawMessage) else message["Message-ID"]
         msg_id = (msg_id or "").strip("<>").replace("/", "_") or Path(tmp).stem
-        if before_end is not None and not before_end():
+        target = self.folder / f"{msg_id}.eml"
+        ended = False
+
+        def end() -> None:
+            nonlocal ended
+            os.replace(tmp, target)  # the last line: the file is delivered whole
+            ended = True
+
+        try:
+            go_on = before_end(end) if before_end is not None else True
+        except BaseException:
+            if not ended:
+                os.unlink(tmp)
+            raise
+        if not go_on:
             os.unlink(tmp)
             raise MessageAbandoned(msg_id)
-        os.replace(tmp, self.folder / f"{msg_id}.eml")  # the last line: the file is delivered whole
+        if not ended:
+            end()
 
 
 class SmtpBackend:
@@ -99,7 +116,8 @@ class SmtpBackend:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         # The last line goes in a write of its own, after the record of the send: without this, it
         # waits for the server to acknowledge the message's body (up to 40 ms, a message).
-        client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if client.sock is not None:
+            client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             if self.starttls:
                 client.starttls(context=ssl.create_default_context())
@@ -162,16 +180,24 @@ class _SmtpConnection:
             raise smtplib.SMTPDataError(code, answer)
         body = _DOT_AT_LINE_START.sub(b"..", message.data)
         client.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+        ended = False
+
+        def end() -> None:
+            nonlocal ended
+            client.send(b".\r\n")
+            ended = True
+
         if before_end is not None:
             try:
-                go_on = before_end()
-            except BaseException:  # the record could not be written (the database is down): not sent
+                go_on = before_end(end)
+            except BaseException:  # no record (the database is down), or the last line failed: not sent
                 client.close()
                 raise
             if not go_on:
                 client.close()
                 raise MessageAbandoned(message.message_id)
-        client.send(b".\r\n")
+        if not ended:
+            end()
         try:
             code, answer = client.getreply()
         except smtplib.SMTPServerDisconnected as exc:

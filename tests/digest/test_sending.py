@@ -159,12 +159,12 @@ def _killed_at_the_third(monkeypatch, calls: Calls, *, after_the_end: bool) -> N
     def transmit(connection, message, before_end):
         third = calls.add(message.recipients[0]) == 3
 
-        def end() -> bool:
+        def record_then_end(end) -> bool:
             if third and not after_the_end:
                 os.kill(os.getpid(), signal.SIGKILL)
-            return before_end()
+            return before_end(end)
 
-        real(connection, message, end)
+        real(connection, message, record_then_end)
         if third and after_the_end:
             os.kill(os.getpid(), signal.SIGKILL)
 

@@ -231,12 +231,12 @@ def _drain_in_a_process_killed_at_the_third(app, *, after_the_end: bool) -> int:
         def send(connection, message, before_end=None):
             sent.append(message)
 
-            def end() -> bool:
+            def record_then_end(end) -> bool:
                 if len(sent) == 3 and not after_the_end:
                     os.kill(os.getpid(), signal.SIGKILL)
-                return before_end()
+                return before_end(end)
 
-            real(connection, message, end)
+            real(connection, message, record_then_end)
             if len(sent) == 3 and after_the_end:
                 os.kill(os.getpid(), signal.SIGKILL)
 
