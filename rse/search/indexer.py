@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -116,6 +117,21 @@ def engine() -> Engine:
         state.engine.ensure()
         state.ready = True
     return state.engine
+
+
+@contextmanager
+def batch_engine() -> Iterator[Engine]:
+    """For a batch command (the worker, a full reindex), the app's engine as `Engine.batch` makes
+    it (long timeouts, retries) while the command runs; the pages' engine afterwards."""
+    state = current_app.extensions["rse_search"]
+    interactive = state.engine
+    state.engine = interactive.batch()
+    try:
+        yield state.engine
+    finally:
+        if state.engine is not interactive:
+            state.engine.close()
+        state.engine = interactive
 
 
 def load_changes(session: Session, versions: dict[tuple[str, int], int]) -> list[Change]:
