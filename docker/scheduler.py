@@ -116,8 +116,9 @@ def forward_output(job: Job, stream) -> None:
 
 
 class Scheduler:
-    def __init__(self, jobs: list[Job], state: State, tz: ZoneInfo):
+    def __init__(self, jobs: list[Job], state: State, tz: ZoneInfo, tick: float = 5.0):
         self.jobs, self.state, self.tz = jobs, state, tz
+        self.tick = tick  # seconds between two looks at the jobs
         self.stopping = threading.Event()
         now = datetime.now(tz)
         for job in jobs:
@@ -158,6 +159,8 @@ class Scheduler:
             else:
                 return
         job.output.join(5)  # the last lines of output come before the verdict
+        if not job.output.is_alive():  # (one still reading holds the pipe: it closes with it)
+            job.process.stdout.close()
         job.process = job.output = None
         if code == 0:
             log.info("[%s] done in %.1f s", job.name, (job.ended_at or time.monotonic()) - job.started_at)
@@ -184,7 +187,7 @@ class Scheduler:
                     self.check(job, now)
                 if job.process is None and not self.stopping.is_set() and self.due(job, now):
                     self.start(job, now)
-            self.stopping.wait(5)
+            self.stopping.wait(self.tick)
         running = [job for job in self.jobs if job.process is not None]
         for job in running:
             log.info("[%s] stopping", job.name)

@@ -217,6 +217,11 @@ class CatchingUp:
         if not current_app.config["SEARCH_SYNC_INLINE"]:
             indexer.sync()
 
+    def batch(self):
+        """The batch commands' engine: a new one (closed after the command), or this one."""
+        batch = self.engine.batch()
+        return self if batch is self.engine else batch
+
     def search(self, query):
         self._catch_up()
         return self.engine.search(query)

@@ -60,7 +60,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         params = (getattr(item, "callspec", None) and item.callspec.params) or {}
         fixtures = set(getattr(item, "fixturenames", ()))
-        if "postgresql" in params.values() or "postgres_cluster" in fixtures:
+        if "postgresql" in params.values() or fixtures & {"postgres_cluster", "own_postgres"}:
             item.add_marker(pytest.mark.postgresql)
         if fixtures & SERVER_FIXTURES or any(isinstance(params.get(k), str) and params[k] in v for k, v in SERVER_PARAMS.items()):
             item.add_marker(pytest.mark.slow)
@@ -91,6 +91,17 @@ def postgres_cluster():
     if os.environ.get("RSE_TEST_DATABASE_URL"):
         yield None  # an external server given by the developer
         return
+    cluster = start_postgres()
+    if isinstance(cluster, str):
+        unavailable(cluster)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def own_postgres():
+    """A PostgreSQL cluster of the test's own (about 2 s to create) that it may kill and start
+    again (`kill`, `start`): the session's cluster must stay up for the other tests."""
     cluster = start_postgres()
     if isinstance(cluster, str):
         unavailable(cluster)

@@ -77,6 +77,7 @@ class PostgresCluster:
     bin_dir: Path
     run_as: str | None
     log_file: Path
+    options: str = ""  # the server's command-line settings (pg_ctl -o), kept by `start`
 
     @property
     def admin_url(self) -> str:
@@ -100,9 +101,19 @@ class PostgresCluster:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def start(self) -> None:
+        """Start the server on its data (at creation, or again after `kill`) and wait until it accepts connections."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-o", self.options, "-l", str(self.log_file), "-w",
+                  "-t", "60", "start")
+
+    def kill(self) -> None:
+        """Stop the server at once, as a crash would (`-m immediate`: no checkpoint, every connection
+        cut); the data stays for `start`."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+
     def stop(self) -> None:
         try:
-            self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "stop")
+            self.kill()
         except (subprocess.SubprocessError, OSError):
             pass
         shutil.rmtree(self.data_dir.parent, ignore_errors=True)
@@ -139,10 +150,9 @@ def start_postgres() -> PostgresCluster | str:
     try:
         cluster._run("initdb", "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                      "--locale=C.UTF-8", "--no-instructions")
-        options = (f"-p {cluster.port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        cluster._run("pg_ctl", "-D", str(data_dir), "-o", options, "-l", str(cluster.log_file), "-w",
-                     "-t", "60", "start")
+        cluster.options = (f"-p {cluster.port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                           "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        cluster.start()
     except (subprocess.SubprocessError, OSError) as exc:
         details = getattr(exc, "stderr", b"") or b""
         cluster.stop()

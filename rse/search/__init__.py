@@ -59,6 +59,10 @@ def _server_url(url: str, scheme: str) -> str:
 class SearchState:
     engine: Engine
     ready: bool = False  # its index exists (checked once per process)
+    # Embedded mode: whether the outbox may hold changes the engine lacks (a sync failed; unknown at
+    # start), and when this process may next try to catch up (time.monotonic(); indexer.catch_up_after).
+    behind: bool = True
+    next_catch_up: float = 0.0
 
 
 def init_app(app: Flask) -> None:
@@ -68,6 +72,7 @@ def init_app(app: Flask) -> None:
 
     app.extensions["rse_search"] = SearchState(engine_from_url(app.config["SEARCH_URL"], app.config["SEARCH_INDEX"]))
     indexer.install_session_hooks()
+    app.after_request(indexer.catch_up_after)
     app.register_blueprint(bp)
     register_slots(app)
     app.cli.add_command(search_cli)

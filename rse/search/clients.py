@@ -8,6 +8,8 @@ differences live here, one small class per client, and nowhere else.
 
 Every method raises the client's own errors (`Cluster.errors`); the engine turns them into
 `SearchUnavailable`. `timeout` (seconds) bounds one call; None keeps the client's default.
+`retries`: how many times the client sends a call again after a timeout, a lost connection or a
+502-504 answer (0: never).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class Cluster:
     product: ClassVar[str]
     errors: tuple[type[BaseException], ...]  # what a call raises when it fails
 
-    def __init__(self, url: str, timeout: float):
+    def __init__(self, url: str, timeout: float, retries: int = 0):
         raise NotImplementedError
 
     def concrete_indices(self, alias: str) -> list[str]:
@@ -90,12 +92,12 @@ class ElasticsearchCluster(Cluster):
 
     product = "Elasticsearch"
 
-    def __init__(self, url: str, timeout: float):
+    def __init__(self, url: str, timeout: float, retries: int = 0):
         from elastic_transport import ApiError, TransportError
         from elasticsearch import Elasticsearch
 
         self.errors = (ApiError, TransportError)
-        self.client = Elasticsearch(url, request_timeout=timeout, max_retries=0, retry_on_timeout=False)
+        self.client = Elasticsearch(url, request_timeout=timeout, max_retries=retries, retry_on_timeout=retries > 0)
 
     def _with(self, timeout: float | None, **options: Any):
         if timeout is not None:
@@ -172,14 +174,14 @@ class OpenSearchCluster(Cluster):
 
     product = "OpenSearch"
 
-    def __init__(self, url: str, timeout: float):
+    def __init__(self, url: str, timeout: float, retries: int = 0):
         from opensearchpy import OpenSearch
         from opensearchpy.exceptions import ImproperlyConfigured, OpenSearchException
 
         # TransportError covers the connection errors and every error status; SerializationError
         # (an answer that is not JSON) and ImproperlyConfigured are the other failures of a call.
         self.errors = (OpenSearchException, ImproperlyConfigured)
-        self.client = OpenSearch(hosts=[url], timeout=timeout, max_retries=0, retry_on_timeout=False)
+        self.client = OpenSearch(hosts=[url], timeout=timeout, max_retries=retries, retry_on_timeout=retries > 0)
 
     @staticmethod
     def _params(timeout: float | None, **params: Any) -> JSON:

@@ -9,7 +9,8 @@ readers see the old index or the new one, never a mix.
 Writes carry the outbox version as an external version, so the server itself refuses an older
 change; a delete is written as a tombstone document that keeps its version (see
 `elastic_json.tombstone`). Every failure to reach or use the server is a `SearchUnavailable`,
-after at most `timeout` seconds for what a page waits on (search, completion, ping, count).
+after at most `timeout` seconds for what a page waits on (search, completion, ping, count); the
+batch commands use an engine with long timeouts and retries instead (`ElasticEngine.batch`).
 
 The JSON sent is built in `elastic_json`; this module sends it and reads the answers.
 """
@@ -55,6 +56,9 @@ BULK_IN_FLIGHT = 2
 # deleted: far beyond this index, 500 MB at 231,000 items.)
 BUILT_SEGMENTS = 1
 VERSION_CONFLICT = 409
+# The batch commands' client (`ElasticEngine.batch`): a call sent again this many times after a
+# timeout or a lost connection.
+BATCH_RETRIES = 3
 
 _MARK = re.compile(r"(</?mark>)")
 _REBUILT = re.compile(r"\d{8}t\d{6}-[0-9a-f]{8}")  # the suffix of new_index_name()
@@ -67,26 +71,39 @@ class ElasticEngine(Engine):
     the next periodic refresh (one second) has made the change searchable, without forcing extra
     refreshes; True forces one (tests), False does not wait. `write_timeout` bounds the requests
     of the indexing jobs (bulk writes, index creation, the alias switch), which may take longer
-    than a page's search; a server that is down still fails at once.
+    than a page's search; a server that is down still fails at once. `retries`: how many times a
+    call is sent again after a timeout or a lost connection (none for pages: see `batch`).
     """
 
     name = "elasticsearch"
     cluster_class: type[Cluster] = ElasticsearchCluster
 
     def __init__(self, url: str, index: str = "maillage", timeout: float = 2.0, *,
-                 refresh: bool | str = "wait_for", write_timeout: float = 30.0):
+                 refresh: bool | str = "wait_for", write_timeout: float = 30.0, retries: int = 0):
         self.url = url
         self.index = index
         self.timeout = timeout
         self.refresh = refresh
         self.write_timeout = max(write_timeout, timeout)
+        self.retries = retries
         self._cluster = self._connect()  # a malformed URL fails here, at start-up
         self._pid = os.getpid()
+
+    def batch(self) -> ElasticEngine:
+        """The same index for the batch commands: every call, an alias check as much as a bulk
+        write, waits up to `write_timeout` and is sent again BATCH_RETRIES times after a timeout
+        or a lost connection. One slow answer no longer ends a full reindex or the worker's round;
+        pages keep the short `timeout` and no retry, so that a slow server fails a search fast.
+        (Sending a call again is safe: writes carry their version, creating an index that exists
+        or deleting one that does not is not an error, and an alias switch sent again after the
+        server made it fails but leaves the new index live: see `ElasticBuilder.discard`.)"""
+        return type(self)(self.url, self.index, self.write_timeout, refresh=self.refresh,
+                          write_timeout=self.write_timeout, retries=BATCH_RETRIES)
 
     # The client: one per process (a forked worker must not share the parent's connections).
 
     def _connect(self) -> Cluster:
-        return self.cluster_class(self.url, self.timeout)
+        return self.cluster_class(self.url, self.timeout, self.retries)
 
     @property
     def cluster(self) -> Cluster:
@@ -277,7 +294,10 @@ class ElasticBuilder(Builder):
             sent.cancel()
         self._senders.shutdown(wait=True)  # the requests under way end (or time out) first
         self._sent.clear()
-        self.engine.drop_indices([self.name])
+        # A switch whose answer was lost (a timeout, or the retry of a switch the server had made
+        # refused because the alias had moved already) leaves this index live: it stays.
+        if self.name not in self.engine.live_indices():
+            self.engine.drop_indices([self.name])
 
 
 # --- Requests and answers -----------------------------------------------------------------------

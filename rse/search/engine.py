@@ -148,6 +148,12 @@ class Engine(abc.ABC):
     def count(self) -> int:
         """How many items the live index holds."""
 
+    def batch(self) -> Engine:
+        """This engine as the batch commands use it (the worker, a full reindex): an engine that
+        waits on slow answers where a page would give up (see `ElasticEngine.batch`). The caller
+        closes it when it is not this one."""
+        return self
+
     def close(self) -> None:  # noqa: B027  (optional: an engine without connections has nothing to close)
         pass
 

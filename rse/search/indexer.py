@@ -8,7 +8,9 @@ connection, so it commits or rolls back with the change itself.
 from its source, and the engine gets it with the change's id as version (an older
 version never overwrites a newer one, so two syncs running at once are harmless). The
 rows are marked done only once the engine has them: with the engine down they wait.
-In the embedded mode a sync runs right after each commit that wrote changes; in
+In the embedded mode a sync runs right after each commit that wrote changes, and a process
+whose sync failed catches up by itself: after a response, at most every CATCH_UP_EVERY
+seconds, it asks the engine whether it answers and, if so, syncs (`catch_up_after`). In
 production `flask search sync --watch` runs as a worker.
 
 *Reindex*: a new index is built from every source while the old one keeps answering,
@@ -18,12 +20,14 @@ the changes made meanwhile are replayed into it, then it is switched in.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app
+from flask import Flask, Response, current_app
 from sqlalchemy import delete, event, func, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
@@ -38,6 +42,8 @@ from .models import SearchChange
 log = logging.getLogger(__name__)
 
 DONE_RETENTION = timedelta(days=2)
+# Embedded mode: a process that may be behind tries to catch up at most this often (seconds).
+CATCH_UP_EVERY = 10.0
 Change = tuple[str, SearchItem | None, int]
 
 
@@ -88,10 +94,46 @@ def _before_commit(session: Session) -> None:
 def _sync_after_commit(_refs: list[tuple[str, int]]) -> None:
     if not current_app.config["SEARCH_SYNC_INLINE"]:
         return
+    state = current_app.extensions["rse_search"]
     try:
         sync()
     except SearchUnavailable as exc:
+        state.behind = True
         log.warning("search engine unavailable, changes kept in the outbox: %s", exc)
+    else:
+        state.behind = False  # a sync drains the outbox: what earlier syncs left is in too
+
+
+def catch_up_after(response: Response) -> Response:
+    """Embedded mode (SEARCH_SYNC_INLINE), after each response: while this process may have left
+    changes in the outbox (a sync failed, or it has just started), at most every CATCH_UP_EVERY
+    seconds, sync once the response has gone (`_catch_up`), so that what was written during a
+    search engine outage becomes searchable without waiting for the next write."""
+    state = current_app.extensions["rse_search"]
+    if not (current_app.config["SEARCH_SYNC_INLINE"] and state.behind):
+        return response
+    now = time.monotonic()
+    if now < state.next_catch_up:
+        return response
+    state.next_catch_up = now + CATCH_UP_EVERY
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    response.call_on_close(lambda: _catch_up(app))
+    return response
+
+
+def _catch_up(app: Flask) -> None:
+    """Sync if the engine answers its ping (which waits its short timeout at most on a server that
+    hangs); the outbox keeps what it cannot take."""
+    with app.app_context():
+        state = app.extensions["rse_search"]
+        try:
+            if state.ready and not state.engine.ping():  # not ready: engine() first asks as much
+                return
+            state.behind = sync().pending > 0
+        except SearchUnavailable as exc:
+            log.warning("search engine unavailable, changes kept in the outbox: %s", exc)
+        except Exception:  # after the response: nobody else would hear of it
+            log.exception("search: catching up with the outbox failed")
 
 
 def _after_rollback(session: Session) -> None:
@@ -116,6 +158,21 @@ def engine() -> Engine:
         state.engine.ensure()
         state.ready = True
     return state.engine
+
+
+@contextmanager
+def batch_engine() -> Iterator[Engine]:
+    """For a batch command (the worker, a full reindex), the app's engine as `Engine.batch` makes
+    it (long timeouts, retries) while the command runs; the pages' engine afterwards."""
+    state = current_app.extensions["rse_search"]
+    interactive = state.engine
+    state.engine = interactive.batch()
+    try:
+        yield state.engine
+    finally:
+        if state.engine is not interactive:
+            state.engine.close()
+        state.engine = interactive
 
 
 def load_changes(session: Session, versions: dict[tuple[str, int], int]) -> list[Change]:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from rse.database import db
 from rse.feeds.publications import service as publications
 from rse.indexing import SearchItem, content_scope
+from rse.search import indexer
 from rse.search.elastic import OpenSearchEngine
 from rse.search.engine import Query, SearchUnavailable
 from rse.search.models import SearchChange
@@ -93,6 +94,49 @@ def test_node_killed_searches_refused_the_rest_works_nothing_lost(app, node, cre
         assert pending() == 0
         assert titles(client.get("/api/v1/search", query_string={"q": "vaccination"})) == {
             "Avant la panne", "Pendant la panne"}
+    finally:
+        engine.close()
+
+
+@pytest.mark.parametrize("app", ["sqlite"], indirect=True)
+def test_embedded_mode_catches_up_once_the_node_is_back_without_another_write(app, node, create_user,
+                                                                               create_community, api, monkeypatch):
+    """Inline sync, no worker: what was written while the node was down becomes searchable once it
+    is back, with reads only (each response, once sent, may start a catch-up: at most every
+    CATCH_UP_EVERY seconds, 1 here instead of 10)."""
+    monkeypatch.setattr(indexer, "CATCH_UP_EVERY", 1.0)
+    author = create_user("staff", name="Claire Martin")
+    space = create_community(author, name="Prévention GHT")
+    app.config["SEARCH_SYNC_INLINE"] = True
+    state = app.extensions["rse_search"]
+    engine = OpenSearchEngine(node[0].url, index="rse-catch-up", timeout=1.0, refresh=True, write_timeout=2.0)
+    state.engine, state.ready = engine, False
+    client = api(author)
+
+    def found() -> set[str]:
+        # Closed as a server closes it once sent: that is when the catch-up runs.
+        with client.get("/api/v1/search", query_string={"q": "vaccination"}) as response:
+            return titles(response) if response.status_code == 200 else set()
+
+    try:
+        publications.publish(author, space, {"kind": "post", "title": "Avant la panne", "body": "Vaccination."})
+        db.session.commit()
+        assert found() == {"Avant la panne"}
+
+        node[0].kill()
+        publications.publish(author, space, {"kind": "post", "title": "Pendant la panne",
+                                             "body": "Vaccination antigrippale."})
+        db.session.commit()
+        assert pending() >= 1
+        assert found() == set()  # refused (503), and its catch-up finds the node down
+        restart(node)
+
+        deadline = time.monotonic() + 30
+        while found() != {"Avant la panne", "Pendant la panne"} and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert found() == {"Avant la panne", "Pendant la panne"}
+        assert pending() == 0
+        assert not state.behind
     finally:
         engine.close()
 
