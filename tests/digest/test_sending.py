@@ -14,8 +14,9 @@ from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
+from rse.accounts.models import User
 from rse.database import db
 from rse.dbtypes import utcnow
 from rse.digest import periods, sender, sending, service
@@ -148,6 +149,30 @@ def test_two_shards_cover_everybody_once(create_user, space, sink, send):
     assert send("--shard", "1/2").exit_code == 0
     received = [m["To"] for m in sink.wait_for(5)]
     assert sorted(received) == sorted(m.email for m in members)
+
+
+def test_a_digest_another_run_took_meanwhile_is_abandoned_before_its_last_line_and_the_rest_goes(
+        create_user, space, sink, send, week, monkeypatch, tmp_path):
+    members = [create_user("staff") for _ in range(4)]
+    community, animator = space(*members)
+    publish(animator, community, "Deux envois en même temps")
+    calls = Calls(tmp_path / "calls")
+    real = sender.transmit
+
+    def another_run_first(connection, message, before_end):
+        if calls.add(message.recipients[0]) == 2:  # another run records this person's digest first
+            user_id = db.session.scalar(select(User.id).where(User.email == message.recipients[0]))
+            with db.engine.begin() as other:
+                other.execute(insert(DigestDelivery).values(user_id=user_id, period=week, status="sent"))
+        real(connection, message, before_end)
+
+    monkeypatch.setattr(sender, "transmit", another_run_first)
+    result = send()
+    assert result.exit_code == 0 and "sent 3" in result.output and "skipped 1" in result.output
+    taken = calls.all()[1]
+    received = [m["To"] for m in sink.wait_for(3)]
+    assert sorted(received) == sorted(m.email for m in members if m.email != taken)  # the rest, each once
+    assert len(sink.envelopes) == 3  # the abandoned copy never reached the server as a message
 
 
 def _killed_at_the_third(monkeypatch, calls: Calls, *, after_the_end: bool) -> None:
