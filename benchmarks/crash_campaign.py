@@ -48,41 +48,54 @@ def serve_sink(port: int, record: Path) -> None:
     its end of data, as Postfix and Exchange do: it records the message's recipients (flushed)
     before answering the last line, and a client that vanishes after that line does not undo it.
     (aiosmtpd, the test suite's server, drops a message whose client closes the connection before
-    its handler ran: see docs/BENCHMARKS.md.)"""
+    its handler ran: see docs/BENCHMARKS.md.) How each connection ended goes to `<record>.events`."""
     handle = record.open("a", buffering=1)
+    events = record.with_suffix(".events").open("a", buffering=1)
     lock = threading.Lock()
     listener = socket.create_server(("127.0.0.1", port))
 
     def talk(connection: socket.socket) -> None:
-        with connection, connection.makefile("rb") as lines:
-            connection.sendall(b"220 campaign ESMTP\r\n")
-            recipients: list[str] = []
-            for line in lines:
-                verb = line[:4].upper()
-                if verb in (b"EHLO", b"HELO"):
-                    connection.sendall(b"250-campaign\r\n250 SIZE 100000000\r\n")
-                elif verb == b"MAIL":
-                    recipients = []
-                    connection.sendall(b"250 OK\r\n")
-                elif verb == b"RCPT":
-                    recipients.append(line.split(b":", 1)[1].strip().strip(b"<>").decode().lower())
-                    connection.sendall(b"250 OK\r\n")
-                elif verb == b"DATA":
-                    connection.sendall(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                    for data in lines:
-                        if data == b".\r\n":
-                            with lock:
-                                handle.write("".join(r + "\n" for r in recipients))
-                                handle.flush()
-                            connection.sendall(b"250 Message accepted\r\n")
-                            break
-                    else:
-                        return  # the client left before the end of data: nothing was taken
-                elif verb == b"QUIT":
-                    connection.sendall(b"221 Bye\r\n")
-                    return
-                else:  # RSET, NOOP
-                    connection.sendall(b"250 OK\r\n")
+        state = {"peer": connection.getpeername()[1], "where": "commands", "recipients": []}
+        try:
+            with connection, connection.makefile("rb") as lines:
+                converse(connection, lines, state)
+        except OSError as exc:
+            with lock:
+                events.write(f"{state['peer']} {type(exc).__name__} in {state['where']} "
+                             f"{' '.join(state['recipients'])}\n")
+
+    def converse(connection: socket.socket, lines, state: dict) -> None:
+        connection.sendall(b"220 campaign ESMTP\r\n")
+        for line in lines:
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                connection.sendall(b"250-campaign\r\n250 SIZE 100000000\r\n")
+            elif verb == b"MAIL":
+                state["recipients"] = []
+                connection.sendall(b"250 OK\r\n")
+            elif verb == b"RCPT":
+                state["recipients"].append(line.split(b":", 1)[1].strip().strip(b"<>").decode().lower())
+                connection.sendall(b"250 OK\r\n")
+            elif verb == b"DATA":
+                state["where"] = "data"
+                connection.sendall(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                for data in lines:
+                    if data == b".\r\n":
+                        with lock:
+                            handle.write("".join(r + "\n" for r in state["recipients"]))
+                            handle.flush()
+                        state["where"] = "commands, after a message"
+                        connection.sendall(b"250 Message accepted\r\n")
+                        break
+                else:
+                    with lock:
+                        events.write(f"{state['peer']} closed in data {' '.join(state['recipients'])}\n")
+                    return  # the client left before the end of data: nothing was taken
+            elif verb == b"QUIT":
+                connection.sendall(b"221 Bye\r\n")
+                return
+            else:  # RSET, NOOP
+                connection.sendall(b"250 OK\r\n")
 
     def accept() -> None:
         while True:
@@ -97,6 +110,7 @@ class Sink:
     def __init__(self, workdir: Path):
         self.record = workdir / "sink.txt"
         self.record.write_text("")
+        self.record.with_suffix(".events").write_text("")
         self.port = free_port()
         self.process = subprocess.Popen([sys.executable, __file__, "--serve-sink", str(self.port), str(self.record)])
         for _ in range(200):

@@ -62,14 +62,24 @@ def commit_then(target: Session | Connection, action: Callable[[], None]) -> Non
 
     On PostgreSQL, `action` runs as soon as the COMMIT is handed to the server, before its answer
     comes back (the server commits what it received, even from a client killed after sending
-    it); on SQLite the commit is in this process, `action` runs right after it. An `action` that
+    it); on SQLite the commit is in this process, `action` runs right after the driver's. An `action` that
     raises still waits for the commit's answer first. A COMMIT refused by the server raises
     `OperationalError` after `action` ran."""
+    if isinstance(target, Session):
+        target.flush()
     connection = target.connection() if isinstance(target, Session) else target
     raw = connection.connection.dbapi_connection
-    if connection.dialect.name != "postgresql" or raw is None:
+    if raw is None:
         target.commit()
         action()
+        return
+    if connection.dialect.name != "postgresql":
+        # The driver's own commit, then `action`, then SQLAlchemy's (which finds nothing left to
+        # commit): its bookkeeping after a commit (events, the connection's return to the pool)
+        # stays out of the moment between the two.
+        raw.commit()
+        action()
+        target.commit()
         return
     pgconn = raw.pgconn  # psycopg 3: COMMIT sent by hand, its answer read after `action`
     error = ""

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from rse.database import db
 from rse.mail import queue_email
@@ -29,6 +30,9 @@ def test_mail_send_with_the_database_down_says_so_and_the_next_run_sends_each_em
         for n in range(3):
             queue_email(kind="test", to=f"p{n}@ght-exemple.fr", subject=f"n{n}", text="x")
         db.session.commit()  # its attempt right after the commit finds no server: the emails wait
+        # The test clusters commit asynchronously (synchronous_commit=off): on disk before the kill.
+        with db.engine.connect() as connection:
+            connection.execute(text("CHECKPOINT"))
         db.engine.dispose()
     smtp_server.clear()
     env = {**os.environ, "FLASK_APP": "rse:create_app", "RSE_DATABASE_URL": url, "RSE_INSTANCE_PATH": str(instance),
