@@ -5,6 +5,7 @@ import-linter contract keeps it so): they call services, and end the request's u
 through rse.transactions.
 """
 
+import gc
 import select as select_module
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -73,12 +74,29 @@ def commit_then(target: Session | Connection, action: Callable[[], None]) -> Non
         target.commit()
         action()
         return
+    collecting = gc.isenabled()
+    gc.disable()  # no collection of the garbage (milliseconds, at times) between the two
+    try:
+        _commit_then(target, connection, raw, action)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _commit_then(target: Session | Connection, connection: Connection, raw: Any, action: Callable[[], None]) -> None:
     if connection.dialect.name != "postgresql":
         # The driver's own commit, then `action`, then SQLAlchemy's (which finds nothing left to
         # commit): its bookkeeping after a commit (events, the connection's return to the pool)
         # stays out of the moment between the two.
-        raw.commit()
-        action()
+        # Nor a checkpoint: SQLite runs one within the commit that fills its log, after the commit
+        # holds, and copying the log back took tens of milliseconds there.
+        (every,) = raw.execute("PRAGMA wal_autocheckpoint").fetchone()
+        raw.execute("PRAGMA wal_autocheckpoint=0")
+        try:
+            raw.commit()
+            action()
+        finally:
+            raw.execute(f"PRAGMA wal_autocheckpoint={int(every)}")
         target.commit()
         return
     pgconn = raw.pgconn  # psycopg 3: COMMIT sent by hand, its answer read after `action`

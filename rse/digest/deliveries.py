@@ -36,14 +36,13 @@ committed per message; the reads of the run (`count`, `candidates`) through the 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Insert, Update, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from rse.accounts.models import User
-from rse.database import commit_then, db
+from rse.database import db
 from rse.dbtypes import utcnow
 
 from .models import DigestDelivery, DigestSubscription, Frequency, Status
@@ -142,21 +141,17 @@ def _own(ledger: Connection, user_id: int, period: Period, retry_id: int | None,
 
 
 def hand_over(ledger: Connection, user_id: int, period: Period, retry_id: int | None, now: datetime, items: int,
-              end: Callable[[], None], answered: int | None = None) -> bool:
-    """Commit that this person's digest is leaving, and send its last line (`end`) as that commit
-    lands (`commit_then`); False, nothing sent, when another run owns it. `answered` is the person
-    whose digest the server accepted just before: recorded in the same commit (one commit a message)."""
+              answered: int | None = None) -> bool:
+    """Write, uncommitted, that this person's digest is leaving; False when another run owns it.
+    The caller commits it with the last line of the message (`rse.database.commit_then`).
+    `answered` is the person whose digest the server accepted just before: recorded in the same
+    commit (one commit a message)."""
     if answered is not None:
         record_sent(ledger, answered, period)
     at = utcnow()
-    owned = _own(ledger, user_id, period, retry_id, now, {
+    return _own(ledger, user_id, period, retry_id, now, {
         "status": Status.CLAIMED, "claimed_at": at, "sent_at": at, "lease_until": None,
         "next_attempt_at": None, "items": items})
-    if not owned:
-        ledger.commit()
-        return False
-    commit_then(ledger, end)
-    return True
 
 
 def record_sent(ledger: Connection, user_id: int, period: Period) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import Connection
 
-from rse.database import db
+from rse.database import commit_then, db
 from rse.mail.backends import BeforeEnd, MessageAbandoned, NoAnswer, PermanentMailError, backend_from_url
 from rse.mail.mime import RawMessage, address, alternative
 
@@ -320,13 +320,14 @@ class _BatchState:
         handed = False
 
         def before_end(end) -> bool:
-            def last_line() -> None:
-                nonlocal handed
-                handed = True  # the row is committed: from here, whatever happens is this run's to record
-                end()
-
+            nonlocal handed
             answered, self.answered = self.answered, None
-            return deliveries.hand_over(ledger, user_id, period, retry_id, now, items, last_line, answered)
+            if not deliveries.hand_over(ledger, user_id, period, retry_id, now, items, answered):
+                ledger.commit()
+                return False
+            handed = True  # from here, whatever happens to the send is this run's to record
+            commit_then(ledger, end)  # the last line leaves as the row lands
+            return True
 
         try:
             transmit(connection, build_message(rendered, user_id, period, now), before_end)

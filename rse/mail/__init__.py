@@ -125,13 +125,10 @@ def _send_one(session: Session, connection, row: OutboundEmail, message: RawMess
             session.commit()
             return False
 
-        def last_line() -> None:
-            nonlocal handed
-            handed = True
-            _remember(row, sent_at=at, attempts=row.attempts + 1)
-            end()
-
-        commit_then(session, last_line)  # the last line leaves as the record lands
+        nonlocal handed
+        handed = True
+        _remember(row, sent_at=at, attempts=row.attempts + 1)
+        commit_then(session, end)  # the last line leaves as the record lands
         return True
 
     try:

@@ -182,9 +182,11 @@ class _SmtpConnection:
         client.send(body if body.endswith(b"\r\n") else body + b"\r\n")
         ended = False
 
-        def end() -> None:
+        sendall = client.sock.sendall if client.sock is not None else client.send
+
+        def end() -> None:  # a bare write: the fewer instructions between the record and it, the better
             nonlocal ended
-            client.send(b".\r\n")
+            sendall(b".\r\n")
             ended = True
 
         if before_end is not None:
