@@ -6,8 +6,11 @@ through rse.transactions.
 """
 
 import gc
+import os
 import select as select_module
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 from flask_sqlalchemy import SQLAlchemy
@@ -102,11 +105,15 @@ def _commit_then(target: Session | Connection, connection: Connection, raw: Any,
     pgconn = raw.pgconn  # psycopg 3: COMMIT sent by hand, its answer read after `action`
     error = ""
     with raw.lock:
-        pgconn.send_query(b"COMMIT")
-        while pgconn.flush():
-            select_module.select([], [pgconn.socket], [])
         try:
-            action()
+            # Corked, the COMMIT waits in this machine's kernel until `action` is done: sending it
+            # would wake the server's process, which may take this one's processor for milliseconds
+            # before `action` runs. A process killed meanwhile still sends it as its socket closes.
+            with _corked(pgconn.socket):
+                pgconn.send_query(b"COMMIT")
+                while pgconn.flush():
+                    select_module.select([], [pgconn.socket], [])
+                action()
         finally:
             while (result := pgconn.get_result()) is not None:
                 if result.status != pq.ExecStatus.COMMAND_OK:
@@ -114,3 +121,18 @@ def _commit_then(target: Session | Connection, connection: Connection, raw: Any,
     target.commit()  # the transaction is over on the server: the driver sends nothing, SQLAlchemy closes its own
     if error:
         raise OperationalError("COMMIT", None, Exception(error))
+
+
+@contextmanager
+def _corked(fd: int) -> Iterator[None]:
+    """TCP_CORK on the socket `fd` for the block (nothing for a Unix socket)."""
+    sock = socket.socket(fileno=os.dup(fd))
+    corked = sock.family in (socket.AF_INET, socket.AF_INET6)
+    try:
+        if corked:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+        yield
+    finally:
+        if corked:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+        sock.close()
