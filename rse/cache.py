@@ -46,6 +46,10 @@ class Cache:
     def clear(self) -> None:
         return None
 
+    def ping(self) -> bool:
+        """The cache answers (the health check): always, but for Redis."""
+        return True
+
 
 class MemoryCache(Cache):
     """In this process: a bounded LRU (the least recently read entries go first)."""
@@ -126,6 +130,13 @@ class RedisCache(Cache):
         except self._errors as error:
             self._failed("write", error)
 
+    def ping(self) -> bool:
+        try:
+            return bool(self._client.ping())
+        except self._errors as error:
+            self._failed("ping", error)
+            return False
+
     def clear(self) -> None:
         """Every entry of this application (other keys of the same Redis are left alone)."""
         try:
@@ -147,7 +158,10 @@ def from_url(url: str) -> Cache:
 
 
 def init_app(app: Flask) -> None:
+    from rse.web import register_health_check
+
     app.extensions["rse.cache"] = from_url(app.config["CACHE_URL"])
+    register_health_check(app, "cache", lambda: app.extensions["rse.cache"].ping())
 
 
 def cache() -> Cache:

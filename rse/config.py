@@ -41,6 +41,18 @@ def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
     return key
 
 
+# Seconds a new PostgreSQL connection may take: a server that is unreachable (a host gone, a network
+# cut) fails the request within seconds, rather than after the system's TCP timeout (minutes).
+DATABASE_CONNECT_TIMEOUT = 5
+
+
+def _engine_options(database_url: str) -> dict[str, Any]:
+    options: dict[str, Any] = {"pool_pre_ping": True}  # a connection the server dropped is replaced, not used
+    if database_url.startswith("postgresql") and "connect_timeout=" not in database_url:
+        options["connect_args"] = {"connect_timeout": DATABASE_CONNECT_TIMEOUT}
+    return options
+
+
 def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask configuration from the environment (RSE_* variables only)."""
     env = os.environ if env is None else env
@@ -54,7 +66,7 @@ def load_config(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SECRET_KEY": _secret_key(env, instance_path),
         "BASE_URL": base_url,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "STORAGE_URL": env.get("RSE_STORAGE_URL") or f"file://{instance_path / 'storage'}",
         # The engine: sqlite:///path (embedded FTS5), http(s)://host:9200 (Elasticsearch 8), or
         # opensearch://host:9200 / opensearch+https://host:443 (OpenSearch 3; user:password@ in the

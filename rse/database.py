@@ -17,7 +17,7 @@ from flask_sqlalchemy import SQLAlchemy
 from psycopg import pq
 from sqlalchemy import Connection, CursorResult, MetaData, Result
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session
 
 # Named constraints so that Alembic migrations can alter them on every backend.
@@ -136,3 +136,30 @@ def _corked(fd: int) -> Iterator[None]:
         if corked:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
         sock.close()
+
+
+# PostgreSQL's answers that mean "not now" rather than "not this statement": a connection
+# failure (class 08), the server shutting down or crashed (57P01, 57P02), starting up or
+# recovering (57P03), or out of connection slots (53300).
+_UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+# SQLite's: the file cannot be opened (its folder gone or unreadable) or read.
+_UNREACHABLE_SQLITE = ("SQLITE_CANTOPEN", "SQLITE_IOERR")
+
+
+def unreachable(error: BaseException | None) -> bool:
+    """`error` says that the database cannot be reached (down, restarting, its file gone), not that
+    it refused a statement: nothing is wrong with the request, and the same request will work
+    once the database is back."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:  # SQLAlchemy saw the connection die under a statement
+        return True
+    orig = error.orig
+    if type(orig).__module__ == "sqlite3":
+        return isinstance(error, OperationalError) and \
+            str(getattr(orig, "sqlite_errorname", "")).startswith(_UNREACHABLE_SQLITE)
+    if isinstance(error, InterfaceError):  # psycopg: the connection is closed or broken
+        return True
+    # No state at all: the driver lost or never had a connection (refused, reset, timed out).
+    state = getattr(orig, "sqlstate", None)
+    return isinstance(error, OperationalError) and (state is None or str(state).startswith(_UNREACHABLE_STATES))

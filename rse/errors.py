@@ -8,11 +8,12 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from rse import transactions
-from rse.database import db
+from rse.database import db, unreachable
+from rse.extensions import login_manager
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,15 @@ class ServiceUnavailable(DomainError):
 
     status, code = 503, "service_unavailable"
     default_message = _l("Le service est momentanément indisponible. Réessayez dans quelques minutes.")
+    retry_after = 60  # seconds, in the Retry-After header
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached (rse.database.unreachable); a restart takes seconds."""
+
+    code = "database_unavailable"
+    default_message = _l("Le service est momentanément indisponible. Réessayez dans un instant.")
+    retry_after = 10
 
 
 class ValidationError(DomainError):
@@ -129,12 +139,28 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         transactions.end_refused(exc)
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, ServiceUnavailable) else {}
         if wants_json():
-            return json_error(exc.status, exc.code, exc.message, exc.fields)
+            body, status = json_error(exc.status, exc.code, exc.message, exc.fields)
+            return body, status, headers
         # A page reached by a link (a filter in its address) says which value is wrong, as a form would.
         details = [str(text) for text in dict.fromkeys(exc.fields.values()) if str(text) != exc.message]
         return render_template("errors/error.html", status=exc.status, message=exc.message,
-                               details=details), exc.status
+                               details=details), exc.status, headers
+
+    @app.errorhandler(DBAPIError)
+    def database_error(exc: DBAPIError):
+        if not unreachable(exc):
+            return unexpected(exc)
+        # One line, no traceback: during an outage every request comes here.
+        log.warning("database unreachable on %s %s: %s", request.method, request.path,
+                    str(exc.orig).strip().partition("\n")[0])
+        # The answer is made without the database: nobody is signed in on it (their account cannot
+        # be read, and what was read of it went with the rollback), so the page is the anonymous
+        # one, in the browser's language, with no menu and no bell. The session cookie is left as
+        # it is: the same browser is signed in again once the database is back.
+        login_manager._update_request_context_with_user()
+        return domain_error(DatabaseUnavailable())
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
@@ -145,6 +171,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        original = getattr(exc, "original_exception", None)
+        if isinstance(original, DBAPIError) and unreachable(original):  # an error page that needed the database
+            return database_error(original)
         status = exc.code or 500
         if status == 429:
             message = str(TooManyRequests.default_message)

@@ -4,8 +4,10 @@ htmx requests and safe return paths."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -13,9 +15,10 @@ from urllib.parse import quote, urlsplit
 from flask import Flask, Response, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from rse.database import db
+
+log = logging.getLogger(__name__)
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -117,6 +120,48 @@ def url_maker(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
     return lambda value: f"{head}{int(value)}{tail}"
 
 
+# Seconds /healthz waits for its dependencies, all asked at once (compose's healthcheck gives up after 5).
+HEALTH_TIMEOUT = 2.0
+
+HealthCheck = Callable[[], bool | None]
+
+
+def register_health_check(app: Flask, name: str, check: HealthCheck) -> None:
+    """Have /healthz report on the dependency `name`: `check()` raises or returns False when it does
+    not answer. It runs in a thread of its own, in an app context, bounded by HEALTH_TIMEOUT."""
+    app.extensions.setdefault("rse_health_checks", {})[name] = check
+
+
+def _database_answers() -> None:
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _answers(app: Flask, name: str, check: HealthCheck) -> bool:
+    try:
+        with app.app_context():
+            if check() is not False:
+                return True
+        log.warning("health check: %s does not answer", name)
+    except Exception as error:  # noqa: BLE001 - any failure of a dependency is "down", said in one line
+        log.warning("health check: %s does not answer: %s", name, str(error).strip().partition("\n")[0])
+    return False
+
+
+def check_health(app: Flask, timeout: float = HEALTH_TIMEOUT) -> dict[str, bool]:
+    """Whether each dependency answers, the database first: asked at once, so that the answer comes
+    within `timeout` even when some hang (a frozen server); one still waiting then counts as down."""
+    checks = {"database": _database_answers, **app.extensions.get("rse_health_checks", {})}
+    pool = ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="healthz")
+    futures = {name: pool.submit(_answers, app, name, check) for name, check in checks.items()}
+    done, _waiting = wait(futures.values(), timeout=timeout)
+    pool.shutdown(wait=False)  # a check still waiting ends on its own (each backend has its timeouts)
+    for name, future in futures.items():
+        if future not in done:
+            log.warning("health check: %s did not answer within %.0f s", name, timeout)
+    return {name: future in done and future.result() for name, future in futures.items()}
+
+
 def init_app(app: Flask) -> None:
     app.add_template_global(current_path)
     app.add_template_global(url_maker)
@@ -139,13 +184,15 @@ def init_app(app: Flask) -> None:
 
     @app.route("/healthz")
     def healthz():
-        """For load balancers and the container healthcheck: the database answers."""
-        try:
-            db.session.execute(text("SELECT 1"))
-        except SQLAlchemyError:
-            current_app.logger.exception("health check: database unreachable")
-            return jsonify({"status": "unavailable", "database": "down"}), 503
-        return jsonify({"status": "ok"})
+        """For load balancers and the container healthcheck: which dependency answers. Without the
+        database nothing works: 503. Without another the site works, each page that needs it saying
+        so: 200, "degraded", naming it."""
+        answers = check_health(app)
+        down = [name for name, up in answers.items() if not up]
+        status = "unavailable" if "database" in down else "degraded" if down else "ok"
+        body = {"status": status, "down": down,
+                "dependencies": {name: "ok" if up else "down" for name, up in answers.items()}}
+        return jsonify(body), 503 if "database" in down else 200
 
     @app.route("/favicon.ico")
     def favicon():

@@ -127,8 +127,11 @@ def _postgres_bin_dir() -> Path | None:
     return Path(found).parent if found else None
 
 
-def start_postgres() -> PostgresCluster | str:
-    """A throwaway cluster (fsync off) on a free port; returns it, or why it cannot start."""
+def start_postgres(*, crash_safe: bool = False) -> PostgresCluster | str:
+    """A throwaway cluster (fsync off) on a free port; returns it, or why it cannot start.
+
+    Commits are acknowledged before their WAL is written, which loses the last ones in a crash (`kill`):
+    `crash_safe` keeps every acknowledged commit, for a test that crashes the server and reads on."""
     bin_dir = _postgres_bin_dir()
     if bin_dir is None:
         return "PostgreSQL server binaries not found (Debian package postgresql)"
@@ -146,12 +149,13 @@ def start_postgres() -> PostgresCluster | str:
         shutil.chown(root, run_as)
         shutil.chown(socket_dir, run_as)
     root.chmod(0o755)
-    cluster = PostgresCluster(data_dir, free_port(), bin_dir, run_as, root / "postgres.log")
+    port = free_port()
+    options = (f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+               f"-c synchronous_commit={'on' if crash_safe else 'off'} -c full_page_writes=off -c max_connections=200")
+    cluster = PostgresCluster(data_dir, port, bin_dir, run_as, root / "postgres.log", options)
     try:
         cluster._run("initdb", "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                      "--locale=C.UTF-8", "--no-instructions")
-        cluster.options = (f"-p {cluster.port} -k {socket_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                           "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
         cluster.start()
     except (subprocess.SubprocessError, OSError) as exc:
         details = getattr(exc, "stderr", b"") or b""

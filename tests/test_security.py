@@ -59,9 +59,11 @@ def test_api_is_exempt_from_csrf_because_it_takes_no_cookies(app, create_user, l
     assert response.status_code == 401
 
 
-def test_health_check_is_public_and_checks_the_database(client):
+def test_health_check_is_public_and_checks_each_dependency(client):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json == {"status": "ok"}
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "down": [], "dependencies": {
+        "database": "ok", "cache": "ok", "mail": "ok", "storage": "ok", "search": "ok"}}
 
 
 def test_an_id_too_large_for_the_database_is_a_404(app, world, login, api):

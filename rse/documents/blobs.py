@@ -245,5 +245,8 @@ def collect_garbage(grace: timedelta = timedelta(hours=1)) -> GarbageReport:
 
 
 def init_storage(app) -> None:
+    from rse.web import register_health_check
+
     app.extensions["rse_storage"] = storage_from_url(app.config["STORAGE_URL"])
+    register_health_check(app, "storage", lambda: app.extensions["rse_storage"].check())
     aftercommit.register("documents", _process_after_commit)

@@ -222,5 +222,8 @@ def _echo_totals(total: dict[str, int]) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from rse.web import register_health_check
+
     aftercommit.register("mail", _deliver_after_commit)
+    register_health_check(app, "mail", lambda: backend_from_url(app.config["MAIL_URL"]).check())
     app.cli.add_command(mail_cli)

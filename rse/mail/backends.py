@@ -51,6 +51,9 @@ BeforeEnd = Callable[[Callable[[], None]], bool] | None  # before_end(end) -> go
 class MailBackend(Protocol):
     def connection(self) -> AbstractContextManager[MailConnection]: ...
 
+    def check(self) -> None:
+        """Raise unless messages could be handed over now (the health check)."""
+
 
 class MailConnection(Protocol):
     def send(self, message: EmailMessage | RawMessage, before_end: BeforeEnd = None) -> None: ...
@@ -66,6 +69,11 @@ class FileBackend:
     def connection(self) -> Iterator[FileBackend]:
         self.folder.mkdir(parents=True, exist_ok=True)
         yield self
+
+    def check(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.folder, os.W_OK):
+            raise OSError(f"mail folder {self.folder} is not writable")
 
     def send(self, message: EmailMessage | RawMessage, before_end: BeforeEnd = None) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
@@ -105,6 +113,20 @@ class SmtpBackend:
         self.host, self.port = host, port
         self.username, self.password = username, password
         self.implicit_tls, self.starttls, self.timeout = implicit_tls, starttls, timeout
+
+    def check(self, timeout: float = 2.0) -> None:
+        """The server greets and answers NOOP: the cheapest proof it would take a message (no TLS, no login)."""
+        client = (smtplib.SMTP_SSL(self.host, self.port, timeout=timeout, context=ssl.create_default_context())
+                  if self.implicit_tls else smtplib.SMTP(self.host, self.port, timeout=timeout))
+        try:
+            code, answer = client.noop()
+            if code != 250:
+                raise smtplib.SMTPResponseException(code, answer)
+        finally:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
 
     @contextmanager
     def connection(self) -> Iterator[_SmtpConnection]:

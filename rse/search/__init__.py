@@ -66,11 +66,14 @@ class SearchState:
 
 
 def init_app(app: Flask) -> None:
+    from rse.web import register_health_check
+
     from . import indexer
     from .cli import search_cli
     from .views import bp, register_slots
 
     app.extensions["rse_search"] = SearchState(engine_from_url(app.config["SEARCH_URL"], app.config["SEARCH_INDEX"]))
+    register_health_check(app, "search", lambda: app.extensions["rse_search"].engine.ping())
     indexer.install_session_hooks()
     app.after_request(indexer.catch_up_after)
     app.register_blueprint(bp)
