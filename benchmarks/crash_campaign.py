@@ -265,7 +265,7 @@ def main() -> None:
     parser.add_argument("--campaigns", default="digest,mail", type=lambda v: v.split(","))
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=1, help="campaigns of each kind, one after the other")
-    parser.add_argument("--digest-window", type=float, default=1.0,
+    parser.add_argument("--digest-window", type=float, default=0.5,
                         help="seconds after a run's first message within which it is killed")
     parser.add_argument("--mail-window", type=float, default=0.15)
     parser.add_argument("--seed", type=int, default=42)
