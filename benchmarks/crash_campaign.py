@@ -18,10 +18,8 @@ import argparse
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -36,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.feeds_streams import Database, prepare, start_cluster, stop_cluster  # noqa: E402
 from rse.dbtypes import utcnow  # noqa: E402
 from rse.digest import periods  # noqa: E402
-from tests.services import free_port  # noqa: E402
+from tests.services import LineSmtpServer, free_port  # noqa: E402
 
 FLASK = str(Path(sys.executable).parent / "flask")
 
@@ -44,66 +42,20 @@ FLASK = str(Path(sys.executable).parent / "flask")
 # --- The SMTP server: a process of its own, one line per message accepted -------------------------
 
 def serve_sink(port: int, record: Path) -> None:
-    """A minimal SMTP server, a thread per connection, that takes responsibility for a message at
-    its end of data, as Postfix and Exchange do: it records the message's recipients (flushed)
-    before answering the last line, and a client that vanishes after that line does not undo it.
-    (aiosmtpd, the test suite's server, drops a message whose client closes the connection before
-    its handler ran: see docs/BENCHMARKS.md.) How each connection ended goes to `<record>.events`."""
+    """The SMTP server of the campaign (`tests.services.LineSmtpServer`): it takes a message at its
+    end of data, as Postfix and Exchange do, recording its recipients (flushed) before answering the
+    last line; a client gone by then does not undo it. (aiosmtpd, the test suite's usual server,
+    drops such a message: see docs/BENCHMARKS.md.) How each connection ended early goes to
+    `<record>.events`."""
     handle = record.open("a", buffering=1)
     events = record.with_suffix(".events").open("a", buffering=1)
-    lock = threading.Lock()
-    listener = socket.create_server(("127.0.0.1", port))
 
-    def talk(connection: socket.socket) -> None:
-        state = {"peer": connection.getpeername()[1], "where": "commands", "recipients": []}
-        try:
-            with connection, connection.makefile("rb") as lines:
-                converse(connection, lines, state)
-        except OSError as exc:
-            with lock:
-                events.write(f"{state['peer']} {type(exc).__name__} in {state['where']} "
-                             f"{' '.join(state['recipients'])}\n")
+    def on_message(recipients: list[str]) -> None:
+        handle.write("".join(r + "\n" for r in recipients))
+        handle.flush()
 
-    def converse(connection: socket.socket, lines, state: dict) -> None:
-        connection.sendall(b"220 campaign ESMTP\r\n")
-        for line in lines:
-            verb = line[:4].upper()
-            if verb in (b"EHLO", b"HELO"):
-                connection.sendall(b"250-campaign\r\n250 SIZE 100000000\r\n")
-            elif verb == b"MAIL":
-                state["recipients"] = []
-                connection.sendall(b"250 OK\r\n")
-            elif verb == b"RCPT":
-                state["recipients"].append(line.split(b":", 1)[1].strip().strip(b"<>").decode().lower())
-                connection.sendall(b"250 OK\r\n")
-            elif verb == b"DATA":
-                state["where"] = "data"
-                connection.sendall(b"354 End data with <CR><LF>.<CR><LF>\r\n")
-                for data in lines:
-                    if data == b".\r\n":
-                        with lock:
-                            handle.write("".join(r + "\n" for r in state["recipients"]))
-                            handle.flush()
-                        state["where"] = "commands, after a message"
-                        connection.sendall(b"250 Message accepted\r\n")
-                        break
-                else:
-                    with lock:
-                        events.write(f"{state['peer']} closed in data {' '.join(state['recipients'])}\n")
-                    return  # the client left before the end of data: nothing was taken
-            elif verb == b"QUIT":
-                connection.sendall(b"221 Bye\r\n")
-                return
-            else:  # RSET, NOOP
-                connection.sendall(b"250 OK\r\n")
-
-    def accept() -> None:
-        while True:
-            connection, _address = listener.accept()
-            threading.Thread(target=talk, args=(connection,), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    with LineSmtpServer(port, on_message=on_message, on_event=lambda text: events.write(text + "\n")):
+        signal.sigwait({signal.SIGTERM, signal.SIGINT})
 
 
 class Sink:

@@ -225,17 +225,24 @@ class _Handler:
         return "250 Message accepted"
 
 
-class SilentSmtpServer:
-    """An SMTP server on loopback that takes a whole message, last line included, and never answers
-    that last line (a server stuck after the end of data). Counts the messages it got whole."""
+class LineSmtpServer:
+    """A minimal SMTP server on loopback, a thread per connection, that takes a message at its end
+    of data as Postfix does: `on_message(recipients)` runs once the last line is in, before any
+    answer, and a client gone by then does not undo it (aiosmtpd drops such a message). With
+    `answer_end=False` it never answers the last line (a server stuck after the end of data).
+    `on_event(text)` hears how a connection ended when it ended early."""
 
-    def __init__(self):
-        self.listener = socket.create_server(("127.0.0.1", 0))
+    def __init__(self, port: int = 0, *, answer_end: bool = True, on_message=None, on_event=None):
+        self.listener = socket.create_server(("127.0.0.1", port))
         self.url = f"smtp://127.0.0.1:{self.listener.getsockname()[1]}"
-        self.ended = 0
+        self.answer_end = answer_end
+        self.ended = 0  # messages taken whole
+        self.lock = threading.Lock()
+        self.on_message = on_message or (lambda recipients: None)
+        self.on_event = on_event or (lambda text: None)
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
-    def __enter__(self) -> SilentSmtpServer:
+    def __enter__(self) -> LineSmtpServer:
         self.thread.start()
         return self
 
@@ -251,25 +258,44 @@ class SilentSmtpServer:
             threading.Thread(target=self._talk, args=(connection,), daemon=True).start()
 
     def _talk(self, connection: socket.socket) -> None:
-        with connection, connection.makefile("rb") as lines:
-            connection.sendall(b"220 silent ESMTP\r\n")
-            for line in lines:
-                verb = line[:4].upper()
-                if verb in (b"EHLO", b"HELO"):
-                    connection.sendall(b"250 silent\r\n")
-                elif verb == b"DATA":
-                    connection.sendall(b"354 go on\r\n")
-                    for data in lines:
-                        if data == b".\r\n":
-                            self.ended += 1
-                            break
-                    time.sleep(30)  # no answer
+        state = {"peer": connection.getpeername()[1], "where": "commands", "recipients": []}
+        try:
+            with connection, connection.makefile("rb") as lines:
+                self._converse(connection, lines, state)
+        except OSError as exc:
+            self.on_event(f"{state['peer']} {type(exc).__name__} in {state['where']} {' '.join(state['recipients'])}")
+
+    def _converse(self, connection: socket.socket, lines, state: dict) -> None:
+        connection.sendall(b"220 maillage-test ESMTP\r\n")
+        for line in lines:
+            verb = line[:4].upper()
+            if verb in (b"EHLO", b"HELO"):
+                connection.sendall(b"250-maillage-test\r\n250 SIZE 100000000\r\n")
+            elif verb == b"MAIL":
+                state["recipients"] = []
+                connection.sendall(b"250 OK\r\n")
+            elif verb == b"RCPT":
+                state["recipients"].append(line.split(b":", 1)[1].strip().strip(b"<>").decode().lower())
+                connection.sendall(b"250 OK\r\n")
+            elif verb == b"DATA":
+                state["where"] = "data"
+                connection.sendall(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                if not any(data == b".\r\n" for data in lines):
+                    self.on_event(f"{state['peer']} closed in data {' '.join(state['recipients'])}")
+                    return  # the client left before the end of data: nothing was taken
+                with self.lock:
+                    self.ended += 1
+                    self.on_message(state["recipients"])
+                if not self.answer_end:
+                    time.sleep(30)
                     return
-                elif verb == b"QUIT":
-                    connection.sendall(b"221 bye\r\n")
-                    return
-                else:
-                    connection.sendall(b"250 ok\r\n")
+                state["where"] = "commands, after a message"
+                connection.sendall(b"250 Message accepted\r\n")
+            elif verb == b"QUIT":
+                connection.sendall(b"221 Bye\r\n")
+                return
+            else:  # RSET, NOOP
+                connection.sendall(b"250 OK\r\n")
 
 
 def start_smtp():

@@ -24,7 +24,7 @@ from rse.digest.models import DigestDelivery, DigestSubscription
 from rse.errors import PermissionDenied
 from rse.feeds.social import comments, reactions
 
-from ..services import SilentSmtpServer
+from ..services import LineSmtpServer
 from .conftest import BASE, parts, publish
 
 _real_transmit = sender.transmit
@@ -250,7 +250,7 @@ def test_no_answer_to_the_last_line_is_uncertain_and_never_resent(app, create_us
     member = create_user("staff")
     community, animator = space(member)
     publish(animator, community, "Serveur muet")
-    with SilentSmtpServer() as server:
+    with LineSmtpServer(answer_end=False) as server:
         app.config["MAIL_URL"] = f"{server.url}?timeout=1"
         silent = send()
         assert "sent 0, empty 1, failed 0, uncertain 1" in silent.output

@@ -19,7 +19,7 @@ from rse.dbtypes import utcnow
 from rse.mail import backends, deliver_pending, queue_email
 from rse.mail.backends import FileBackend, SmtpBackend, backend_from_url
 from rse.mail.models import OutboundEmail
-from tests.services import SilentSmtpServer, free_port
+from tests.services import LineSmtpServer, free_port
 
 
 @pytest.fixture(params=["file", "smtp"])
@@ -128,6 +128,11 @@ def test_backend_urls():
     assert (smtp.host, smtp.port, smtp.username, smtp.password, smtp.starttls) == \
         ("relay.ght-exemple.fr", 587, "user", "p@ss", True)
     assert backend_from_url("smtps://relay:465").implicit_tls is True
+    assert backend_from_url("smtp://relay:25").timeout == 15
+    assert backend_from_url("smtp://relay:25?timeout=2.5").timeout == 2.5
+    for bad in ("abc", "0", "-1", "601"):
+        with pytest.raises(ValueError, match=f"timeout={bad!r} is not a number of seconds between 0 and 600"):
+            backend_from_url(f"smtp://relay:25?timeout={bad}")
     with pytest.raises(ValueError):
         backend_from_url("http://example")
 
@@ -270,7 +275,7 @@ def test_a_sender_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, db
 @pytest.mark.outage
 def test_no_answer_to_the_last_line_counts_the_email_sent_and_never_sends_it_again(app, db):
     [row] = _queue_while_the_server_is_down(app, db, 1)
-    with SilentSmtpServer() as server:
+    with LineSmtpServer(answer_end=False) as server:
         app.config["MAIL_URL"] = f"{server.url}?timeout=1"
         counts = deliver_pending(now=True)
         assert server.ended == 1 and counts["uncertain"] == 1 and counts["retry"] == 0
