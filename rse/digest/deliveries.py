@@ -150,8 +150,7 @@ def hand_over(ledger: Connection, user_id: int, period: Period, retry_id: int | 
         record_sent(ledger, answered, period)
     at = utcnow()
     return _own(ledger, user_id, period, retry_id, now, {
-        "status": Status.CLAIMED, "claimed_at": at, "sent_at": at, "lease_until": None,
-        "next_attempt_at": None, "items": items})
+        "status": Status.CLAIMED, "claimed_at": at, "sent_at": at, "next_attempt_at": None, "items": items})
 
 
 def record_sent(ledger: Connection, user_id: int, period: Period) -> None:
@@ -160,7 +159,7 @@ def record_sent(ledger: Connection, user_id: int, period: Period) -> None:
 
 def mark_empty(ledger: Connection, user_id: int, period: Period, retry_id: int | None, now: datetime) -> bool:
     return _own(ledger, user_id, period, retry_id, now, {
-        "status": Status.EMPTY, "claimed_at": now, "lease_until": None, "next_attempt_at": None})
+        "status": Status.EMPTY, "claimed_at": now, "next_attempt_at": None})
 
 
 def failed(ledger: Connection, user_id: int, period: Period, retry_id: int | None, now: datetime, error: str, *,

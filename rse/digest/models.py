@@ -59,7 +59,6 @@ class DigestDelivery(Model):
     period: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default=Status.CLAIMED)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
